@@ -1,0 +1,478 @@
+"""The scikit-learn front door of DEC: parameters, validation, orchestration."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skdec import _training
+from skdec._networks import build_dense_networks
+
+_ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"}
+_OPTIMIZERS = {"adam", "sgd"}
+
+
+class DECClusterer(
+    ClusterMixin, TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator
+):
+    """Deep Embedded Clustering (DEC).
+
+    DEC learns an embedding and a clustering of unlabelled data together. It
+    pretrains a dense autoencoder on the reconstruction loss, runs k-means in
+    the embedding to place the cluster centres, then self-trains: every
+    ``update_interval`` iterations it computes a sharpened target distribution
+    ``P`` from the current soft assignment ``Q`` of all training rows, and
+    minimises ``KL(P || Q)`` over the encoder weights and the centres.
+
+    Read more in the :ref:`User Guide <user_guide>`.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters to form.
+
+    hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
+        Widths of the encoder's hidden layers; the decoder mirrors them. An
+        empty tuple gives a linear encoder and decoder.
+
+    n_components : int, default=10
+        Dimension of the embedding in which the data are clustered.
+
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel of the soft assignment.
+
+    activation : {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", \
+            "linear"}, default="relu"
+        Activation of the hidden layers. The embedding and the reconstruction
+        are always linear.
+
+    pretrain_epochs : int, default=200
+        Passes over the data when pretraining the autoencoder. ``0`` skips
+        pretraining (k-means then runs on a randomly initialised encoder).
+
+    pretrain_optimizer : {"adam", "sgd"}, default="adam"
+        Optimizer of the pretraining.
+
+    pretrain_learning_rate : float, default=1e-3
+        Learning rate of the pretraining.
+
+    optimizer : {"sgd", "adam"}, default="sgd"
+        Optimizer of the self-training.
+
+    learning_rate : float, default=0.01
+        Learning rate of the self-training.
+
+    momentum : float, default=0.9
+        Momentum of SGD (pretraining and self-training); ignored by Adam.
+
+    batch_size : int, default=256
+        Rows per gradient step, in pretraining and self-training.
+
+    max_iter : int, default=20000
+        Maximum number of self-training iterations (gradient steps). ``0``
+        skips self-training, leaving the k-means initialisation.
+
+    update_interval : int, default=140
+        Self-training iterations between two updates of the target
+        distribution.
+
+    tol : float, default=1e-3
+        Self-training stops when the fraction of training rows whose label
+        changed between two target updates is below ``tol``.
+
+    n_init : int, default=20
+        Number of k-means runs with different seeds in the embedding; the run
+        with the lowest inertia initialises the centres.
+
+    random_state : int, RandomState instance or None, default=None
+        Determines the weight initialisation, the order of the rows and the
+        k-means seeds. Pass an int for reproducible results: on the CPU, the
+        same int gives bitwise-identical fits. See :term:`Glossary
+        <random_state>`.
+
+    verbose : int, default=0
+        ``0`` is silent; ``1`` or more shows progress bars of pretraining and
+        self-training. Per-epoch and per-update figures are also logged at the
+        ``DEBUG`` level of the ``"skdec"`` logger.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_components)
+        Cluster centres in the embedding, after self-training.
+
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training row; equal to ``predict(X)`` on the training
+        data.
+
+    n_iter_ : int
+        Number of self-training iterations run.
+
+    history_ : dict of str to list of float
+        ``"pretrain_loss"``: the mean reconstruction loss of each pretraining
+        epoch; ``"kl_loss"``: ``KL(P || Q)`` (mean over rows) at each target
+        update; ``"delta_label"``: the fraction of labels changed at each
+        target update (the first is against the k-means labels).
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.cluster.KMeans : K-means on the input itself; DEC's initialiser.
+    skdec.metrics.cluster_accuracy : Accuracy of a clustering against labels.
+
+    Notes
+    -----
+    The input is not scaled: put a scaler before the estimator, for example
+    ``make_pipeline(MinMaxScaler(), DECClusterer())`` for pixels or
+    ``StandardScaler`` for tabular features.
+
+    Pretraining costs about ``6 * n_weights`` floating-point operations per
+    row and epoch, where ``n_weights`` is about 3.3 million for 784 inputs and
+    the default layers. Self-training costs the same per row of each batch,
+    plus one forward pass over all rows (about a third of that per row) at
+    each target update.
+
+    The estimator holds Keras models; it pickles as its parameters, fitted
+    attributes and network weights, and is rebuilt on unpickling. Fits do not
+    reseed NumPy, Python or Keras: every source of randomness is seeded from
+    ``random_state``. With ``random_state=None`` one integer is drawn from
+    NumPy's global generator, as in scikit-learn.
+
+    References
+    ----------
+    .. [1] J. Xie, R. Girshick and A. Farhadi, "Unsupervised Deep Embedding
+       for Clustering Analysis", ICML 2016.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdec import DECClusterer
+    >>> X = np.array([[0.0, 0.1], [0.1, 0.0], [5.0, 5.1], [5.1, 5.0]])
+    >>> dec = DECClusterer(n_clusters=2, hidden_layer_sizes=(8,), n_components=2,
+    ...                    pretrain_epochs=2, max_iter=2, random_state=0)
+    >>> dec.fit(X).labels_.shape
+    (4,)
+    >>> dec.predict_proba(X).shape
+    (4, 2)
+    >>> dec.transform(X).shape
+    (4, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "activation": [StrOptions(_ACTIVATIONS)],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_optimizer": [StrOptions(_OPTIMIZERS)],
+        "pretrain_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(_OPTIMIZERS)],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "update_interval": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, 1, closed="both")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        hidden_layer_sizes=(500, 500, 2000),
+        n_components=10,
+        alpha=1.0,
+        activation="relu",
+        pretrain_epochs=200,
+        pretrain_optimizer="adam",
+        pretrain_learning_rate=1e-3,
+        optimizer="sgd",
+        learning_rate=0.01,
+        momentum=0.9,
+        batch_size=256,
+        max_iter=20000,
+        update_interval=140,
+        tol=1e-3,
+        n_init=20,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_clusters = n_clusters
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.n_components = n_components
+        self.alpha = alpha
+        self.activation = activation
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_optimizer = pretrain_optimizer
+        self.pretrain_learning_rate = pretrain_learning_rate
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.update_interval = update_interval
+        self.tol = tol
+        self.n_init = n_init
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+
+    def _check_hidden_layer_sizes(self):
+        sizes = np.asarray(self.hidden_layer_sizes, dtype=object).ravel()
+        if not all(
+            isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a sequence of positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(h) for h in sizes)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Pretrain the autoencoder, initialise the centres and self-train.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. Scale it first (see Notes of the class).
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        hidden_layer_sizes = self._check_hidden_layer_sizes()
+        X = validate_data(self, X, dtype="numeric", ensure_min_samples=2)
+        n_samples = X.shape[0]
+        if n_samples < self.n_clusters:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
+            )
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        rng = np.random.default_rng(seed)
+
+        recipe = {
+            "n_features": X.shape[1],
+            "hidden_layer_sizes": hidden_layer_sizes,
+            "n_components": self.n_components,
+            "n_clusters": self.n_clusters,
+            "alpha": float(self.alpha),
+            "activation": self.activation,
+            "seed": seed,
+        }
+        networks = build_dense_networks(**recipe)
+
+        pretrain_loss = _training.pretrain_autoencoder(
+            networks.autoencoder,
+            X,
+            epochs=self.pretrain_epochs,
+            batch_size=self.batch_size,
+            optimizer=_training.make_optimizer(
+                self.pretrain_optimizer, self.pretrain_learning_rate, self.momentum
+            ),
+            rng=rng,
+            verbose=self.verbose,
+        )
+
+        Z = _training.predict_batches(networks.encoder, X)
+        centers, initial_labels = _training.kmeans_centers(
+            Z, self.n_clusters, self.n_init, seed
+        )
+        networks.clustering_layer.set_weights([centers.astype(np.float32)])
+
+        n_iter, converged, kl_loss, delta_label = _training.self_train(
+            networks,
+            X,
+            initial_labels,
+            max_iter=self.max_iter,
+            update_interval=self.update_interval,
+            tol=self.tol,
+            batch_size=self.batch_size,
+            optimizer=_training.make_optimizer(
+                self.optimizer, self.learning_rate, self.momentum
+            ),
+            rng=rng,
+            verbose=self.verbose,
+        )
+
+        cluster_centers = networks.clustering_layer.get_weights()[0]
+        Z = _training.predict_batches(networks.encoder, X)
+        labels = _training.student_t_assignment(
+            Z, cluster_centers, recipe["alpha"]
+        ).argmax(axis=1)
+
+        # Attributes are set together, once everything has been computed.
+        self._network_recipe = recipe
+        self._networks = networks
+        self.cluster_centers_ = cluster_centers
+        self.labels_ = labels
+        self.n_iter_ = n_iter
+        self.history_ = {
+            "pretrain_loss": pretrain_loss,
+            "kl_loss": kl_loss,
+            "delta_label": delta_label,
+        }
+
+        if self.max_iter > 0 and not converged:
+            warnings.warn(
+                f"Self-training stopped at max_iter={self.max_iter} before the "
+                f"fraction of changed labels fell below tol={self.tol} (last "
+                f"{delta_label[-1]:.4g}). Increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        n_distinct = np.unique(labels).size
+        if n_distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({n_distinct}) found smaller than "
+                f"n_clusters ({self.n_clusters}): some clusters are empty after "
+                "self-training.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    # ------------------------------------------------------------ inference
+
+    def _embed(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype="numeric", reset=False)
+        return _training.predict_batches(self._networks.encoder, X)
+
+    def transform(self, X):
+        """Embed X with the trained encoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components), dtype float32
+            The embedding of each row.
+        """
+        return self._embed(X)
+
+    def predict_proba(self, X):
+        """Soft cluster assignment ``q`` of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        q : ndarray of shape (n_samples, n_clusters)
+            Student's t similarity of each row's embedding to each centre,
+            normalised so that each row sums to one.
+        """
+        return _training.student_t_assignment(
+            self._embed(X), self.cluster_centers_, self._network_recipe["alpha"]
+        )
+
+    def predict(self, X):
+        """Predict the closest cluster of each row (the argmax of ``q``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the cluster each row belongs to.
+        """
+        return self.predict_proba(X).argmax(axis=1)
+
+    def score(self, X, y=None):
+        """Opposite of the DEC objective on X: ``-KL(P || Q)``, mean over rows.
+
+        ``Q`` is the soft assignment of the rows of X and ``P`` the target
+        distribution computed from it, as in self-training. The value is at
+        most zero, and higher when the assignments are confident and the
+        clusters balanced.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Opposite of the mean KL divergence of ``P`` from ``Q``.
+        """
+        q = self.predict_proba(X)
+        return -_training.kl_divergence(_training.target_distribution(q), q)
+
+    @property
+    def _n_features_out(self):
+        return self.cluster_centers_.shape[1]
+
+    @property
+    def encoder_(self):
+        """keras.Model: the trained encoder, from input rows to the embedding."""
+        check_is_fitted(self)
+        return self._networks.encoder
+
+    @property
+    def autoencoder_(self):
+        """keras.Model: the trained autoencoder, from input rows to their
+        reconstruction (its encoder is shared with :attr:`encoder_`)."""
+        check_is_fitted(self)
+        return self._networks.autoencoder
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The networks compute in float32 whatever the input dtype.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    # ----------------------------------------------------------- persistence
+
+    def __getstate__(self):
+        # object.__getstate__ may return the instance dict itself: copy it.
+        state = dict(super().__getstate__())
+        networks = state.pop("_networks", None)
+        if networks is not None:
+            state["_network_weights"] = networks.model.get_weights()
+        return state
+
+    def __setstate__(self, state):
+        weights = state.pop("_network_weights", None)
+        super().__setstate__(state)
+        if weights is not None:
+            networks = build_dense_networks(**self._network_recipe)
+            networks.model.set_weights(weights)
+            self._networks = networks

@@ -1,0 +1,265 @@
+"""The DEC algorithm on validated arrays: pretraining, initialisation, self-training.
+
+Functions here take NumPy arrays (any numeric dtype: each batch is cast to
+float32 when it is taken, so large integer or memory-mapped inputs are never
+copied as a whole), Keras models from :mod:`skdec._networks`, plain
+hyperparameters and NumPy random generators. They return arrays and plain
+Python histories and never see the estimator.
+"""
+
+import logging
+
+import keras
+import numpy as np
+from scipy.special import softmax
+from sklearn.cluster import KMeans
+from sklearn.metrics.pairwise import euclidean_distances
+
+logger = logging.getLogger("skdec")
+
+# Rows per forward pass when embedding a whole data set.
+PREDICT_BATCH_SIZE = 4096
+
+# A one-row forward pass takes a matrix-vector kernel that rounds differently
+# from the matrix-matrix kernel used for larger batches; padding such a batch
+# to two rows makes every row's result independent of how the data is split.
+_MIN_BATCH_ROWS = 2
+
+
+def make_optimizer(name, learning_rate, momentum=0.0):
+    """Return a fresh Keras optimizer from plain values.
+
+    Parameters
+    ----------
+    name : {"adam", "sgd"}
+        Optimizer family.
+    learning_rate : float
+        Step size.
+    momentum : float, default=0.0
+        Momentum of SGD; ignored by Adam.
+
+    Returns
+    -------
+    optimizer : keras.optimizers.Optimizer
+    """
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=learning_rate)
+    raise ValueError(f"Unknown optimizer {name!r}.")
+
+
+def _take(X, index):
+    return np.asarray(X[index], dtype=np.float32)
+
+
+def predict_batches(model, X, batch_size=PREDICT_BATCH_SIZE):
+    """Run ``model`` over ``X`` in batches and stack the float32 outputs."""
+    outputs = []
+    for start in range(0, X.shape[0], batch_size):
+        batch = _take(X, slice(start, start + batch_size))
+        n_rows = batch.shape[0]
+        if n_rows < _MIN_BATCH_ROWS:
+            pad = np.repeat(batch[-1:], _MIN_BATCH_ROWS - n_rows, axis=0)
+            batch = np.concatenate([batch, pad])
+        outputs.append(np.asarray(model.predict_on_batch(batch))[:n_rows])
+    return np.concatenate(outputs)
+
+
+def student_t_assignment(Z, centers, alpha):
+    """Soft assignment ``q`` of DEC in float64 (rows sum to one).
+
+    ``q_ij`` is proportional to ``(1 + |z_i - mu_j|^2 / alpha) ** (-(alpha+1)/2)``;
+    it is computed as a softmax of the log-kernel, which stays finite for
+    points far from every centre.
+    """
+    sq_dist = euclidean_distances(
+        np.asarray(Z, dtype=np.float64),
+        np.asarray(centers, dtype=np.float64),
+        squared=True,
+    )
+    return softmax(-0.5 * (alpha + 1.0) * np.log1p(sq_dist / alpha), axis=1)
+
+
+def target_distribution(q):
+    """DEC's auxiliary target ``p_ij = (q_ij^2 / f_j)``, normalised per row.
+
+    ``f_j = sum_i q_ij`` is the soft frequency of cluster ``j``; squaring
+    sharpens confident assignments and dividing by ``f_j`` keeps large
+    clusters from absorbing the rest.
+    """
+    frequency = np.maximum(q.sum(axis=0), np.finfo(q.dtype).tiny)
+    weight = q**2 / frequency
+    return weight / weight.sum(axis=1, keepdims=True)
+
+
+def kl_divergence(p, q):
+    """Mean over rows of ``KL(p_i || q_i)``."""
+    eps = np.finfo(np.float64).tiny
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    return float(np.mean(np.sum(p * (np.log(p + eps) - np.log(q + eps)), axis=1)))
+
+
+def pretrain_autoencoder(
+    autoencoder, X, *, epochs, batch_size, optimizer, rng, verbose
+):
+    """Train ``autoencoder`` to reconstruct ``X`` with the mean squared error.
+
+    Parameters
+    ----------
+    autoencoder : keras.Model
+        Input to reconstruction.
+    X : ndarray of shape (n_samples, n_features)
+        Training rows, any numeric dtype.
+    epochs : int
+        Passes over ``X``.
+    batch_size : int
+        Rows per gradient step.
+    optimizer : keras.optimizers.Optimizer
+        A fresh optimizer.
+    rng : numpy.random.Generator
+        Draws the order of the rows in each epoch.
+    verbose : int
+        Show a progress bar when positive.
+
+    Returns
+    -------
+    losses : list of float
+        Mean reconstruction loss of each epoch.
+    """
+    autoencoder.compile(optimizer=optimizer, loss="mean_squared_error")
+    n_samples = X.shape[0]
+    progbar = None
+    if verbose and epochs:
+        progbar = keras.utils.Progbar(epochs, verbose=1, stateful_metrics=["loss"])
+    losses = []
+    for epoch in range(epochs):
+        order = rng.permutation(n_samples)
+        total = 0.0
+        for start in range(0, n_samples, batch_size):
+            index = np.sort(order[start : start + batch_size])
+            batch = _take(X, index)
+            total += float(autoencoder.train_on_batch(batch, batch)) * len(index)
+        losses.append(total / n_samples)
+        if not np.isfinite(losses[-1]):
+            raise FloatingPointError(
+                f"The reconstruction loss became {losses[-1]} in pretraining epoch "
+                f"{epoch + 1}. Scale the input (for example with StandardScaler) "
+                "or lower pretrain_learning_rate."
+            )
+        logger.debug("pretraining epoch %d: loss %.6g", epoch + 1, losses[-1])
+        if progbar is not None:
+            progbar.update(epoch + 1, values=[("loss", losses[-1])])
+    return losses
+
+
+def kmeans_centers(Z, n_clusters, n_init, seed):
+    """Centres and labels of the best of ``n_init`` k-means runs on ``Z``."""
+    kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
+    labels = kmeans.fit_predict(np.asarray(Z, dtype=np.float64))
+    return kmeans.cluster_centers_, labels
+
+
+def self_train(
+    networks,
+    X,
+    initial_labels,
+    *,
+    max_iter,
+    update_interval,
+    tol,
+    batch_size,
+    optimizer,
+    rng,
+    verbose,
+):
+    """DEC's self-training: minimise KL(P || Q) over the encoder and centres.
+
+    Every ``update_interval`` iterations the soft assignment ``Q`` of all rows
+    is recomputed, the target ``P`` derived from it, and the fraction of rows
+    whose hard label changed since the previous update compared with ``tol``.
+    Training stops when that fraction is below ``tol`` (never at the first
+    update) or after ``max_iter`` gradient steps.
+
+    Parameters
+    ----------
+    networks : DECNetworks
+        Networks whose clustering layer holds the initial centres.
+    X : ndarray of shape (n_samples, n_features)
+        Training rows, any numeric dtype.
+    initial_labels : ndarray of shape (n_samples,)
+        Hard labels of the initialisation, for the first label-change count.
+    max_iter, update_interval : int
+        Iteration budget and target-update period, in gradient steps.
+    tol : float
+        Stopping threshold on the fraction of changed labels.
+    batch_size : int
+        Rows per gradient step.
+    optimizer : keras.optimizers.Optimizer
+        A fresh optimizer.
+    rng : numpy.random.Generator
+        Draws the order of the rows.
+    verbose : int
+        Show a progress bar when positive.
+
+    Returns
+    -------
+    n_iter : int
+        Gradient steps taken.
+    converged : bool
+        Whether the label-change fraction fell below ``tol``.
+    kl_loss, delta_label : list of float
+        ``KL(P || Q)`` and the label-change fraction at each target update.
+    """
+    clusterer = networks.clusterer
+    clusterer.compile(optimizer=optimizer, loss=keras.losses.KLDivergence())
+    alpha = networks.clustering_layer.alpha
+    n_samples = X.shape[0]
+    progbar = None
+    if verbose and max_iter:
+        progbar = keras.utils.Progbar(
+            max_iter, verbose=1, stateful_metrics=["kl", "delta_label"]
+        )
+    kl_loss, delta_label = [], []
+    previous_labels = np.asarray(initial_labels)
+    converged = False
+    order, position = rng.permutation(n_samples), 0
+    target = None
+    n_iter = 0
+    while n_iter < max_iter:
+        if n_iter % update_interval == 0:
+            Z = predict_batches(networks.encoder, X)
+            centers = keras.ops.convert_to_numpy(networks.clustering_layer.clusters)
+            q = student_t_assignment(Z, centers, alpha)
+            target = target_distribution(q).astype(np.float32)
+            labels = q.argmax(axis=1)
+            delta = float(np.mean(labels != previous_labels))
+            kl_loss.append(kl_divergence(target, q))
+            delta_label.append(delta)
+            previous_labels = labels
+            logger.debug(
+                "self-training iteration %d: KL %.6g, labels changed %.4f",
+                n_iter,
+                kl_loss[-1],
+                delta,
+            )
+            if n_iter > 0 and delta < tol:
+                converged = True
+                break
+        if position >= n_samples:
+            order, position = rng.permutation(n_samples), 0
+        index = np.sort(order[position : position + batch_size])
+        position += batch_size
+        loss = float(clusterer.train_on_batch(_take(X, index), target[index]))
+        if not np.isfinite(loss):
+            raise FloatingPointError(
+                f"The clustering loss became {loss} at self-training iteration "
+                f"{n_iter + 1}. Scale the input or lower learning_rate."
+            )
+        n_iter += 1
+        if progbar is not None:
+            progbar.update(
+                n_iter, values=[("kl", kl_loss[-1]), ("delta_label", delta_label[-1])]
+            )
+    return n_iter, converged, kl_loss, delta_label
