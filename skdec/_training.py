@@ -230,7 +230,7 @@ def self_train(
     while n_iter < max_iter:
         if n_iter % update_interval == 0:
             Z = predict_batches(networks.encoder, X)
-            centers = keras.ops.convert_to_numpy(networks.clustering_layer.clusters)
+            centers = networks.clustering_layer.get_weights()[0]
             q = student_t_assignment(Z, centers, alpha)
             target = target_distribution(q).astype(np.float32)
             labels = q.argmax(axis=1)

@@ -1,0 +1,274 @@
+"""Behaviour of DECClusterer: learning, determinism, round trips, API."""
+
+import pickle
+import random
+import warnings
+
+import joblib
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdec import DECClusterer, cluster_accuracy, cluster_accuracy_scorer
+
+from _helpers import small_dec
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(
+        n_samples=300, centers=4, n_features=8, cluster_std=1.0, random_state=0
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def fitted(blobs):
+    X, _ = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return small_dec(n_clusters=4, hidden_layer_sizes=(32,), n_components=4).fit(X)
+
+
+def test_well_separated_blobs_are_found(blobs):
+    X, y = blobs
+    dec = small_dec(
+        n_clusters=4,
+        hidden_layer_sizes=(32,),
+        n_components=4,
+        pretrain_epochs=30,
+        max_iter=300,
+        update_interval=20,
+    )
+    labels = dec.fit_predict(X)
+    assert cluster_accuracy(y, labels) >= 0.95
+
+
+def test_fitted_attributes(fitted, blobs):
+    X, _ = blobs
+    assert fitted.cluster_centers_.shape == (4, 4)
+    assert fitted.labels_.shape == (300,)
+    assert fitted.n_features_in_ == 8
+    assert isinstance(fitted.n_iter_, int) and 1 <= fitted.n_iter_ <= 40
+    history = fitted.history_
+    assert set(history) == {"pretrain_loss", "kl_loss", "delta_label"}
+    assert len(history["pretrain_loss"]) == fitted.pretrain_epochs
+    assert history["pretrain_loss"][-1] < history["pretrain_loss"][0]
+    assert len(history["kl_loss"]) == len(history["delta_label"]) >= 1
+    for values in history.values():
+        assert isinstance(values, list)
+        assert all(isinstance(v, float) and np.isfinite(v) for v in values)
+    assert all(0.0 <= d <= 1.0 for d in history["delta_label"])
+
+
+def test_labels_equal_predict_on_training_data(fitted, blobs):
+    X, _ = blobs
+    np.testing.assert_array_equal(fitted.labels_, fitted.predict(X))
+
+
+def test_predict_proba_is_a_distribution_whose_argmax_is_predict(fitted, blobs):
+    X, _ = blobs
+    q = fitted.predict_proba(X)
+    assert q.shape == (300, 4)
+    assert q.dtype == np.float64
+    assert np.all(q >= 0)
+    np.testing.assert_allclose(q.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(q.argmax(axis=1), fitted.predict(X))
+
+
+def test_transform_is_the_encoders_embedding(fitted, blobs):
+    X, _ = blobs
+    Z = fitted.transform(X)
+    assert Z.shape == (300, 4) and Z.dtype == np.float32
+    np.testing.assert_allclose(Z, fitted.encoder_.predict(X, verbose=0), rtol=1e-5)
+    recon = fitted.autoencoder_.predict(X, verbose=0)
+    assert recon.shape == X.shape
+
+
+def test_feature_names_out():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    dec = small_dec(n_components=3, max_iter=0).fit(X)
+    np.testing.assert_array_equal(
+        dec.get_feature_names_out(),
+        ["decclusterer0", "decclusterer1", "decclusterer2"],
+    )
+
+
+def test_fit_predict_and_fit_transform_match_the_fitted_model(blobs):
+    X, _ = blobs
+    dec = small_dec(n_clusters=4)
+    np.testing.assert_array_equal(dec.fit_predict(X), dec.labels_)
+    dec2 = small_dec(n_clusters=4)
+    np.testing.assert_array_equal(dec2.fit_transform(X), dec2.transform(X))
+
+
+def test_score_is_the_opposite_of_the_dec_objective(fitted, blobs):
+    X, _ = blobs
+    score = fitted.score(X)
+    assert np.isfinite(score) and score <= 0.0
+    q = fitted.predict_proba(X)
+    p = q**2 / q.sum(axis=0)
+    p /= p.sum(axis=1, keepdims=True)
+    expected = -np.mean(np.sum(p * np.log(p / q), axis=1))
+    assert score == pytest.approx(expected, rel=1e-9)
+
+
+def test_same_random_state_gives_identical_fits(blobs):
+    X, _ = blobs
+    a = small_dec(n_clusters=4).fit(X)
+    b = small_dec(n_clusters=4).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert a.history_ == b.history_
+
+
+def test_different_random_states_give_different_networks(blobs):
+    X, _ = blobs
+    a = small_dec(n_clusters=4, max_iter=0, random_state=0).fit(X)
+    b = small_dec(n_clusters=4, max_iter=0, random_state=1).fit(X)
+    assert not np.array_equal(a.transform(X), b.transform(X))
+
+
+def test_fit_leaves_global_random_state_untouched(blobs):
+    X, _ = blobs
+
+    def draws():
+        return (
+            np.random.random(3),
+            random.random(),
+            keras.ops.convert_to_numpy(keras.random.uniform((3,))),
+        )
+
+    keras.utils.set_random_seed(123)
+    expected = draws()
+    keras.utils.set_random_seed(123)
+    small_dec(n_clusters=4).fit(X)
+    got = draws()
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(e, g)
+
+
+def test_clone_gives_an_unfitted_copy_with_the_same_parameters(fitted):
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    assert not hasattr(copy, "labels_")
+
+
+def test_clone_refits_to_identical_predictions(fitted, blobs):
+    X, _ = blobs
+    refit = clone(fitted).fit(X)
+    np.testing.assert_array_equal(refit.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(refit.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_pickle_round_trip_keeps_the_networks(fitted, blobs):
+    X, _ = blobs
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.transform(X), fitted.transform(X))
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    np.testing.assert_array_equal(restored.labels_, fitted.labels_)
+    assert restored.history_ == fitted.history_
+    # The original is still usable after being pickled.
+    np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
+
+
+def test_joblib_round_trip(fitted, blobs, tmp_path):
+    X, _ = blobs
+    path = tmp_path / "dec.joblib"
+    joblib.dump(fitted, path)
+    restored = joblib.load(path)
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_convergence_warning_at_max_iter(blobs):
+    X, _ = blobs
+    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+        small_dec(n_clusters=4, max_iter=5, tol=0.0).fit(X)
+
+
+def test_stops_at_the_first_update_after_start_when_tol_is_one(blobs):
+    X, _ = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        dec = small_dec(n_clusters=4, max_iter=1000, update_interval=7, tol=1.0)
+        dec.fit(X)
+    assert dec.n_iter_ == 7
+    assert len(dec.history_["delta_label"]) == 2
+
+
+def test_max_iter_zero_keeps_the_kmeans_initialisation(blobs):
+    X, _ = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        dec = small_dec(n_clusters=4, max_iter=0).fit(X)
+    assert dec.n_iter_ == 0
+    assert dec.history_["kl_loss"] == []
+    from sklearn.cluster import KMeans
+
+    km = KMeans(4, n_init=3, random_state=0).fit(dec.transform(X).astype(np.float64))
+    assert cluster_accuracy(km.labels_, dec.labels_) > 0.98
+
+
+def test_pretrain_epochs_zero_skips_pretraining(blobs):
+    X, _ = blobs
+    dec = small_dec(n_clusters=4, pretrain_epochs=0, max_iter=0).fit(X)
+    assert dec.history_["pretrain_loss"] == []
+
+
+def test_pipeline_grid_search_with_the_accuracy_scorer(blobs):
+    X, y = blobs
+    pipe = make_pipeline(StandardScaler(), small_dec(n_clusters=4, max_iter=20))
+    search = GridSearchCV(
+        pipe,
+        {"decclusterer__n_clusters": [2, 4]},
+        scoring=cluster_accuracy_scorer,
+        cv=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    assert search.best_params_ == {"decclusterer__n_clusters": 4}
+    assert search.best_score_ > 0.9
+
+
+def test_cross_val_score_with_the_accuracy_scorer(blobs):
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores = cross_val_score(
+            small_dec(n_clusters=4), X, y, scoring=cluster_accuracy_scorer, cv=3
+        )
+    assert scores.shape == (3,)
+    assert np.all(scores > 0.9)
+
+
+def test_integer_and_float32_inputs_give_the_same_fit():
+    rng = np.random.default_rng(0)
+    X_int = rng.integers(0, 5, size=(40, 3))
+    a = small_dec(max_iter=10).fit(X_int)
+    b = small_dec(max_iter=10).fit(X_int.astype(np.float32))
+    np.testing.assert_array_equal(a.transform(X_int), b.transform(X_int))
+
+
+def test_predictions_do_not_depend_on_batching(fitted, blobs):
+    X, _ = blobs
+    full = fitted.transform(X)
+    rows = np.concatenate([fitted.transform(X[i : i + 1]) for i in range(20)])
+    np.testing.assert_array_equal(rows, full[:20])
+
+
+def test_defaults_follow_the_paper():
+    dec = DECClusterer()
+    assert dec.n_clusters == 8
+    assert dec.hidden_layer_sizes == (500, 500, 2000)
+    assert dec.n_components == 10
+    assert dec.alpha == 1.0
+    assert dec.n_init == 20
+    assert dec.update_interval == 140

@@ -1,0 +1,75 @@
+"""cluster_accuracy, align_clusters and the scorer."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClusterMixin
+
+from skdec import align_clusters, cluster_accuracy, cluster_accuracy_scorer
+
+
+def test_perfect_partition_under_relabelling_scores_one():
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    y_pred = np.array([2, 2, 0, 0, 1, 1])
+    assert cluster_accuracy(y_true, y_pred) == 1.0
+
+
+def test_accuracy_counts_the_best_one_to_one_match():
+    # Cluster 0 holds three "a" and one "b"; cluster 1 holds two "b".
+    y_true = ["a", "a", "a", "b", "b", "b"]
+    y_pred = [0, 0, 0, 0, 1, 1]
+    assert cluster_accuracy(y_true, y_pred) == pytest.approx(5 / 6)
+
+
+def test_each_cluster_is_matched_to_one_class_only():
+    # One cluster for everything can be right for one class only.
+    y_true = [0, 0, 1, 1, 2, 2]
+    assert cluster_accuracy(y_true, [7] * 6) == pytest.approx(2 / 6)
+
+
+def test_more_clusters_than_classes_leaves_clusters_unmatched():
+    y_true = [0, 0, 0, 1, 1, 1]
+    y_pred = [0, 0, 1, 2, 2, 3]
+    # Best map: 0 -> 0, 2 -> 1; clusters 1 and 3 count as errors.
+    assert cluster_accuracy(y_true, y_pred) == pytest.approx(4 / 6)
+    assert align_clusters(y_true, y_pred) == {0: 0, 2: 1}
+
+
+def test_string_labels_on_both_sides():
+    y_true = np.array(["cat", "cat", "dog", "dog"])
+    y_pred = np.array(["k2", "k2", "k1", "k2"])
+    assert cluster_accuracy(y_true, y_pred) == pytest.approx(3 / 4)
+    assert align_clusters(y_true, y_pred) == {"k1": "dog", "k2": "cat"}
+
+
+def test_symmetric_in_its_arguments():
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 4, 50), rng.integers(0, 6, 50)
+    assert cluster_accuracy(a, b) == pytest.approx(cluster_accuracy(b, a))
+
+
+def test_lengths_must_match():
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        cluster_accuracy([0, 1, 1], [0, 1])
+
+
+def test_empty_input_is_refused():
+    with pytest.raises(ValueError, match="at least one sample"):
+        cluster_accuracy([], [])
+
+
+def test_two_dimensional_labels_are_refused():
+    with pytest.raises(ValueError, match="1d array"):
+        cluster_accuracy(np.zeros((3, 2)), np.zeros((3, 2)))
+
+
+def test_scorer_scores_the_estimators_predictions():
+    class Fixed(ClusterMixin, BaseEstimator):
+        def fit(self, X, y=None):
+            return self
+
+        def predict(self, X):
+            return np.asarray(X)[:, 0]
+
+    X = np.array([[1], [1], [0], [0]])
+    assert cluster_accuracy_scorer(Fixed(), X, [5, 5, 6, 6]) == 1.0
+    assert cluster_accuracy_scorer(Fixed(), X, [5, 6, 6, 6]) == 0.75

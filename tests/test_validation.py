@@ -1,0 +1,135 @@
+"""Bad input and bad parameters get clear scikit-learn-style errors."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from skdec import DECClusterer
+
+from _helpers import small_dec
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    return small_dec(pretrain_epochs=1, max_iter=2).fit(X)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_fit_refuses_nan_and_inf(value):
+    X = np.ones((10, 3))
+    X[4, 1] = value
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        small_dec().fit(X)
+
+
+def test_predict_refuses_nan(fitted):
+    X = np.ones((5, 4))
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        fitted.predict(X)
+
+
+def test_fit_refuses_empty_data():
+    with pytest.raises(ValueError, match="0 sample"):
+        small_dec().fit(np.empty((0, 3)))
+
+
+def test_fit_refuses_one_dimensional_data():
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        small_dec().fit(np.arange(10.0))
+
+
+def test_fit_refuses_a_single_sample():
+    with pytest.raises(ValueError, match="1 sample"):
+        small_dec(n_clusters=1).fit(np.ones((1, 3)))
+
+
+def test_fewer_samples_than_clusters_names_both_numbers():
+    with pytest.raises(ValueError, match=r"n_samples=5 should be >= n_clusters=8\."):
+        small_dec(n_clusters=8).fit(np.random.default_rng(0).normal(size=(5, 3)))
+
+
+def test_fit_refuses_strings():
+    X = np.array([["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"]])
+    with pytest.raises(ValueError, match="numeric"):
+        small_dec(n_clusters=2).fit(X)
+
+
+def test_fit_refuses_object_strings():
+    X = np.array([[1.0, "x"], [2.0, "y"], [3.0, "z"]], dtype=object)
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        small_dec(n_clusters=2).fit(X)
+
+
+def test_fit_refuses_complex_numbers():
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        small_dec(n_clusters=2).fit(np.ones((4, 2)) + 1j)
+
+
+def test_sparse_input_says_how_to_convert():
+    sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match=r"dense data is required.*toarray"):
+        small_dec(n_clusters=2).fit(sparse.random(10, 3, density=0.5, format="csr"))
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "transform", "score"])
+def test_feature_count_must_match_fit(fitted, method):
+    with pytest.raises(
+        ValueError,
+        match="X has 3 features, but DECClusterer is expecting 4 features as input",
+    ):
+        getattr(fitted, method)(np.ones((5, 3)))
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["predict", "predict_proba", "transform", "score", "get_feature_names_out"],
+)
+def test_methods_before_fit_raise_not_fitted(method):
+    args = () if method == "get_feature_names_out" else (np.ones((5, 3)),)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(DECClusterer(), method)(*args)
+
+
+@pytest.mark.parametrize("attribute", ["encoder_", "autoencoder_"])
+def test_network_attributes_before_fit_raise_not_fitted(attribute):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(DECClusterer(), attribute)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_clusters": 0}, "'n_clusters' parameter of DECClusterer must be"),
+        ({"n_clusters": 2.5}, "'n_clusters' parameter"),
+        ({"n_components": 0}, "'n_components' parameter"),
+        ({"alpha": 0.0}, "'alpha' parameter"),
+        ({"activation": "softplus2"}, "'activation' parameter"),
+        ({"pretrain_epochs": -1}, "'pretrain_epochs' parameter"),
+        ({"pretrain_optimizer": "rmsprop2"}, "'pretrain_optimizer' parameter"),
+        ({"pretrain_learning_rate": 0.0}, "'pretrain_learning_rate' parameter"),
+        ({"optimizer": "lbfgs"}, "'optimizer' parameter"),
+        ({"learning_rate": -0.1}, "'learning_rate' parameter"),
+        ({"momentum": 1.0}, "'momentum' parameter"),
+        ({"batch_size": 0}, "'batch_size' parameter"),
+        ({"max_iter": -1}, "'max_iter' parameter"),
+        ({"update_interval": 0}, "'update_interval' parameter"),
+        ({"tol": 1.5}, "'tol' parameter"),
+        ({"tol": -0.1}, "'tol' parameter"),
+        ({"n_init": 0}, "'n_init' parameter"),
+        ({"random_state": "seed"}, "'random_state' parameter"),
+        ({"hidden_layer_sizes": 5}, "'hidden_layer_sizes' parameter"),
+    ],
+)
+def test_out_of_range_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        small_dec(**params).fit(np.ones((10, 3)))
+
+
+@pytest.mark.parametrize("sizes", [(0,), (16, -2), (8.5,), ("16",), (True,)])
+def test_hidden_layer_sizes_must_be_positive_integers(sizes):
+    with pytest.raises(
+        ValueError, match="hidden_layer_sizes must be a sequence of positive integers"
+    ):
+        small_dec(hidden_layer_sizes=sizes).fit(np.ones((10, 3)))
