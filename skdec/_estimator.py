@@ -283,52 +283,57 @@ class DECClusterer(
             "n_clusters": self.n_clusters,
             "alpha": float(self.alpha),
             "activation": self.activation,
-            "seed": seed,
         }
-        networks = build_dense_networks(**recipe)
+        with _training.TRAINER_POOL.checkout(
+            recipe,
+            pretrain_optimizer=self.pretrain_optimizer,
+            optimizer=self.optimizer,
+            momentum=self.momentum,
+        ) as trainer:
+            trainer.reset(seed, self.pretrain_learning_rate, self.learning_rate)
+            networks = trainer.networks
+            pretrain_loss = _training.pretrain_autoencoder(
+                networks.autoencoder,
+                X,
+                epochs=self.pretrain_epochs,
+                batch_size=self.batch_size,
+                rng=rng,
+                verbose=self.verbose,
+            )
 
-        pretrain_loss = _training.pretrain_autoencoder(
-            networks.autoencoder,
-            X,
-            epochs=self.pretrain_epochs,
-            batch_size=self.batch_size,
-            optimizer=_training.make_optimizer(
-                self.pretrain_optimizer, self.pretrain_learning_rate, self.momentum
-            ),
-            rng=rng,
-            verbose=self.verbose,
-        )
+            Z = _training.predict_batches(networks.encoder, X)
+            centers, initial_labels = _training.kmeans_centers(
+                Z, self.n_clusters, self.n_init, seed
+            )
+            networks.clustering_layer.set_weights([centers.astype(np.float32)])
 
-        Z = _training.predict_batches(networks.encoder, X)
-        centers, initial_labels = _training.kmeans_centers(
-            Z, self.n_clusters, self.n_init, seed
-        )
-        networks.clustering_layer.set_weights([centers.astype(np.float32)])
+            n_iter, converged, kl_loss, delta_label = _training.self_train(
+                networks,
+                X,
+                initial_labels,
+                max_iter=self.max_iter,
+                update_interval=self.update_interval,
+                tol=self.tol,
+                batch_size=self.batch_size,
+                rng=rng,
+                verbose=self.verbose,
+            )
 
-        n_iter, converged, kl_loss, delta_label = _training.self_train(
-            networks,
-            X,
-            initial_labels,
-            max_iter=self.max_iter,
-            update_interval=self.update_interval,
-            tol=self.tol,
-            batch_size=self.batch_size,
-            optimizer=_training.make_optimizer(
-                self.optimizer, self.learning_rate, self.momentum
-            ),
-            rng=rng,
-            verbose=self.verbose,
-        )
+            cluster_centers = networks.clustering_layer.get_weights()[0]
+            Z = _training.predict_batches(networks.encoder, X)
+            labels = _training.student_t_assignment(
+                Z, cluster_centers, recipe["alpha"]
+            ).argmax(axis=1)
+            weights = networks.model.get_weights()
 
-        cluster_centers = networks.clustering_layer.get_weights()[0]
-        Z = _training.predict_batches(networks.encoder, X)
-        labels = _training.student_t_assignment(
-            Z, cluster_centers, recipe["alpha"]
-        ).argmax(axis=1)
+        # The fitted estimator owns its own networks; the trainer goes back to
+        # the pool for the next fit.
+        fitted_networks = build_dense_networks(**recipe)
+        fitted_networks.model.set_weights(weights)
 
         # Attributes are set together, once everything has been computed.
         self._network_recipe = recipe
-        self._networks = networks
+        self._networks = fitted_networks
         self.cluster_centers_ = cluster_centers
         self.labels_ = labels
         self.n_iter_ = n_iter

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 import keras
 from keras import ops
 
-__all__ = ["ClusteringLayer", "DECNetworks", "build_dense_networks"]
+__all__ = [
+    "ClusteringLayer",
+    "DECNetworks",
+    "build_dense_networks",
+    "initialize_weights",
+]
 
 
 @keras.saving.register_keras_serializable(package="skdec")
@@ -84,18 +89,35 @@ class DECNetworks:
     clustering_layer: ClusteringLayer
 
 
-def _dense(units, activation, seed, name):
-    return keras.layers.Dense(
-        units,
-        activation=activation,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
-        bias_initializer="zeros",
-        name=name,
-    )
+def initialize_weights(networks, seed):
+    """Set every weight of ``networks`` to its seeded initial value.
+
+    Dense kernels are Glorot-uniform with seed ``seed + i`` for the ``i``-th
+    dense layer, biases and cluster centres zero. The same seed always gives
+    the same weights, whether the networks are new or reused.
+
+    Parameters
+    ----------
+    networks : DECNetworks
+        Networks to initialise in place.
+    seed : int
+        Base seed of the initialisers.
+    """
+    dense_layers = [
+        layer
+        for layer in networks.model.layers
+        if isinstance(layer, keras.layers.Dense)
+    ]
+    for i, layer in enumerate(dense_layers):
+        initializer = keras.initializers.GlorotUniform(seed=seed + i)
+        layer.kernel.assign(initializer(layer.kernel.shape))
+        layer.bias.assign(keras.ops.zeros(layer.bias.shape))
+    centers = networks.clustering_layer.clusters
+    centers.assign(keras.ops.zeros(centers.shape))
 
 
 def build_dense_networks(
-    n_features, hidden_layer_sizes, n_components, n_clusters, alpha, activation, seed
+    n_features, hidden_layer_sizes, n_components, n_clusters, alpha, activation
 ):
     """Build the dense autoencoder and clustering layer of DEC.
 
@@ -117,26 +139,34 @@ def build_dense_networks(
         Degrees of freedom of the Student's t kernel.
     activation : str
         Keras activation of the hidden layers.
-    seed : int
-        Seed of the weight initialisers; the same seed gives the same weights.
 
     Returns
     -------
     networks : DECNetworks
+        New networks; set their weights with :func:`initialize_weights` or
+        ``networks.model.set_weights``.
     """
+
+    def dense(units, activation, name):
+        # Zeros here: initialize_weights or set_weights gives the real values,
+        # and no draw is taken from Keras' global seed generator.
+        return keras.layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer="zeros",
+            name=name,
+        )
+
     hidden = [int(h) for h in hidden_layer_sizes]
     inputs = keras.Input(shape=(int(n_features),), name="input")
     h = inputs
     for i, units in enumerate(hidden):
-        h = _dense(units, activation, seed + i, f"encoder_{i}")(h)
-    z = _dense(int(n_components), None, seed + len(hidden), "embedding")(h)
+        h = dense(units, activation, f"encoder_{i}")(h)
+    z = dense(int(n_components), None, "embedding")(h)
     h = z
-    offset = seed + len(hidden) + 1
     for i, units in enumerate(reversed(hidden)):
-        h = _dense(units, activation, offset + i, f"decoder_{i}")(h)
-    reconstruction = _dense(
-        int(n_features), None, offset + len(hidden), "reconstruction"
-    )(h)
+        h = dense(units, activation, f"decoder_{i}")(h)
+    reconstruction = dense(int(n_features), None, "reconstruction")(h)
     clustering_layer = ClusteringLayer(n_clusters, alpha=alpha, name="clustering")
     q = clustering_layer(z)
     return DECNetworks(

@@ -7,13 +7,19 @@ hyperparameters and NumPy random generators. They return arrays and plain
 Python histories and never see the estimator.
 """
 
+import collections
+import contextlib
 import logging
+import threading
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 from scipy.special import softmax
 from sklearn.cluster import KMeans
 from sklearn.metrics.pairwise import euclidean_distances
+
+from skdec._networks import DECNetworks, build_dense_networks, initialize_weights
 
 logger = logging.getLogger("skdec")
 
@@ -47,6 +53,93 @@ def make_optimizer(name, learning_rate, momentum=0.0):
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=learning_rate)
     raise ValueError(f"Unknown optimizer {name!r}.")
+
+
+@dataclass
+class Trainer:
+    """Compiled networks and their optimizers, reusable from fit to fit."""
+
+    networks: DECNetworks
+    pretrain_optimizer: keras.optimizers.Optimizer
+    optimizer: keras.optimizers.Optimizer
+
+    def reset(self, seed, pretrain_learning_rate, learning_rate):
+        """Put weights and optimizer state where a new fit with ``seed`` starts."""
+        initialize_weights(self.networks, seed)
+        for optimizer, rate in (
+            (self.pretrain_optimizer, pretrain_learning_rate),
+            (self.optimizer, learning_rate),
+        ):
+            for variable in optimizer.variables:
+                variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
+            optimizer.learning_rate = rate
+
+
+class TrainerPool:
+    """Trainers kept across fits, one set per architecture and optimizer.
+
+    TensorFlow keeps each traced training function alive until the process
+    ends (about 5 MB or more per compiled model), so compiling fresh models
+    in every fit makes a grid search grow without bound. A fit instead checks
+    out a trainer of its architecture, resets it from its own seed (which
+    gives exactly the weights and optimizer state of a new one) and returns
+    it. Learning rates are variables and may differ between fits; everything
+    that shapes the traced functions is in the key.
+
+    Parameters
+    ----------
+    max_free : int, default=8
+        Idle trainers kept; the least recently used are dropped beyond it.
+    """
+
+    def __init__(self, max_free=8):
+        self.max_free = max_free
+        self._lock = threading.Lock()
+        self._free = collections.OrderedDict()
+
+    @staticmethod
+    def _build(recipe, pretrain_optimizer, optimizer, momentum):
+        networks = build_dense_networks(**recipe)
+        trainer = Trainer(
+            networks=networks,
+            pretrain_optimizer=make_optimizer(pretrain_optimizer, 1e-3, momentum),
+            optimizer=make_optimizer(optimizer, 1e-3, momentum),
+        )
+        networks.autoencoder.compile(
+            optimizer=trainer.pretrain_optimizer, loss="mean_squared_error"
+        )
+        networks.clusterer.compile(
+            optimizer=trainer.optimizer, loss=keras.losses.KLDivergence()
+        )
+        return trainer
+
+    @contextlib.contextmanager
+    def checkout(self, recipe, *, pretrain_optimizer, optimizer, momentum):
+        """Lend a trainer for ``recipe`` (not yet reset) for a ``with`` block."""
+        key = (tuple(sorted(recipe.items())), pretrain_optimizer, optimizer, momentum)
+        with self._lock:
+            idle = self._free.get(key)
+            trainer = idle.pop() if idle else None
+        if trainer is None:
+            trainer = self._build(recipe, pretrain_optimizer, optimizer, momentum)
+        yield trainer
+        # Only a trainer whose fit ended normally goes back to the pool.
+        with self._lock:
+            self._free.setdefault(key, []).append(trainer)
+            self._free.move_to_end(key)
+            while sum(map(len, self._free.values())) > self.max_free:
+                oldest = next(iter(self._free))
+                self._free[oldest].pop(0)
+                if not self._free[oldest]:
+                    del self._free[oldest]
+
+    def clear(self):
+        """Drop every idle trainer."""
+        with self._lock:
+            self._free.clear()
+
+
+TRAINER_POOL = TrainerPool()
 
 
 def _take(X, index):
@@ -101,23 +194,19 @@ def kl_divergence(p, q):
     return float(np.mean(np.sum(p * (np.log(p + eps) - np.log(q + eps)), axis=1)))
 
 
-def pretrain_autoencoder(
-    autoencoder, X, *, epochs, batch_size, optimizer, rng, verbose
-):
+def pretrain_autoencoder(autoencoder, X, *, epochs, batch_size, rng, verbose):
     """Train ``autoencoder`` to reconstruct ``X`` with the mean squared error.
 
     Parameters
     ----------
     autoencoder : keras.Model
-        Input to reconstruction.
+        Input to reconstruction, compiled with the mean squared error.
     X : ndarray of shape (n_samples, n_features)
         Training rows, any numeric dtype.
     epochs : int
         Passes over ``X``.
     batch_size : int
         Rows per gradient step.
-    optimizer : keras.optimizers.Optimizer
-        A fresh optimizer.
     rng : numpy.random.Generator
         Draws the order of the rows in each epoch.
     verbose : int
@@ -128,7 +217,6 @@ def pretrain_autoencoder(
     losses : list of float
         Mean reconstruction loss of each epoch.
     """
-    autoencoder.compile(optimizer=optimizer, loss="mean_squared_error")
     n_samples = X.shape[0]
     progbar = None
     if verbose and epochs:
@@ -170,7 +258,6 @@ def self_train(
     update_interval,
     tol,
     batch_size,
-    optimizer,
     rng,
     verbose,
 ):
@@ -185,7 +272,8 @@ def self_train(
     Parameters
     ----------
     networks : DECNetworks
-        Networks whose clustering layer holds the initial centres.
+        Networks whose clustering layer holds the initial centres, with
+        ``networks.clusterer`` compiled with the KL divergence loss.
     X : ndarray of shape (n_samples, n_features)
         Training rows, any numeric dtype.
     initial_labels : ndarray of shape (n_samples,)
@@ -196,8 +284,6 @@ def self_train(
         Stopping threshold on the fraction of changed labels.
     batch_size : int
         Rows per gradient step.
-    optimizer : keras.optimizers.Optimizer
-        A fresh optimizer.
     rng : numpy.random.Generator
         Draws the order of the rows.
     verbose : int
@@ -213,7 +299,6 @@ def self_train(
         ``KL(P || Q)`` and the label-change fraction at each target update.
     """
     clusterer = networks.clusterer
-    clusterer.compile(optimizer=optimizer, loss=keras.losses.KLDivergence())
     alpha = networks.clustering_layer.alpha
     n_samples = X.shape[0]
     progbar = None

@@ -1,5 +1,6 @@
 """Behaviour of DECClusterer: learning, determinism, round trips, API."""
 
+import gc
 import pickle
 import random
 import warnings
@@ -15,7 +16,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdec import DECClusterer, cluster_accuracy, cluster_accuracy_scorer
+from skdec import DECClusterer, _training, cluster_accuracy, cluster_accuracy_scorer
 
 from _helpers import small_dec
 
@@ -272,3 +273,66 @@ def test_defaults_follow_the_paper():
     assert dec.alpha == 1.0
     assert dec.n_init == 20
     assert dec.update_interval == 140
+
+
+def test_reused_trainer_gives_the_same_fit_as_a_new_one(blobs):
+    X, _ = blobs
+    _training.TRAINER_POOL.clear()
+    fresh = small_dec(n_clusters=4).fit(X)
+    reused = small_dec(n_clusters=4).fit(X)
+    np.testing.assert_array_equal(fresh.transform(X), reused.transform(X))
+    assert fresh.history_ == reused.history_
+
+
+def test_learning_rates_take_effect_on_a_reused_trainer(blobs):
+    X, _ = blobs
+    first = small_dec(n_clusters=4, max_iter=0).fit(X)
+    faster = small_dec(n_clusters=4, max_iter=0, pretrain_learning_rate=0.05).fit(X)
+    again = small_dec(n_clusters=4, max_iter=0).fit(X)
+    assert faster.history_["pretrain_loss"] != first.history_["pretrain_loss"]
+    assert again.history_["pretrain_loss"] == first.history_["pretrain_loss"]
+
+
+def test_repeated_fits_do_not_pile_up_memory(blobs):
+    psutil = pytest.importorskip("psutil")
+    X, _ = blobs
+    process = psutil.Process()
+
+    def fit_and_score(seed):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            dec = small_dec(n_clusters=4, random_state=seed).fit(X)
+        dec.predict(X)
+
+    for seed in range(3):  # warm-up: first traces, allocator pools
+        fit_and_score(seed)
+    gc.collect()
+    before = process.memory_info().rss
+    for seed in range(3, 20):
+        fit_and_score(seed)
+    gc.collect()
+    growth_mib = (process.memory_info().rss - before) / 2**20
+    # A fresh compiled Keras model per fit costs 5 MiB or more that TensorFlow
+    # never frees; 17 such fits would exceed this bound several times over.
+    assert growth_mib < 20
+
+
+def test_digits_match_kmeans_on_the_same_input():
+    from sklearn.cluster import KMeans
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    kmeans = KMeans(n_clusters=10, n_init=20, random_state=0).fit(X)
+    kmeans_acc = cluster_accuracy(y, kmeans.labels_)  # 0.79 (measured)
+    dec = DECClusterer(
+        n_clusters=10,
+        pretrain_epochs=50,
+        batch_size=64,
+        max_iter=3000,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dec_acc = cluster_accuracy(y, dec.fit(X).labels_)  # 0.83 (measured)
+    assert dec_acc >= kmeans_acc + 0.02

@@ -1,0 +1,1 @@
+"""Measurements of skdec that are too long for the unit tests."""
