@@ -4,8 +4,9 @@ Run: ``python -m benchmarks.memory --fits 20``
 
 Fits a fresh ``DECClusterer`` (dense 64-32 network on the standardised
 ``load_digits`` data, 10 pretraining epochs, 100 self-training iterations)
-``--fits`` times, predicts with it as a grid search scores it, drops it, and prints the resident set size after
-every fit, then the growth from the end of the warm-up fits to the last fit.
+``--fits`` times, predicts with it as a grid search scores it, drops it, and
+prints the resident set size after every fit, then the growth from the end of
+the warm-up fits to the last fit.
 """
 
 import argparse
@@ -35,8 +36,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     X = StandardScaler().fit_transform(load_digits().data)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs; python "
-          f"{platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; python "
+        f"{platform.python_version()}"
+    )
     sizes = []
     for i in range(args.fits):
         with warnings.catch_warnings():
@@ -58,8 +61,10 @@ def main(argv=None):
     base = sizes[args.warmup - 1]
     growth = sizes[-1] - base
     per_fit = growth / (len(sizes) - args.warmup)
-    print(f"growth after {args.warmup} warm-up fits: {growth:.1f} MiB over "
-          f"{len(sizes) - args.warmup} fits ({per_fit:.2f} MiB per fit)")
+    print(
+        f"growth after {args.warmup} warm-up fits: {growth:.1f} MiB over "
+        f"{len(sizes) - args.warmup} fits ({per_fit:.2f} MiB per fit)"
+    )
 
 
 if __name__ == "__main__":
