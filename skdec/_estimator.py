@@ -356,7 +356,7 @@ class DECClusterer(
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
                 f"n_clusters ({self.n_clusters}): some clusters are empty after "
-                "self-training.",
+                "fitting; their centres receive no training row.",
                 ConvergenceWarning,
                 stacklevel=3,
             )

@@ -336,3 +336,24 @@ def test_digits_match_kmeans_on_the_same_input():
         warnings.simplefilter("ignore", ConvergenceWarning)
         dec_acc = cluster_accuracy(y, dec.fit(X).labels_)  # 0.83 (measured)
     assert dec_acc >= kmeans_acc + 0.02
+
+
+def test_empty_clusters_are_reported():
+    # Two distinct points for three clusters: two centres coincide, and one
+    # cluster receives no row.
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 10, axis=0)
+    with pytest.warns(
+        ConvergenceWarning, match=r"some clusters are empty after fitting"
+    ):
+        dec = small_dec(n_clusters=3, max_iter=0).fit(X)
+    assert np.unique(dec.labels_).size == 2
+
+
+def test_verbose_zero_is_silent_and_verbose_one_shows_progress(blobs, capsys):
+    X, _ = blobs
+    small_dec(n_clusters=4, verbose=0).fit(X)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    small_dec(n_clusters=4, verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert "loss" in out and "delta_label" in out
