@@ -1,6 +1,7 @@
 """skdec: Deep Embedded Clustering as a scikit-learn estimator on Keras 3."""
 
 from skdec._estimator import DECClusterer
+from skdec._persistence import load
 from skdec.metrics import align_clusters, cluster_accuracy, cluster_accuracy_scorer
 
 __version__ = "0.1.0"
@@ -10,5 +11,6 @@ __all__ = [
     "align_clusters",
     "cluster_accuracy",
     "cluster_accuracy_scorer",
+    "load",
     "__version__",
 ]

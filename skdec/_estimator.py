@@ -16,11 +16,30 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skdec import _training
-from skdec._networks import build_dense_networks
+from skdec import _persistence, _training
+from skdec._networks import networks_from_weights
 
 _ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"}
 _OPTIMIZERS = {"adam", "sgd"}
+
+
+def _put_empty_clusters_last(networks, labels):
+    """Renumber clusters so that the non-empty ones are ``0 .. k-1``.
+
+    The centres of clusters that received no row move to the end, so that
+    ``labels`` stay consecutive from 0 as scikit-learn expects; the centres
+    are permuted in ``networks`` in place. Returns the new labels.
+    """
+    n_clusters = networks.clustering_layer.n_clusters
+    used = np.unique(labels)
+    if used.size == n_clusters:
+        return labels
+    order = np.concatenate([used, np.setdiff1d(np.arange(n_clusters), used)])
+    centers = networks.clustering_layer.get_weights()[0]
+    networks.clustering_layer.set_weights([centers[order]])
+    new_label = np.empty(n_clusters, dtype=labels.dtype)
+    new_label[order] = np.arange(n_clusters)
+    return new_label[labels]
 
 
 class DECClusterer(
@@ -106,6 +125,14 @@ class DECClusterer(
         self-training. Per-epoch and per-update figures are also logged at the
         ``DEBUG`` level of the ``"skdec"`` logger.
 
+    warm_start : bool, default=False
+        When True and the estimator is fitted, :meth:`fit` continues the
+        self-training of the fitted networks for up to ``max_iter`` more
+        iterations (no pretraining, no k-means); ``n_iter_`` and ``history_``
+        accumulate. The optimizer state starts afresh. The architecture and
+        the number of features must be those of the fitted model. See
+        :term:`the Glossary <warm_start>`.
+
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_components)
@@ -116,7 +143,7 @@ class DECClusterer(
         data.
 
     n_iter_ : int
-        Number of self-training iterations run.
+        Number of self-training iterations run (summed over warm starts).
 
     history_ : dict of str to list of float
         ``"pretrain_loss"``: the mean reconstruction loss of each pretraining
@@ -193,6 +220,7 @@ class DECClusterer(
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -216,6 +244,7 @@ class DECClusterer(
         n_init=20,
         random_state=None,
         verbose=0,
+        warm_start=False,
     ):
         self.n_clusters = n_clusters
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -235,6 +264,7 @@ class DECClusterer(
         self.n_init = n_init
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ fit
 
@@ -265,9 +295,26 @@ class DECClusterer(
         -------
         self : object
             Fitted estimator.
+
+        Notes
+        -----
+        If the fit fails or is interrupted (``KeyboardInterrupt``), the
+        estimator is left exactly as it was before the call.
         """
+        before = self.__dict__.copy()
+        try:
+            return self._fit(X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X):
         hidden_layer_sizes = self._check_hidden_layer_sizes()
-        X = validate_data(self, X, dtype="numeric", ensure_min_samples=2)
+        warm = self.warm_start and hasattr(self, "_networks")
+        X = validate_data(
+            self, X, dtype="numeric", ensure_min_samples=2, reset=not warm
+        )
         n_samples = X.shape[0]
         if n_samples < self.n_clusters:
             raise ValueError(
@@ -284,6 +331,18 @@ class DECClusterer(
             "alpha": float(self.alpha),
             "activation": self.activation,
         }
+        if warm and recipe != self._network_recipe:
+            changed = sorted(k for k in recipe if recipe[k] != self._network_recipe[k])
+            raise ValueError(
+                f"warm_start=True continues the fitted networks, but {changed} "
+                "changed since the last fit. Set warm_start=False to fit anew."
+            )
+        history = {"pretrain_loss": [], "kl_loss": [], "delta_label": []}
+        n_iter_before = 0
+        if warm:
+            history = {key: list(values) for key, values in self.history_.items()}
+            n_iter_before = self.n_iter_
+
         with _training.TRAINER_POOL.checkout(
             recipe,
             pretrain_optimizer=self.pretrain_optimizer,
@@ -292,20 +351,23 @@ class DECClusterer(
         ) as trainer:
             trainer.reset(seed, self.pretrain_learning_rate, self.learning_rate)
             networks = trainer.networks
-            pretrain_loss = _training.pretrain_autoencoder(
-                networks.autoencoder,
-                X,
-                epochs=self.pretrain_epochs,
-                batch_size=self.batch_size,
-                rng=rng,
-                verbose=self.verbose,
-            )
-
-            Z = _training.predict_batches(networks.encoder, X)
-            centers, initial_labels = _training.kmeans_centers(
-                Z, self.n_clusters, self.n_init, seed
-            )
-            networks.clustering_layer.set_weights([centers.astype(np.float32)])
+            if warm:
+                networks.model.set_weights(self._networks.model.get_weights())
+                initial_labels = self._assign(X, networks).argmax(axis=1)
+            else:
+                history["pretrain_loss"] = _training.pretrain_autoencoder(
+                    networks.autoencoder,
+                    X,
+                    epochs=self.pretrain_epochs,
+                    batch_size=self.batch_size,
+                    rng=rng,
+                    verbose=self.verbose,
+                )
+                Z = _training.predict_batches(networks.encoder, X)
+                centers, initial_labels = _training.kmeans_centers(
+                    Z, self.n_clusters, self.n_init, seed
+                )
+                networks.clustering_layer.set_weights([centers.astype(np.float32)])
 
             n_iter, converged, kl_loss, delta_label = _training.self_train(
                 networks,
@@ -318,36 +380,30 @@ class DECClusterer(
                 rng=rng,
                 verbose=self.verbose,
             )
-
-            cluster_centers = networks.clustering_layer.get_weights()[0]
-            Z = _training.predict_batches(networks.encoder, X)
-            labels = _training.student_t_assignment(
-                Z, cluster_centers, recipe["alpha"]
-            ).argmax(axis=1)
+            labels = self._assign(X, networks).argmax(axis=1)
             weights = networks.model.get_weights()
 
         # The fitted estimator owns its own networks; the trainer goes back to
         # the pool for the next fit.
-        fitted_networks = build_dense_networks(**recipe)
-        fitted_networks.model.set_weights(weights)
+        fitted_networks = networks_from_weights(recipe, weights)
+        labels = _put_empty_clusters_last(fitted_networks, labels)
+        history["kl_loss"] += kl_loss
+        history["delta_label"] += delta_label
 
         # Attributes are set together, once everything has been computed.
         self._network_recipe = recipe
         self._networks = fitted_networks
-        self.cluster_centers_ = cluster_centers
+        self.cluster_centers_ = fitted_networks.clustering_layer.get_weights()[0]
         self.labels_ = labels
-        self.n_iter_ = n_iter
-        self.history_ = {
-            "pretrain_loss": pretrain_loss,
-            "kl_loss": kl_loss,
-            "delta_label": delta_label,
-        }
+        self.n_iter_ = n_iter_before + n_iter
+        self.history_ = history
 
         if self.max_iter > 0 and not converged:
             warnings.warn(
                 f"Self-training stopped at max_iter={self.max_iter} before the "
                 f"fraction of changed labels fell below tol={self.tol} (last "
-                f"{delta_label[-1]:.4g}). Increase max_iter or tol.",
+                f"{self.history_['delta_label'][-1]:.4g}). Increase max_iter or "
+                "tol.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -368,6 +424,15 @@ class DECClusterer(
         check_is_fitted(self)
         X = validate_data(self, X, dtype="numeric", reset=False)
         return _training.predict_batches(self._networks.encoder, X)
+
+    @staticmethod
+    def _assign(X, networks):
+        """Soft assignment of validated rows by ``networks``."""
+        return _training.student_t_assignment(
+            _training.predict_batches(networks.encoder, X),
+            networks.clustering_layer.get_weights()[0],
+            networks.clustering_layer.alpha,
+        )
 
     def transform(self, X):
         """Embed X with the trained encoder.
@@ -441,6 +506,25 @@ class DECClusterer(
         q = self.predict_proba(X)
         return -_training.kl_divergence(_training.target_distribution(q), q)
 
+    def save(self, path):
+        """Save the fitted estimator to one file, safe to load anywhere.
+
+        The file holds the parameters, the fitted attributes and the network
+        weights as NumPy arrays plus JSON, with a format version; it is
+        written atomically. Load it with :func:`skdec.load`, which never
+        unpickles and never runs code from the file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the file (``.skdec`` is a good suffix).
+
+        Returns
+        -------
+        None
+        """
+        _persistence.save(self, path)
+
     @property
     def _n_features_out(self):
         return self.cluster_centers_.shape[1]
@@ -478,6 +562,4 @@ class DECClusterer(
         weights = state.pop("_network_weights", None)
         super().__setstate__(state)
         if weights is not None:
-            networks = build_dense_networks(**self._network_recipe)
-            networks.model.set_weights(weights)
-            self._networks = networks
+            self._networks = networks_from_weights(self._network_recipe, weights)

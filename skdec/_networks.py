@@ -8,6 +8,7 @@ Keras objects; they know nothing about scikit-learn.
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 from keras import ops
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "DECNetworks",
     "build_dense_networks",
     "initialize_weights",
+    "networks_from_weights",
 ]
 
 
@@ -176,3 +178,35 @@ def build_dense_networks(
         clusterer=keras.Model(inputs, q, name="clusterer"),
         clustering_layer=clustering_layer,
     )
+
+
+def networks_from_weights(recipe, weights):
+    """Build networks from ``recipe`` and load ``weights`` into them.
+
+    Parameters
+    ----------
+    recipe : dict
+        Keyword arguments of :func:`build_dense_networks`.
+    weights : list of ndarray
+        ``networks.model.get_weights()`` of networks built from the same
+        recipe.
+
+    Returns
+    -------
+    networks : DECNetworks
+
+    Raises
+    ------
+    ValueError
+        If the number or the shapes of ``weights`` do not fit the recipe.
+    """
+    networks = build_dense_networks(**recipe)
+    expected = [tuple(w.shape) for w in networks.model.weights]
+    got = [tuple(np.shape(w)) for w in weights]
+    if got != expected:
+        raise ValueError(
+            f"The weights do not fit the architecture: expected shapes {expected}, "
+            f"got {got}."
+        )
+    networks.model.set_weights(weights)
+    return networks
