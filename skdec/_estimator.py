@@ -23,6 +23,19 @@ _ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "line
 _OPTIMIZERS = {"adam", "sgd"}
 
 
+def _check_float32_range(X):
+    """Refuse values that become infinite when cast to float32 for the networks."""
+    if X.dtype.kind == "f" and X.dtype.itemsize > 4 and X.size:
+        largest = float(np.max(np.abs(X)))
+        if largest > np.finfo(np.float32).max:
+            raise ValueError(
+                f"X has values up to {largest:.3g}, beyond the float32 range "
+                "(3.4e38) in which the networks compute. Scale the input, for "
+                "example with StandardScaler."
+            )
+    return X
+
+
 def _put_empty_clusters_last(networks, labels):
     """Renumber clusters so that the non-empty ones are ``0 .. k-1``.
 
@@ -315,6 +328,7 @@ class DECClusterer(
         X = validate_data(
             self, X, dtype="numeric", ensure_min_samples=2, reset=not warm
         )
+        _check_float32_range(X)
         n_samples = X.shape[0]
         if n_samples < self.n_clusters:
             raise ValueError(
@@ -422,7 +436,7 @@ class DECClusterer(
 
     def _embed(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype="numeric", reset=False)
+        X = _check_float32_range(validate_data(self, X, dtype="numeric", reset=False))
         return _training.predict_batches(self._networks.encoder, X)
 
     @staticmethod

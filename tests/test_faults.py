@@ -1,0 +1,109 @@
+"""Numerical faults and concurrency: clear errors or safe results, never NaN."""
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+
+from _helpers import small_dec
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, _ = make_blobs(n_samples=150, centers=3, n_features=4, random_state=0)
+    return X
+
+
+def assert_sane(dec, X):
+    q = dec.predict_proba(X)
+    assert np.all(np.isfinite(dec.cluster_centers_))
+    assert np.all(np.isfinite(q))
+    np.testing.assert_allclose(q.sum(axis=1), 1.0)
+    labels = np.unique(dec.labels_)
+    np.testing.assert_array_equal(labels, np.arange(labels.size))
+
+
+def test_huge_input_scale_gives_a_clear_error(data):
+    with pytest.raises(FloatingPointError, match="Scale the input"):
+        small_dec().fit(data * 1e30)
+
+
+def test_values_beyond_float32_are_refused(data):
+    X = data.copy()
+    X[0, 0] = 1e300
+    with pytest.raises(ValueError, match="beyond the float32 range"):
+        small_dec().fit(X)
+
+
+def test_a_diverging_loss_gives_a_clear_error(data):
+    with pytest.raises(FloatingPointError, match="lower .*learning_rate"):
+        small_dec(pretrain_learning_rate=1e8, pretrain_optimizer="sgd").fit(data)
+
+
+def test_diverging_self_training_gives_a_clear_error(data):
+    with pytest.raises(FloatingPointError, match="lower learning_rate"):
+        small_dec(learning_rate=1e12, max_iter=200).fit(data)
+
+
+def test_constant_columns_are_harmless(data):
+    X = np.hstack([data, np.full((len(data), 2), 7.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dec = small_dec().fit(X)
+    assert_sane(dec, X)
+
+
+def test_all_rows_identical_is_safe_and_reported():
+    X = np.ones((30, 4))
+    with pytest.warns(ConvergenceWarning, match="some clusters are empty"):
+        dec = small_dec(n_clusters=3).fit(X)
+    assert_sane(dec, X)
+    assert np.unique(dec.labels_).size == 1
+
+
+def test_duplicated_rows_are_safe(data):
+    X = np.repeat(data[:20], 5, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dec = small_dec().fit(X)
+    assert_sane(dec, X)
+
+
+def test_empty_clusters_leave_consecutive_labels_and_matching_centres():
+    X = np.repeat([[0.0, 0.0], [3.0, 3.0]], 15, axis=0)
+    with pytest.warns(ConvergenceWarning, match="some clusters are empty"):
+        dec = small_dec(n_clusters=4).fit(X)
+    np.testing.assert_array_equal(np.unique(dec.labels_), [0, 1])
+    np.testing.assert_array_equal(dec.predict(X), dec.labels_)
+    assert dec.cluster_centers_.shape == (4, 2)
+
+
+def test_predict_from_eight_threads_matches_serial_calls(data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dec = small_dec().fit(data)
+    chunks = [data[i::8] for i in range(8)]
+    expected = [dec.predict_proba(chunk) for chunk in chunks]
+    results = [None] * 8
+    errors = []
+    barrier = threading.Barrier(8)
+
+    def work(i):
+        try:
+            barrier.wait()
+            for _ in range(5):
+                results[i] = dec.predict_proba(chunks[i])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for got, want in zip(results, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
