@@ -189,7 +189,9 @@ class DECClusterer(
     each target update.
 
     The estimator holds Keras models; it pickles as its parameters, fitted
-    attributes and network weights, and is rebuilt on unpickling. Fits do not
+    attributes and network weights, and is rebuilt on unpickling. For files
+    that other people or processes will load, prefer :meth:`save` and
+    :func:`skdec.load`, which never unpickle. Fits do not
     reseed NumPy, Python or Keras: every source of randomness is seeded from
     ``random_state``. With ``random_state=None`` one integer is drawn from
     NumPy's global generator, as in scikit-learn.
