@@ -74,9 +74,24 @@ class DECClusterer(
     n_clusters : int, default=8
         The number of clusters to form.
 
+    autoencoder : {"dense", "conv"} or callable, default="dense"
+        The autoencoder. ``"dense"``: fully connected layers of
+        ``hidden_layer_sizes``. ``"conv"``: for images stored as flat rows
+        (see ``input_shape``), strided convolutions of ``conv_filters``
+        (kernels 5, 5, 3, stride 2, ReLU), a dense linear embedding, and a
+        mirrored decoder (see ``decoder``), as in DCEC. A callable builds your
+        own: ``autoencoder(input_shape, n_components)`` (or with a ``seed``
+        keyword, which it should pass to its initialisers for reproducible
+        fits) returns ``(encoder, decoder)``, two :class:`keras.Model`; the
+        encoder maps inputs of ``input_shape`` (or ``(n_features,)``) to
+        ``(n_components,)``, the decoder maps back to ``n_features`` values in
+        any shape. Use a module-level function, so that the estimator stays
+        clonable and picklable.
+
     hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
-        Widths of the encoder's hidden layers; the decoder mirrors them. An
-        empty tuple gives a linear encoder and decoder.
+        Widths of the dense encoder's hidden layers; the decoder mirrors them.
+        An empty tuple gives a linear encoder and decoder. Only for
+        ``autoencoder="dense"``.
 
     n_components : int, default=10
         Dimension of the embedding in which the data are clustered.
@@ -86,8 +101,29 @@ class DECClusterer(
 
     activation : {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", \
             "linear"}, default="relu"
-        Activation of the hidden layers. The embedding and the reconstruction
-        are always linear.
+        Activation of the dense hidden layers. The embedding and the
+        reconstruction are always linear.
+
+    input_shape : tuple of int or None, default=None
+        Shape of the image held in each flat row, channels last:
+        ``(height, width, channels)`` or ``(height, width)`` for grey images,
+        for example ``(28, 28, 1)``. For ``autoencoder="conv"``, None means a
+        square grey image. Handed to a custom ``autoencoder`` callable.
+
+    conv_filters : tuple of int, default=(32, 64, 128)
+        Filters of the strided convolutions of ``autoencoder="conv"``.
+
+    decoder : {"transpose", "upsample"}, default="transpose"
+        How the convolutional decoder doubles the resolution: stride-2
+        transposed convolutions, or 2x upsampling followed by a convolution.
+
+    reconstruction_weight : float, default=0.0
+        Keeps the reconstruction loss during self-training:
+        ``L = KL(P || Q) + reconstruction_weight * MSE(x, x_hat)``. ``0`` is
+        plain DEC; a positive weight is IDEC (Guo et al. 2017), whose
+        ``L_r + gamma * L_c`` with ``gamma=0.1`` is this loss with
+        ``reconstruction_weight=10`` divided by 10 (the same minimiser; with
+        ``optimizer="adam"`` the same steps).
 
     pretrain_epochs : int, default=200
         Passes over the data when pretraining the autoencoder. ``0`` skips
@@ -200,6 +236,10 @@ class DECClusterer(
     ----------
     .. [1] J. Xie, R. Girshick and A. Farhadi, "Unsupervised Deep Embedding
        for Clustering Analysis", ICML 2016.
+    .. [2] X. Guo, L. Gao, X. Liu and J. Yin, "Improved Deep Embedded
+       Clustering with Local Structure Preservation", IJCAI 2017.
+    .. [3] X. Guo, X. Liu, E. Zhu and J. Yin, "Deep Clustering with
+       Convolutional Autoencoders", ICONIP 2017.
 
     Examples
     --------
@@ -218,10 +258,15 @@ class DECClusterer(
 
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "autoencoder": [StrOptions({"dense", "conv"}), callable],
         "hidden_layer_sizes": ["array-like"],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "activation": [StrOptions(_ACTIVATIONS)],
+        "input_shape": ["array-like", None],
+        "conv_filters": ["array-like"],
+        "decoder": [StrOptions({"transpose", "upsample"})],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "pretrain_optimizer": [StrOptions(_OPTIMIZERS)],
         "pretrain_learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -242,10 +287,15 @@ class DECClusterer(
         self,
         n_clusters=8,
         *,
+        autoencoder="dense",
         hidden_layer_sizes=(500, 500, 2000),
         n_components=10,
         alpha=1.0,
         activation="relu",
+        input_shape=None,
+        conv_filters=(32, 64, 128),
+        decoder="transpose",
+        reconstruction_weight=0.0,
         pretrain_epochs=200,
         pretrain_optimizer="adam",
         pretrain_learning_rate=1e-3,
@@ -262,10 +312,15 @@ class DECClusterer(
         warm_start=False,
     ):
         self.n_clusters = n_clusters
+        self.autoencoder = autoencoder
         self.hidden_layer_sizes = hidden_layer_sizes
         self.n_components = n_components
         self.alpha = alpha
         self.activation = activation
+        self.input_shape = input_shape
+        self.conv_filters = conv_filters
+        self.decoder = decoder
+        self.reconstruction_weight = reconstruction_weight
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_optimizer = pretrain_optimizer
         self.pretrain_learning_rate = pretrain_learning_rate
@@ -283,16 +338,70 @@ class DECClusterer(
 
     # ------------------------------------------------------------------ fit
 
-    def _check_hidden_layer_sizes(self):
-        sizes = np.asarray(self.hidden_layer_sizes, dtype=object).ravel()
+    @staticmethod
+    def _positive_ints(name, value):
+        sizes = np.asarray(value, dtype=object).ravel()
         if not all(
             isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in sizes
         ):
             raise ValueError(
-                "hidden_layer_sizes must be a sequence of positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
+                f"{name} must be a sequence of positive integers, got {value!r}."
             )
         return tuple(int(h) for h in sizes)
+
+    def _make_recipe(self, n_features):
+        """Validated description of the networks, from which they are built."""
+        recipe = {
+            "n_features": n_features,
+            "n_components": self.n_components,
+            "n_clusters": self.n_clusters,
+            "alpha": float(self.alpha),
+            "autoencoder": self.autoencoder,
+            "hidden_layer_sizes": self._positive_ints(
+                "hidden_layer_sizes", self.hidden_layer_sizes
+            ),
+            "activation": self.activation,
+            "input_shape": None,
+            "conv_filters": self._positive_ints("conv_filters", self.conv_filters),
+            "decoder": self.decoder,
+        }
+        shape = self.input_shape
+        if shape is not None:
+            shape = self._positive_ints("input_shape", shape)
+        if self.autoencoder == "conv":
+            if shape is None:
+                side = int(round(np.sqrt(n_features)))
+                if side * side != n_features:
+                    raise ValueError(
+                        "autoencoder='conv' needs input_shape=(height, width, "
+                        f"channels); n_features={n_features} is not a square "
+                        "number of grey pixels."
+                    )
+                shape = (side, side, 1)
+            if len(shape) == 2:
+                shape = (*shape, 1)
+            if len(shape) != 3:
+                raise ValueError(
+                    "input_shape must be (height, width, channels) or (height, "
+                    f"width), got {self.input_shape!r}."
+                )
+        if shape is not None and int(np.prod(shape)) != n_features:
+            raise ValueError(
+                f"input_shape={shape} holds {int(np.prod(shape))} values, but X has "
+                f"n_features={n_features}."
+            )
+        recipe["input_shape"] = shape
+        # Entries that do not shape this architecture are None, so that
+        # changing them neither rebuilds the networks nor blocks a warm start.
+        unused = {
+            "dense": ("input_shape", "conv_filters", "decoder"),
+            "conv": ("hidden_layer_sizes", "activation"),
+        }.get(
+            self.autoencoder,
+            ("hidden_layer_sizes", "activation", "conv_filters", "decoder"),
+        )
+        recipe.update(dict.fromkeys(unused))
+        return recipe
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -325,7 +434,6 @@ class DECClusterer(
             raise
 
     def _fit(self, X):
-        hidden_layer_sizes = self._check_hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "_networks")
         X = validate_data(
             self, X, dtype="numeric", ensure_min_samples=2, reset=not warm
@@ -339,14 +447,7 @@ class DECClusterer(
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         rng = np.random.default_rng(seed)
 
-        recipe = {
-            "n_features": X.shape[1],
-            "hidden_layer_sizes": hidden_layer_sizes,
-            "n_components": self.n_components,
-            "n_clusters": self.n_clusters,
-            "alpha": float(self.alpha),
-            "activation": self.activation,
-        }
+        recipe = self._make_recipe(X.shape[1])
         if warm and recipe != self._network_recipe:
             changed = sorted(k for k in recipe if recipe[k] != self._network_recipe[k])
             raise ValueError(
@@ -364,6 +465,7 @@ class DECClusterer(
             pretrain_optimizer=self.pretrain_optimizer,
             optimizer=self.optimizer,
             momentum=self.momentum,
+            reconstruction_weight=float(self.reconstruction_weight),
         ) as trainer:
             trainer.reset(seed, self.pretrain_learning_rate, self.learning_rate)
             networks = trainer.networks
@@ -386,7 +488,7 @@ class DECClusterer(
                 networks.clustering_layer.set_weights([centers.astype(np.float32)])
 
             n_iter, converged, kl_loss, delta_label = _training.self_train(
-                networks,
+                trainer,
                 X,
                 initial_labels,
                 max_iter=self.max_iter,
@@ -550,6 +652,13 @@ class DECClusterer(
         """keras.Model: the trained encoder, from input rows to the embedding."""
         check_is_fitted(self)
         return self._networks.encoder
+
+    @property
+    def decoder_(self):
+        """keras.Model: the trained decoder, from the embedding to flat rows
+        (for example to decode :attr:`cluster_centers_`)."""
+        check_is_fitted(self)
+        return self._networks.decoder
 
     @property
     def autoencoder_(self):

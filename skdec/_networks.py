@@ -2,9 +2,11 @@
 
 Everything here is written with ``keras`` and ``keras.ops`` only, so it runs on
 any Keras 3 backend. Builders take plain values and an integer seed and return
-Keras objects; they know nothing about scikit-learn.
+Keras models that take and give flat rows; they know nothing about
+scikit-learn.
 """
 
+import inspect
 from dataclasses import dataclass
 
 import keras
@@ -14,8 +16,9 @@ from keras import ops
 __all__ = [
     "ClusteringLayer",
     "DECNetworks",
-    "build_dense_networks",
-    "initialize_weights",
+    "build_networks",
+    "conv_parts",
+    "dense_parts",
     "networks_from_weights",
 ]
 
@@ -73,11 +76,13 @@ class DECNetworks:
     Attributes
     ----------
     model : keras.Model
-        Input to ``[q, reconstruction]``; owns every weight.
+        Flat input rows to ``[q, reconstruction]``; owns every weight.
     autoencoder : keras.Model
         Input to reconstruction.
     encoder : keras.Model
         Input to embedding ``z``.
+    decoder : keras.Model
+        Embedding to reconstruction (flat rows).
     clusterer : keras.Model
         Input to soft assignment ``q``.
     clustering_layer : ClusteringLayer
@@ -87,95 +92,260 @@ class DECNetworks:
     model: keras.Model
     autoencoder: keras.Model
     encoder: keras.Model
+    decoder: keras.Model
     clusterer: keras.Model
     clustering_layer: ClusteringLayer
 
 
-def initialize_weights(networks, seed):
-    """Set every weight of ``networks`` to its seeded initial value.
+class _Seeds:
+    """Hands out consecutive seeds, one per initializer."""
 
-    Dense kernels are Glorot-uniform with seed ``seed + i`` for the ``i``-th
-    dense layer, biases and cluster centres zero. The same seed always gives
-    the same weights, whether the networks are new or reused.
+    def __init__(self, seed):
+        self.next = int(seed)
 
-    Parameters
-    ----------
-    networks : DECNetworks
-        Networks to initialise in place.
-    seed : int
-        Base seed of the initialisers.
-    """
-    dense_layers = [
-        layer
-        for layer in networks.model.layers
-        if isinstance(layer, keras.layers.Dense)
-    ]
-    for i, layer in enumerate(dense_layers):
-        initializer = keras.initializers.GlorotUniform(seed=seed + i)
-        layer.kernel.assign(initializer(layer.kernel.shape))
-        layer.bias.assign(keras.ops.zeros(layer.bias.shape))
-    centers = networks.clustering_layer.clusters
-    centers.assign(keras.ops.zeros(centers.shape))
+    def glorot(self):
+        self.next += 1
+        return keras.initializers.GlorotUniform(seed=self.next)
 
 
-def build_dense_networks(
-    n_features, hidden_layer_sizes, n_components, n_clusters, alpha, activation
-):
-    """Build the dense autoencoder and clustering layer of DEC.
+def dense_parts(n_features, n_components, *, hidden_layer_sizes, activation, seed):
+    """Encoder and decoder of the dense autoencoder.
 
     The encoder is ``n_features -> hidden_layer_sizes -> n_components`` with
     ``activation`` on the hidden layers and a linear embedding; the decoder
-    mirrors it and ends in a linear layer of ``n_features`` units.
+    mirrors it and ends in a linear layer of ``n_features`` units. Kernels are
+    Glorot-uniform seeded from ``seed``, biases zero.
+    """
+    seeds = _Seeds(seed)
+
+    def dense(units, activation, name):
+        return keras.layers.Dense(
+            int(units),
+            activation=activation,
+            kernel_initializer=seeds.glorot(),
+            name=name,
+        )
+
+    x = keras.Input(shape=(n_features,), name="input")
+    h = x
+    for i, units in enumerate(hidden_layer_sizes):
+        h = dense(units, activation, f"encoder_{i}")(h)
+    encoder = keras.Model(x, dense(n_components, None, "embedding")(h), name="encoder")
+    z = keras.Input(shape=(n_components,), name="embedding_input")
+    h = z
+    for i, units in enumerate(reversed(hidden_layer_sizes)):
+        h = dense(units, activation, f"decoder_{i}")(h)
+    decoder = keras.Model(
+        z, dense(n_features, None, "reconstruction")(h), name="decoder"
+    )
+    return encoder, decoder
+
+
+def conv_parts(n_features, n_components, *, input_shape, filters, decoder_kind, seed):
+    """Encoder and decoder of the convolutional autoencoder (as in DCEC).
+
+    Flat rows are reshaped to ``input_shape`` (height, width, channels; channels
+    last). The encoder applies one strided (stride 2, ``same`` padding)
+    convolution per entry of ``filters`` with kernels 5, 5, 3, ..., ReLU, then a
+    linear dense embedding. The decoder mirrors it: a dense layer back to the
+    smallest feature map, then per level a stride-2 transposed convolution
+    (``decoder_kind="transpose"``) or a 2x upsampling and a convolution
+    (``"upsample"``), cropped to the encoder's size at that level; the last
+    level is linear with the input's channels, flattened back to rows.
+    """
+    seeds = _Seeds(seed)
+    height, width, channels = input_shape
+    kernels = [5 if i < 2 else 3 for i in range(len(filters))]
+    sizes = [(height, width)]
+    for _ in filters:
+        h, w = sizes[-1]
+        sizes.append(((h + 1) // 2, (w + 1) // 2))
+
+    x = keras.Input(shape=(n_features,), name="input")
+    h = keras.layers.Reshape(input_shape, name="to_image")(x)
+    for i, (f, k) in enumerate(zip(filters, kernels, strict=True)):
+        h = keras.layers.Conv2D(
+            int(f),
+            k,
+            strides=2,
+            padding="same",
+            activation="relu",
+            kernel_initializer=seeds.glorot(),
+            name=f"encoder_{i}",
+        )(h)
+    h = keras.layers.Flatten(name="flatten")(h)
+    embedding = keras.layers.Dense(
+        n_components, kernel_initializer=seeds.glorot(), name="embedding"
+    )(h)
+    encoder = keras.Model(x, embedding, name="encoder")
+
+    z = keras.Input(shape=(n_components,), name="embedding_input")
+    smallest_h, smallest_w = sizes[-1]
+    h = keras.layers.Dense(
+        smallest_h * smallest_w * int(filters[-1]),
+        activation="relu",
+        kernel_initializer=seeds.glorot(),
+        name="decoder_dense",
+    )(z)
+    h = keras.layers.Reshape((smallest_h, smallest_w, int(filters[-1])))(h)
+    out_filters = [int(f) for f in reversed(filters[:-1])] + [channels]
+    for level, (f, k) in enumerate(zip(out_filters, reversed(kernels), strict=True)):
+        last = level == len(out_filters) - 1
+        activation = None if last else "relu"
+        name = "reconstruction_image" if last else f"decoder_{level}"
+        if decoder_kind == "transpose":
+            h = keras.layers.Conv2DTranspose(
+                f,
+                k,
+                strides=2,
+                padding="same",
+                activation=activation,
+                kernel_initializer=seeds.glorot(),
+                name=name,
+            )(h)
+        else:
+            h = keras.layers.UpSampling2D(2, name=f"upsample_{level}")(h)
+            h = keras.layers.Conv2D(
+                f,
+                k,
+                padding="same",
+                activation=activation,
+                kernel_initializer=seeds.glorot(),
+                name=name,
+            )(h)
+        target_h, target_w = sizes[-2 - level]
+        crop = (
+            2 * sizes[-1 - level][0] - target_h,
+            2 * sizes[-1 - level][1] - target_w,
+        )
+        if crop != (0, 0):
+            h = keras.layers.Cropping2D(((0, crop[0]), (0, crop[1])))(h)
+    reconstruction = keras.layers.Reshape((n_features,), name="reconstruction")(h)
+    decoder = keras.Model(z, reconstruction, name="decoder")
+    return encoder, decoder
+
+
+def _custom_parts(builder, n_features, n_components, *, input_shape, seed):
+    shape = tuple(input_shape) if input_shape is not None else (n_features,)
+    try:
+        accepts_seed = "seed" in inspect.signature(builder).parameters
+    except (TypeError, ValueError):
+        accepts_seed = False
+    parts = (
+        builder(shape, n_components, seed=seed)
+        if accepts_seed
+        else builder(shape, n_components)
+    )
+    if not (
+        isinstance(parts, tuple)
+        and len(parts) == 2
+        and all(isinstance(p, keras.Model) for p in parts)
+    ):
+        raise TypeError(
+            "A custom autoencoder callable must return (encoder, decoder), two "
+            f"keras.Model instances; got {type(parts).__name__}."
+        )
+    encoder, decoder = parts
+    # Wrap both so that they take and give flat rows, whatever the builder uses.
+    x = keras.Input(shape=(n_features,), name="input")
+    h = x if shape == (n_features,) else keras.layers.Reshape(shape)(x)
+    z = encoder(h)
+    if tuple(z.shape[1:]) != (n_components,):
+        raise ValueError(
+            f"The custom encoder outputs shape {tuple(z.shape[1:])}, expected "
+            f"({n_components},) for n_components={n_components}."
+        )
+    z_in = keras.Input(shape=(n_components,), name="embedding_input")
+    r = decoder(z_in)
+    if int(np.prod(r.shape[1:])) != n_features:
+        raise ValueError(
+            f"The custom decoder outputs shape {tuple(r.shape[1:])}, which does "
+            f"not hold the {n_features} input features."
+        )
+    r = keras.layers.Reshape((n_features,), name="reconstruction")(r)
+    return keras.Model(x, z, name="encoder"), keras.Model(z_in, r, name="decoder")
+
+
+def build_networks(
+    *,
+    n_features,
+    n_components,
+    n_clusters,
+    alpha,
+    autoencoder="dense",
+    hidden_layer_sizes=(500, 500, 2000),
+    activation="relu",
+    input_shape=None,
+    conv_filters=(32, 64, 128),
+    decoder="transpose",
+    seed=0,
+):
+    """Build the autoencoder and the clustering layer of DEC.
 
     Parameters
     ----------
     n_features : int
-        Width of the input rows.
-    hidden_layer_sizes : tuple of int
-        Encoder hidden layer widths; the decoder uses them reversed.
+        Width of the flat input rows.
     n_components : int
         Width of the embedding.
     n_clusters : int
-        Number of cluster centres.
+        Number of cluster centres (initialised to zero).
     alpha : float
         Degrees of freedom of the Student's t kernel.
+    autoencoder : {"dense", "conv"} or callable, default="dense"
+        The architecture; a callable ``f(input_shape, n_components[, seed])``
+        returns ``(encoder, decoder)`` Keras models.
+    hidden_layer_sizes : tuple of int
+        Dense encoder widths; the decoder uses them reversed.
     activation : str
-        Keras activation of the hidden layers.
+        Activation of the dense hidden layers.
+    input_shape : tuple of int or None
+        ``(height, width, channels)`` of the images in each row (``"conv"``),
+        or the shape handed to a custom builder.
+    conv_filters : tuple of int
+        Filters of the strided convolutions (``"conv"``).
+    decoder : {"transpose", "upsample"}
+        Upsampling of the convolutional decoder.
+    seed : int
+        Seed of the weight initialisers: the same seed gives the same weights.
 
     Returns
     -------
     networks : DECNetworks
-        New networks; set their weights with :func:`initialize_weights` or
-        ``networks.model.set_weights``.
     """
-
-    def dense(units, activation, name):
-        # Zeros here: initialize_weights or set_weights gives the real values,
-        # and no draw is taken from Keras' global seed generator.
-        return keras.layers.Dense(
-            units,
-            activation=activation,
-            kernel_initializer="zeros",
-            name=name,
+    n_features, n_components = int(n_features), int(n_components)
+    if callable(autoencoder):
+        encoder, decoder_model = _custom_parts(
+            autoencoder, n_features, n_components, input_shape=input_shape, seed=seed
         )
-
-    hidden = [int(h) for h in hidden_layer_sizes]
-    inputs = keras.Input(shape=(int(n_features),), name="input")
-    h = inputs
-    for i, units in enumerate(hidden):
-        h = dense(units, activation, f"encoder_{i}")(h)
-    z = dense(int(n_components), None, "embedding")(h)
-    h = z
-    for i, units in enumerate(reversed(hidden)):
-        h = dense(units, activation, f"decoder_{i}")(h)
-    reconstruction = dense(int(n_features), None, "reconstruction")(h)
+    elif autoencoder == "conv":
+        encoder, decoder_model = conv_parts(
+            n_features,
+            n_components,
+            input_shape=tuple(int(d) for d in input_shape),
+            filters=tuple(int(f) for f in conv_filters),
+            decoder_kind=decoder,
+            seed=seed,
+        )
+    else:
+        encoder, decoder_model = dense_parts(
+            n_features,
+            n_components,
+            hidden_layer_sizes=tuple(int(h) for h in hidden_layer_sizes),
+            activation=activation,
+            seed=seed,
+        )
+    x = keras.Input(shape=(n_features,), name="input")
+    z = encoder(x)
+    reconstruction = decoder_model(z)
     clustering_layer = ClusteringLayer(n_clusters, alpha=alpha, name="clustering")
     q = clustering_layer(z)
     return DECNetworks(
-        model=keras.Model(inputs, [q, reconstruction], name="dec"),
-        autoencoder=keras.Model(inputs, reconstruction, name="autoencoder"),
-        encoder=keras.Model(inputs, z, name="encoder"),
-        clusterer=keras.Model(inputs, q, name="clusterer"),
+        model=keras.Model(x, [q, reconstruction], name="dec"),
+        autoencoder=keras.Model(x, reconstruction, name="autoencoder"),
+        encoder=encoder,
+        decoder=decoder_model,
+        clusterer=keras.Model(x, q, name="clusterer"),
         clustering_layer=clustering_layer,
     )
 
@@ -186,7 +356,7 @@ def networks_from_weights(recipe, weights):
     Parameters
     ----------
     recipe : dict
-        Keyword arguments of :func:`build_dense_networks`.
+        Keyword arguments of :func:`build_networks` (without ``seed``).
     weights : list of ndarray
         ``networks.model.get_weights()`` of networks built from the same
         recipe.
@@ -200,7 +370,7 @@ def networks_from_weights(recipe, weights):
     ValueError
         If the number or the shapes of ``weights`` do not fit the recipe.
     """
-    networks = build_dense_networks(**recipe)
+    networks = build_networks(**recipe)
     expected = [tuple(w.shape) for w in networks.model.weights]
     got = [tuple(np.shape(w)) for w in weights]
     if got != expected:

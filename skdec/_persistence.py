@@ -25,11 +25,15 @@ FORMAT_VERSION = 1
 
 _RECIPE_KEYS = {
     "n_features",
-    "hidden_layer_sizes",
     "n_components",
     "n_clusters",
     "alpha",
+    "autoencoder",
+    "hidden_layer_sizes",
     "activation",
+    "input_shape",
+    "conv_filters",
+    "decoder",
 }
 _HISTORY_KEYS = {"pretrain_loss", "kl_loss", "delta_label"}
 
@@ -53,7 +57,16 @@ def save(estimator, path):
     from skdec import __version__
 
     recipe = dict(estimator._network_recipe)
-    recipe["hidden_layer_sizes"] = list(recipe["hidden_layer_sizes"])
+    if callable(recipe["autoencoder"]):
+        raise ValueError(
+            "save() stores the built-in architectures ('dense', 'conv') only: a "
+            "custom autoencoder callable cannot be saved without running code at "
+            "load time. Use pickle or joblib, which store the callable by "
+            "reference, for such models."
+        )
+    for key in ("hidden_layer_sizes", "input_shape", "conv_filters"):
+        if recipe[key] is not None:
+            recipe[key] = list(recipe[key])
     weights = estimator._networks.model.get_weights()
     feature_names = getattr(estimator, "feature_names_in_", None)
     metadata = {
@@ -99,26 +112,56 @@ def _check_recipe(recipe, params, path):
     def positive_int(value):
         return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
-    sizes = recipe["hidden_layer_sizes"]
-    valid = (
-        all(positive_int(recipe[k]) for k in ("n_features", "n_components"))
+    def int_list(value, length=None):
+        return (
+            isinstance(value, list)
+            and (length is None or len(value) == length)
+            and all(positive_int(v) for v in value)
+        )
+
+    kind = recipe["autoencoder"]
+    common = (
+        positive_int(recipe["n_features"])
+        and positive_int(recipe["n_components"])
         and positive_int(recipe["n_clusters"])
-        and isinstance(sizes, list)
-        and all(positive_int(h) for h in sizes)
         and isinstance(recipe["alpha"], Real)
+        and not isinstance(recipe["alpha"], bool)
         and recipe["alpha"] > 0
-        and recipe["activation"] in _ACTIVATIONS
+        and (recipe["input_shape"] is None or int_list(recipe["input_shape"], 3))
     )
-    if not valid:
+    if kind == "dense":
+        specific = (
+            int_list(recipe["hidden_layer_sizes"])
+            and recipe["activation"] in _ACTIVATIONS
+            and recipe["conv_filters"] is None
+            and recipe["decoder"] is None
+        )
+    elif kind == "conv":
+        specific = (
+            recipe["input_shape"] is not None
+            and int_list(recipe["conv_filters"])
+            and len(recipe["conv_filters"]) > 0
+            and recipe["decoder"] in ("transpose", "upsample")
+            and recipe["hidden_layer_sizes"] is None
+            and recipe["activation"] is None
+        )
+    else:
+        specific = False
+    if not (common and specific):
         raise _refuse(path, f"invalid architecture {recipe!r}.")
-    for name in ("n_components", "n_clusters", "activation"):
+    if recipe["input_shape"] is not None and (
+        int(np.prod(recipe["input_shape"])) != recipe["n_features"]
+    ):
+        raise _refuse(path, "input_shape does not hold n_features values.")
+    for name in ("n_components", "n_clusters", "autoencoder"):
         if recipe[name] != params.get(name):
             raise _refuse(path, f"architecture and parameters disagree on {name}.")
-    return {
-        **recipe,
-        "hidden_layer_sizes": tuple(sizes),
-        "alpha": float(recipe["alpha"]),
+    tuples = {
+        key: tuple(recipe[key])
+        for key in ("hidden_layer_sizes", "input_shape", "conv_filters")
+        if recipe[key] is not None
     }
+    return {**recipe, **tuples, "alpha": float(recipe["alpha"])}
 
 
 def load(path):
@@ -197,8 +240,10 @@ def load(path):
     params = metadata.get("params")
     if not isinstance(params, dict):
         raise _refuse(path, "it has no parameters.")
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params = {**params, "hidden_layer_sizes": tuple(params["hidden_layer_sizes"])}
+    params = {
+        key: tuple(value) if isinstance(value, list) else value
+        for key, value in params.items()
+    }
     estimator = DECClusterer()
     try:
         estimator.set_params(**params)

@@ -19,7 +19,7 @@ from scipy.special import softmax
 from sklearn.cluster import KMeans
 from sklearn.metrics.pairwise import euclidean_distances
 
-from skdec._networks import DECNetworks, build_dense_networks, initialize_weights
+from skdec._networks import DECNetworks, build_networks
 
 logger = logging.getLogger("skdec")
 
@@ -57,15 +57,28 @@ def make_optimizer(name, learning_rate, momentum=0.0):
 
 @dataclass
 class Trainer:
-    """Compiled networks and their optimizers, reusable from fit to fit."""
+    """Compiled networks and their optimizers, reusable from fit to fit.
 
+    With ``reconstruction_weight == 0`` self-training minimises ``KL(P || Q)``
+    through ``networks.clusterer`` (DEC); otherwise it minimises
+    ``KL(P || Q) + reconstruction_weight * MSE(x, reconstruction)`` through
+    ``networks.model`` (the joint loss of IDEC).
+    """
+
+    recipe: dict
     networks: DECNetworks
     pretrain_optimizer: keras.optimizers.Optimizer
     optimizer: keras.optimizers.Optimizer
+    reconstruction_weight: float
+
+    @property
+    def joint(self):
+        return self.reconstruction_weight > 0
 
     def reset(self, seed, pretrain_learning_rate, learning_rate):
         """Put weights and optimizer state where a new fit with ``seed`` starts."""
-        initialize_weights(self.networks, seed)
+        fresh = build_networks(**self.recipe, seed=seed)
+        self.networks.model.set_weights(fresh.model.get_weights())
         for optimizer, rate in (
             (self.pretrain_optimizer, pretrain_learning_rate),
             (self.optimizer, learning_rate),
@@ -98,30 +111,49 @@ class TrainerPool:
         self._free = collections.OrderedDict()
 
     @staticmethod
-    def _build(recipe, pretrain_optimizer, optimizer, momentum):
-        networks = build_dense_networks(**recipe)
+    def _build(recipe, pretrain_optimizer, optimizer, momentum, reconstruction_weight):
+        networks = build_networks(**recipe)
         trainer = Trainer(
+            recipe=recipe,
             networks=networks,
             pretrain_optimizer=make_optimizer(pretrain_optimizer, 1e-3, momentum),
             optimizer=make_optimizer(optimizer, 1e-3, momentum),
+            reconstruction_weight=reconstruction_weight,
         )
         networks.autoencoder.compile(
             optimizer=trainer.pretrain_optimizer, loss="mean_squared_error"
         )
-        networks.clusterer.compile(
-            optimizer=trainer.optimizer, loss=keras.losses.KLDivergence()
-        )
+        if trainer.joint:
+            networks.model.compile(
+                optimizer=trainer.optimizer,
+                loss=[keras.losses.KLDivergence(), "mean_squared_error"],
+                loss_weights=[1.0, reconstruction_weight],
+            )
+        else:
+            networks.clusterer.compile(
+                optimizer=trainer.optimizer, loss=keras.losses.KLDivergence()
+            )
         return trainer
 
     @contextlib.contextmanager
-    def checkout(self, recipe, *, pretrain_optimizer, optimizer, momentum):
+    def checkout(
+        self, recipe, *, pretrain_optimizer, optimizer, momentum, reconstruction_weight
+    ):
         """Lend a trainer for ``recipe`` (not yet reset) for a ``with`` block."""
-        key = (tuple(sorted(recipe.items())), pretrain_optimizer, optimizer, momentum)
+        key = (
+            tuple(sorted(recipe.items())),
+            pretrain_optimizer,
+            optimizer,
+            momentum,
+            reconstruction_weight,
+        )
         with self._lock:
             idle = self._free.get(key)
             trainer = idle.pop() if idle else None
         if trainer is None:
-            trainer = self._build(recipe, pretrain_optimizer, optimizer, momentum)
+            trainer = self._build(
+                recipe, pretrain_optimizer, optimizer, momentum, reconstruction_weight
+            )
         yield trainer
         # Only a trainer whose fit ended normally goes back to the pool.
         with self._lock:
@@ -250,7 +282,7 @@ def kmeans_centers(Z, n_clusters, n_init, seed):
 
 
 def self_train(
-    networks,
+    trainer,
     X,
     initial_labels,
     *,
@@ -271,9 +303,8 @@ def self_train(
 
     Parameters
     ----------
-    networks : DECNetworks
-        Networks whose clustering layer holds the initial centres, with
-        ``networks.clusterer`` compiled with the KL divergence loss.
+    trainer : Trainer
+        Trainer whose clustering layer holds the initial centres.
     X : ndarray of shape (n_samples, n_features)
         Training rows, any numeric dtype.
     initial_labels : ndarray of shape (n_samples,)
@@ -298,7 +329,8 @@ def self_train(
     kl_loss, delta_label : list of float
         ``KL(P || Q)`` and the label-change fraction at each target update.
     """
-    clusterer = networks.clusterer
+    networks = trainer.networks
+    model = networks.model if trainer.joint else networks.clusterer
     alpha = networks.clustering_layer.alpha
     n_samples = X.shape[0]
     progbar = None
@@ -336,7 +368,9 @@ def self_train(
             order, position = rng.permutation(n_samples), 0
         index = np.sort(order[position : position + batch_size])
         position += batch_size
-        loss = float(clusterer.train_on_batch(_take(X, index), target[index]))
+        batch = _take(X, index)
+        targets = [target[index], batch] if trainer.joint else target[index]
+        loss = model.train_on_batch(batch, targets, return_dict=True)["loss"]
         if not np.isfinite(loss):
             raise FloatingPointError(
                 f"The clustering loss became {loss} at self-training iteration "

@@ -1,0 +1,227 @@
+"""Convolutional autoencoder, the joint (IDEC) loss and custom networks."""
+
+import pickle
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+import skdec
+from skdec import cluster_accuracy, cluster_accuracy_scorer
+
+from _helpers import small_dec
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y
+
+
+def synthetic_images(n_per_class=40, size=12, seed=0):
+    """Noisy colour images of three classes: a red vertical bar, a green
+    horizontal bar, a blue square, of random brightness."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    middle = size // 2 - 1
+    for label in range(3):
+        for _ in range(n_per_class):
+            image = rng.normal(0.0, 0.1, size=(size, size, 3))
+            at, brightness = middle, rng.uniform(0.5, 1.5)
+            if label == 0:
+                image[:, at : at + 2, 0] += brightness
+            elif label == 1:
+                image[at : at + 2, :, 1] += brightness
+            else:
+                image[at : at + 4, at : at + 4, 2] += brightness
+            images.append(image.reshape(-1))
+            labels.append(label)
+    return np.array(images, dtype=np.float32), np.array(labels)
+
+
+def conv_dec(**params):
+    defaults = dict(
+        autoencoder="conv",
+        conv_filters=(8, 16),
+        n_components=6,
+        pretrain_epochs=15,
+        max_iter=100,
+        update_interval=20,
+        batch_size=32,
+    )
+    defaults.update(params)
+    return small_dec(**defaults)
+
+
+@pytest.mark.parametrize("decoder", ["transpose", "upsample"])
+def test_conv_autoencoder_on_digit_images(digits, decoder):
+    X, y = digits
+    X, y = X[:600], y[:600]
+    dec = conv_dec(
+        n_clusters=10, input_shape=(8, 8, 1), decoder=decoder, n_components=10
+    ).fit(X)
+    assert dec.transform(X).shape == (600, 10)
+    assert dec.autoencoder_.predict(X, verbose=0).shape == X.shape
+    q = dec.predict_proba(X)
+    assert q.shape == (600, 10)
+    np.testing.assert_allclose(q.sum(axis=1), 1.0)
+    # Chance level for ten balanced classes is about 0.1 to 0.2.
+    assert cluster_accuracy(y, dec.labels_) > 0.5
+    restored = pickle.loads(pickle.dumps(dec))
+    np.testing.assert_array_equal(restored.predict_proba(X), q)
+    # The pretraining reduced the reconstruction loss.
+    losses = dec.history_["pretrain_loss"]
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_conv_autoencoder_finds_synthetic_colour_shapes(tmp_path):
+    X, y = synthetic_images()
+    dec = conv_dec(input_shape=(12, 12, 3)).fit(X)
+    assert cluster_accuracy(y, dec.labels_) >= 0.9
+    dec.save(tmp_path / "conv.skdec")
+    loaded = skdec.load(tmp_path / "conv.skdec")
+    np.testing.assert_array_equal(loaded.predict_proba(X), dec.predict_proba(X))
+
+
+def test_conv_infers_square_grey_images(digits):
+    X, _ = digits
+    dec = conv_dec(max_iter=0, pretrain_epochs=1).fit(X[:50])
+    assert dec._network_recipe["input_shape"] == (8, 8, 1)
+
+
+@pytest.mark.parametrize("size", [(28, 28, 1), (16, 16, 1), (32, 32, 3), (7, 9, 2)])
+def test_conv_reconstructs_any_reasonable_size(size):
+    n_features = int(np.prod(size))
+    X = np.random.default_rng(0).random((12, n_features), dtype=np.float32)
+    dec = conv_dec(input_shape=size, pretrain_epochs=1, max_iter=0).fit(X)
+    assert dec.autoencoder_.predict(X, verbose=0).shape == X.shape
+    assert dec.decoder_.predict(dec.cluster_centers_, verbose=0).shape == (
+        3,
+        n_features,
+    )
+
+
+@pytest.mark.parametrize(
+    "params, n_features, match",
+    [
+        (
+            {"input_shape": (8, 8, 1)},
+            60,
+            r"input_shape=\(8, 8, 1\) holds 64 values, "
+            r"but X has n_features=60",
+        ),
+        ({}, 60, "needs input_shape=\\(height, width, channels\\); n_features=60"),
+        ({"input_shape": (2, 2, 3, 5)}, 60, "must be \\(height, width, channels\\)"),
+        ({"input_shape": (8, 0, 1)}, 64, "input_shape must be a sequence of positive"),
+        ({"conv_filters": (8, -1)}, 64, "conv_filters must be a sequence of positive"),
+    ],
+)
+def test_conv_shape_errors(params, n_features, match):
+    X = np.zeros((10, n_features))
+    with pytest.raises(ValueError, match=match):
+        conv_dec(**params).fit(X)
+
+
+def test_joint_loss_preserves_the_reconstruction(digits):
+    X, _ = digits
+    X = X[:400]
+    common = dict(
+        n_clusters=10,
+        hidden_layer_sizes=(64,),
+        n_components=10,
+        pretrain_epochs=20,
+        max_iter=400,
+        tol=0.0,
+        learning_rate=0.05,
+        random_state=0,
+    )
+
+    def reconstruction_error(dec):
+        return float(np.mean((dec.autoencoder_.predict(X, verbose=0) - X) ** 2))
+
+    dec = small_dec(**common).fit(X)
+    idec = small_dec(reconstruction_weight=10.0, **common).fit(X)
+    # Same pretraining; only the self-training loss differs.
+    assert idec.history_["pretrain_loss"] == dec.history_["pretrain_loss"]
+    assert reconstruction_error(idec) < 0.8 * reconstruction_error(dec)
+    assert not np.array_equal(idec.transform(X), dec.transform(X))
+
+
+def test_joint_loss_weight_zero_is_plain_dec(digits):
+    X, _ = digits
+    a = small_dec(max_iter=30).fit(X[:200])
+    b = small_dec(max_iter=30, reconstruction_weight=0.0).fit(X[:200])
+    np.testing.assert_array_equal(a.transform(X[:200]), b.transform(X[:200]))
+
+
+def tiny_builder(input_shape, n_components, seed=0):
+    """A custom encoder/decoder pair, seeded for reproducible fits."""
+    init = keras.initializers.HeNormal
+    inputs = keras.Input(shape=input_shape)
+    h = keras.layers.Dense(24, activation="tanh", kernel_initializer=init(seed))(inputs)
+    encoder = keras.Model(
+        inputs, keras.layers.Dense(n_components, kernel_initializer=init(seed + 1))(h)
+    )
+    z = keras.Input(shape=(n_components,))
+    h = keras.layers.Dense(24, activation="tanh", kernel_initializer=init(seed + 2))(z)
+    decoder = keras.Model(
+        z, keras.layers.Dense(input_shape[0], kernel_initializer=init(seed + 3))(h)
+    )
+    return encoder, decoder
+
+
+def test_custom_networks_fit_clone_pickle_and_grid_search(digits, tmp_path):
+    X, y = digits
+    X, y = X[:300], y[:300]
+    dec = small_dec(
+        autoencoder=tiny_builder, n_clusters=10, n_components=5, pretrain_epochs=40
+    )
+    dec.fit(X)
+    assert cluster_accuracy(y, dec.labels_) > 0.4
+    again = clone(dec).fit(X)
+    np.testing.assert_array_equal(again.transform(X), dec.transform(X))
+    restored = pickle.loads(pickle.dumps(dec))
+    np.testing.assert_array_equal(restored.predict_proba(X), dec.predict_proba(X))
+    search = GridSearchCV(
+        dec, {"n_clusters": [5, 10]}, scoring=cluster_accuracy_scorer, cv=2
+    ).fit(X, y)
+    assert search.best_params_["n_clusters"] in (5, 10)
+    with pytest.raises(ValueError, match="custom autoencoder callable cannot be saved"):
+        dec.save(tmp_path / "custom.skdec")
+
+
+def test_custom_builder_must_return_two_models():
+    def broken(input_shape, n_components):
+        return "not models"
+
+    with pytest.raises(TypeError, match="must return \\(encoder, decoder\\)"):
+        small_dec(autoencoder=broken).fit(np.zeros((10, 3)))
+
+
+def test_custom_encoder_must_output_n_components():
+    def wrong_width(input_shape, n_components):
+        return tiny_builder(input_shape, n_components + 1)
+
+    with pytest.raises(ValueError, match="expected \\(2,\\) for n_components=2"):
+        small_dec(autoencoder=wrong_width).fit(np.zeros((10, 3)))
+
+
+def test_save_and_load_dense_idec(digits, tmp_path):
+    X, _ = digits
+    dec = small_dec(reconstruction_weight=1.0).fit(X[:100])
+    dec.save(tmp_path / "idec.skdec")
+    loaded = skdec.load(tmp_path / "idec.skdec")
+    assert loaded.reconstruction_weight == 1.0
+    np.testing.assert_array_equal(loaded.transform(X[:100]), dec.transform(X[:100]))
