@@ -13,8 +13,8 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from skdec import _persistence, _training
 from skdec._networks import networks_from_weights
@@ -182,6 +182,20 @@ class DECClusterer(
         the number of features must be those of the fitted model. See
         :term:`the Glossary <warm_start>`.
 
+    memory : str, joblib.Memory or None, default=None
+        Caches the pretrained autoencoder, as ``Pipeline(memory=...)`` caches
+        transformers: a folder or a :class:`joblib.Memory`. The key is the
+        training data, the architecture without the clustering layer
+        (``autoencoder``, ``hidden_layer_sizes``, ``n_components``,
+        ``activation``, ``input_shape``, ``conv_filters``, ``decoder``), the
+        pretraining schedule (``pretrain_epochs``, ``batch_size``,
+        ``pretrain_optimizer``, ``pretrain_learning_rate``, ``momentum`` for
+        SGD) and the seed drawn from ``random_state``. A grid search over
+        ``n_clusters``, ``alpha``, ``update_interval``, ``tol`` or the
+        self-training optimizer then pretrains once per fold, not once per
+        candidate; results are identical with and without the cache. With
+        ``random_state=None`` every fit draws a new seed, so nothing is reused.
+
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_components)
@@ -281,6 +295,7 @@ class DECClusterer(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "memory": [None, str, HasMethods(["cache"])],
     }
 
     def __init__(
@@ -310,6 +325,7 @@ class DECClusterer(
         random_state=None,
         verbose=0,
         warm_start=False,
+        memory=None,
     ):
         self.n_clusters = n_clusters
         self.autoencoder = autoencoder
@@ -335,6 +351,7 @@ class DECClusterer(
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.memory = memory
 
     # ------------------------------------------------------------------ fit
 
@@ -445,7 +462,9 @@ class DECClusterer(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
             )
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        rng = np.random.default_rng(seed)
+        pretrain = _training.pretrain
+        if self.memory is not None:
+            pretrain = check_memory(self.memory).cache(pretrain, ignore=["verbose"])
 
         recipe = self._make_recipe(X.shape[1])
         if warm and recipe != self._network_recipe:
@@ -473,14 +492,27 @@ class DECClusterer(
                 networks.model.set_weights(self._networks.model.get_weights())
                 initial_labels = self._assign(X, networks).argmax(axis=1)
             else:
-                history["pretrain_loss"] = _training.pretrain_autoencoder(
-                    networks.autoencoder,
+                encoder_weights, decoder_weights, history["pretrain_loss"] = pretrain(
                     X,
+                    {
+                        k: v
+                        for k, v in recipe.items()
+                        if k not in ("n_clusters", "alpha")
+                    },
                     epochs=self.pretrain_epochs,
                     batch_size=self.batch_size,
-                    rng=rng,
+                    optimizer=self.pretrain_optimizer,
+                    learning_rate=float(self.pretrain_learning_rate),
+                    momentum=(
+                        float(self.momentum)
+                        if self.pretrain_optimizer == "sgd"
+                        else 0.0
+                    ),
+                    seed=seed,
                     verbose=self.verbose,
                 )
+                networks.encoder.set_weights(encoder_weights)
+                networks.decoder.set_weights(decoder_weights)
                 Z = _training.predict_batches(networks.encoder, X)
                 centers, initial_labels = _training.kmeans_centers(
                     Z, self.n_clusters, self.n_init, seed
@@ -495,7 +527,7 @@ class DECClusterer(
                 update_interval=self.update_interval,
                 tol=self.tol,
                 batch_size=self.batch_size,
-                rng=rng,
+                rng=np.random.default_rng([seed, 2]),
                 verbose=self.verbose,
             )
             labels = self._assign(X, networks).argmax(axis=1)

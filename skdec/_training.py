@@ -274,6 +274,70 @@ def pretrain_autoencoder(autoencoder, X, *, epochs, batch_size, rng, verbose):
     return losses
 
 
+def pretrain(
+    X,
+    autoencoder_recipe,
+    *,
+    epochs,
+    batch_size,
+    optimizer,
+    learning_rate,
+    momentum,
+    seed,
+    verbose,
+):
+    """Pretrain a new autoencoder from ``seed``; return its weights and losses.
+
+    This is the unit that ``DECClusterer(memory=...)`` caches: its arguments
+    (the data, the architecture without the clustering layer, the pretraining
+    schedule and the seed) determine its result exactly.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training rows, any numeric dtype.
+    autoencoder_recipe : dict
+        Keyword arguments of :func:`build_networks` without ``n_clusters``,
+        ``alpha`` and ``seed``.
+    epochs, batch_size : int
+        Pretraining schedule.
+    optimizer : {"adam", "sgd"}
+        Optimizer family.
+    learning_rate, momentum : float
+        Optimizer settings.
+    seed : int
+        Seed of the initial weights and of the order of the rows.
+    verbose : int
+        Show a progress bar when positive.
+
+    Returns
+    -------
+    encoder_weights, decoder_weights : list of ndarray
+        Weights of ``networks.encoder`` and ``networks.decoder``.
+    losses : list of float
+        Mean reconstruction loss of each epoch.
+    """
+    recipe = {**autoencoder_recipe, "n_clusters": 1, "alpha": 1.0}
+    with TRAINER_POOL.checkout(
+        recipe,
+        pretrain_optimizer=optimizer,
+        optimizer="sgd",
+        momentum=momentum,
+        reconstruction_weight=0.0,
+    ) as trainer:
+        trainer.reset(seed, learning_rate, 0.0)
+        networks = trainer.networks
+        losses = pretrain_autoencoder(
+            networks.autoencoder,
+            X,
+            epochs=epochs,
+            batch_size=batch_size,
+            rng=np.random.default_rng([seed, 1]),
+            verbose=verbose,
+        )
+        return networks.encoder.get_weights(), networks.decoder.get_weights(), losses
+
+
 def kmeans_centers(Z, n_clusters, n_init, seed):
     """Centres and labels of the best of ``n_init`` k-means runs on ``Z``."""
     kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)

@@ -1,0 +1,100 @@
+"""memory=...: the pretrained autoencoder is cached across fits."""
+
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from skdec import _training, cluster_accuracy_scorer
+
+from _helpers import small_dec
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture
+def pretrain_calls(monkeypatch):
+    """Count the pretrainings that really run (cache misses)."""
+    calls = []
+    original = _training.pretrain_autoencoder
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["epochs"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_training, "pretrain_autoencoder", counting)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_blobs(n_samples=120, centers=3, n_features=6, random_state=0)
+    return X, y
+
+
+def test_grid_search_pretrains_once_per_fold(data, tmp_path, pretrain_calls):
+    X, y = data
+    search = GridSearchCV(
+        small_dec(memory=str(tmp_path)),
+        [
+            {"n_clusters": [2, 3], "alpha": [0.5, 1.0]},
+            {"n_clusters": [3], "update_interval": [5], "tol": [0.0, 0.01]},
+        ],
+        scoring=cluster_accuracy_scorer,
+        cv=3,
+    )
+    search.fit(X, y)
+    # 6 candidates x 3 folds + the refit: 3 fold pretrainings, and one on
+    # the whole data for the refit; without the cache there would be 19.
+    assert len(pretrain_calls) == 4
+
+
+def test_cached_fit_equals_an_uncached_fit(data, tmp_path, pretrain_calls):
+    X, _ = data
+    plain = small_dec().fit(X)
+    first = small_dec(memory=joblib.Memory(tmp_path, verbose=0)).fit(X)
+    second = small_dec(memory=joblib.Memory(tmp_path, verbose=0)).fit(X)
+    assert len(pretrain_calls) == 2  # plain and first; second is a hit
+    for dec in (first, second):
+        np.testing.assert_array_equal(dec.transform(X), plain.transform(X))
+        assert dec.history_ == plain.history_
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"pretrain_epochs": 11},
+        {"pretrain_learning_rate": 0.002},
+        {"batch_size": 16},
+        {"hidden_layer_sizes": (12,)},
+        {"n_components": 3},
+        {"random_state": 1},
+    ],
+)
+def test_a_changed_pretraining_parameter_misses(data, tmp_path, pretrain_calls, change):
+    X, _ = data
+    small_dec(memory=str(tmp_path)).fit(X)
+    small_dec(memory=str(tmp_path), **change).fit(X)
+    assert len(pretrain_calls) == 2
+
+
+def test_changed_data_misses_and_clustering_parameters_hit(
+    data, tmp_path, pretrain_calls
+):
+    X, _ = data
+    small_dec(memory=str(tmp_path)).fit(X)
+    small_dec(memory=str(tmp_path), n_clusters=2, alpha=0.5, tol=0.1).fit(X)
+    assert len(pretrain_calls) == 1
+    X_changed = X.copy()
+    X_changed[0, 0] += 1e-3
+    small_dec(memory=str(tmp_path)).fit(X_changed)
+    assert len(pretrain_calls) == 2
