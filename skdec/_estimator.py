@@ -555,7 +555,7 @@ class DECClusterer(
                 f"{self.history_['delta_label'][-1]:.4g}). Increase max_iter or "
                 "tol.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         n_distinct = np.unique(labels).size
         if n_distinct < self.n_clusters:
@@ -564,7 +564,7 @@ class DECClusterer(
                 f"n_clusters ({self.n_clusters}): some clusters are empty after "
                 "fitting; their centres receive no training row.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return self
 

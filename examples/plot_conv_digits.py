@@ -1,0 +1,61 @@
+"""
+Images: a convolutional autoencoder
+===================================
+
+Digit images are better described by convolutions than by dense layers of
+pixels. ``DECClusterer(autoencoder="conv", input_shape=(8, 8, 1))`` reshapes
+each flat row of scikit-learn's 8x8 digits to an image, pretrains a small
+convolutional autoencoder (strided convolutions, a dense embedding, a
+transposed-convolution decoder, as in DCEC), and self-trains as DEC does.
+``reconstruction_weight`` keeps the reconstruction loss during self-training
+(IDEC). No download is needed.
+
+On these tiny 8x8 images the convolutional variants do not beat k-means on
+the pixels (about 0.79 each, seed 0, measured by running this script); they
+are meant for larger images such as MNIST's 28x28, where convolutions have
+room to learn strokes.
+"""
+
+# %%
+import time
+
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits
+
+from skdec import DECClusterer, cluster_accuracy
+
+X, y = load_digits(return_X_y=True)
+X = X / 16.0
+
+# %%
+# k-means on the pixels, for reference.
+kmeans_labels = KMeans(n_clusters=10, n_init=20, random_state=0).fit_predict(X)
+print(f"k-means accuracy:   {cluster_accuracy(y, kmeans_labels):.3f}")
+
+# %%
+# Convolutional DEC, and the same network with the joint (IDEC) loss.
+for name, weight in [("conv DEC", 0.0), ("conv IDEC", 10.0)]:
+    start = time.perf_counter()
+    dec = DECClusterer(
+        n_clusters=10,
+        autoencoder="conv",
+        input_shape=(8, 8, 1),
+        conv_filters=(32, 64),
+        pretrain_epochs=40,
+        batch_size=64,
+        max_iter=1000,
+        reconstruction_weight=weight,
+        optimizer="adam",
+        learning_rate=1e-4,
+        random_state=0,
+    ).fit(X)
+    seconds = time.perf_counter() - start
+    print(
+        f"{name + ' accuracy:':19s} {cluster_accuracy(y, dec.labels_):.3f} "
+        f"({seconds:.0f} s, {dec.n_iter_} self-training iterations)"
+    )
+
+# %%
+# The decoder turns the cluster centres back into images.
+centres = dec.decoder_.predict(dec.cluster_centers_, verbose=0).reshape(-1, 8, 8)
+print("decoded centres:", centres.shape)
