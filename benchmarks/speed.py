@@ -1,0 +1,154 @@
+"""Training and inference speed against the machine's matmul rate.
+
+Run: ``python -m benchmarks.speed --data-dir ../shared/datasets [--epochs 3]``
+
+In one process: the float32 matmul rate (4096 x 4096 GEMMs through
+``keras.ops.matmul``); then, on MNIST-70k (pixels / 255) with the default dense
+network (784-500-500-2000-10 and mirror, 3.3 M weights) and ``batch_size=256``:
+the time of each pretraining epoch against the ideal ``6 * weights * rows /
+rate``; the self-training iteration rate and the share of the full-data target
+updates in it (``update_interval=140``); and ``transform`` throughput against
+the ideal ``2 * encoder weights`` FLOP per row.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from skdec import _training  # noqa: E402
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+
+
+def matmul_rate(n=4096, repeats=5):
+    """Best float32 GEMM rate in FLOP/s over ``repeats`` products."""
+    rng = np.random.default_rng(0)
+    a = keras.ops.convert_to_tensor(rng.random((n, n), dtype=np.float32))
+    b = keras.ops.convert_to_tensor(rng.random((n, n), dtype=np.float32))
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, b))  # warm-up
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def n_weights(model):
+    return int(sum(np.prod(w.shape) for w in model.weights))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--self-train-iters", type=int, default=420)
+    args = parser.parse_args(argv)
+
+    with np.load(args.data_dir / "mnist.npz") as data:
+        X = (data["X"] / 255.0).astype(np.float32)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"{datetime.date.today()}; commit {commit}; keras {keras.__version__} on "
+        f"{keras.backend.backend()}; python -m benchmarks.speed"
+    )
+    rate = matmul_rate()
+    print(f"float32 matmul rate: {rate / 1e9:.0f} GFLOP/s")
+
+    recipe = {
+        "n_features": 784,
+        "n_components": 10,
+        "n_clusters": 10,
+        "alpha": 1.0,
+        "autoencoder": "dense",
+        "hidden_layer_sizes": (500, 500, 2000),
+        "activation": "relu",
+        "input_shape": None,
+        "conv_filters": None,
+        "decoder": None,
+    }
+    with _training.TRAINER_POOL.checkout(
+        recipe,
+        pretrain_optimizer="adam",
+        optimizer="sgd",
+        momentum=0.9,
+        reconstruction_weight=0.0,
+    ) as trainer:
+        trainer.reset(0, 1e-3, 0.01)
+        networks = trainer.networks
+        weights = n_weights(networks.autoencoder)
+        ideal_epoch = 6 * weights * X.shape[0] / rate
+        rng = np.random.default_rng(0)
+        epoch_times = []
+        for _ in range(args.epochs):
+            start = time.perf_counter()
+            _training.pretrain_autoencoder(
+                networks.autoencoder, X, epochs=1, batch_size=256, rng=rng, verbose=0
+            )
+            epoch_times.append(time.perf_counter() - start)
+        steady = epoch_times[1:] or epoch_times
+        print(
+            f"pretraining: {weights / 1e6:.2f} M weights, ideal epoch "
+            f"{ideal_epoch:.1f} s; epochs (first includes tracing) "
+            + ", ".join(f"{t:.1f}" for t in epoch_times)
+            + f" s; min/median/max after the first {min(steady):.1f}/"
+            f"{np.median(steady):.1f}/{max(steady):.1f} s; ideal/actual "
+            f"{ideal_epoch / np.median(steady):.2f}"
+        )
+
+        encoder_weights = n_weights(networks.encoder)
+        _training.predict_batches(networks.encoder, X[:4096])  # warm-up
+        start = time.perf_counter()
+        Z = _training.predict_batches(networks.encoder, X)
+        predict_seconds = time.perf_counter() - start
+        ideal_rows = rate / (2 * encoder_weights)
+        print(
+            f"transform: {X.shape[0] / predict_seconds:,.0f} rows/s, ideal "
+            f"{ideal_rows:,.0f} rows/s ({encoder_weights / 1e6:.2f} M encoder "
+            f"weights); ideal/actual {X.shape[0] / predict_seconds / ideal_rows:.2f}"
+        )
+
+        centers, labels = _training.kmeans_centers(Z, 10, 20, 0)
+        networks.clustering_layer.set_weights([centers.astype(np.float32)])
+        update_start = time.perf_counter()
+        q = _training.student_t_assignment(
+            _training.predict_batches(networks.encoder, X), centers, 1.0
+        )
+        _training.target_distribution(q)
+        update_seconds = time.perf_counter() - update_start
+        start = time.perf_counter()
+        n_iter, *_ = _training.self_train(
+            trainer,
+            X,
+            labels,
+            max_iter=args.self_train_iters,
+            update_interval=140,
+            tol=0.0,
+            batch_size=256,
+            rng=rng,
+            verbose=0,
+        )
+        seconds = time.perf_counter() - start
+        n_updates = -(-n_iter // 140)
+        print(
+            f"self-training: {n_iter / seconds:.1f} iterations/s over {n_iter} "
+            f"iterations; one target update {update_seconds:.2f} s, "
+            f"{n_updates} updates = {100 * n_updates * update_seconds / seconds:.0f} % "
+            "of the phase"
+        )
+
+
+if __name__ == "__main__":
+    main()
