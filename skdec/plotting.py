@@ -308,7 +308,10 @@ def plot_embedding(estimator, X, y=None, ax=None):
                 label=f"class {cls}",
                 **{**style, "c": labels[rows]},
             )
-        ax.legend(fontsize="small", markerscale=1.5)
+        legend = ax.legend(fontsize="small", markerscale=1.5)
+        for handle in legend.legend_handles:  # markers name classes, not colours
+            handle.set_facecolor("gray")
+            handle.set_edgecolor("gray")
     ax.scatter(centers[:, 0], centers[:, 1], c="black", marker="x", s=80)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
