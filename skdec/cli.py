@@ -76,9 +76,7 @@ def _read_table(path):
         reader = pd.read_csv
     try:
         return reader(path)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read '{path}': {exc}") from exc
-    except pd.errors.ParserError as exc:  # pragma: no cover - a ValueError too
+    except (ValueError, OSError, UnicodeDecodeError) as exc:  # ParserError too
         raise UsageError(f"cannot read '{path}': {exc}") from exc
 
 
@@ -294,6 +292,12 @@ def _cmd_fit(args, info):
             raise UsageError(
                 f"column(s) {', '.join(map(repr, sorted(both)))} cannot be both "
                 "a feature (--columns) and the label or id column."
+            )
+        repeated = sorted({c for c in args.columns if args.columns.count(c) > 1})
+        if repeated:
+            raise UsageError(
+                f"column(s) {', '.join(map(repr, repeated))} given more than once "
+                "in --columns."
             )
         columns = list(args.columns)
     else:

@@ -286,6 +286,12 @@ def test_error_bad_arguments_and_data(fitted, capsys, tmp_path):
     assert _error(["cluster"], capsys).count("invalid choice: 'cluster'") == 1
     err = _error([*fit, "--columns", "label", "--label-column", "label"], capsys)
     assert "cannot be both a feature" in err
+    err = _error([*fit, "--columns", "a", "b", "a"], capsys)
+    assert "column(s) 'a' given more than once in --columns." in err
+    (tmp_path / "empty.csv").write_text("")
+    empty = str(tmp_path / "empty.csv")
+    err = _error(["fit", empty, "--n-clusters", "2", "--out", out], capsys)
+    assert "cannot read" in err and "empty.csv" in err
 
 
 def test_help_exits_zero(capsys):
