@@ -1,0 +1,319 @@
+"""Figures of a DEC fit: confusion matrix, training history, centres, embedding.
+
+Every function imports matplotlib when it is called, so ``import skdec`` does
+not need it; install it with ``pip install 'skdec[plot]'``. Each function
+draws on the Axes (or Figure) it is given, or on a new one, and returns what
+it drew on.
+"""
+
+import numpy as np
+
+from skdec.metrics import align_clusters
+
+__all__ = [
+    "decode_cluster_centers",
+    "plot_cluster_centers",
+    "plot_confusion_matrix",
+    "plot_embedding",
+    "plot_history",
+]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            "skdec.plotting needs matplotlib; install it with "
+            "pip install 'skdec[plot]'."
+        ) from exc
+    return plt
+
+
+def _dec_step(estimator):
+    """The DECClusterer itself, or the last step of a Pipeline ending in one."""
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator
+
+
+def _aligned_contingency(y_true, y_pred):
+    """Contingency table with matched classes and clusters on the diagonal.
+
+    Returns ``counts, classes, clusters``: ``counts[i, j]`` is the number of
+    samples of class ``classes[i]`` in cluster ``clusters[j]``. The pairs
+    matched by :func:`~skdec.metrics.align_clusters` come first, in the order
+    of the classes, so ``counts[i, i]`` counts the correctly clustered samples
+    of the ``i``-th matched class; unmatched classes and clusters come last.
+    """
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    class_of = align_clusters(y_true, y_pred)
+    cluster_of = {cls: cluster for cluster, cls in class_of.items()}
+    all_classes = [c.item() for c in np.unique(y_true)]
+    classes = [c for c in all_classes if c in cluster_of]
+    clusters = [cluster_of[c] for c in classes]
+    classes += [c for c in all_classes if c not in cluster_of]
+    clusters += [k.item() for k in np.unique(y_pred) if k.item() not in class_of]
+    counts = np.array(
+        [[np.sum((y_true == c) & (y_pred == k)) for k in clusters] for c in classes]
+    )
+    return counts, classes, clusters
+
+
+def plot_confusion_matrix(y_true, y_pred, ax=None, cmap="Blues"):
+    """Plot the classes against the clusters after Hungarian alignment.
+
+    The clusters are put in the column of the class that
+    :func:`~skdec.metrics.align_clusters` matches them to, so the diagonal
+    counts the correctly clustered samples and its sum over the total is
+    :func:`~skdec.metrics.cluster_accuracy`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground-truth classes.
+    y_pred : array-like of shape (n_samples,)
+        Cluster labels.
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure when None.
+    cmap : str or matplotlib colormap, default="Blues"
+        Colormap of the counts.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on; ``ax.images[0].get_array()`` holds the counts,
+        with the classes as rows and the clusters as columns. Matched pairs
+        come first, in the order of the classes, so the diagonal holds the
+        correctly clustered samples; unmatched classes or clusters come last.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skdec.plotting import plot_confusion_matrix
+    >>> ax = plot_confusion_matrix([0, 0, 1, 1], [1, 1, 0, 1])
+    >>> ax.images[0].get_array().tolist()
+    [[2, 0], [1, 1]]
+    """
+    plt = _pyplot()
+    counts, classes, clusters = _aligned_contingency(y_true, y_pred)
+    if ax is None:
+        _, ax = plt.subplots()
+    ax.imshow(counts, cmap=cmap, interpolation="nearest", aspect="auto")
+    threshold = counts.max() / 2.0
+    for (i, j), value in np.ndenumerate(counts):
+        ax.text(
+            j,
+            i,
+            str(value),
+            ha="center",
+            va="center",
+            color="white" if value > threshold else "black",
+        )
+    ax.set_xticks(range(len(clusters)), [str(c) for c in clusters])
+    ax.set_yticks(range(len(classes)), [str(c) for c in classes])
+    ax.set_xlabel("cluster")
+    ax.set_ylabel("class")
+    accuracy = np.trace(counts) / counts.sum()
+    ax.set_title(f"Clusters matched to classes (accuracy {accuracy:.3f})")
+    return ax
+
+
+def plot_history(estimator_or_history, axes=None):
+    """Plot the training history of a DEC fit.
+
+    Three panels: the reconstruction loss of each pretraining epoch, the
+    ``KL(P || Q)`` loss at each target update, and the fraction of labels
+    changed at each target update (the stopping criterion, with ``tol``).
+
+    Parameters
+    ----------
+    estimator_or_history : DECClusterer, Pipeline or dict
+        A fitted estimator (or a Pipeline ending in one), or its
+        ``history_`` dict.
+    axes : sequence of 3 matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure with three panels when None.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib.axes.Axes
+        The three Axes drawn on, with one line each.
+    """
+    plt = _pyplot()
+    history = estimator_or_history
+    tol = None
+    if not isinstance(history, dict):
+        estimator = _dec_step(estimator_or_history)
+        history = estimator.history_
+        tol = estimator.tol
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(12, 3.5), layout="constrained")
+    axes = np.asarray(axes, dtype=object).ravel()
+    panels = [
+        ("pretrain_loss", "pretraining epoch", "reconstruction loss (MSE)"),
+        ("kl_loss", "target update", "KL(P || Q)"),
+        ("delta_label", "target update", "fraction of labels changed"),
+    ]
+    for ax, (key, xlabel, ylabel) in zip(axes, panels, strict=True):
+        values = np.asarray(history[key], dtype=float)
+        ax.plot(
+            np.arange(1, values.size + 1), values, marker="." if values.size else ""
+        )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if values.size == 0:
+            ax.set_title("(none)")
+    if tol is not None:
+        axes[2].axhline(tol, color="gray", linestyle="--", label="tol")
+        axes[2].legend()
+    axes[0].set_yscale(
+        "log" if np.all(np.asarray(history["pretrain_loss"]) > 0) else "linear"
+    )
+    return axes
+
+
+def decode_cluster_centers(estimator):
+    """The reconstructions of the cluster centres by the trained decoder.
+
+    The centres live in the embedding; the layers of ``estimator.autoencoder_``
+    that follow the ``"embedding"`` layer map them back to the input space.
+
+    Parameters
+    ----------
+    estimator : DECClusterer or Pipeline
+        A fitted estimator, or a Pipeline ending in one.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        The decoded centres, in the scaled space the estimator was fitted in.
+    """
+    import keras
+
+    estimator = _dec_step(estimator)
+    layers = estimator.autoencoder_.layers
+    names = [layer.name for layer in layers]
+    h = keras.ops.convert_to_tensor(estimator.cluster_centers_.astype("float32"))
+    for layer in layers[names.index("embedding") + 1 :]:
+        h = layer(h)
+    return np.asarray(keras.ops.convert_to_numpy(h))
+
+
+def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray"):
+    """Show the decoded cluster centres as images.
+
+    Each centre is decoded by :func:`decode_cluster_centers` and reshaped to
+    ``image_shape``, one panel per cluster.
+
+    Parameters
+    ----------
+    estimator : DECClusterer or Pipeline
+        A fitted estimator on image rows, or a Pipeline ending in one.
+    image_shape : tuple of int
+        Shape of one image, ``(height, width)`` or ``(height, width, 3)``;
+        its product must be ``n_features_in_``.
+    fig : matplotlib.figure.Figure, default=None
+        Figure to draw on; a new one when None.
+    cmap : str or matplotlib colormap, default="gray"
+        Colormap of single-channel images.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure, with one Axes (and image) per cluster.
+    """
+    plt = _pyplot()
+    centers = decode_cluster_centers(estimator)
+    image_shape = tuple(int(s) for s in image_shape)
+    if int(np.prod(image_shape)) != centers.shape[1]:
+        raise ValueError(
+            f"image_shape={image_shape} holds {int(np.prod(image_shape))} values, "
+            f"but the estimator has {centers.shape[1]} features."
+        )
+    n_clusters = centers.shape[0]
+    n_cols = min(n_clusters, 10)
+    n_rows = -(-n_clusters // n_cols)
+    if fig is None:
+        fig = plt.figure(figsize=(1.2 * n_cols, 1.4 * n_rows), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    for k, ax in enumerate(axes):
+        ax.set_axis_off()
+        if k < n_clusters:
+            ax.imshow(centers[k].reshape(image_shape), cmap=cmap)
+            ax.set_title(f"cluster {k}", fontsize="small")
+    for ax in axes[n_clusters:]:
+        fig.delaxes(ax)
+    return fig
+
+
+def plot_embedding(estimator, X, y=None, ax=None):
+    """Scatter the embedding of X in two dimensions, coloured by cluster.
+
+    The embedding is ``estimator.transform(X)``; with more than two
+    components it is projected on its first two principal components, and
+    the cluster centres with it (black crosses).
+
+    Parameters
+    ----------
+    estimator : DECClusterer or Pipeline
+        A fitted estimator, or a Pipeline ending in one (X then goes through
+        the whole Pipeline).
+    X : array-like of shape (n_samples, n_features)
+        Rows to embed.
+    y : array-like of shape (n_samples,), default=None
+        True classes; when given, each class gets its own marker.
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on. Its first collections are the points (one per
+        class when ``y`` is given), the last one the centres.
+    """
+    plt = _pyplot()
+    dec = _dec_step(estimator)
+    Z = np.asarray(estimator.transform(X), dtype=float)
+    labels = np.asarray(estimator.predict(X))
+    centers = np.asarray(dec.cluster_centers_, dtype=float)
+    if Z.shape[1] > 2:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2).fit(Z)
+        Z, centers = pca.transform(Z), pca.transform(centers)
+        xlabel, ylabel = "principal component 1", "principal component 2"
+    elif Z.shape[1] == 2:
+        xlabel, ylabel = "component 1", "component 2"
+    else:
+        Z = np.column_stack([Z[:, 0], np.zeros(len(Z))])
+        centers = np.column_stack([centers[:, 0], np.zeros(len(centers))])
+        xlabel, ylabel = "component 1", ""
+    if ax is None:
+        _, ax = plt.subplots()
+    n_clusters = centers.shape[0]
+    colors = plt.get_cmap("tab10" if n_clusters <= 10 else "tab20")
+    style = dict(c=labels, cmap=colors, vmin=-0.5, vmax=colors.N - 0.5, s=12)
+    if y is None:
+        ax.scatter(Z[:, 0], Z[:, 1], **style)
+    else:
+        y = np.asarray(y)
+        markers = "osD^v<>pP*Xh"
+        for i, cls in enumerate(np.unique(y)):
+            rows = y == cls
+            ax.scatter(
+                Z[rows, 0],
+                Z[rows, 1],
+                marker=markers[i % len(markers)],
+                label=f"class {cls}",
+                **{**style, "c": labels[rows]},
+            )
+        legend = ax.legend(fontsize="small", markerscale=1.5)
+        for handle in legend.legend_handles:  # markers name classes, not colours
+            handle.set_facecolor("gray")
+            handle.set_edgecolor("gray")
+    ax.scatter(centers[:, 0], centers[:, 1], c="black", marker="x", s=80)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title("Embedding, coloured by cluster")
+    return ax

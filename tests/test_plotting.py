@@ -1,0 +1,158 @@
+"""Figures of skdec.plotting, drawn with the Agg backend."""
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+
+from skdec.metrics import cluster_accuracy
+
+from _helpers import small_dec
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from skdec.plotting import (  # noqa: E402
+    decode_cluster_centers,
+    plot_cluster_centers,
+    plot_confusion_matrix,
+    plot_embedding,
+    plot_history,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:300] / 16.0, y[:300]
+
+
+@pytest.fixture(scope="module")
+def dec3(digits):
+    """Four clusters of digit images in a three-dimensional embedding."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return small_dec(n_clusters=4, n_components=3, max_iter=20).fit(digits[0])
+
+
+@pytest.fixture(scope="module")
+def dec2(digits):
+    return small_dec(n_clusters=3, n_components=2, max_iter=0).fit(digits[0])
+
+
+def _save(fig, tmp_path):
+    path = tmp_path / "figure.png"
+    fig.savefig(path)
+    assert path.stat().st_size > 1000
+    return path
+
+
+def test_confusion_matrix_puts_matched_clusters_on_the_diagonal(tmp_path):
+    y_true = ["a"] * 4 + ["b"] * 3 + ["c"] * 3
+    y_pred = [2, 2, 2, 0, 0, 0, 1, 1, 1, 7]
+    ax = plot_confusion_matrix(y_true, y_pred)
+    counts = np.asarray(ax.images[0].get_array())
+    # Matches: a -> 2, b -> 0, c -> 1; cluster 7 is left over, last.
+    np.testing.assert_array_equal(counts, [[3, 1, 0, 0], [0, 2, 1, 0], [0, 0, 2, 1]])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "0", "1", "7"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    assert np.trace(counts) / counts.sum() == cluster_accuracy(y_true, y_pred)
+    assert "accuracy 0.700" in ax.get_title()
+    assert [t.get_text() for t in ax.texts][:4] == ["3", "1", "0", "0"]
+    _save(ax.figure, tmp_path)
+
+
+def test_confusion_matrix_more_classes_than_clusters_on_given_axes():
+    _, ax = plt.subplots()
+    y_true = [0, 0, 1, 1, 2, 2]
+    y_pred = [5, 5, 5, 5, 6, 6]
+    assert plot_confusion_matrix(y_true, y_pred, ax=ax) is ax
+    counts = np.asarray(ax.images[0].get_array())
+    # 0 -> 5 and 2 -> 6 are matched; class 1 has no cluster and comes last.
+    np.testing.assert_array_equal(counts, [[2, 0], [0, 2], [2, 0]])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "2", "1"]
+    assert np.trace(counts) / counts.sum() == cluster_accuracy(y_true, y_pred)
+
+
+def test_history_lines_hold_the_history(dec3, tmp_path):
+    axes = plot_history(dec3)
+    assert len(axes) == 3
+    for ax, key in zip(axes, ["pretrain_loss", "kl_loss", "delta_label"], strict=True):
+        x, y = ax.lines[0].get_data()
+        np.testing.assert_allclose(y, dec3.history_[key])
+        np.testing.assert_array_equal(x, np.arange(1, len(dec3.history_[key]) + 1))
+    assert len(dec3.history_["pretrain_loss"]) == 10
+    assert len(dec3.history_["kl_loss"]) >= 2
+    # The tol line on the panel of the stopping criterion.
+    assert axes[2].lines[1].get_ydata()[0] == dec3.tol
+    _save(axes[0].figure, tmp_path)
+
+    _, given = plt.subplots(3, 1)
+    drawn = plot_history(dec3.history_, axes=given)
+    assert list(drawn) == list(given)
+    np.testing.assert_allclose(given[1].lines[0].get_ydata(), dec3.history_["kl_loss"])
+
+
+def test_cluster_centers_are_decoded_by_the_decoder(dec3, tmp_path):
+    fig = plot_cluster_centers(dec3, (8, 8))
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == dec3.n_clusters == 4
+    # The decoder of small_dec: one ReLU layer, then the linear reconstruction.
+    model = dec3.autoencoder_
+    w0, b0 = model.get_layer("decoder_0").get_weights()
+    w1, b1 = model.get_layer("reconstruction").get_weights()
+    expected = np.maximum(dec3.cluster_centers_ @ w0 + b0, 0.0) @ w1 + b1
+    np.testing.assert_allclose(decode_cluster_centers(dec3), expected, atol=1e-5)
+    for k, image in enumerate(images):
+        assert image.get_array().shape == (8, 8)
+        np.testing.assert_allclose(
+            image.get_array(), expected[k].reshape(8, 8), atol=1e-5
+        )
+    _save(fig, tmp_path)
+    with pytest.raises(ValueError, match=r"image_shape=\(7, 7\) holds 49 values"):
+        plot_cluster_centers(dec3, (7, 7))
+
+
+def test_embedding_scatter_is_the_transform(dec2, digits, tmp_path):
+    X, y = digits
+    ax = plot_embedding(dec2, X)
+    points, centers = ax.collections
+    np.testing.assert_allclose(points.get_offsets(), dec2.transform(X), rtol=1e-6)
+    np.testing.assert_array_equal(points.get_array(), dec2.predict(X))
+    np.testing.assert_allclose(centers.get_offsets(), dec2.cluster_centers_)
+    _save(ax.figure, tmp_path)
+
+    ax = plot_embedding(dec2, X, y=y)
+    assert len(ax.collections) == np.unique(y).size + 1
+    first_class = ax.collections[0]
+    np.testing.assert_array_equal(first_class.get_array(), dec2.predict(X[y == 0]))
+
+
+def test_embedding_of_more_than_two_components_is_projected(dec3, digits):
+    X, _ = digits
+    ax = plot_embedding(dec3, X)
+    Z = dec3.transform(X).astype(float)
+    pca = PCA(n_components=2).fit(Z)
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), pca.transform(Z))
+    np.testing.assert_allclose(
+        ax.collections[1].get_offsets(), pca.transform(dec3.cluster_centers_)
+    )
+    assert ax.get_xlabel() == "principal component 1"
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install 'skdec\[plot\]'"):
+        plot_confusion_matrix([0, 1], [1, 0])
