@@ -205,14 +205,20 @@ def load(path):
     from skdec._estimator import DECClusterer
 
     read_errors = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+    # Look at the first bytes before NumPy does: for a pickle, NumPy's own
+    # message suggests loading it unsafely, which is the wrong advice here.
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":
+        raise _refuse(
+            path, "it is not a model archive (a file written by DECClusterer.save)."
+        )
     try:
         data = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise
     except read_errors as exc:
         raise _refuse(path, str(exc)) from exc
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise _refuse(path, "it holds a single array, not an archive.")
     with data:
         try:
             arrays = {name: data[name] for name in data.files}

@@ -8,6 +8,7 @@ it drew on.
 
 import numpy as np
 
+from skdec import _training
 from skdec.metrics import align_clusters
 
 __all__ = [
@@ -176,8 +177,8 @@ def plot_history(estimator_or_history, axes=None):
 def decode_cluster_centers(estimator):
     """The reconstructions of the cluster centres by the trained decoder.
 
-    The centres live in the embedding; the layers of ``estimator.autoencoder_``
-    that follow the ``"embedding"`` layer map them back to the input space.
+    The centres live in the embedding; ``estimator.decoder_`` maps them back to
+    the input space.
 
     Parameters
     ----------
@@ -189,15 +190,8 @@ def decode_cluster_centers(estimator):
     centers : ndarray of shape (n_clusters, n_features)
         The decoded centres, in the scaled space the estimator was fitted in.
     """
-    import keras
-
     estimator = _dec_step(estimator)
-    layers = estimator.autoencoder_.layers
-    names = [layer.name for layer in layers]
-    h = keras.ops.convert_to_tensor(estimator.cluster_centers_.astype("float32"))
-    for layer in layers[names.index("embedding") + 1 :]:
-        h = layer(h)
-    return np.asarray(keras.ops.convert_to_numpy(h))
+    return _training.predict_batches(estimator.decoder_, estimator.cluster_centers_)
 
 
 def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray"):

@@ -109,7 +109,7 @@ def test_cluster_centers_are_decoded_by_the_decoder(dec3, tmp_path):
     images = [ax.images[0] for ax in fig.axes if ax.images]
     assert len(images) == dec3.n_clusters == 4
     # The decoder of small_dec: one ReLU layer, then the linear reconstruction.
-    model = dec3.autoencoder_
+    model = dec3.decoder_
     w0, b0 = model.get_layer("decoder_0").get_weights()
     w1, b1 = model.get_layer("reconstruction").get_weights()
     expected = np.maximum(dec3.cluster_centers_ @ w0 + b0, 0.0) @ w1 + b1
