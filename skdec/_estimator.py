@@ -551,9 +551,11 @@ class DECClusterer(
         if self.max_iter > 0 and not converged:
             warnings.warn(
                 f"Self-training stopped at max_iter={self.max_iter} before the "
-                f"fraction of changed labels fell below tol={self.tol} (last "
-                f"{self.history_['delta_label'][-1]:.4g}). Increase max_iter or "
-                "tol.",
+                f"fraction of changed labels fell below tol={self.tol} (it was "
+                f"{delta_label[-1]:.4g} at the last of {len(delta_label)} target "
+                "updates; convergence is checked from the second update on, every "
+                f"update_interval={self.update_interval} iterations). Increase "
+                "max_iter or tol.",
                 ConvergenceWarning,
                 stacklevel=4,
             )

@@ -359,6 +359,9 @@ def self_train(
 ):
     """DEC's self-training: minimise KL(P || Q) over the encoder and centres.
 
+    A joint trainer (``reconstruction_weight > 0``) adds the weighted
+    reconstruction loss, as IDEC does.
+
     Every ``update_interval`` iterations the soft assignment ``Q`` of all rows
     is recomputed, the target ``P`` derived from it, and the fraction of rows
     whose hard label changed since the previous update compared with ``tol``.
@@ -413,10 +416,11 @@ def self_train(
             Z = predict_batches(networks.encoder, X)
             centers = networks.clustering_layer.get_weights()[0]
             q = student_t_assignment(Z, centers, alpha)
-            target = target_distribution(q).astype(np.float32)
+            p = target_distribution(q)
+            target = p.astype(np.float32)
             labels = q.argmax(axis=1)
             delta = float(np.mean(labels != previous_labels))
-            kl_loss.append(kl_divergence(target, q))
+            kl_loss.append(kl_divergence(p, q))
             delta_label.append(delta)
             previous_labels = labels
             logger.debug(
