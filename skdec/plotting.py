@@ -9,7 +9,7 @@ it drew on.
 import numpy as np
 
 from skdec import _training
-from skdec.metrics import align_clusters
+from skdec.metrics import _matched_contingency
 
 __all__ = [
     "decode_cluster_centers",
@@ -46,19 +46,15 @@ def _aligned_contingency(y_true, y_pred):
     of the classes, so ``counts[i, i]`` counts the correctly clustered samples
     of the ``i``-th matched class; unmatched classes and clusters come last.
     """
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    class_of = align_clusters(y_true, y_pred)
-    cluster_of = {cls: cluster for cluster, cls in class_of.items()}
-    all_classes = [c.item() for c in np.unique(y_true)]
-    classes = [c for c in all_classes if c in cluster_of]
-    clusters = [cluster_of[c] for c in classes]
-    classes += [c for c in all_classes if c not in cluster_of]
-    clusters += [k.item() for k in np.unique(y_pred) if k.item() not in class_of]
-    counts = np.array(
-        [[np.sum((y_true == c) & (y_pred == k)) for k in clusters] for c in classes]
+    classes, clusters, counts, rows, cols = _matched_contingency(y_true, y_pred)
+    # linear_sum_assignment returns the matched rows in ascending order.
+    row_order = [*rows, *(i for i in range(len(classes)) if i not in set(rows))]
+    col_order = [*cols, *(j for j in range(len(clusters)) if j not in set(cols))]
+    return (
+        counts[np.ix_(row_order, col_order)],
+        [classes[i].item() for i in row_order],
+        [clusters[j].item() for j in col_order],
     )
-    return counts, classes, clusters
 
 
 def plot_confusion_matrix(y_true, y_pred, ax=None, cmap="Blues"):
