@@ -39,6 +39,11 @@ _ESTIMATOR_OPTIONS = [
     ("optimizer", str, "optimizer of the self-training (sgd or adam)"),
     ("learning_rate", float, "learning rate of the self-training"),
     ("momentum", float, "momentum of SGD"),
+    (
+        "reconstruction_weight",
+        float,
+        "weight of the reconstruction loss in self-training (0 is DEC, >0 IDEC)",
+    ),
     ("batch_size", int, "rows per gradient step"),
     ("max_iter", int, "maximum number of self-training iterations"),
     ("update_interval", int, "iterations between target updates"),
