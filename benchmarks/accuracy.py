@@ -14,7 +14,10 @@ Every (data set, method, seed) run records the cluster accuracy
 time in seconds and ``n_iter_`` (self-training iterations; 0 for methods
 without one). The records go to a JSON file (``--out-json``) keyed by data set,
 method and seed: a later run replaces only the records it reruns, so the file
-accumulates results over several invocations. The markdown summary
+accumulates results over several invocations. The file is read again before
+each record is merged into it, so that two invocations writing it one after
+the other, or at the same time, do not drop each other's records (the writes
+are not locked). The markdown summary
 (``--out-md``) is regenerated from the whole JSON file each time: per data set
 and method, ACC/NMI/ARI mean and standard deviation over seeds, the worst
 (minimum) ACC and the median fit time, with the machine, date, commit and
@@ -433,8 +436,7 @@ def main(argv=None):
         limit_threads(args.threads)
     invocation = invocation_metadata(argv)
     invocation["threads"] = args.threads
-    results = load_results(args.out_json)
-    results["invocations"].append(invocation)
+    results = None
     print(f"{invocation['date']} {invocation['machine']} {invocation['commit']}")
     for dataset in args.datasets:
         X, y = load_dataset(dataset, args.data_dir)
@@ -464,9 +466,13 @@ def main(argv=None):
                     "params": params,
                     "invocation": invocation["id"],
                 }
+                # Merge into the file as it is now and save after every run:
+                # an interrupted run keeps its finished records, and another
+                # invocation writing the same file meanwhile keeps its own.
+                results = load_results(args.out_json)
+                if invocation["id"] not in {i["id"] for i in results["invocations"]}:
+                    results["invocations"].append(invocation)
                 add_record(results, record)
-                # Save after every run, so that an interrupted run keeps its
-                # finished records.
                 save_results(results, args.out_json)
                 write_markdown(results, args.out_md)
                 print(
