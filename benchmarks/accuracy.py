@@ -1,0 +1,488 @@
+"""Cluster accuracy of DEC and its baselines on real data sets, over seeds.
+
+Run from the repository root, for example::
+
+    python -m benchmarks.accuracy --datasets digits usps pendigits \\
+        --seeds 0 1 2 3 4 --data-dir ../shared/datasets
+
+``--threads 1`` caps BLAS, OpenMP and TensorFlow threads; on a machine shared
+with other work it avoids oversubscription, which slowed GaussianMixture on USPS
+tenfold here.
+
+Every (data set, method, seed) run records the cluster accuracy
+(:func:`skdec.cluster_accuracy`), NMI and ARI against the true classes, the fit
+time in seconds and ``n_iter_`` (self-training iterations; 0 for methods
+without one). The records go to a JSON file (``--out-json``) keyed by data set,
+method and seed: a later run replaces only the records it reruns, so the file
+accumulates results over several invocations. The file is read again before
+each record is merged into it, so that two invocations writing it one after
+the other, or at the same time, do not drop each other's records (the writes
+are not locked). The markdown summary
+(``--out-md``) is regenerated from the whole JSON file each time: per data set
+and method, ACC/NMI/ARI mean and standard deviation over seeds, the worst
+(minimum) ACC and the median fit time, with the machine, date, commit and
+command line of every invocation that contributed.
+
+Data sets
+---------
+``digits`` is scikit-learn's ``load_digits`` (1797 8x8 images, no file). The
+others are read from ``DATA_DIR/NAME.npz`` (arrays ``X`` and ``y``; see
+``PROVENANCE.md`` there): ``mnist``, ``usps``, ``pendigits``,
+``uci_dermatology``, ``uci_ecoli``, ``uci_segment``, ``uci_zoo``. Each is
+scaled by :func:`scale_features` before any method sees it.
+
+Methods
+-------
+``kmeans``
+    :class:`~sklearn.cluster.KMeans` with ``n_init=20`` on the scaled input.
+``gmm``
+    :class:`~sklearn.mixture.GaussianMixture` (full covariance,
+    ``reg_covar=1e-3``, ``n_init=5``) on the scaled input; inputs with more
+    than 50 features (the images) are first reduced to 50 dimensions by PCA.
+``ae_kmeans``
+    k-means in the embedding of the pretrained autoencoder:
+    ``DECClusterer`` with the ``dec`` settings below and ``max_iter=0``, whose
+    ``labels_`` are then the k-means labels. With the same seed it is exactly
+    the initialisation of the ``dec`` run.
+``dec``
+    ``DECClusterer`` with the paper's network (500-500-2000-10, ReLU) and
+    self-training settings (SGD, learning rate 0.01, momentum 0.9, target update
+    every 140 iterations, ``tol=1e-3``), with these choices for a CPU budget:
+    ``batch_size`` 256 for data sets of 5000 rows or more and 64 below;
+    ``pretrain_epochs`` chosen so that pretraining takes about
+    ``--pretrain-steps`` gradient steps (default 2000, end-to-end with Adam;
+    the paper used 50000 layer-wise plus 100000 end-to-end steps);
+    ``max_iter=--max-iter`` (default 2000) self-training steps at most.
+    ``--dec-params`` (JSON) overrides any ``DECClusterer`` parameter of both
+    ``ae_kmeans`` and ``dec``, as the unit test does to keep them tiny.
+
+The effective parameters of every run are stored in its record.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.metrics import (  # noqa: E402
+    adjusted_rand_score,
+    normalized_mutual_info_score,
+)
+from sklearn.mixture import GaussianMixture  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from skdec import DECClusterer, cluster_accuracy  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = REPO_ROOT / ".." / "shared" / "datasets"
+DATASETS = (
+    "digits",
+    "mnist",
+    "usps",
+    "pendigits",
+    "uci_dermatology",
+    "uci_ecoli",
+    "uci_segment",
+    "uci_zoo",
+)
+METHODS = ("kmeans", "gmm", "ae_kmeans", "dec")
+MD_BEGIN = "<!-- benchmarks.accuracy: begin (generated, do not edit) -->"
+MD_END = "<!-- benchmarks.accuracy: end -->"
+
+
+# ---------------------------------------------------------------- data
+
+
+def scale_features(name, X):
+    """Scale the raw features of data set ``name`` as every method sees them.
+
+    - Images to [0, 1]: ``mnist`` (uint8 0..255) is divided by 255, ``digits``
+      (0..16) by 16; ``usps`` is already in [0, 1] and kept as is.
+    - ``pendigits`` (pen coordinates 0..100) is divided by 100, to [0, 1].
+    - Tabular ``uci_*`` features are standardised (zero mean, unit variance
+      per column), as their units differ from column to column.
+
+    Parameters
+    ----------
+    name : str
+        Data set name, one of :data:`DATASETS`.
+    X : ndarray of shape (n_samples, n_features)
+        Raw features.
+
+    Returns
+    -------
+    X_scaled : ndarray of shape (n_samples, n_features), dtype float32
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if name == "mnist":
+        X = X / 255.0
+    elif name == "digits":
+        X = X / 16.0
+    elif name == "pendigits":
+        X = X / 100.0
+    elif name.startswith("uci_"):
+        X = StandardScaler().fit_transform(X)
+    elif name != "usps":
+        raise ValueError(f"No scaling defined for data set {name!r}.")
+    return X.astype(np.float32)
+
+
+def load_dataset(name, data_dir):
+    """Scaled features and integer classes of data set ``name``."""
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+    else:
+        path = Path(data_dir) / f"{name}.npz"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"Data set {name!r} not found at {path}; pass --data-dir."
+            )
+        with np.load(path) as data:
+            X, y = data["X"], data["y"]
+    return scale_features(name, X), np.asarray(y)
+
+
+# ------------------------------------------------------------- methods
+
+
+def dec_params(n_samples, pretrain_steps, max_iter, overrides):
+    """Keyword arguments of ``DECClusterer`` for the ``dec`` configuration."""
+    batch_size = 256 if n_samples >= 5000 else 64
+    steps_per_epoch = math.ceil(n_samples / batch_size)
+    params = {
+        "hidden_layer_sizes": (500, 500, 2000),
+        "n_components": 10,
+        "batch_size": batch_size,
+        "pretrain_epochs": max(1, math.ceil(pretrain_steps / steps_per_epoch)),
+        "max_iter": max_iter,
+        "update_interval": 140,
+        "tol": 1e-3,
+        "n_init": 20,
+    }
+    params.update(overrides)
+    if "hidden_layer_sizes" in params:
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    return params
+
+
+def run_method(method, X, n_clusters, seed, dec_kwargs):
+    """Fit ``method`` on X; return labels, ``n_iter`` and the parameters."""
+    if method == "kmeans":
+        params = {"n_init": 20}
+        model = KMeans(n_clusters, random_state=seed, **params)
+        return model.fit_predict(X), int(model.n_iter_), params
+    if method == "gmm":
+        params = {"covariance_type": "full", "reg_covar": 1e-3, "n_init": 5}
+        Z = X
+        if X.shape[1] > 50:
+            params["pca_components"] = 50
+            Z = PCA(50, random_state=seed).fit_transform(X)
+        model = GaussianMixture(
+            n_clusters,
+            random_state=seed,
+            **{k: v for k, v in params.items() if k != "pca_components"},
+        )
+        return model.fit_predict(Z), int(model.n_iter_), params
+    if method in ("ae_kmeans", "dec"):
+        params = dict(dec_kwargs)
+        if method == "ae_kmeans":
+            params["max_iter"] = 0
+        model = DECClusterer(n_clusters, random_state=seed, **params)
+        with warnings.catch_warnings():
+            # Non-convergence within max_iter is recorded through n_iter.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X)
+        params["hidden_layer_sizes"] = list(params["hidden_layer_sizes"])
+        return model.labels_, int(model.n_iter_), params
+    raise ValueError(f"Unknown method {method!r}; choose from {METHODS}.")
+
+
+# ------------------------------------------------------------- records
+
+
+def invocation_metadata(argv):
+    """Machine, date, commit and command line of this invocation."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if dirty:
+            commit += " (with uncommitted changes)"
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    import keras
+    import sklearn
+
+    now = datetime.now(timezone.utc)
+    return {
+        "id": now.strftime("%Y%m%dT%H%M%S.%fZ"),
+        "date": now.isoformat(timespec="seconds"),
+        "commit": commit,
+        "command": " ".join(
+            shlex.quote(a) for a in ["python", "-m", "benchmarks.accuracy", *argv]
+        ),
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
+            f"{platform.release()}"
+        ),
+        "processor": platform.processor(),
+        "python": platform.python_version(),
+        "versions": {
+            "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,
+            "keras": keras.__version__,
+            "backend": keras.backend.backend(),
+        },
+    }
+
+
+def load_results(path):
+    path = Path(path)
+    if path.is_file():
+        return json.loads(path.read_text())
+    return {"invocations": [], "records": []}
+
+
+def save_results(results, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n")
+    tmp.replace(path)
+
+
+def add_record(results, record):
+    """Insert ``record``, replacing any with the same data set, method, seed."""
+    key = (record["dataset"], record["method"], record["seed"])
+    results["records"] = [
+        r for r in results["records"] if (r["dataset"], r["method"], r["seed"]) != key
+    ] + [record]
+    # Keep only the invocations that still own a record.
+    used = {r["invocation"] for r in results["records"]}
+    results["invocations"] = [i for i in results["invocations"] if i["id"] in used]
+
+
+# ------------------------------------------------------------ markdown
+
+
+def _mean_std(values):
+    std = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.fmean(values):.3f} ± {std:.3f}"
+
+
+def render_markdown(results):
+    """The generated markdown section summarising ``results``."""
+    lines = [MD_BEGIN, "", "## Cluster accuracy (`benchmarks/accuracy.py`)", ""]
+    lines.append(
+        "Generated from `benchmarks/results_accuracy.json` by "
+        "`benchmarks/accuracy.py`; every number below comes from that file. "
+        "The methods and the scaling of each data set are described in the "
+        "module docstring. Mean ± standard deviation over seeds (population "
+        "std); worst = minimum ACC over seeds; fit time is the median wall "
+        "time of `fit` in seconds; n_iter is the median of `n_iter_`."
+    )
+    lines += ["", "Invocations that produced these records:", ""]
+    for inv in results["invocations"]:
+        lines.append(
+            f"- {inv['date']} on {inv['machine']} (Python {inv['python']}, "
+            f"scikit-learn {inv['versions']['scikit-learn']}, Keras "
+            f"{inv['versions']['keras']} on {inv['versions']['backend']}), "
+            f"commit `{inv['commit']}`: `{inv['command']}`"
+        )
+    order = {name: i for i, name in enumerate(DATASETS)}
+    morder = {name: i for i, name in enumerate(METHODS)}
+    datasets = sorted(
+        {r["dataset"] for r in results["records"]},
+        key=lambda d: (order.get(d, len(order)), d),
+    )
+    for dataset in datasets:
+        records = [r for r in results["records"] if r["dataset"] == dataset]
+        first = records[0]
+        lines += [
+            "",
+            f"### {dataset} ({first['n_samples']} rows, {first['n_features']} "
+            f"features, {first['n_clusters']} classes)",
+            "",
+            "| method | seeds | ACC | worst ACC | NMI | ARI | fit s (median) "
+            "| n_iter (median) |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        methods = sorted(
+            {r["method"] for r in records},
+            key=lambda m: (morder.get(m, len(morder)), m),
+        )
+        for method in methods:
+            runs = sorted(
+                (r for r in records if r["method"] == method),
+                key=lambda r: r["seed"],
+            )
+            acc = [r["acc"] for r in runs]
+            seeds = ",".join(str(r["seed"]) for r in runs)
+            lines.append(
+                f"| {method} | {seeds} | {_mean_std(acc)} | {min(acc):.3f} "
+                f"| {_mean_std([r['nmi'] for r in runs])} "
+                f"| {_mean_std([r['ari'] for r in runs])} "
+                f"| {statistics.median(r['fit_seconds'] for r in runs):.1f} "
+                f"| {statistics.median(r['n_iter'] for r in runs):g} |"
+            )
+        params = {
+            r["method"]: json.dumps(r["params"], sort_keys=True)
+            for r in records
+            if r["method"] in ("ae_kmeans", "dec", "gmm")
+        }
+        if params:
+            lines.append("")
+            for method in methods:
+                if method in params:
+                    lines.append(f"- `{method}` parameters: `{params[method]}`")
+    lines += ["", MD_END]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(results, path):
+    """Write the section into ``path``, replacing an earlier generated one."""
+    path = Path(path)
+    section = render_markdown(results)
+    if path.is_file():
+        text = path.read_text()
+        start, end = text.find(MD_BEGIN), text.find(MD_END)
+        if start >= 0 and end > start:
+            text = text[:start] + section + text[end + len(MD_END) :].lstrip("\n")
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+    else:
+        text = "# Benchmark results\n\n" + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+# ---------------------------------------------------------------- main
+
+
+def limit_threads(n_threads):
+    """Cap BLAS, OpenMP and TensorFlow threads for the rest of the process.
+
+    A benchmark process, not library code: the limits are global and stay.
+    """
+    import tensorflow as tf
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(n_threads)
+    tf.config.threading.set_intra_op_parallelism_threads(n_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(n_threads)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--datasets", nargs="+", default=["digits"], choices=DATASETS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit BLAS/OpenMP and TensorFlow to this many threads (default: "
+        "their own defaults); 1 avoids oversubscription on a shared machine",
+    )
+    parser.add_argument("--pretrain-steps", type=int, default=2000)
+    parser.add_argument("--max-iter", type=int, default=2000)
+    parser.add_argument(
+        "--dec-params",
+        default="{}",
+        help="JSON object of DECClusterer parameters overriding the dec defaults",
+    )
+    parser.add_argument(
+        "--out-json", default=str(REPO_ROOT / "benchmarks" / "results_accuracy.json")
+    )
+    parser.add_argument(
+        "--out-md", default=str(REPO_ROOT / "benchmarks" / "RESULTS.md")
+    )
+    args = parser.parse_args(argv)
+    overrides = json.loads(args.dec_params)
+
+    if args.threads is not None:
+        limit_threads(args.threads)
+    invocation = invocation_metadata(argv)
+    invocation["threads"] = args.threads
+    results = None
+    print(f"{invocation['date']} {invocation['machine']} {invocation['commit']}")
+    for dataset in args.datasets:
+        X, y = load_dataset(dataset, args.data_dir)
+        n_clusters = int(np.unique(y).size)
+        dec_kwargs = dec_params(
+            X.shape[0], args.pretrain_steps, args.max_iter, overrides
+        )
+        for method in args.methods:
+            for seed in args.seeds:
+                start = time.perf_counter()
+                labels, n_iter, params = run_method(
+                    method, X, n_clusters, seed, dec_kwargs
+                )
+                seconds = time.perf_counter() - start
+                record = {
+                    "dataset": dataset,
+                    "method": method,
+                    "seed": seed,
+                    "n_samples": int(X.shape[0]),
+                    "n_features": int(X.shape[1]),
+                    "n_clusters": n_clusters,
+                    "acc": float(cluster_accuracy(y, labels)),
+                    "nmi": float(normalized_mutual_info_score(y, labels)),
+                    "ari": float(adjusted_rand_score(y, labels)),
+                    "fit_seconds": seconds,
+                    "n_iter": n_iter,
+                    "params": params,
+                    "invocation": invocation["id"],
+                }
+                # Merge into the file as it is now and save after every run:
+                # an interrupted run keeps its finished records, and another
+                # invocation writing the same file meanwhile keeps its own.
+                results = load_results(args.out_json)
+                if invocation["id"] not in {i["id"] for i in results["invocations"]}:
+                    results["invocations"].append(invocation)
+                add_record(results, record)
+                save_results(results, args.out_json)
+                write_markdown(results, args.out_md)
+                print(
+                    f"{dataset:16s} {method:10s} seed {seed}: ACC "
+                    f"{record['acc']:.4f} NMI {record['nmi']:.4f} ARI "
+                    f"{record['ari']:.4f} {seconds:8.1f} s n_iter {n_iter}",
+                    flush=True,
+                )
+    return results
+
+
+if __name__ == "__main__":
+    main()

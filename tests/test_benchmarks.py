@@ -1,0 +1,90 @@
+"""The accuracy benchmark runner writes its JSON records and markdown summary."""
+
+import json
+
+from benchmarks import accuracy
+
+TINY_DEC = {
+    "hidden_layer_sizes": [16],
+    "n_components": 4,
+    "pretrain_epochs": 1,
+    "max_iter": 5,
+    "update_interval": 5,
+    "n_init": 1,
+}
+
+
+def run(tmp_path, *extra):
+    argv = [
+        "--datasets",
+        "digits",
+        "--seeds",
+        "0",
+        "--dec-params",
+        json.dumps(TINY_DEC),
+        "--out-json",
+        str(tmp_path / "results.json"),
+        "--out-md",
+        str(tmp_path / "RESULTS.md"),
+        *extra,
+    ]
+    accuracy.main(argv)
+    return (
+        json.loads((tmp_path / "results.json").read_text()),
+        (tmp_path / "RESULTS.md").read_text(),
+    )
+
+
+def test_main_writes_json_and_markdown(tmp_path):
+    results, markdown = run(tmp_path)
+
+    assert len(results["invocations"]) == 1
+    invocation = results["invocations"][0]
+    for field in ("id", "date", "commit", "command", "machine", "python"):
+        assert invocation[field]
+    assert "benchmarks.accuracy" in invocation["command"]
+
+    records = results["records"]
+    assert {r["method"] for r in records} == set(accuracy.METHODS)
+    for record in records:
+        assert record["dataset"] == "digits"
+        assert record["seed"] == 0
+        assert record["invocation"] == invocation["id"]
+        assert (record["n_samples"], record["n_features"]) == (1797, 64)
+        assert record["n_clusters"] == 10
+        for metric in ("acc", "nmi", "ari"):
+            assert -1.0 <= record[metric] <= 1.0
+        assert record["fit_seconds"] > 0
+    by_method = {r["method"]: r for r in records}
+    assert by_method["ae_kmeans"]["n_iter"] == 0
+    assert by_method["dec"]["params"]["hidden_layer_sizes"] == [16]
+    assert by_method["gmm"]["params"]["pca_components"] == 50
+
+    assert markdown.count(accuracy.MD_BEGIN) == 1
+    assert "### digits (1797 rows, 64 features, 10 classes)" in markdown
+    for method in accuracy.METHODS:
+        assert f"| {method} | 0 |" in markdown
+    assert invocation["commit"] in markdown
+
+
+def test_rerun_replaces_records_and_keeps_others(tmp_path):
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Results\n\nHand-written text stays.\n")
+    run(tmp_path, "--methods", "kmeans")
+    results, markdown = run(tmp_path, "--methods", "kmeans", "gmm")
+
+    keys = [(r["dataset"], r["method"], r["seed"]) for r in results["records"]]
+    assert sorted(keys) == [("digits", "gmm", 0), ("digits", "kmeans", 0)]
+    # The first invocation no longer owns a record and is dropped.
+    assert len(results["invocations"]) == 1
+    assert markdown.startswith("# Results\n\nHand-written text stays.\n")
+    assert markdown.count(accuracy.MD_BEGIN) == 1
+
+
+def test_scale_features_ranges():
+    import numpy as np
+
+    X = np.array([[0, 16], [8, 4]])
+    assert accuracy.scale_features("digits", X).max() == 1.0
+    Z = accuracy.scale_features("uci_zoo", X)
+    np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-6)
