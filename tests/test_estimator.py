@@ -1,6 +1,7 @@
 """Behaviour of DECClusterer: learning, determinism, round trips, API."""
 
 import gc
+import logging
 import pickle
 import random
 import warnings
@@ -357,3 +358,14 @@ def test_verbose_zero_is_silent_and_verbose_one_shows_progress(blobs, capsys):
     small_dec(n_clusters=4, verbose=1).fit(X)
     out = capsys.readouterr().out
     assert "loss" in out and "delta_label" in out
+
+
+def test_debug_logging_reports_epochs_and_updates(blobs, caplog):
+    X, _ = blobs
+    with caplog.at_level(logging.DEBUG, logger="skdec"):
+        dec = small_dec(n_clusters=4, verbose=0).fit(X)
+    messages = [r.getMessage() for r in caplog.records if r.name == "skdec"]
+    epochs = [m for m in messages if m.startswith("pretraining epoch")]
+    updates = [m for m in messages if m.startswith("self-training iteration")]
+    assert len(epochs) == dec.pretrain_epochs
+    assert len(updates) == len(dec.history_["kl_loss"])
