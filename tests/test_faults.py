@@ -38,6 +38,16 @@ def test_values_beyond_float32_are_refused(data):
         small_dec().fit(X)
 
 
+def test_predict_refuses_values_beyond_float32(data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dec = small_dec(max_iter=0).fit(data)
+    X = data.copy()
+    X[3, 1] = -1e300
+    with pytest.raises(ValueError, match="beyond the float32 range"):
+        dec.predict(X)
+
+
 def test_a_diverging_loss_gives_a_clear_error(data):
     with pytest.raises(FloatingPointError, match="lower .*learning_rate"):
         small_dec(pretrain_learning_rate=1e8, pretrain_optimizer="sgd").fit(data)
