@@ -12,10 +12,7 @@ prints both wall times, the ratio and the best scores (which must agree).
 """
 
 import argparse
-import datetime
 import os
-import platform
-import subprocess
 import tempfile
 import time
 import warnings
@@ -26,6 +23,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
+from benchmarks._common import header  # noqa: E402
 from skdec import DECClusterer, cluster_accuracy_scorer  # noqa: E402
 
 GRID = [
@@ -57,13 +55,7 @@ def main(argv=None):
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; "
-        f"{datetime.date.today()}; commit {commit}; python -m benchmarks.cache"
-    )
+    print(header("python -m benchmarks.cache"))
     plain_seconds, plain = run_search(X, y, memory=None)
     with tempfile.TemporaryDirectory() as folder:
         cached_seconds, cached = run_search(X, y, memory=folder)

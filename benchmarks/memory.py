@@ -12,7 +12,6 @@ the warm-up fits to the last fit.
 import argparse
 import gc
 import os
-import platform
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,6 +21,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
+from benchmarks._common import header  # noqa: E402
 from skdec import DECClusterer  # noqa: E402
 
 
@@ -36,10 +36,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     X = StandardScaler().fit_transform(load_digits().data)
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; python "
-        f"{platform.python_version()}"
-    )
+    print(header("python -m benchmarks.memory"))
     sizes = []
     for i in range(args.fits):
         with warnings.catch_warnings():

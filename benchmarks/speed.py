@@ -12,10 +12,7 @@ the ideal ``2 * encoder weights`` FLOP per row.
 """
 
 import argparse
-import datetime
 import os
-import platform
-import subprocess
 import time
 from pathlib import Path
 
@@ -24,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks._common import header  # noqa: E402
 from skdec import _training  # noqa: E402
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
@@ -56,13 +54,9 @@ def main(argv=None):
 
     with np.load(args.data_dir / "mnist.npz") as data:
         X = (data["X"] / 255.0).astype(np.float32)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; "
-        f"{datetime.date.today()}; commit {commit}; keras {keras.__version__} on "
-        f"{keras.backend.backend()}; python -m benchmarks.speed"
+        header("python -m benchmarks.speed")
+        + f"; keras {keras.__version__} on {keras.backend.backend()}"
     )
     rate = matmul_rate()
     print(f"float32 matmul rate: {rate / 1e9:.0f} GFLOP/s")
