@@ -92,7 +92,7 @@ def test_methods_before_fit_raise_not_fitted(method):
         getattr(DECClusterer(), method)(*args)
 
 
-@pytest.mark.parametrize("attribute", ["encoder_", "autoencoder_"])
+@pytest.mark.parametrize("attribute", ["encoder_", "decoder_", "autoencoder_"])
 def test_network_attributes_before_fit_raise_not_fitted(attribute):
     with pytest.raises(NotFittedError, match="not fitted yet"):
         getattr(DECClusterer(), attribute)
