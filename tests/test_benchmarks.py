@@ -2,6 +2,9 @@
 
 import json
 
+import numpy as np
+import pytest
+
 from benchmarks import accuracy
 
 TINY_DEC = {
@@ -88,3 +91,16 @@ def test_scale_features_ranges():
     assert accuracy.scale_features("digits", X).max() == 1.0
     Z = accuracy.scale_features("uci_zoo", X)
     np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-6)
+
+
+def test_image_methods_run_on_digits_and_refuse_tables(tmp_path):
+    results, markdown = run(
+        tmp_path, "--methods", "dense_idec", "conv_dec", "conv_idec"
+    )
+    by_method = {r["method"]: r for r in results["records"]}
+    assert set(by_method) == {"dense_idec", "conv_dec", "conv_idec"}
+    assert by_method["conv_dec"]["params"]["input_shape"] == [8, 8, 1]
+    assert by_method["conv_idec"]["params"]["reconstruction_weight"] == 10.0
+    assert "| conv_idec |" in markdown
+    with pytest.raises(ValueError, match="needs image data"):
+        accuracy.run_method("conv_dec", np.zeros((20, 5)), 2, 0, TINY_DEC, None)
