@@ -117,9 +117,7 @@ def main(argv=None):
         centers, labels = _training.kmeans_centers(Z, 10, 20, 0)
         networks.clustering_layer.set_weights([centers.astype(np.float32)])
         update_start = time.perf_counter()
-        q = _training.student_t_assignment(
-            _training.predict_batches(networks.encoder, X), centers, 1.0
-        )
+        q = _training.soft_assignment(networks, X)
         _training.target_distribution(q)
         update_seconds = time.perf_counter() - update_start
         start = time.perf_counter()

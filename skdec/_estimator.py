@@ -490,7 +490,7 @@ class DECClusterer(
             networks = trainer.networks
             if warm:
                 networks.model.set_weights(self._networks.model.get_weights())
-                initial_labels = self._assign(X, networks).argmax(axis=1)
+                initial_labels = _training.soft_assignment(networks, X).argmax(axis=1)
             else:
                 encoder_weights, decoder_weights, history["pretrain_loss"] = pretrain(
                     X,
@@ -530,7 +530,7 @@ class DECClusterer(
                 rng=np.random.default_rng([seed, 2]),
                 verbose=self.verbose,
             )
-            labels = self._assign(X, networks).argmax(axis=1)
+            labels = _training.soft_assignment(networks, X).argmax(axis=1)
             weights = networks.model.get_weights()
 
         # The fitted estimator owns its own networks; the trainer goes back to
@@ -576,15 +576,6 @@ class DECClusterer(
         check_is_fitted(self)
         X = _check_float32_range(validate_data(self, X, dtype="numeric", reset=False))
         return _training.predict_batches(self._networks.encoder, X)
-
-    @staticmethod
-    def _assign(X, networks):
-        """Soft assignment of validated rows by ``networks``."""
-        return _training.student_t_assignment(
-            _training.predict_batches(networks.encoder, X),
-            networks.clustering_layer.get_weights()[0],
-            networks.clustering_layer.alpha,
-        )
 
     def transform(self, X):
         """Embed X with the trained encoder.

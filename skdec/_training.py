@@ -206,6 +206,15 @@ def student_t_assignment(Z, centers, alpha):
     return softmax(-0.5 * (alpha + 1.0) * np.log1p(sq_dist / alpha), axis=1)
 
 
+def soft_assignment(networks, X):
+    """Soft assignment ``q`` of the rows of X by ``networks`` (encoder, centres)."""
+    return student_t_assignment(
+        predict_batches(networks.encoder, X),
+        networks.clustering_layer.get_weights()[0],
+        networks.clustering_layer.alpha,
+    )
+
+
 def target_distribution(q):
     """DEC's auxiliary target ``p_ij = (q_ij^2 / f_j)``, normalised per row.
 
@@ -398,7 +407,6 @@ def self_train(
     """
     networks = trainer.networks
     model = networks.model if trainer.joint else networks.clusterer
-    alpha = networks.clustering_layer.alpha
     n_samples = X.shape[0]
     progbar = None
     if verbose and max_iter:
@@ -413,9 +421,7 @@ def self_train(
     n_iter = 0
     while n_iter < max_iter:
         if n_iter % update_interval == 0:
-            Z = predict_batches(networks.encoder, X)
-            centers = networks.clustering_layer.get_weights()[0]
-            q = student_t_assignment(Z, centers, alpha)
+            q = soft_assignment(networks, X)
             p = target_distribution(q)
             target = p.astype(np.float32)
             labels = q.argmax(axis=1)
