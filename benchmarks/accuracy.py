@@ -260,7 +260,9 @@ def invocation_metadata(argv):
         if dirty:
             commit += " (with uncommitted changes)"
     except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+        # A copy of the tree without its git history (a remote GPU box, say)
+        # can name its commit in BENCHMARK_COMMIT.
+        commit = os.environ.get("BENCHMARK_COMMIT", "unknown")
     import keras
     import sklearn
 
@@ -284,7 +286,33 @@ def invocation_metadata(argv):
             "keras": keras.__version__,
             "backend": keras.backend.backend(),
         },
+        "accelerators": accelerators(),
     }
+
+
+def accelerators():
+    """Names of the GPUs that the Keras backend computes on (empty on a CPU)."""
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            return [str(d.device_kind) for d in jax.devices() if d.platform == "gpu"]
+        if backend == "torch":
+            import torch
+
+            return [
+                torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())
+            ]
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return [d.name for d in tf.config.list_physical_devices("GPU")]
+    except (ImportError, RuntimeError):
+        pass
+    return []
 
 
 def load_results(path):
@@ -321,11 +349,17 @@ def _mean_std(values):
     return f"{statistics.fmean(values):.3f} ± {std:.3f}"
 
 
-def render_markdown(results):
+def on_gpu(invocation):
+    """``", GPU: NAME"`` for an invocation that ran on a GPU, else ``""``."""
+    names = invocation.get("accelerators") or []
+    return f", GPU: {', '.join(names)}" if names else ""
+
+
+def render_markdown(results, json_name="results_accuracy.json"):
     """The generated markdown section summarising ``results``."""
     lines = [MD_BEGIN, "", "## Cluster accuracy (`benchmarks/accuracy.py`)", ""]
     lines.append(
-        "Generated from `benchmarks/results_accuracy.json` by "
+        f"Generated from `benchmarks/{json_name}` by "
         "`benchmarks/accuracy.py`; every number below comes from that file. "
         "The methods and the scaling of each data set are described in the "
         "module docstring. Mean ± standard deviation over seeds (population "
@@ -337,8 +371,8 @@ def render_markdown(results):
         lines.append(
             f"- {inv['date']} on {inv['machine']} (Python {inv['python']}, "
             f"scikit-learn {inv['versions']['scikit-learn']}, Keras "
-            f"{inv['versions']['keras']} on {inv['versions']['backend']}), "
-            f"commit `{inv['commit']}`: `{inv['command']}`"
+            f"{inv['versions']['keras']} on {inv['versions']['backend']}"
+            f"{on_gpu(inv)}), commit `{inv['commit']}`: `{inv['command']}`"
         )
     order = {name: i for i, name in enumerate(DATASETS)}
     morder = {name: i for i, name in enumerate(METHODS)}
@@ -390,10 +424,10 @@ def render_markdown(results):
     return "\n".join(lines) + "\n"
 
 
-def write_markdown(results, path):
+def write_markdown(results, path, json_name="results_accuracy.json"):
     """Write the section into ``path``, replacing an earlier generated one."""
     path = Path(path)
-    section = render_markdown(results)
+    section = render_markdown(results, json_name)
     if path.is_file():
         text = path.read_text()
         start, end = text.find(MD_BEGIN), text.find(MD_END)
@@ -498,7 +532,7 @@ def main(argv=None):
                     results["invocations"].append(invocation)
                 add_record(results, record)
                 save_results(results, args.out_json)
-                write_markdown(results, args.out_md)
+                write_markdown(results, args.out_md, Path(args.out_json).name)
                 print(
                     f"{dataset:16s} {method:10s} seed {seed}: ACC "
                     f"{record['acc']:.4f} NMI {record['nmi']:.4f} ARI "
