@@ -55,6 +55,10 @@ Methods
     ``max_iter=--max-iter`` (default 2000) self-training steps at most.
     ``--dec-params`` (JSON) overrides any ``DECClusterer`` parameter of the
     methods below too, as the unit test does to keep them tiny.
+``dec_umap``
+    ``dec`` with ``init="umap"``: the clusters that self-training starts from
+    are found by k-means in a UMAP map of the embedding (N2D's manifold
+    step) instead of k-means in the embedding itself.
 ``dense_idec``
     ``dec`` with the joint loss of IDEC: ``reconstruction_weight=10`` and a
     learning rate of 0.001, which gives the SGD steps of IDEC's
@@ -109,7 +113,17 @@ DATASETS = (
     "uci_segment",
     "uci_zoo",
 )
-METHODS = ("kmeans", "gmm", "ae_kmeans", "dec", "dense_idec", "conv_dec", "conv_idec")
+METHODS = (
+    "kmeans",
+    "gmm",
+    "ae_kmeans",
+    "dec",
+    "dec_umap",
+    "dense_idec",
+    "conv_dec",
+    "conv_idec",
+)
+DEC_METHODS = ("ae_kmeans", "dec", "dec_umap", "dense_idec", "conv_dec", "conv_idec")
 # Images in the rows of these data sets, for the convolutional methods.
 IMAGE_SHAPES = {"mnist": (28, 28, 1), "usps": (16, 16, 1), "digits": (8, 8, 1)}
 # The joint loss of IDEC, L_r + 0.1 L_c, is (10 L_r + L_c) / 10: with SGD, a
@@ -212,10 +226,12 @@ def run_method(method, X, n_clusters, seed, dec_kwargs, image_shape=None):
             **{k: v for k, v in params.items() if k != "pca_components"},
         )
         return model.fit_predict(Z), int(model.n_iter_), params
-    if method in ("ae_kmeans", "dec", "dense_idec", "conv_dec", "conv_idec"):
+    if method in DEC_METHODS:
         params = dict(dec_kwargs)
         if method == "ae_kmeans":
             params["max_iter"] = 0
+        if method == "dec_umap":
+            params["init"] = "umap"
         if method.endswith("idec"):
             params.update(IDEC_PARAMS)
         if method.startswith("conv"):

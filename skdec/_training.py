@@ -11,6 +11,7 @@ import collections
 import contextlib
 import logging
 import threading
+import warnings
 from dataclasses import dataclass
 
 import keras
@@ -354,6 +355,48 @@ def kmeans_centers(Z, n_clusters, n_init, seed):
     return kmeans.cluster_centers_, labels
 
 
+def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15):
+    """Clusters of ``Z`` found by k-means in its UMAP map (as N2D does).
+
+    UMAP maps ``Z`` to ``n_clusters`` dimensions with ``min_dist=0``, which
+    keeps each point's neighbourhood and packs clusters tightly; k-means
+    (best of ``n_init``) runs there. Returns the means of the clusters in
+    ``Z`` (the centres DEC starts from) and the labels.
+    """
+    try:
+        import umap
+    except ImportError as exc:
+        raise ImportError(
+            "init='umap' needs the optional dependency umap-learn: "
+            'pip install "skdec[umap]" (or pip install umap-learn).'
+        ) from exc
+    Z = np.asarray(Z, dtype=np.float64)
+    n_samples = Z.shape[0]
+    n_components = max(1, min(n_clusters, n_samples - 2))
+    reducer = umap.UMAP(
+        n_neighbors=max(2, min(n_neighbors, n_samples - 1)),
+        n_components=n_components,
+        min_dist=0.0,
+        init="spectral" if n_samples > n_components + 1 else "random",
+        random_state=seed,
+        n_jobs=1,
+    )
+    with warnings.catch_warnings():
+        # UMAP warns that a random_state makes it single-threaded, and when
+        # its spectral initialisation falls back on tiny or disconnected
+        # data; neither is the user's to act on.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mapped = reducer.fit_transform(Z)
+    kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
+    labels = kmeans.fit_predict(mapped)
+    centers = np.zeros((n_clusters, Z.shape[1]))
+    np.add.at(centers, labels, Z)
+    counts = np.bincount(labels, minlength=n_clusters)
+    centers /= np.maximum(counts, 1)[:, None]
+    return centers, labels
+
+
 def self_train(
     trainer,
     X,
@@ -365,6 +408,7 @@ def self_train(
     batch_size,
     rng,
     verbose,
+    initial_target=None,
 ):
     """DEC's self-training: minimise KL(P || Q) over the encoder and centres.
 
@@ -395,6 +439,10 @@ def self_train(
         Draws the order of the rows.
     verbose : int
         Show a progress bar when positive.
+    initial_target : ndarray of shape (n_samples, n_clusters), default=None
+        Target of the first ``update_interval`` iterations instead of the one
+        derived from ``Q`` (for an initialisation whose clusters the encoder
+        should first learn); later targets come from ``Q`` as usual.
 
     Returns
     -------
@@ -422,7 +470,10 @@ def self_train(
     while n_iter < max_iter:
         if n_iter % update_interval == 0:
             q = soft_assignment(networks, X)
-            p = target_distribution(q)
+            if n_iter == 0 and initial_target is not None:
+                p = np.asarray(initial_target, dtype=np.float64)
+            else:
+                p = target_distribution(q)
             target = p.astype(np.float32)
             labels = q.argmax(axis=1)
             delta = float(np.mean(labels != previous_labels))
