@@ -503,8 +503,17 @@ def main(argv=None):
     parser.add_argument(
         "--out-md", default=str(REPO_ROOT / "benchmarks" / "RESULTS.md")
     )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: regenerate the markdown from the JSON file",
+    )
     args = parser.parse_args(argv)
     overrides = json.loads(args.dec_params)
+    if args.render_only:
+        results = load_results(args.out_json)
+        write_markdown(results, args.out_md, Path(args.out_json).name)
+        return results
 
     if args.threads is not None:
         limit_threads(args.threads)

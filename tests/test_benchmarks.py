@@ -62,6 +62,8 @@ def test_main_writes_json_and_markdown(tmp_path):
     assert by_method["ae_kmeans"]["n_iter"] == 0
     assert by_method["dec"]["params"]["hidden_layer_sizes"] == [16]
     assert by_method["gmm"]["params"]["pca_components"] == 50
+    assert by_method["dec_umap"]["params"]["init"] == "umap"
+    assert "init" not in by_method["dec"]["params"]
 
     assert markdown.count(accuracy.MD_BEGIN) == 1
     assert "### digits (1797 rows, 64 features, 10 classes)" in markdown
@@ -104,3 +106,25 @@ def test_image_methods_run_on_digits_and_refuse_tables(tmp_path):
     assert "| conv_idec |" in markdown
     with pytest.raises(ValueError, match="needs image data"):
         accuracy.run_method("conv_dec", np.zeros((20, 5)), 2, 0, TINY_DEC, None)
+
+
+def test_render_only_rewrites_the_summary_and_names_the_gpu(tmp_path):
+    results, _ = run(tmp_path, "--methods", "kmeans")
+    results["invocations"][0]["accelerators"] = ["NVIDIA H100 80GB HBM3"]
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    (tmp_path / "RESULTS.md").write_text("# Results\n\nstale\n")
+    accuracy.main(
+        [
+            "--render-only",
+            "--out-json",
+            str(tmp_path / "results.json"),
+            "--out-md",
+            str(tmp_path / "RESULTS.md"),
+        ]
+    )
+    markdown = (tmp_path / "RESULTS.md").read_text()
+    assert "GPU: NVIDIA H100 80GB HBM3" in markdown
+    assert "| kmeans | 0 |" in markdown
+    assert "Generated from `benchmarks/results.json`" in markdown
+    # Nothing was rerun.
+    assert json.loads((tmp_path / "results.json").read_text()) == results

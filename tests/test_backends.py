@@ -1,0 +1,74 @@
+"""The model code is plain Keras 3: it runs on the JAX backend too.
+
+Keras reads its backend once per process, so each backend runs in a
+subprocess. TensorFlow, the default, is what the rest of the suite tests.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = """
+import json, pickle, sys, warnings
+import keras
+import numpy as np
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.exceptions import ConvergenceWarning
+import skdec
+from skdec import DECClusterer, cluster_accuracy
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+out = {"backend": keras.backend.backend()}
+X, y = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
+X = X.astype("float32")
+small = dict(hidden_layer_sizes=(16,), n_components=2, pretrain_epochs=10,
+             max_iter=60, update_interval=20, batch_size=32, n_init=3)
+dec = DECClusterer(3, random_state=0, **small).fit(X)
+out["acc"] = cluster_accuracy(y, dec.labels_)
+out["proba_rows_sum_to_one"] = bool(np.allclose(dec.predict_proba(X).sum(1), 1))
+out["predict_is_labels"] = bool((dec.predict(X) == dec.labels_).all())
+again = pickle.loads(pickle.dumps(dec))
+out["pickle_same"] = bool(np.array_equal(again.transform(X), dec.transform(X)))
+dec.save(sys.argv[1])
+out["load_same"] = bool(
+    np.array_equal(skdec.load(sys.argv[1]).predict(X), dec.predict(X)))
+idec = DECClusterer(3, random_state=0, reconstruction_weight=1.0, **small).fit(X)
+out["idec_acc"] = cluster_accuracy(y, idec.labels_)
+digits, digit_y = load_digits(return_X_y=True)
+conv = DECClusterer(10, autoencoder="conv", input_shape=(8, 8, 1),
+                    conv_filters=(8, 16), pretrain_epochs=3, max_iter=20,
+                    random_state=0).fit(digits[:300] / 16)
+out["conv_shape"] = list(conv.transform(digits[:5] / 16).shape)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax"])
+def test_fit_predict_save_on_another_backend(backend, tmp_path):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "model.npz")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["backend"] == backend
+    assert out["acc"] > 0.9
+    assert out["idec_acc"] > 0.9
+    assert out["proba_rows_sum_to_one"]
+    assert out["predict_is_labels"]
+    assert out["pickle_same"]
+    assert out["load_same"]
+    assert out["conv_shape"] == [5, 10]
