@@ -89,6 +89,20 @@ class Trainer:
             optimizer.learning_rate = rate
 
 
+def _distribution_strategy():
+    """The ``tf.distribute`` strategy whose scope is active, or None.
+
+    Models and optimizers belong to the strategy under which they were built
+    (TensorFlow refuses to update variables of another one), so a trainer is
+    only lent out again under the same strategy. Other backends have none.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy() if tf.distribute.has_strategy() else None
+
+
 class TrainerPool:
     """Trainers kept across fits, one set per architecture and optimizer.
 
@@ -147,6 +161,7 @@ class TrainerPool:
             optimizer,
             momentum,
             reconstruction_weight,
+            _distribution_strategy(),
         )
         with self._lock:
             idle = self._free.get(key)

@@ -1,0 +1,91 @@
+"""``fit`` under a ``tf.distribute`` strategy's scope trains on its replicas.
+
+TensorFlow's logical devices can only be configured before it starts, so the
+check runs in a subprocess that splits the CPU into two logical devices.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="tf.distribute is TensorFlow's"
+)
+
+SCRIPT = """
+import json, pickle, sys, warnings
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+)
+import numpy as np
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+
+from skdec import DECClusterer, _training, cluster_accuracy
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+X, y = make_blobs(600, centers=4, cluster_std=1.0, random_state=0)
+X = X.astype("float32")
+params = dict(hidden_layer_sizes=(32,), n_components=2, pretrain_epochs=20,
+              max_iter=300, update_interval=50, batch_size=64, n_init=5,
+              random_state=0, reconstruction_weight=float(sys.argv[2]))
+if sys.argv[1] == "mirrored":
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+else:
+    strategy = tf.distribute.MultiWorkerMirroredStrategy(
+        communication_options=tf.distribute.experimental.CommunicationOptions()
+    )
+one = DECClusterer(4, **params).fit(X)
+with strategy.scope():
+    two = DECClusterer(4, **params).fit(X)
+trainers = [t for key, ts in _training.TRAINER_POOL._free.items()
+            if key[-1] is strategy for t in ts]
+out = {
+    "replicas": strategy.num_replicas_in_sync,
+    "trained_under_strategy": bool(trainers) and all(
+        t.networks.autoencoder.distribute_strategy is strategy for t in trainers),
+    "acc_one": cluster_accuracy(y, one.labels_),
+    "acc_two": cluster_accuracy(y, two.labels_),
+    "agreement": cluster_accuracy(one.labels_, two.labels_),
+    # Outside the scope the fitted model predicts and pickles as usual.
+    "predict_outside": bool((two.predict(X) == two.labels_).all()),
+    "pickle": bool((pickle.loads(pickle.dumps(two)).predict(X)
+                    == two.labels_).all()),
+}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize(
+    "strategy, reconstruction_weight",
+    [("mirrored", 0.0), ("mirrored", 1.0), ("multi_worker", 0.0)],
+)
+def test_fit_in_strategy_scope_matches_one_device(strategy, reconstruction_weight):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}
+    env.pop("TF_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, strategy, str(reconstruction_weight)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["replicas"] == (2 if strategy == "mirrored" else 1)
+    assert out["trained_under_strategy"]
+    assert out["acc_one"] > 0.9
+    assert abs(out["acc_two"] - out["acc_one"]) <= 0.02
+    assert out["agreement"] >= 0.98
+    assert out["predict_outside"]
+    assert out["pickle"]
