@@ -176,7 +176,9 @@ class DECClusterer(
     n_init : int, default=20
         Number of k-means runs with different seeds (in the embedding, or in
         its UMAP map with ``init="umap"``); the run with the lowest inertia
-        initialises the centres.
+        initialises the centres. Above 100,000 rows the initial clustering
+        is fitted on 100,000 rows drawn at random (from ``random_state``),
+        and every other row takes the label of its nearest centre.
 
     random_state : int, RandomState instance or None, default=None
         Determines the weight initialisation, the order of the rows and the

@@ -27,6 +27,11 @@ logger = logging.getLogger("skdec")
 # Rows per forward pass when embedding a whole data set.
 PREDICT_BATCH_SIZE = 4096
 
+# Rows the initial clustering (k-means, or UMAP and k-means) is fitted on at
+# most; larger data sets use a random sample of this size. See
+# benchmarks/scale.py for the cost that sets it.
+INIT_MAX_ROWS = 100_000
+
 # A one-row forward pass takes a matrix-vector kernel that rounds differently
 # from the matrix-matrix kernel used for larger batches; padding such a batch
 # to two rows makes every row's result independent of how the data is split.
@@ -363,20 +368,50 @@ def pretrain(
         return networks.encoder.get_weights(), networks.decoder.get_weights(), losses
 
 
-def kmeans_centers(Z, n_clusters, n_init, seed):
-    """Centres and labels of the best of ``n_init`` k-means runs on ``Z``."""
+def _init_sample(n_samples, max_rows, seed):
+    """Rows the initial clustering is fitted on: all (None), or ``max_rows``.
+
+    ``max_rows=None`` means :data:`INIT_MAX_ROWS`.
+    """
+    max_rows = INIT_MAX_ROWS if max_rows is None else max_rows
+    if n_samples <= max_rows:
+        return None
+    rng = np.random.default_rng([seed, 3])
+    return np.sort(rng.choice(n_samples, max_rows, replace=False))
+
+
+def _nearest(Z, centers):
+    return euclidean_distances(Z, centers, squared=True).argmin(axis=1)
+
+
+def kmeans_centers(Z, n_clusters, n_init, seed, max_rows=None):
+    """Centres and labels of the best of ``n_init`` k-means runs on ``Z``.
+
+    Above ``max_rows`` rows (default :data:`INIT_MAX_ROWS`) k-means is fitted
+    on ``max_rows`` rows drawn at random and every row gets the label of its
+    nearest centre.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    sample = _init_sample(Z.shape[0], max_rows, seed)
     kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
-    labels = kmeans.fit_predict(np.asarray(Z, dtype=np.float64))
+    if sample is None:
+        labels = kmeans.fit_predict(Z)
+    else:
+        kmeans.fit(Z[sample])
+        labels = _nearest(Z, kmeans.cluster_centers_)
     return kmeans.cluster_centers_, labels
 
 
-def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15):
+def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15, max_rows=None):
     """Clusters of ``Z`` found by k-means in its UMAP map (as N2D does).
 
     UMAP maps ``Z`` to ``n_clusters`` dimensions with ``min_dist=0``, which
     keeps each point's neighbourhood and packs clusters tightly; k-means
     (best of ``n_init``) runs there. Returns the means of the clusters in
-    ``Z`` (the centres DEC starts from) and the labels.
+    ``Z`` (the centres DEC starts from) and the labels. Above ``max_rows``
+    rows (default :data:`INIT_MAX_ROWS`) UMAP and k-means see ``max_rows``
+    rows drawn at random, and the other rows get the label of their nearest
+    centre in ``Z``.
     """
     try:
         import umap
@@ -385,7 +420,9 @@ def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15):
             "init='umap' needs the optional dependency umap-learn: "
             'pip install "skdec[umap]" (or pip install umap-learn).'
         ) from exc
-    Z = np.asarray(Z, dtype=np.float64)
+    Z_all = np.asarray(Z, dtype=np.float64)
+    sample = _init_sample(Z_all.shape[0], max_rows, seed)
+    Z = Z_all if sample is None else Z_all[sample]
     n_samples = Z.shape[0]
     n_components = max(1, min(n_clusters, n_samples - 2))
     reducer = umap.UMAP(
@@ -409,6 +446,9 @@ def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15):
     np.add.at(centers, labels, Z)
     counts = np.bincount(labels, minlength=n_clusters)
     centers /= np.maximum(counts, 1)[:, None]
+    if sample is not None:
+        labels, sample_labels = _nearest(Z_all, centers), labels
+        labels[sample] = sample_labels
     return centers, labels
 
 

@@ -126,3 +126,27 @@ def test_umap_init_names_the_missing_extra(rings, monkeypatch):
     with pytest.raises(ImportError, match=r"skdec\[umap\]"):
         dec.fit(X)
     assert not hasattr(dec, "labels_")
+
+
+@pytest.mark.parametrize("init", ["kmeans", "umap"])
+def test_large_data_initialises_on_a_sample(init, monkeypatch):
+    X, _ = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
+    X = X.astype(np.float32)
+    fitted_rows = []
+    original_fit = KMeans.fit
+
+    def spy(self, data, *args, **kwargs):
+        fitted_rows.append(data.shape[0])
+        return original_fit(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(KMeans, "fit", spy)
+    on_all_rows = small_dec(init=init, max_iter=0).fit(X)
+    monkeypatch.setattr(_training, "INIT_MAX_ROWS", 60)
+    on_sample = small_dec(init=init, max_iter=0).fit(X)
+    assert fitted_rows == [300, 60]
+    assert on_sample.labels_.shape == (300,)
+    # Same pretrained embedding, nearly the same clusters.
+    assert cluster_accuracy(on_all_rows.labels_, on_sample.labels_) > 0.95
+    # The sample is drawn from random_state: refitting gives the same model.
+    again = small_dec(init=init, max_iter=0).fit(X)
+    np.testing.assert_array_equal(again.cluster_centers_, on_sample.cluster_centers_)
