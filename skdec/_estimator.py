@@ -511,7 +511,9 @@ class DECClusterer(
             initial_target = None
             if warm:
                 networks.model.set_weights(self._networks.model.get_weights())
-                initial_labels = _training.soft_assignment(networks, X).argmax(axis=1)
+                initial_labels = _training.soft_assignment(
+                    networks, X, labels_only=True
+                )
             else:
                 encoder_weights, decoder_weights, history["pretrain_loss"] = pretrain(
                     X,
@@ -558,7 +560,7 @@ class DECClusterer(
                 verbose=self.verbose,
                 initial_target=initial_target,
             )
-            labels = _training.soft_assignment(networks, X).argmax(axis=1)
+            labels = _training.soft_assignment(networks, X, labels_only=True)
             weights = networks.model.get_weights()
 
         # The fitted estimator owns its own networks; the trainer goes back to
@@ -634,8 +636,17 @@ class DECClusterer(
             Student's t similarity of each row's embedding to each centre,
             normalised so that each row sums to one.
         """
-        return _training.student_t_assignment(
-            self._embed(X), self.cluster_centers_, self._network_recipe["alpha"]
+        return self._assign(X, labels_only=False)
+
+    def _assign(self, X, labels_only):
+        check_is_fitted(self)
+        X = _check_float32_range(validate_data(self, X, dtype="numeric", reset=False))
+        return _training.assign(
+            self._networks.encoder,
+            X,
+            self.cluster_centers_,
+            self._network_recipe["alpha"],
+            labels_only=labels_only,
         )
 
     def predict(self, X):
@@ -651,7 +662,7 @@ class DECClusterer(
         labels : ndarray of shape (n_samples,)
             Index of the cluster each row belongs to.
         """
-        return self.predict_proba(X).argmax(axis=1)
+        return self._assign(X, labels_only=True)
 
     def score(self, X, y=None):
         """Opposite of the DEC objective on X: ``-KL(P || Q)``, mean over rows.

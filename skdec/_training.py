@@ -10,6 +10,7 @@ Python histories and never see the estimator.
 import collections
 import contextlib
 import logging
+import mmap
 import threading
 import warnings
 from dataclasses import dataclass
@@ -199,16 +200,62 @@ def _take(X, index):
     return np.asarray(X[index], dtype=np.float32)
 
 
-def predict_batches(model, X, batch_size=PREDICT_BATCH_SIZE):
-    """Run ``model`` over ``X`` in batches and stack the float32 outputs."""
+def _page_releaser(X):
+    """A function ``release(start, stop)`` that evicts rows of a memmap.
+
+    Pages of a memory-mapped file that have been read count as resident
+    memory of the process until the mapping goes. For a read-only
+    :class:`numpy.memmap` (or a C-contiguous view of one), ``release`` tells
+    the kernel that rows ``start:stop`` are no longer needed, so streaming
+    over a file larger than memory keeps resident memory bounded; the file is
+    unchanged and a later read fetches the rows again. For anything else it
+    does nothing.
+    """
+    root = X
+    while root is not None and not isinstance(root, np.memmap):
+        root = getattr(root, "base", None)
+    mapping = getattr(root, "_mmap", None)
+    if (
+        mapping is None
+        or root.mode != "r"
+        or not X.flags.c_contiguous
+        or not hasattr(mmap, "MADV_DONTNEED")
+    ):
+        return lambda start, stop: None
+    map_start = root.__array_interface__["data"][0] - (
+        root.offset % mmap.ALLOCATIONGRANULARITY
+    )
+    first = X.__array_interface__["data"][0] - map_start
+    row_bytes = X.strides[0] if X.ndim > 1 else X.itemsize
+
+    def release(start, stop):
+        low = first + start * row_bytes
+        low -= low % mmap.PAGESIZE
+        high = min(first + stop * row_bytes, len(mapping))
+        if high > low:
+            mapping.madvise(mmap.MADV_DONTNEED, low, high - low)
+
+    return release
+
+
+def predict_batches(model, X, batch_size=PREDICT_BATCH_SIZE, then=None):
+    """Run ``model`` over ``X`` in batches and stack the float32 outputs.
+
+    ``then``, if given, is applied to each batch's output before stacking
+    (so that only its result, not the whole embedding, is kept). Rows of a
+    read-only memmap are evicted from memory once their batch is done.
+    """
     outputs = []
+    release = _page_releaser(X)
     for start in range(0, X.shape[0], batch_size):
         batch = _take(X, slice(start, start + batch_size))
         n_rows = batch.shape[0]
         if n_rows < _MIN_BATCH_ROWS:
             pad = np.repeat(batch[-1:], _MIN_BATCH_ROWS - n_rows, axis=0)
             batch = np.concatenate([batch, pad])
-        outputs.append(np.asarray(model.predict_on_batch(batch))[:n_rows])
+        output = np.asarray(model.predict_on_batch(batch))[:n_rows]
+        outputs.append(output if then is None else then(output))
+        release(start, start + batch_size)
     return np.concatenate(outputs)
 
 
@@ -227,13 +274,29 @@ def student_t_assignment(Z, centers, alpha):
     return softmax(-0.5 * (alpha + 1.0) * np.log1p(sq_dist / alpha), axis=1)
 
 
-def soft_assignment(networks, X):
-    """Soft assignment ``q`` of the rows of X by ``networks`` (encoder, centres)."""
-    return student_t_assignment(
-        predict_batches(networks.encoder, X),
+def soft_assignment(networks, X, labels_only=False):
+    """Soft assignment ``q`` of the rows of X by ``networks`` (encoder, centres).
+
+    Computed batch by batch; with ``labels_only`` only its argmax per row is
+    kept.
+    """
+    return assign(
+        networks.encoder,
+        X,
         networks.clustering_layer.get_weights()[0],
         networks.clustering_layer.alpha,
+        labels_only=labels_only,
     )
+
+
+def assign(encoder, X, centers, alpha, labels_only=False):
+    """``q`` (or its argmax per row) of the rows of X, batch by batch."""
+
+    def then(Z):
+        q = student_t_assignment(Z, centers, alpha)
+        return q.argmax(axis=1) if labels_only else q
+
+    return predict_batches(encoder, X, then=then)
 
 
 def target_distribution(q):

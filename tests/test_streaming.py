@@ -1,0 +1,78 @@
+"""Large inputs stream: memmaps are read batch by batch and not kept resident."""
+
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from skdec import _training
+
+from _helpers import small_dec
+
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc/self/smaps"
+)
+
+
+def resident_kib(path):
+    """Resident memory of this process's mappings of ``path``, in KiB."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+            inside = fields[-1] == str(path)
+        elif inside and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total
+
+
+@pytest.fixture
+def pixels(tmp_path):
+    path = tmp_path / "pixels.npy"
+    rng = np.random.default_rng(0)
+    data = np.lib.format.open_memmap(path, "w+", np.uint8, (6000, 784))
+    data[:] = rng.integers(0, 256, data.shape)
+    data.flush()
+    del data
+    return path
+
+
+@linux_only
+def test_page_releaser_evicts_rows_and_keeps_values(pixels):
+    X = np.load(pixels, mmap_mode="r")
+    expected = np.asarray(X).sum(dtype=np.int64)  # touches every page
+    assert resident_kib(pixels) > 4000
+    _training._page_releaser(X)(0, X.shape[0])
+    assert resident_kib(pixels) < 100
+    assert X.sum(dtype=np.int64) == expected  # read back from the file
+
+
+def test_page_releaser_leaves_writable_maps_alone(pixels):
+    X = np.load(pixels, mmap_mode="c")  # copy-on-write: evicting would lose edits
+    X[0, :] = 7
+    _training._page_releaser(X)(0, X.shape[0])
+    assert (X[0] == 7).all()
+    ordinary = np.ones((3, 2))
+    _training._page_releaser(ordinary)(0, 3)  # no-op
+    assert ordinary.sum() == 6
+
+
+@linux_only
+def test_predict_over_a_memmap_streams_and_matches_in_memory(pixels):
+    X = np.load(pixels, mmap_mode="r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dec = small_dec(n_clusters=5, pretrain_epochs=1, max_iter=0).fit(
+            np.asarray(X[:500]) / 255.0
+        )
+    labels = dec.predict(X)
+    proba = dec.predict_proba(X)
+    # Only the last batch or so of the file may still be resident.
+    assert resident_kib(pixels) < 2 * _training.PREDICT_BATCH_SIZE * 784 / 1024
+    in_memory = np.array(X)
+    np.testing.assert_array_equal(labels, dec.predict(in_memory))
+    np.testing.assert_array_equal(proba, dec.predict_proba(in_memory))
+    np.testing.assert_array_equal(labels, proba.argmax(axis=1))
