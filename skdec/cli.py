@@ -48,6 +48,11 @@ _ESTIMATOR_OPTIONS = [
     ("max_iter", int, "maximum number of self-training iterations"),
     ("update_interval", int, "iterations between target updates"),
     ("tol", float, "stop when fewer labels than this fraction change"),
+    (
+        "init",
+        str,
+        "initial clustering: kmeans (default) or umap (needs skdec[umap])",
+    ),
     ("n_init", int, "k-means restarts in the embedding"),
     ("random_state", int, "seed, for reproducible fits"),
 ]

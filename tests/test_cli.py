@@ -323,3 +323,15 @@ def test_fit_passes_the_joint_loss_weight(tmp_path):
     argv = ["fit", str(data), "--n-clusters", "2", "--out", str(model), "--quiet"]
     assert main([*argv, *TINY, "--reconstruction-weight", "2.5"]) == 0
     assert skdec.load(model).reconstruction_weight == 2.5
+
+
+def test_fit_passes_the_initialisation(tmp_path):
+    pytest.importorskip("umap")
+    frame = pd.DataFrame(
+        np.random.default_rng(0).normal(size=(40, 3)), columns=list("abc")
+    )
+    data, model = tmp_path / "d.csv", tmp_path / "m.skdec"
+    frame.to_csv(data, index=False)
+    argv = ["fit", str(data), "--n-clusters", "2", "--out", str(model), "--quiet"]
+    assert main([*argv, *TINY, "--init", "umap"]) == 0
+    assert skdec.load(model).init == "umap"
