@@ -172,6 +172,10 @@ class TrainerPool:
         with self._lock:
             idle = self._free.get(key)
             trainer = idle.pop() if idle else None
+            if idle is not None and not idle:
+                # No empty lists stay behind: eviction below takes the
+                # oldest list's first trainer.
+                del self._free[key]
         if trainer is None:
             trainer = self._build(
                 recipe, pretrain_optimizer, optimizer, momentum, reconstruction_weight

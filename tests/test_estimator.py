@@ -285,6 +285,30 @@ def test_reused_trainer_gives_the_same_fit_as_a_new_one(blobs):
     assert fresh.history_ == reused.history_
 
 
+def test_trainer_pool_evicts_while_trainers_are_lent_out():
+    """Nested checkouts (a fit's pretraining borrows a second trainer) with
+    more architectures than the pool keeps."""
+    pool = _training.TrainerPool(max_free=1)
+    options = dict(
+        pretrain_optimizer="adam", optimizer="sgd", momentum=0.9,
+        reconstruction_weight=0.0,
+    )  # fmt: skip
+
+    def recipe(width):
+        return small_dec(hidden_layer_sizes=(width,))._make_recipe(3)
+
+    with pool.checkout(recipe(4), **options):
+        pass
+    with pool.checkout(recipe(4), **options) as outer:
+        for width in (5, 6, 7):
+            with pool.checkout(recipe(width), **options):
+                pass
+    assert sum(map(len, pool._free.values())) == 1
+    # The last one returned is the one kept, and it is lent out again.
+    with pool.checkout(recipe(4), **options) as again:
+        assert again is outer
+
+
 def test_learning_rates_take_effect_on_a_reused_trainer(blobs):
     X, _ = blobs
     first = small_dec(n_clusters=4, max_iter=0).fit(X)
