@@ -1,6 +1,32 @@
 """Shared test configuration."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from skdec import DECClusterer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_json_script(script, *args, env=None, drop=()):
+    """Run ``script`` in a fresh Python with the repository importable and
+    return the JSON object it prints last; ``env`` adds variables, ``drop``
+    removes some."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    for name in drop:
+        full_env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def small_dec(**params):

@@ -5,15 +5,10 @@ subprocess. TensorFlow, the default, is what the rest of the suite tests.
 """
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from _helpers import run_json_script
 
 SCRIPT = """
 import json, pickle, sys, warnings
@@ -54,16 +49,9 @@ print(json.dumps(out))
 def test_fit_predict_save_on_another_backend(backend, tmp_path):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
-    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path / "model.npz")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
+    out = run_json_script(
+        SCRIPT, tmp_path / "model.npz", env={"KERAS_BACKEND": backend}
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["backend"] == backend
     assert out["acc"] > 0.9
     assert out["idec_acc"] > 0.9

@@ -4,16 +4,10 @@ TensorFlow's logical devices can only be configured before it starts, so the
 check runs in a subprocess that splits the CPU into two logical devices.
 """
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import keras
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from _helpers import run_json_script
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="tf.distribute is TensorFlow's"
@@ -72,17 +66,13 @@ print(json.dumps(out))
     [("mirrored", 0.0), ("multi_worker", 1.0)],
 )
 def test_fit_in_strategy_scope_matches_one_device(strategy, reconstruction_weight):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}
-    env.pop("TF_CONFIG", None)
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, strategy, str(reconstruction_weight)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
+    out = run_json_script(
+        SCRIPT,
+        strategy,
+        reconstruction_weight,
+        env={"CUDA_VISIBLE_DEVICES": ""},
+        drop=["TF_CONFIG"],
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["replicas"] == (2 if strategy == "mirrored" else 1)
     assert out["trained_under_strategy"]
     assert out["acc_one"] > 0.9
