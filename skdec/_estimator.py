@@ -166,19 +166,24 @@ class DECClusterer(
         first mapped to ``n_clusters`` dimensions by UMAP (15 neighbours,
         ``min_dist=0``), which keeps its local neighbourhoods and pulls
         clusters apart, and k-means runs there, as in N2D (McConville et al.
-        2020). The centres are the means of these clusters in the embedding,
-        and the first ``update_interval`` self-training iterations use their
-        hard labels as the target, so that the encoder learns these clusters
-        before DEC sharpens them. Needs the optional dependency umap-learn
+        2020); of its ``n_init`` runs the one whose clusters cut the fewest
+        links of UMAP's neighbour graph (highest modularity) is kept. The
+        centres are the means of these clusters in the embedding, and
+        self-training first uses their hard labels as the target, until the
+        encoder has learned them (the share of rows whose label differs from
+        them is at most ``tol``, or has halved and stopped falling by ``tol``
+        between updates), so that the embedding shows these clusters before
+        DEC sharpens them. Needs the optional dependency umap-learn
         (``pip install "skdec[umap]"``); UMAP adds about a minute per 10,000
         rows on two CPU cores. See the User Guide for when it helps.
 
     n_init : int, default=20
         Number of k-means runs with different seeds (in the embedding, or in
         its UMAP map with ``init="umap"``); the run with the lowest inertia
-        initialises the centres. Above 100,000 rows the initial clustering
-        is fitted on 100,000 rows drawn at random (from ``random_state``),
-        and every other row takes the label of its nearest centre.
+        (highest modularity with ``init="umap"``) initialises the centres.
+        Above 100,000 rows the initial clustering is fitted on 100,000 rows
+        drawn at random (from ``random_state``), and every other row takes
+        the label of its nearest centre.
 
     random_state : int, RandomState instance or None, default=None
         Determines the weight initialisation, the order of the rows and the

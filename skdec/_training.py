@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+import scipy.sparse
 from scipy.special import softmax
 from sklearn.cluster import KMeans
 from sklearn.metrics.pairwise import euclidean_distances
@@ -469,16 +470,46 @@ def kmeans_centers(Z, n_clusters, n_init, seed, max_rows=None):
     return kmeans.cluster_centers_, labels
 
 
+def graph_modularity(graph, labels):
+    """Newman's modularity of the partition ``labels`` of a weighted graph.
+
+    The fraction of the edge weight that falls inside clusters, minus the
+    fraction expected if edges joined rows at random with the same degrees.
+
+    Parameters
+    ----------
+    graph : sparse matrix of shape (n_samples, n_samples)
+        Symmetric non-negative edge weights.
+    labels : ndarray of shape (n_samples,)
+        Integer cluster of each row.
+
+    Returns
+    -------
+    modularity : float
+    """
+    graph = scipy.sparse.coo_matrix(graph)
+    labels = np.asarray(labels)
+    total = graph.data.sum()
+    inside = graph.data[labels[graph.row] == labels[graph.col]].sum()
+    degree = np.bincount(graph.row, weights=graph.data, minlength=labels.size)
+    volume = np.bincount(labels, weights=degree)
+    return float(inside / total - np.sum((volume / total) ** 2))
+
+
 def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15, max_rows=None):
     """Clusters of ``Z`` found by k-means in its UMAP map (as N2D does).
 
     UMAP maps ``Z`` to ``n_clusters`` dimensions with ``min_dist=0``, which
-    keeps each point's neighbourhood and packs clusters tightly; k-means
-    (best of ``n_init``) runs there. Returns the means of the clusters in
-    ``Z`` (the centres DEC starts from) and the labels. Above ``max_rows``
-    rows (default :data:`INIT_MAX_ROWS`) UMAP and k-means see ``max_rows``
-    rows drawn at random, and the other rows get the label of their nearest
-    centre in ``Z``.
+    keeps each point's neighbourhood and packs clusters tightly; k-means runs
+    there ``n_init`` times from different seeds. Of these partitions the one
+    with the highest modularity on UMAP's neighbour graph is kept (ties go to
+    the lower inertia): the one whose clusters cut the fewest neighbour
+    links. Inertia alone can prefer splitting a large elongated cluster and
+    merging two touching ones, which the graph shows as cut links. Returns
+    the means of the clusters in ``Z`` (the centres DEC starts from) and the
+    labels. Above ``max_rows`` rows (default :data:`INIT_MAX_ROWS`) UMAP and
+    k-means see ``max_rows`` rows drawn at random, and the other rows get the
+    label of their nearest centre in ``Z``.
     """
     try:
         import umap
@@ -507,8 +538,14 @@ def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15, max_rows=No
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         mapped = reducer.fit_transform(Z)
-    kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
-    labels = kmeans.fit_predict(mapped)
+    best = None
+    for run_seed in np.random.default_rng([seed, 4]).integers(2**31 - 1, size=n_init):
+        kmeans = KMeans(n_clusters=n_clusters, n_init=1, random_state=int(run_seed))
+        run_labels = kmeans.fit_predict(mapped)
+        score = (graph_modularity(reducer.graph_, run_labels), -kmeans.inertia_)
+        if best is None or score > best[0]:
+            best = (score, run_labels)
+    labels = best[1]
     centers = np.zeros((n_clusters, Z.shape[1]))
     np.add.at(centers, labels, Z)
     counts = np.bincount(labels, minlength=n_clusters)
@@ -562,9 +599,13 @@ def self_train(
     verbose : int
         Show a progress bar when positive.
     initial_target : ndarray of shape (n_samples, n_clusters), default=None
-        Target of the first ``update_interval`` iterations instead of the one
-        derived from ``Q`` (for an initialisation whose clusters the encoder
-        should first learn); later targets come from ``Q`` as usual.
+        Target that replaces the one derived from ``Q`` until the encoder has
+        learned it (for an initialisation whose clusters the embedding does
+        not yet show). It is kept at each update until the fraction of rows
+        whose ``Q`` label differs from its label is at most ``tol``, or at
+        most half of what it was at the start and no longer falling by
+        ``tol`` or more between updates. From then on the targets come from
+        ``Q`` as usual, and the stopping rule applies from the update after.
 
     Returns
     -------
@@ -589,16 +630,38 @@ def self_train(
     order, position = rng.permutation(n_samples), 0
     target = None
     n_iter = 0
+    # Iteration at which the targets derived from Q begin (None while the
+    # initial target is still being learned).
+    dec_start = None if initial_target is not None else 0
+    if initial_target is not None:
+        target_labels = np.asarray(initial_target).argmax(axis=1)
+        first_apart = last_apart = 1.0
     while n_iter < max_iter:
         if n_iter % update_interval == 0:
             q = soft_assignment(networks, X)
-            if n_iter == 0 and initial_target is not None:
+            labels = q.argmax(axis=1)
+            delta = float(np.mean(labels != previous_labels))
+            if dec_start is None:
+                # Fraction of rows whose Q label is not the initial target's.
+                apart = float(np.mean(labels != target_labels))
+                if n_iter == 0:
+                    first_apart = apart
+                elif apart <= tol or (
+                    apart <= first_apart / 2 and last_apart - apart < tol
+                ):
+                    dec_start = n_iter
+                    logger.debug(
+                        "initial target learned after %d iterations (%.4f of "
+                        "the labels differ from it)",
+                        n_iter,
+                        apart,
+                    )
+                last_apart = apart
+            if dec_start is None:
                 p = np.asarray(initial_target, dtype=np.float64)
             else:
                 p = target_distribution(q)
             target = p.astype(np.float32)
-            labels = q.argmax(axis=1)
-            delta = float(np.mean(labels != previous_labels))
             kl_loss.append(kl_divergence(p, q))
             delta_label.append(delta)
             previous_labels = labels
@@ -608,7 +671,7 @@ def self_train(
                 kl_loss[-1],
                 delta,
             )
-            if n_iter > 0 and delta < tol:
+            if dec_start is not None and n_iter > dec_start and delta < tol:
                 converged = True
                 break
         if position >= n_samples:

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs, make_circles
 from sklearn.exceptions import ConvergenceWarning
@@ -61,46 +62,82 @@ def test_umap_init_gives_dec_the_rings(rings):
     )
 
 
-def test_first_target_is_the_initial_clustering():
-    """The encoder first learns the given clusters, not Q's own sharpening."""
+@pytest.fixture(scope="module")
+def four_blobs():
+    """Four blobs, a fitted 2-cluster DEC, and the blob pairing furthest from it.
+
+    Of the three ways to pair the four blobs, the one that disagrees most
+    with the fitted clusters: a learnable target that they do not show.
+    """
     centres = [[-3, -3], [-3, 3], [3, -3], [3, 3]]
     X, blob = make_blobs(400, centers=centres, cluster_std=0.5, random_state=0)
     X = X.astype(np.float32)
     dec = small_dec(n_clusters=2, max_iter=0).fit(X)
-    # Of the three ways to pair the four blobs, the one furthest from the
-    # fitted clusters: a learnable target that disagrees with them.
     pairings = [np.isin(blob, pair).astype(int) for pair in ([0, 1], [0, 2], [0, 3])]
     wanted = min(pairings, key=lambda labels: cluster_accuracy(labels, dec.labels_))
+    return X, dec, wanted
+
+
+def self_trained_labels(dec, X, initial_target, *, max_iter, update_interval, tol):
+    """Labels after ``self_train`` from the fitted ``dec``'s networks."""
+    with _training.TRAINER_POOL.checkout(
+        dec._network_recipe,
+        pretrain_optimizer="adam",
+        optimizer="adam",
+        momentum=0.0,
+        reconstruction_weight=0.0,
+    ) as trainer:
+        trainer.reset(0, 1e-3, 1e-2)
+        trainer.networks.model.set_weights(dec._networks.model.get_weights())
+        n_iter, converged, _, delta_label = _training.self_train(
+            trainer,
+            X,
+            dec.labels_,
+            max_iter=max_iter,
+            update_interval=update_interval,
+            tol=tol,
+            batch_size=32,
+            rng=np.random.default_rng(0),
+            verbose=0,
+            initial_target=initial_target,
+        )
+        labels = _training.soft_assignment(trainer.networks, X).argmax(axis=1)
+    return labels, n_iter, converged, delta_label
+
+
+def test_first_target_is_the_initial_clustering(four_blobs):
+    """The encoder first learns the given clusters, not Q's own sharpening."""
+    X, dec, wanted = four_blobs
 
     def accuracy_after_self_training(initial_target):
-        with _training.TRAINER_POOL.checkout(
-            dec._network_recipe,
-            pretrain_optimizer="adam",
-            optimizer="adam",
-            momentum=0.0,
-            reconstruction_weight=0.0,
-        ) as trainer:
-            trainer.reset(0, 1e-3, 1e-2)
-            trainer.networks.model.set_weights(dec._networks.model.get_weights())
-            _training.self_train(
-                trainer,
-                X,
-                dec.labels_,
-                max_iter=300,
-                update_interval=1000,
-                tol=0.0,
-                batch_size=32,
-                rng=np.random.default_rng(0),
-                verbose=0,
-                initial_target=initial_target,
-            )
-            labels = _training.soft_assignment(trainer.networks, X).argmax(axis=1)
+        labels, *_ = self_trained_labels(
+            dec, X, initial_target, max_iter=300, update_interval=1000, tol=0.0
+        )
         return cluster_accuracy(wanted, labels)
 
     before = cluster_accuracy(wanted, dec.labels_)
     assert before < 0.8
     assert accuracy_after_self_training(np.eye(2)[wanted]) > 0.95
     assert accuracy_after_self_training(None) < 0.8
+
+
+def test_initial_target_is_kept_until_learned(four_blobs):
+    """With frequent updates, the given clusters stay the target until learned.
+
+    Were the initial target used for one ``update_interval`` only, the next
+    targets would come from a Q that does not show it yet and pull the
+    encoder back to its own clusters.
+    """
+    X, dec, wanted = four_blobs
+    labels, n_iter, converged, delta_label = self_trained_labels(
+        dec, X, np.eye(2)[wanted], max_iter=600, update_interval=5, tol=0.01
+    )
+    assert cluster_accuracy(wanted, labels) > 0.95
+    # DEC's phase ran after the held target and converged by the usual rule.
+    assert converged and n_iter < 600
+    phase_end = next(i for i, d in enumerate(delta_label) if i > 0 and d < 0.01)
+    assert len(delta_label) > phase_end + 1
+    assert delta_label[-1] < 0.01
 
 
 def test_umap_init_is_reproducible(rings):
@@ -143,10 +180,50 @@ def test_large_data_initialises_on_a_sample(init, monkeypatch):
     on_all_rows = small_dec(init=init, max_iter=0).fit(X)
     monkeypatch.setattr(_training, "INIT_MAX_ROWS", 60)
     on_sample = small_dec(init=init, max_iter=0).fit(X)
-    assert fitted_rows == [300, 60]
+    # One k-means run per n_init in the UMAP map, one k-means fit otherwise.
+    half = len(fitted_rows) // 2
+    assert fitted_rows == [300] * half + [60] * half
     assert on_sample.labels_.shape == (300,)
     # Same pretrained embedding, nearly the same clusters.
     assert cluster_accuracy(on_all_rows.labels_, on_sample.labels_) > 0.95
     # The sample is drawn from random_state: refitting gives the same model.
     again = small_dec(init=init, max_iter=0).fit(X)
     np.testing.assert_array_equal(again.cluster_centers_, on_sample.cluster_centers_)
+
+
+def test_graph_modularity_matches_its_definition():
+    rng = np.random.default_rng(0)
+    weights = rng.random((30, 30)) * (rng.random((30, 30)) < 0.3)
+    weights = np.triu(weights, 1)
+    weights = weights + weights.T
+    labels = rng.integers(0, 3, 30)
+    degree = weights.sum(axis=1)
+    total = weights.sum()
+    same = labels[:, None] == labels[None, :]
+    expected = np.sum((weights - np.outer(degree, degree) / total) * same) / total
+    got = _training.graph_modularity(scipy.sparse.csr_matrix(weights), labels)
+    assert got == pytest.approx(expected, abs=1e-12)
+    # Two cliques without a link between them: the split along the cliques
+    # scores 1/2, and cutting each clique scores lower.
+    cliques = scipy.sparse.block_diag([np.ones((4, 4)) - np.eye(4)] * 2)
+    assert _training.graph_modularity(cliques, [0] * 4 + [1] * 4) == pytest.approx(0.5)
+    assert _training.graph_modularity(cliques, [0, 0, 1, 1] * 2) < 0.5
+
+
+def test_umap_step_keeps_the_run_of_highest_modularity(rings, monkeypatch):
+    X, _ = rings
+    scored = []
+    original = _training.graph_modularity
+
+    def spy(graph, labels):
+        score = original(graph, labels)
+        scored.append((score, np.array(labels)))
+        return score
+
+    monkeypatch.setattr(_training, "graph_modularity", spy)
+    _, labels = _training.umap_kmeans_centers(X, 6, n_init=8, seed=0)
+    assert len(scored) == 8
+    # Six clusters on two rings: the runs differ, and the best one is kept.
+    assert len({round(score, 12) for score, _ in scored}) > 1
+    best = max(scored, key=lambda item: item[0])[1]
+    np.testing.assert_array_equal(labels, best)
