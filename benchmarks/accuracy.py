@@ -12,16 +12,17 @@ tenfold here.
 Every (data set, method, seed) run records the cluster accuracy
 (:func:`skdec.cluster_accuracy`), NMI and ARI against the true classes, the fit
 time in seconds and ``n_iter_`` (self-training iterations; 0 for methods
-without one). The records go to a JSON file (``--out-json``) keyed by data set,
-method and seed: a later run replaces only the records it reruns, so the file
-accumulates results over several invocations. The file is read again before
-each record is merged into it, so that two invocations writing it one after
-the other, or at the same time, do not drop each other's records (the writes
-are not locked). The markdown summary
+without one); DEC's runs also record ``init_acc``, the cluster accuracy of the
+initial clustering that self-training started from. The records go to a JSON
+file (``--out-json``) keyed by data set, method and seed: a later run replaces
+only the records it reruns, so the file accumulates results over several
+invocations. The file is read again before each record is merged into it, so
+that two invocations writing it one after the other, or at the same time, do
+not drop each other's records (the writes are not locked). The markdown summary
 (``--out-md``) is regenerated from the whole JSON file each time: per data set
 and method, ACC/NMI/ARI mean and standard deviation over seeds, the worst
-(minimum) ACC and the median fit time, with the machine, date, commit and
-command line of every invocation that contributed.
+(minimum) ACC, the initial clustering's ACC and the median fit time, with the
+machine, date, commit and command line of every invocation that contributed.
 
 Data sets
 ---------
@@ -72,6 +73,7 @@ The effective parameters of every run are stored in its record.
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -99,7 +101,7 @@ from sklearn.metrics import (  # noqa: E402
 from sklearn.mixture import GaussianMixture  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from skdec import DECClusterer, cluster_accuracy  # noqa: E402
+from skdec import DECClusterer, _training, cluster_accuracy  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / ".." / "shared" / "datasets"
@@ -208,12 +210,38 @@ def dec_params(n_samples, pretrain_steps, max_iter, overrides):
     return params
 
 
+@contextlib.contextmanager
+def initial_labels_recorded():
+    """Record the labels that DEC's self-training starts from.
+
+    Yields a list that receives the ``initial_labels`` argument of each call
+    of ``skdec._training.self_train`` inside the block: the labels of the
+    initial clustering (k-means, or UMAP's with ``init="umap"``).
+    """
+    calls = []
+    original = _training.self_train
+
+    def recording(trainer, X, initial_labels, **kwargs):
+        calls.append(np.asarray(initial_labels).copy())
+        return original(trainer, X, initial_labels, **kwargs)
+
+    _training.self_train = recording
+    try:
+        yield calls
+    finally:
+        _training.self_train = original
+
+
 def run_method(method, X, n_clusters, seed, dec_kwargs, image_shape=None):
-    """Fit ``method`` on X; return labels, ``n_iter`` and the parameters."""
+    """Fit ``method`` on X; return labels, ``n_iter`` and the parameters.
+
+    A fourth value holds the labels of the initial clustering that
+    self-training started from (None for methods without self-training).
+    """
     if method == "kmeans":
         params = {"n_init": 20}
         model = KMeans(n_clusters, random_state=seed, **params)
-        return model.fit_predict(X), int(model.n_iter_), params
+        return model.fit_predict(X), int(model.n_iter_), params, None
     if method == "gmm":
         params = {"covariance_type": "full", "reg_covar": 1e-3, "n_init": 5}
         Z = X
@@ -225,7 +253,7 @@ def run_method(method, X, n_clusters, seed, dec_kwargs, image_shape=None):
             random_state=seed,
             **{k: v for k, v in params.items() if k != "pca_components"},
         )
-        return model.fit_predict(Z), int(model.n_iter_), params
+        return model.fit_predict(Z), int(model.n_iter_), params, None
     if method in DEC_METHODS:
         params = dict(dec_kwargs)
         if method == "ae_kmeans":
@@ -242,14 +270,15 @@ def run_method(method, X, n_clusters, seed, dec_kwargs, image_shape=None):
             params.update(autoencoder="conv", input_shape=image_shape)
             params.pop("hidden_layer_sizes", None)
         model = DECClusterer(n_clusters, random_state=seed, **params)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), initial_labels_recorded() as initial:
             # Non-convergence within max_iter is recorded through n_iter.
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X)
         for key in ("hidden_layer_sizes", "input_shape"):
             if key in params:
                 params[key] = list(params[key])
-        return model.labels_, int(model.n_iter_), params
+        initial_labels = initial[0] if params["max_iter"] > 0 else model.labels_
+        return model.labels_, int(model.n_iter_), params, initial_labels
     raise ValueError(f"Unknown method {method!r}; choose from {METHODS}.")
 
 
@@ -379,8 +408,10 @@ def render_markdown(results, json_name="results_accuracy.json"):
         "`benchmarks/accuracy.py`; every number below comes from that file. "
         "The methods and the scaling of each data set are described in the "
         "module docstring. Mean ± standard deviation over seeds (population "
-        "std); worst = minimum ACC over seeds; fit time is the median wall "
-        "time of `fit` in seconds; n_iter is the median of `n_iter_`."
+        "std); worst = minimum ACC over seeds; initial ACC is that of the "
+        "clustering that self-training started from (k-means, or UMAP's for "
+        "`dec_umap`), where every run recorded it; fit time is the median "
+        "wall time of `fit` in seconds; n_iter is the median of `n_iter_`."
     )
     lines += ["", "Invocations that produced these records:", ""]
     for inv in results["invocations"]:
@@ -404,9 +435,9 @@ def render_markdown(results, json_name="results_accuracy.json"):
             f"### {dataset} ({first['n_samples']} rows, {first['n_features']} "
             f"features, {first['n_clusters']} classes)",
             "",
-            "| method | seeds | ACC | worst ACC | NMI | ARI | fit s (median) "
-            "| n_iter (median) |",
-            "|---|---|---|---|---|---|---|---|",
+            "| method | seeds | ACC | worst ACC | NMI | ARI | initial ACC "
+            "| fit s (median) | n_iter (median) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         methods = sorted(
             {r["method"] for r in records},
@@ -419,10 +450,12 @@ def render_markdown(results, json_name="results_accuracy.json"):
             )
             acc = [r["acc"] for r in runs]
             seeds = ",".join(str(r["seed"]) for r in runs)
+            initial = [r["init_acc"] for r in runs if "init_acc" in r]
             lines.append(
                 f"| {method} | {seeds} | {_mean_std(acc)} | {min(acc):.3f} "
                 f"| {_mean_std([r['nmi'] for r in runs])} "
                 f"| {_mean_std([r['ari'] for r in runs])} "
+                f"| {_mean_std(initial) if len(initial) == len(runs) else ''} "
                 f"| {statistics.median(r['fit_seconds'] for r in runs):.1f} "
                 f"| {statistics.median(r['n_iter'] for r in runs):g} |"
             )
@@ -530,7 +563,7 @@ def main(argv=None):
         for method in args.methods:
             for seed in args.seeds:
                 start = time.perf_counter()
-                labels, n_iter, params = run_method(
+                labels, n_iter, params, initial_labels = run_method(
                     method, X, n_clusters, seed, dec_kwargs, IMAGE_SHAPES.get(dataset)
                 )
                 seconds = time.perf_counter() - start
@@ -549,6 +582,8 @@ def main(argv=None):
                     "params": params,
                     "invocation": invocation["id"],
                 }
+                if initial_labels is not None:
+                    record["init_acc"] = float(cluster_accuracy(y, initial_labels))
                 # Merge into the file as it is now and save after every run:
                 # an interrupted run keeps its finished records, and another
                 # invocation writing the same file meanwhile keeps its own.

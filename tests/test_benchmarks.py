@@ -64,6 +64,12 @@ def test_main_writes_json_and_markdown(tmp_path):
     assert by_method["gmm"]["params"]["pca_components"] == 50
     assert by_method["dec_umap"]["params"]["init"] == "umap"
     assert "init" not in by_method["dec"]["params"]
+    # The initial clustering of each DEC run is recorded; with the same seed,
+    # dec starts from exactly the k-means labels that ae_kmeans returns.
+    assert "init_acc" not in by_method["kmeans"]
+    assert by_method["dec"]["init_acc"] == by_method["ae_kmeans"]["acc"]
+    assert by_method["ae_kmeans"]["init_acc"] == by_method["ae_kmeans"]["acc"]
+    assert 0.0 <= by_method["dec_umap"]["init_acc"] <= 1.0
 
     assert markdown.count(accuracy.MD_BEGIN) == 1
     assert "### digits (1797 rows, 64 features, 10 classes)" in markdown
