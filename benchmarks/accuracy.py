@@ -5,6 +5,9 @@ Run from the repository root, for example::
     python -m benchmarks.accuracy --datasets digits usps pendigits \\
         --seeds 0 1 2 3 4 --data-dir ../shared/datasets
 
+Runs side by side can each write their own ``--out-json`` and be merged into
+the main file afterwards with ``--merge OTHER.json`` (which runs nothing).
+
 ``--threads 1`` caps BLAS, OpenMP and TensorFlow threads; on a machine shared
 with other work it avoids oversubscription, which slowed GaussianMixture on USPS
 tenfold here.
@@ -462,7 +465,7 @@ def render_markdown(results, json_name="results_accuracy.json"):
         params = {
             r["method"]: json.dumps(r["params"], sort_keys=True)
             for r in records
-            if r["method"] in ("ae_kmeans", "dec", "gmm")
+            if r["method"] in ("ae_kmeans", "dec", "dec_umap", "gmm")
         }
         if params:
             lines.append("")
@@ -541,10 +544,30 @@ def main(argv=None):
         action="store_true",
         help="run nothing: regenerate the markdown from the JSON file",
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        default=[],
+        metavar="JSON",
+        help="run nothing: add the records (and their invocations) of these "
+        "results files, written by runs with their own --out-json, to "
+        "--out-json, replacing records of the same data set, method and seed; "
+        "then regenerate the markdown",
+    )
     args = parser.parse_args(argv)
     overrides = json.loads(args.dec_params)
-    if args.render_only:
+    if args.render_only or args.merge:
         results = load_results(args.out_json)
+        for path in args.merge:
+            other = load_results(path)
+            known = {i["id"] for i in results["invocations"]}
+            results["invocations"] += [
+                i for i in other["invocations"] if i["id"] not in known
+            ]
+            for record in other["records"]:
+                add_record(results, record)
+        if args.merge:
+            save_results(results, args.out_json)
         write_markdown(results, args.out_md, Path(args.out_json).name)
         return results
 

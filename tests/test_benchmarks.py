@@ -134,3 +134,34 @@ def test_render_only_rewrites_the_summary_and_names_the_gpu(tmp_path):
     assert "Generated from `benchmarks/results.json`" in markdown
     # Nothing was rerun.
     assert json.loads((tmp_path / "results.json").read_text()) == results
+
+
+def test_merge_adds_the_records_of_a_parallel_run(tmp_path):
+    main_dir, side_dir = tmp_path / "main", tmp_path / "side"
+    main_dir.mkdir()
+    side_dir.mkdir()
+    run(main_dir, "--methods", "kmeans", "gmm")
+    side, _ = run(side_dir, "--methods", "kmeans", "--seeds", "0", "1")
+    accuracy.main(
+        [
+            "--merge",
+            str(side_dir / "results.json"),
+            "--out-json",
+            str(main_dir / "results.json"),
+            "--out-md",
+            str(main_dir / "RESULTS.md"),
+        ]
+    )
+    merged = json.loads((main_dir / "results.json").read_text())
+    keys = sorted((r["method"], r["seed"]) for r in merged["records"])
+    assert keys == [("gmm", 0), ("kmeans", 0), ("kmeans", 1)]
+    # The side run's kmeans records replaced the main run's, and both
+    # invocations that still own records are named.
+    side_id = side["invocations"][0]["id"]
+    assert {r["invocation"] for r in merged["records"] if r["method"] == "kmeans"} == {
+        side_id
+    }
+    assert len(merged["invocations"]) == 2
+    markdown = (main_dir / "RESULTS.md").read_text()
+    assert "| kmeans | 0,1 |" in markdown
+    assert "| gmm | 0 |" in markdown
