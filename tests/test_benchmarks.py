@@ -137,31 +137,58 @@ def test_render_only_rewrites_the_summary_and_names_the_gpu(tmp_path):
 
 
 def test_merge_adds_the_records_of_a_parallel_run(tmp_path):
-    main_dir, side_dir = tmp_path / "main", tmp_path / "side"
-    main_dir.mkdir()
-    side_dir.mkdir()
-    run(main_dir, "--methods", "kmeans", "gmm")
-    side, _ = run(side_dir, "--methods", "kmeans", "--seeds", "0", "1")
+    def results_file(name, invocation_id, methods_seeds):
+        invocation = {
+            "id": invocation_id,
+            "date": "2026-11-27T00:00:00+00:00",
+            "commit": invocation_id,
+            "command": f"python -m benchmarks.accuracy # {name}",
+            "machine": "test",
+            "python": "3",
+            "versions": {"scikit-learn": "1", "keras": "3", "backend": "tensorflow"},
+        }
+        records = [
+            {
+                "dataset": "digits",
+                "method": method,
+                "seed": seed,
+                "n_samples": 1797,
+                "n_features": 64,
+                "n_clusters": 10,
+                "acc": 0.5,
+                "nmi": 0.5,
+                "ari": 0.5,
+                "fit_seconds": 1.0,
+                "n_iter": 0,
+                "params": {},
+                "invocation": invocation_id,
+            }
+            for method, seed in methods_seeds
+        ]
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"invocations": [invocation], "records": records}))
+        return path
+
+    main_json = results_file("main", "a", [("kmeans", 0), ("gmm", 0)])
+    side_json = results_file("side", "b", [("kmeans", 0), ("kmeans", 1)])
     accuracy.main(
         [
             "--merge",
-            str(side_dir / "results.json"),
+            str(side_json),
             "--out-json",
-            str(main_dir / "results.json"),
+            str(main_json),
             "--out-md",
-            str(main_dir / "RESULTS.md"),
+            str(tmp_path / "RESULTS.md"),
         ]
     )
-    merged = json.loads((main_dir / "results.json").read_text())
-    keys = sorted((r["method"], r["seed"]) for r in merged["records"])
-    assert keys == [("gmm", 0), ("kmeans", 0), ("kmeans", 1)]
-    # The side run's kmeans records replaced the main run's, and both
-    # invocations that still own records are named.
-    side_id = side["invocations"][0]["id"]
-    assert {r["invocation"] for r in merged["records"] if r["method"] == "kmeans"} == {
-        side_id
-    }
-    assert len(merged["invocations"]) == 2
-    markdown = (main_dir / "RESULTS.md").read_text()
+    merged = json.loads(main_json.read_text())
+    owners = sorted(
+        (r["method"], r["seed"], r["invocation"]) for r in merged["records"]
+    )
+    # The side run's kmeans record replaced the main run's of the same seed.
+    assert owners == [("gmm", 0, "a"), ("kmeans", 0, "b"), ("kmeans", 1, "b")]
+    assert sorted(i["id"] for i in merged["invocations"]) == ["a", "b"]
+    markdown = (tmp_path / "RESULTS.md").read_text()
     assert "| kmeans | 0,1 |" in markdown
     assert "| gmm | 0 |" in markdown
+    assert "# side" in markdown and "# main" in markdown
