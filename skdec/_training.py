@@ -490,6 +490,9 @@ def graph_modularity(graph, labels):
     graph = scipy.sparse.coo_matrix(graph)
     labels = np.asarray(labels)
     total = graph.data.sum()
+    if total <= 0:
+        # No edges (a tiny or degenerate map): no partition is preferred.
+        return 0.0
     inside = graph.data[labels[graph.row] == labels[graph.col]].sum()
     degree = np.bincount(graph.row, weights=graph.data, minlength=labels.size)
     volume = np.bincount(labels, weights=degree)

@@ -208,6 +208,11 @@ def test_graph_modularity_matches_its_definition():
     cliques = scipy.sparse.block_diag([np.ones((4, 4)) - np.eye(4)] * 2)
     assert _training.graph_modularity(cliques, [0] * 4 + [1] * 4) == pytest.approx(0.5)
     assert _training.graph_modularity(cliques, [0, 0, 1, 1] * 2) < 0.5
+    # A graph without edges prefers no partition (and divides by nothing).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        empty = scipy.sparse.csr_matrix((4, 4))
+        assert _training.graph_modularity(empty, [0, 0, 1, 1]) == 0.0
 
 
 def test_umap_step_keeps_the_run_of_highest_modularity(rings, monkeypatch):
