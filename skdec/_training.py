@@ -541,11 +541,12 @@ def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15, max_rows=No
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         mapped = reducer.fit_transform(Z)
+    graph = reducer.graph_.tocoo()  # converted once, scored n_init times
     best = None
     for run_seed in np.random.default_rng([seed, 4]).integers(2**31 - 1, size=n_init):
         kmeans = KMeans(n_clusters=n_clusters, n_init=1, random_state=int(run_seed))
         run_labels = kmeans.fit_predict(mapped)
-        score = (graph_modularity(reducer.graph_, run_labels), -kmeans.inertia_)
+        score = (graph_modularity(graph, run_labels), -kmeans.inertia_)
         if best is None or score > best[0]:
             best = (score, run_labels)
     labels = best[1]
@@ -637,7 +638,8 @@ def self_train(
     # initial target is still being learned).
     dec_start = None if initial_target is not None else 0
     if initial_target is not None:
-        target_labels = np.asarray(initial_target).argmax(axis=1)
+        initial_target = np.asarray(initial_target, dtype=np.float32)
+        target_labels = initial_target.argmax(axis=1)
         first_apart = last_apart = 1.0
     while n_iter < max_iter:
         if n_iter % update_interval == 0:
@@ -661,10 +663,10 @@ def self_train(
                     )
                 last_apart = apart
             if dec_start is None:
-                p = np.asarray(initial_target, dtype=np.float64)
+                p = target = initial_target
             else:
                 p = target_distribution(q)
-            target = p.astype(np.float32)
+                target = p.astype(np.float32)
             kl_loss.append(kl_divergence(p, q))
             delta_label.append(delta)
             previous_labels = labels
