@@ -500,13 +500,18 @@ def limit_threads(n_threads):
     """Cap BLAS, OpenMP and TensorFlow threads for the rest of the process.
 
     A benchmark process, not library code: the limits are global and stay.
+    On another Keras backend only BLAS and OpenMP are capped (JAX's own CPU
+    threads are set through ``XLA_FLAGS`` before it starts, not from here).
     """
-    import tensorflow as tf
+    import keras
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(n_threads)
-    tf.config.threading.set_intra_op_parallelism_threads(n_threads)
-    tf.config.threading.set_inter_op_parallelism_threads(n_threads)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(n_threads)
+        tf.config.threading.set_inter_op_parallelism_threads(n_threads)
 
 
 def main(argv=None):
