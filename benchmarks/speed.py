@@ -3,12 +3,15 @@
 Run: ``python -m benchmarks.speed --data-dir ../shared/datasets [--epochs 3]``
 
 In one process: the float32 matmul rate (4096 x 4096 GEMMs through
-``keras.ops.matmul``); then, on MNIST-70k (pixels / 255) with the default dense
-network (784-500-500-2000-10 and mirror, 3.3 M weights) and ``batch_size=256``:
-the time of each pretraining epoch against the ideal ``6 * weights * rows /
-rate``; the self-training iteration rate and the share of the full-data target
-updates in it (``update_interval=140``); and ``transform`` throughput against
-the ideal ``2 * encoder weights`` FLOP per row.
+``keras.ops.matmul``) and the rate of the matrix products alone of one
+training step of the default network at batch 256 (the bound a step can reach
+here, as such thin products run below the large-GEMM rate); then, on
+MNIST-70k (pixels / 255) with the default dense network (784-500-500-2000-10
+and mirror, 3.3 M weights) and ``batch_size=256``: the time of each
+pretraining epoch against the ideal ``6 * weights * rows / rate`` and against
+the products-alone rate; the self-training iteration rate and the share of the
+full-data target updates in it (``update_interval=140``); and ``transform``
+throughput against the ideal ``2 * encoder weights`` FLOP per row.
 """
 
 import argparse
@@ -41,6 +44,53 @@ def matmul_rate(n=4096, repeats=5):
     return 2 * n**3 / best
 
 
+def step_gemm_rate(layer_sizes, batch_size, repeats=20):
+    """Rate of the matrix products alone of one dense training step.
+
+    For each dense layer ``(a, b)`` a step of back-propagation does three
+    products with ``batch_size`` rows: ``X @ W`` forward, ``dY @ W.T`` and
+    ``X.T @ dY`` backward, ``6 * a * b * batch_size`` FLOP in all. Timing just
+    these (no activations, loss or optimizer; through ``keras.ops.matmul``,
+    as ``matmul_rate``) gives the fastest a training step of this network and
+    batch size can run here. Returns the best rate in FLOP/s over ``repeats``
+    steps.
+    """
+    rng = np.random.default_rng(0)
+    ops = keras.ops
+    pairs = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+    layers = []
+    for a, b in pairs:
+        x = rng.random((batch_size, a), dtype=np.float32)
+        w = rng.random((a, b), dtype=np.float32)
+        dy = rng.random((batch_size, b), dtype=np.float32)
+        # Transposes are stored, not taken in the loop: the gradient kernels
+        # read them in place.
+        layers.append(
+            [
+                ops.convert_to_tensor(np.ascontiguousarray(array))
+                for array in (x, w, dy, w.T, x.T)
+            ]
+        )
+
+    def step():
+        for x, w, dy, w_t, x_t in layers:
+            outputs = (
+                ops.matmul(x, w),
+                ops.matmul(dy, w_t),
+                ops.matmul(x_t, dy),
+            )
+        ops.convert_to_numpy(outputs[-1])
+
+    flop = 6 * batch_size * sum(a * b for a, b in pairs)
+    step()  # warm-up
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - start)
+    return flop / best
+
+
 def n_weights(model):
     return int(sum(np.prod(w.shape) for w in model.weights))
 
@@ -60,6 +110,12 @@ def main(argv=None):
     )
     rate = matmul_rate()
     print(f"float32 matmul rate: {rate / 1e9:.0f} GFLOP/s")
+    sizes = (784, 500, 500, 2000, 10, 2000, 500, 500, 784)
+    step_rate = step_gemm_rate(sizes, 256)
+    print(
+        f"matrix products of one pretraining step alone (batch 256): "
+        f"{step_rate / 1e9:.0f} GFLOP/s, {step_rate / rate:.2f} of the matmul rate"
+    )
 
     recipe = {
         "n_features": 784,
@@ -99,7 +155,8 @@ def main(argv=None):
             + ", ".join(f"{t:.1f}" for t in epoch_times)
             + f" s; min/median/max after the first {min(steady):.1f}/"
             f"{np.median(steady):.1f}/{max(steady):.1f} s; ideal/actual "
-            f"{ideal_epoch / np.median(steady):.2f}"
+            f"{ideal_epoch / np.median(steady):.2f}; against the products alone "
+            f"{ideal_epoch * rate / step_rate / np.median(steady):.2f}"
         )
 
         encoder_weights = n_weights(networks.encoder)
