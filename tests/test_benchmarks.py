@@ -1,11 +1,14 @@
 """The accuracy benchmark runner writes its JSON records and markdown summary."""
 
+import importlib.util
 import json
 
 import numpy as np
 import pytest
 
 from benchmarks import accuracy
+
+from _helpers import run_json_script
 
 TINY_DEC = {
     "hidden_layer_sizes": [16],
@@ -192,3 +195,19 @@ def test_merge_adds_the_records_of_a_parallel_run(tmp_path):
     assert "| kmeans | 0,1 |" in markdown
     assert "| gmm | 0 |" in markdown
     assert "# side" in markdown and "# main" in markdown
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs jax")
+def test_threads_limit_needs_no_tensorflow_on_another_backend():
+    # The GPU box has JAX but no TensorFlow: --threads must not import it there.
+    out = run_json_script(
+        "import json, sys\n"
+        "from benchmarks.accuracy import limit_threads\n"
+        "limit_threads(1)\n"
+        "from threadpoolctl import threadpool_info\n"
+        "print(json.dumps({'tensorflow': 'tensorflow' in sys.modules,\n"
+        "    'threads': [p['num_threads'] for p in threadpool_info()]}))",
+        env={"KERAS_BACKEND": "jax"},
+    )
+    assert not out["tensorflow"]
+    assert out["threads"] and set(out["threads"]) == {1}
