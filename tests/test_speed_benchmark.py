@@ -1,0 +1,56 @@
+"""benchmarks.speed: the products-alone bound and the figures it prints."""
+
+import re
+
+import keras
+import numpy as np
+
+from benchmarks import speed
+
+
+def test_step_gemm_rate_times_three_products_per_layer(monkeypatch):
+    calls = []
+    matmul = keras.ops.matmul
+
+    def counting(a, b):
+        out = matmul(a, b)
+        calls.append(tuple(out.shape))
+        return out
+
+    monkeypatch.setattr(keras.ops, "matmul", counting)
+    rate = speed.step_gemm_rate([(8, 4), (4, 2)], batch_size=16, repeats=3)
+
+    assert np.isfinite(rate) and rate > 0
+    # Forward X @ W, backward dY @ W.T and X.T @ dY per layer, in each of the
+    # warm-up step and the three timed ones.
+    one_step = [(16, 4), (16, 8), (8, 4), (16, 2), (16, 4), (4, 2)]
+    assert calls == one_step * 4
+
+
+def test_main_prints_every_ratio(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.savez(
+        tmp_path / "mnist.npz",
+        X=rng.integers(0, 256, size=(600, 784), dtype=np.uint8),
+        y=rng.integers(0, 10, size=600),
+    )
+    speed.main(
+        ["--data-dir", str(tmp_path), "--epochs", "2", "--self-train-iters", "3"]
+    )
+    out = capsys.readouterr().out
+
+    assert out.startswith("machine: ")
+    assert "python -m benchmarks.speed" in out.splitlines()[0]
+    ratios = {}
+    for name, pattern in {
+        "products": r"products of one pretraining step alone .*, ([\d.]+) of the",
+        "pretraining": r"ideal/actual ([\d.]+); against the products alone ([\d.]+)",
+        "transform": r"transform: .*ideal/actual ([\d.]+)",
+        "update share": r"self-training: .* = (\d+) % of the phase",
+    }.items():
+        match = re.search(pattern, out)
+        assert match, f"no {name} figure in:\n{out}"
+        ratios[name] = [float(value) for value in match.groups()]
+    assert all(value > 0 for values in ratios.values() for value in values)
+    assert "(first includes tracing)" in out
+    assert "self-training: " in out and "over 3 iterations" in out
