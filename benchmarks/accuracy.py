@@ -63,6 +63,9 @@ Methods
     ``dec`` with ``init="umap"``: the clusters that self-training starts from
     are found by k-means in a UMAP map of the embedding (N2D's manifold
     step) instead of k-means in the embedding itself.
+``dec_umap_cosine``
+    ``dec_umap`` with ``umap_metric="cosine"``: UMAP finds each row's
+    neighbours by the angle between embedded rows, not their distance.
 ``dense_idec``
     ``dec`` with the joint loss of IDEC: ``reconstruction_weight=10`` and a
     learning rate of 0.001, which gives the SGD steps of IDEC's
@@ -124,11 +127,20 @@ METHODS = (
     "ae_kmeans",
     "dec",
     "dec_umap",
+    "dec_umap_cosine",
     "dense_idec",
     "conv_dec",
     "conv_idec",
 )
-DEC_METHODS = ("ae_kmeans", "dec", "dec_umap", "dense_idec", "conv_dec", "conv_idec")
+DEC_METHODS = (
+    "ae_kmeans",
+    "dec",
+    "dec_umap",
+    "dec_umap_cosine",
+    "dense_idec",
+    "conv_dec",
+    "conv_idec",
+)
 # Images in the rows of these data sets, for the convolutional methods.
 IMAGE_SHAPES = {"mnist": (28, 28, 1), "usps": (16, 16, 1), "digits": (8, 8, 1)}
 # The joint loss of IDEC, L_r + 0.1 L_c, is (10 L_r + L_c) / 10: with SGD, a
@@ -261,8 +273,10 @@ def run_method(method, X, n_clusters, seed, dec_kwargs, image_shape=None):
         params = dict(dec_kwargs)
         if method == "ae_kmeans":
             params["max_iter"] = 0
-        if method == "dec_umap":
+        if method.startswith("dec_umap"):
             params["init"] = "umap"
+        if method == "dec_umap_cosine":
+            params["umap_metric"] = "cosine"
         if method.endswith("idec"):
             params.update(IDEC_PARAMS)
         if method.startswith("conv"):

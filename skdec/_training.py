@@ -499,11 +499,14 @@ def graph_modularity(graph, labels):
     return float(inside / total - np.sum((volume / total) ** 2))
 
 
-def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15, max_rows=None):
+def umap_kmeans_centers(
+    Z, n_clusters, n_init, seed, n_neighbors=15, max_rows=None, metric="euclidean"
+):
     """Clusters of ``Z`` found by k-means in its UMAP map (as N2D does).
 
     UMAP maps ``Z`` to ``n_clusters`` dimensions with ``min_dist=0``, which
-    keeps each point's neighbourhood and packs clusters tightly; k-means runs
+    keeps each point's neighbourhood (its nearest rows by ``metric``, a
+    metric name of umap-learn) and packs clusters tightly; k-means runs
     there ``n_init`` times from different seeds. Of these partitions the one
     with the highest modularity on UMAP's neighbour graph is kept (ties go to
     the lower inertia): the one whose clusters cut the fewest neighbour
@@ -530,6 +533,7 @@ def umap_kmeans_centers(Z, n_clusters, n_init, seed, n_neighbors=15, max_rows=No
         n_neighbors=max(2, min(n_neighbors, n_samples - 1)),
         n_components=n_components,
         min_dist=0.0,
+        metric=metric,
         init="spectral" if n_samples > n_components + 1 else "random",
         random_state=seed,
         n_jobs=1,

@@ -53,6 +53,11 @@ _ESTIMATOR_OPTIONS = [
         str,
         "initial clustering: kmeans (default) or umap (needs skdec[umap])",
     ),
+    (
+        "umap_metric",
+        str,
+        "distance of UMAP's neighbours with --init umap: euclidean or cosine",
+    ),
     ("n_init", int, "k-means restarts in the embedding"),
     ("random_state", int, "seed, for reproducible fits"),
 ]
