@@ -232,3 +232,47 @@ def test_umap_step_keeps_the_run_of_highest_modularity(rings, monkeypatch):
     assert len({round(score, 12) for score, _ in scored}) > 1
     best = max(scored, key=lambda item: item[0])[1]
     np.testing.assert_array_equal(labels, best)
+
+
+def test_cosine_metric_ignores_the_length_of_embedded_rows():
+    # Three groups of directions; every row then stretched by 1, 2, 4 or 8
+    # (exact in floating point, so cosine distances are bitwise unchanged).
+    directions, y = make_blobs(
+        300,
+        n_features=5,
+        centers=3,
+        cluster_std=0.3,
+        center_box=(-5, 5),
+        random_state=0,
+    )
+    stretch = 2.0 ** np.random.default_rng(0).integers(0, 4, size=(300, 1))
+    stretched = directions * stretch
+
+    _, by_angle = _training.umap_kmeans_centers(
+        directions, 3, n_init=5, seed=0, metric="cosine"
+    )
+    _, stretched_by_angle = _training.umap_kmeans_centers(
+        stretched, 3, n_init=5, seed=0, metric="cosine"
+    )
+    _, stretched_by_distance = _training.umap_kmeans_centers(
+        stretched, 3, n_init=5, seed=0
+    )
+    np.testing.assert_array_equal(stretched_by_angle, by_angle)
+    assert cluster_accuracy(y, stretched_by_angle) > 0.95
+    assert cluster_accuracy(y, stretched_by_distance) < 0.9
+
+
+def test_estimator_passes_umap_metric(rings, monkeypatch):
+    X, _ = rings
+    metrics = []
+    original = _training.umap_kmeans_centers
+
+    def spy(*args, **kwargs):
+        metrics.append(kwargs["metric"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_training, "umap_kmeans_centers", spy)
+    for metric in ("euclidean", "cosine"):
+        small_dec(n_clusters=2, init="umap", umap_metric=metric, max_iter=0).fit(X)
+    small_dec(n_clusters=2, umap_metric="cosine", max_iter=0).fit(X)
+    assert metrics == ["euclidean", "cosine"]
