@@ -132,15 +132,8 @@ METHODS = (
     "conv_dec",
     "conv_idec",
 )
-DEC_METHODS = (
-    "ae_kmeans",
-    "dec",
-    "dec_umap",
-    "dec_umap_cosine",
-    "dense_idec",
-    "conv_dec",
-    "conv_idec",
-)
+# Every method but the two baselines on the input fits a DECClusterer.
+DEC_METHODS = tuple(m for m in METHODS if m not in ("kmeans", "gmm"))
 # Images in the rows of these data sets, for the convolutional methods.
 IMAGE_SHAPES = {"mnist": (28, 28, 1), "usps": (16, 16, 1), "digits": (8, 8, 1)}
 # The joint loss of IDEC, L_r + 0.1 L_c, is (10 L_r + L_c) / 10: with SGD, a

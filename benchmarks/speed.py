@@ -30,18 +30,26 @@ from skdec import _training  # noqa: E402
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 
 
+def best_seconds(run, repeats):
+    """Shortest wall time of ``run()`` over ``repeats`` calls after a warm-up."""
+    run()
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def matmul_rate(n=4096, repeats=5):
     """Best float32 GEMM rate in FLOP/s over ``repeats`` products."""
     rng = np.random.default_rng(0)
     a = keras.ops.convert_to_tensor(rng.random((n, n), dtype=np.float32))
     b = keras.ops.convert_to_tensor(rng.random((n, n), dtype=np.float32))
-    keras.ops.convert_to_numpy(keras.ops.matmul(a, b))  # warm-up
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best
+    seconds = best_seconds(
+        lambda: keras.ops.convert_to_numpy(keras.ops.matmul(a, b)), repeats
+    )
+    return 2 * n**3 / seconds
 
 
 def step_gemm_rate(kernel_shapes, batch_size, repeats=20):
@@ -81,13 +89,7 @@ def step_gemm_rate(kernel_shapes, batch_size, repeats=20):
         ops.convert_to_numpy(outputs[-1])
 
     flop = 6 * batch_size * sum(a * b for a, b in kernel_shapes)
-    step()  # warm-up
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        best = min(best, time.perf_counter() - start)
-    return flop / best
+    return flop / best_seconds(step, repeats)
 
 
 def n_weights(model):

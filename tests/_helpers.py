@@ -44,3 +44,17 @@ def small_dec(**params):
     )
     defaults.update(params)
     return DECClusterer(**defaults)
+
+
+def record_calls(monkeypatch, owner, name, record):
+    """Wrap ``owner.name`` so that each call appends ``record(*args, **kwargs)``
+    to the returned list, then runs the original."""
+    calls = []
+    original = getattr(owner, name)
+
+    def recording(*args, **kwargs):
+        calls.append(record(*args, **kwargs))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recording)
+    return calls

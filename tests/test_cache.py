@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV
 
 from skdec import _training, cluster_accuracy_scorer
 
-from _helpers import small_dec
+from _helpers import record_calls, small_dec
 
 
 @pytest.fixture(autouse=True)
@@ -24,15 +24,12 @@ def _quiet_convergence():
 @pytest.fixture
 def pretrain_calls(monkeypatch):
     """Count the pretrainings that really run (cache misses)."""
-    calls = []
-    original = _training.pretrain_autoencoder
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs["epochs"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(_training, "pretrain_autoencoder", counting)
-    return calls
+    return record_calls(
+        monkeypatch,
+        _training,
+        "pretrain_autoencoder",
+        lambda *args, **kwargs: kwargs["epochs"],
+    )
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skdec import _training, cluster_accuracy
 
-from _helpers import small_dec
+from _helpers import record_calls, small_dec
 
 pytest.importorskip("umap")
 
@@ -169,14 +169,9 @@ def test_umap_init_names_the_missing_extra(rings, monkeypatch):
 def test_large_data_initialises_on_a_sample(init, monkeypatch):
     X, _ = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
     X = X.astype(np.float32)
-    fitted_rows = []
-    original_fit = KMeans.fit
-
-    def spy(self, data, *args, **kwargs):
-        fitted_rows.append(data.shape[0])
-        return original_fit(self, data, *args, **kwargs)
-
-    monkeypatch.setattr(KMeans, "fit", spy)
+    fitted_rows = record_calls(
+        monkeypatch, KMeans, "fit", lambda self, data, *args, **kwargs: data.shape[0]
+    )
     on_all_rows = small_dec(init=init, max_iter=0).fit(X)
     monkeypatch.setattr(_training, "INIT_MAX_ROWS", 60)
     on_sample = small_dec(init=init, max_iter=0).fit(X)
@@ -264,14 +259,12 @@ def test_cosine_metric_ignores_the_length_of_embedded_rows():
 
 def test_estimator_passes_umap_metric(rings, monkeypatch):
     X, _ = rings
-    metrics = []
-    original = _training.umap_kmeans_centers
-
-    def spy(*args, **kwargs):
-        metrics.append(kwargs["metric"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(_training, "umap_kmeans_centers", spy)
+    metrics = record_calls(
+        monkeypatch,
+        _training,
+        "umap_kmeans_centers",
+        lambda *args, **kwargs: kwargs["metric"],
+    )
     for metric in ("euclidean", "cosine"):
         small_dec(n_clusters=2, init="umap", umap_metric=metric, max_iter=0).fit(X)
     small_dec(n_clusters=2, umap_metric="cosine", max_iter=0).fit(X)
