@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks import accuracy
+from skdec import DECClusterer
 
 from _helpers import run_json_script
 
@@ -67,6 +68,14 @@ def test_main_writes_json_and_markdown(tmp_path):
     assert by_method["gmm"]["params"]["pca_components"] == 50
     assert by_method["dec_umap"]["params"]["init"] == "umap"
     assert "init" not in by_method["dec"]["params"]
+    # dec_defaults takes the estimator's defaults, not the dec configuration
+    # (batch 64 below 5,000 rows), and records every parameter.
+    defaults = by_method["dec_defaults"]["params"]
+    assert defaults["batch_size"] == DECClusterer().batch_size == 256
+    assert by_method["dec"]["params"]["batch_size"] == 64
+    assert defaults["hidden_layer_sizes"] == [16]  # --dec-params still applies
+    assert defaults["init"] == "kmeans"
+    assert "random_state" not in defaults
     # The initial clustering of each DEC run is recorded; with the same seed,
     # dec starts from exactly the k-means labels that ae_kmeans returns.
     assert "init_acc" not in by_method["kmeans"]
