@@ -12,6 +12,10 @@ pretraining epoch against the ideal ``6 * weights * rows / rate`` and against
 the products-alone rate; the self-training iteration rate and the share of the
 full-data target updates in it (``update_interval=140``); and ``transform``
 throughput against the ideal ``2 * encoder weights`` FLOP per row.
+
+``--xla`` also times the pretraining epochs of a second copy of the network
+compiled with XLA (``jit_compile=True``), which skdec does not do, against
+the same ideal, as evidence for or against adopting it.
 """
 
 import argparse
@@ -26,6 +30,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks._common import header  # noqa: E402
 from skdec import _training  # noqa: E402
+from skdec._networks import build_networks  # noqa: E402
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 
@@ -96,11 +101,53 @@ def n_weights(model):
     return int(sum(np.prod(w.shape) for w in model.weights))
 
 
+def epoch_seconds(autoencoder, X, epochs, rng):
+    """Wall time of each of ``epochs`` pretraining epochs of batch 256."""
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        _training.pretrain_autoencoder(
+            autoencoder, X, epochs=1, batch_size=256, rng=rng, verbose=0
+        )
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def describe_epochs(times, ideal):
+    """The epoch times, their spread after the first, and ideal / median."""
+    steady = times[1:] or times
+    median = float(np.median(steady))
+    text = (
+        "epochs (first includes tracing) "
+        + ", ".join(f"{t:.1f}" for t in times)
+        + f" s; min/median/max after the first {min(steady):.1f}/"
+        f"{median:.1f}/{max(steady):.1f} s; ideal/actual {ideal / median:.2f}"
+    )
+    return text, median
+
+
+def xla_autoencoder(recipe):
+    """The autoencoder of ``recipe`` compiled as skdec does, but with XLA."""
+    networks = build_networks(**recipe, seed=0)
+    networks.autoencoder.compile(
+        optimizer=_training.make_optimizer("adam", 1e-3),
+        loss="mean_squared_error",
+        jit_compile=True,
+    )
+    return networks.autoencoder
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--self-train-iters", type=int, default=420)
+    parser.add_argument(
+        "--xla",
+        action="store_true",
+        help="also time the pretraining epochs of the same network compiled "
+        "with XLA (jit_compile=True), which skdec does not use",
+    )
     args = parser.parse_args(argv)
 
     with np.load(args.data_dir / "mnist.npz") as data:
@@ -144,23 +191,23 @@ def main(argv=None):
         weights = n_weights(networks.autoencoder)
         ideal_epoch = 6 * weights * X.shape[0] / rate
         rng = np.random.default_rng(0)
-        epoch_times = []
-        for _ in range(args.epochs):
-            start = time.perf_counter()
-            _training.pretrain_autoencoder(
-                networks.autoencoder, X, epochs=1, batch_size=256, rng=rng, verbose=0
-            )
-            epoch_times.append(time.perf_counter() - start)
-        steady = epoch_times[1:] or epoch_times
+        text, median = describe_epochs(
+            epoch_seconds(networks.autoencoder, X, args.epochs, rng), ideal_epoch
+        )
         print(
             f"pretraining: {weights / 1e6:.2f} M weights, ideal epoch "
-            f"{ideal_epoch:.1f} s; epochs (first includes tracing) "
-            + ", ".join(f"{t:.1f}" for t in epoch_times)
-            + f" s; min/median/max after the first {min(steady):.1f}/"
-            f"{np.median(steady):.1f}/{max(steady):.1f} s; ideal/actual "
-            f"{ideal_epoch / np.median(steady):.2f}; against the products alone "
-            f"{ideal_epoch * rate / step_rate / np.median(steady):.2f}"
+            f"{ideal_epoch:.1f} s; {text}; against the products alone "
+            f"{ideal_epoch * rate / step_rate / median:.2f}"
         )
+        if args.xla:
+            text, xla_median = describe_epochs(
+                epoch_seconds(xla_autoencoder(recipe), X, args.epochs, rng),
+                ideal_epoch,
+            )
+            print(
+                f"pretraining with XLA (jit_compile=True, not used by skdec): "
+                f"{text}; {median / xla_median:.2f} times the speed above"
+            )
 
         encoder_weights = n_weights(networks.encoder)
         _training.predict_batches(networks.encoder, X[:4096])  # warm-up

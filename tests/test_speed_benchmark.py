@@ -35,7 +35,15 @@ def test_main_prints_every_ratio(tmp_path, capsys):
         y=rng.integers(0, 10, size=600),
     )
     speed.main(
-        ["--data-dir", str(tmp_path), "--epochs", "2", "--self-train-iters", "3"]
+        [
+            "--data-dir",
+            str(tmp_path),
+            "--epochs",
+            "2",
+            "--self-train-iters",
+            "3",
+            "--xla",
+        ]
     )
     out = capsys.readouterr().out
 
@@ -47,6 +55,7 @@ def test_main_prints_every_ratio(tmp_path, capsys):
         "pretraining": r"ideal/actual ([\d.]+); against the products alone ([\d.]+)",
         "transform": r"transform: .*ideal/actual ([\d.]+)",
         "update share": r"self-training: .* = (\d+) % of the phase",
+        "XLA": r"with XLA .*ideal/actual ([\d.]+); ([\d.]+) times the speed",
     }.items():
         match = re.search(pattern, out)
         assert match, f"no {name} figure in:\n{out}"
