@@ -128,6 +128,8 @@ class DECClusterer(
     pretrain_epochs : int, default=200
         Passes over the data when pretraining the autoencoder. ``0`` skips
         pretraining (k-means then runs on a randomly initialised encoder).
+        On large data the default is long (the User Guide gives the time on
+        MNIST, and the shorter schedules its benchmark figures used).
 
     pretrain_optimizer : {"adam", "sgd"}, default="adam"
         Optimizer of the pretraining.
