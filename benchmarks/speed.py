@@ -126,12 +126,17 @@ def describe_epochs(times, ideal):
     return text, median
 
 
-def xla_autoencoder(recipe):
-    """The autoencoder of ``recipe`` compiled as skdec does, but with XLA."""
+def xla_autoencoder(recipe, like):
+    """A fresh autoencoder of ``recipe`` compiled as ``like`` is, but with XLA.
+
+    The loss and a new optimizer of the same configuration are taken from
+    ``like``, skdec's compiled autoencoder, so the two cannot drift apart.
+    """
     networks = build_networks(**recipe, seed=0)
+    optimizer = like.optimizer
     networks.autoencoder.compile(
-        optimizer=_training.make_optimizer("adam", 1e-3),
-        loss="mean_squared_error",
+        optimizer=type(optimizer).from_config(optimizer.get_config()),
+        loss=like.loss,
         jit_compile=True,
     )
     return networks.autoencoder
@@ -201,7 +206,9 @@ def main(argv=None):
         )
         if args.xla:
             text, xla_median = describe_epochs(
-                epoch_seconds(xla_autoencoder(recipe), X, args.epochs, rng),
+                epoch_seconds(
+                    xla_autoencoder(recipe, networks.autoencoder), X, args.epochs, rng
+                ),
                 ideal_epoch,
             )
             print(
