@@ -65,6 +65,10 @@ Methods
     ``pretrain_epochs=200`` and ``batch_size=256`` whatever the number of
     rows, ``max_iter=20000``). ``--pretrain-steps`` and ``--max-iter`` do not
     apply; ``--dec-params`` does. The record holds every parameter's value.
+``dec_kmeans_input``
+    ``dec_defaults`` with ``init="kmeans_input"``: self-training starts from
+    k-means on the input rows (the ``kmeans`` baseline's clustering, with
+    ``n_init=20``), not from k-means in the embedding.
 ``dec_umap``
     ``dec`` with ``init="umap"``: the clusters that self-training starts from
     are found by k-means in a UMAP map of the embedding (N2D's manifold
@@ -133,6 +137,7 @@ METHODS = (
     "ae_kmeans",
     "dec",
     "dec_defaults",
+    "dec_kmeans_input",
     "dec_umap",
     "dec_umap_cosine",
     "dense_idec",
@@ -274,7 +279,10 @@ def run_method(
         )
         return model.fit_predict(Z), int(model.n_iter_), params, None
     if method in DEC_METHODS:
-        params = dict(overrides or {}) if method == "dec_defaults" else dict(dec_kwargs)
+        defaults_only = method in ("dec_defaults", "dec_kmeans_input")
+        params = dict(overrides or {}) if defaults_only else dict(dec_kwargs)
+        if method == "dec_kmeans_input":
+            params["init"] = "kmeans_input"
         if method == "ae_kmeans":
             params["max_iter"] = 0
         if method.startswith("dec_umap"):
@@ -295,7 +303,7 @@ def run_method(
             # Non-convergence within max_iter is recorded through n_iter.
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X)
-        if method == "dec_defaults":
+        if defaults_only:
             params = {
                 k: v
                 for k, v in model.get_params().items()
@@ -486,11 +494,7 @@ def render_markdown(results, json_name="results_accuracy.json"):
                 f"| {statistics.median(r['fit_seconds'] for r in runs):.1f} "
                 f"| {statistics.median(r['n_iter'] for r in runs):g} |"
             )
-        params = {
-            r["method"]: json.dumps(r["params"], sort_keys=True)
-            for r in records
-            if r["method"] in ("ae_kmeans", "dec", "dec_defaults", "dec_umap", "gmm")
-        }
+        params = {r["method"]: json.dumps(r["params"], sort_keys=True) for r in records}
         if params:
             lines.append("")
             for method in methods:

@@ -161,10 +161,17 @@ class DECClusterer(
         Self-training stops when the fraction of training rows whose label
         changed between two target updates is below ``tol``.
 
-    init : {"kmeans", "umap"}, default="kmeans"
-        How the clusters that self-training starts from are found in the
-        pretrained embedding. ``"kmeans"``: k-means, as in the paper; its
-        centres initialise the clustering layer. ``"umap"``: the embedding is
+    init : {"kmeans", "kmeans_input", "umap"}, default="kmeans"
+        How the clusters that self-training starts from are found.
+        ``"kmeans"``: k-means in the pretrained embedding, as in the paper;
+        its centres initialise the clustering layer. ``"kmeans_input"``:
+        k-means on the input rows themselves (``n_init`` runs, the lowest
+        inertia kept); the centres are the means of these clusters in the
+        embedding, and self-training first uses their labels as its target,
+        as with ``"umap"`` below. It starts DEC from what k-means on the input
+        finds, for small tables where the pretrained embedding is no better
+        than the input (see the User Guide); on images it starts from a worse
+        clustering than ``"kmeans"``. ``"umap"``: the embedding is
         first mapped to ``n_clusters`` dimensions by UMAP (15 neighbours,
         ``min_dist=0``), which keeps its local neighbourhoods and pulls
         clusters apart, and k-means runs there, as in N2D (McConville et al.
@@ -187,8 +194,9 @@ class DECClusterer(
         about the same on images (see the User Guide).
 
     n_init : int, default=20
-        Number of k-means runs with different seeds (in the embedding, or in
-        its UMAP map with ``init="umap"``); the run with the lowest inertia
+        Number of k-means runs with different seeds (in the embedding, on the
+        input with ``init="kmeans_input"``, or in the embedding's UMAP map
+        with ``init="umap"``); the run with the lowest inertia
         (highest modularity with ``init="umap"``) initialises the centres.
         Above 100,000 rows the initial clustering is fitted on 100,000 rows
         drawn at random (from ``random_state``), and every other row takes
@@ -322,7 +330,7 @@ class DECClusterer(
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, 1, closed="both")],
-        "init": [StrOptions({"kmeans", "umap"})],
+        "init": [StrOptions({"kmeans", "kmeans_input", "umap"})],
         "umap_metric": [StrOptions({"euclidean", "cosine"})],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -557,6 +565,14 @@ class DECClusterer(
                 if self.init == "umap":
                     centers, initial_labels = _training.umap_kmeans_centers(
                         Z, self.n_clusters, self.n_init, seed, metric=self.umap_metric
+                    )
+                    initial_target = np.eye(self.n_clusters)[initial_labels]
+                elif self.init == "kmeans_input":
+                    initial_labels = _training.input_kmeans_labels(
+                        X, self.n_clusters, self.n_init, seed
+                    )
+                    centers = _training.cluster_means(
+                        Z, initial_labels, self.n_clusters
                     )
                     initial_target = np.eye(self.n_clusters)[initial_labels]
                 else:

@@ -470,6 +470,38 @@ def kmeans_centers(Z, n_clusters, n_init, seed, max_rows=None):
     return kmeans.cluster_centers_, labels
 
 
+def cluster_means(Z, labels, n_clusters):
+    """Mean of the rows of ``Z`` in each cluster (zero for an empty one)."""
+    centers = np.zeros((n_clusters, Z.shape[1]))
+    np.add.at(centers, labels, np.asarray(Z, dtype=np.float64))
+    counts = np.bincount(labels, minlength=n_clusters)
+    return centers / np.maximum(counts, 1)[:, None]
+
+
+def input_kmeans_labels(X, n_clusters, n_init, seed, max_rows=None):
+    """Labels of the best of ``n_init`` k-means runs on the input rows ``X``.
+
+    The rows are converted to float64 one batch at a time, so a ``uint8``
+    array or a memmap is never copied whole: above ``max_rows`` rows
+    (default :data:`INIT_MAX_ROWS`) k-means is fitted on ``max_rows`` rows
+    drawn at random, and every row gets the label of its nearest centre.
+    """
+    sample = _init_sample(X.shape[0], max_rows, seed)
+    kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
+    if sample is None:
+        return kmeans.fit_predict(np.asarray(X, dtype=np.float64))
+    kmeans.fit(np.asarray(X[sample], dtype=np.float64))
+    return np.concatenate(
+        [
+            _nearest(
+                np.asarray(X[start : start + PREDICT_BATCH_SIZE], np.float64),
+                kmeans.cluster_centers_,
+            )
+            for start in range(0, X.shape[0], PREDICT_BATCH_SIZE)
+        ]
+    )
+
+
 def graph_modularity(graph, labels):
     """Newman's modularity of the partition ``labels`` of a weighted graph.
 
@@ -554,10 +586,7 @@ def umap_kmeans_centers(
         if best is None or score > best[0]:
             best = (score, run_labels)
     labels = best[1]
-    centers = np.zeros((n_clusters, Z.shape[1]))
-    np.add.at(centers, labels, Z)
-    counts = np.bincount(labels, minlength=n_clusters)
-    centers /= np.maximum(counts, 1)[:, None]
+    centers = cluster_means(Z, labels, n_clusters)
     if sample is not None:
         labels, sample_labels = _nearest(Z_all, centers), labels
         labels[sample] = sample_labels

@@ -76,6 +76,10 @@ def test_main_writes_json_and_markdown(tmp_path):
     assert defaults["hidden_layer_sizes"] == [16]  # --dec-params still applies
     assert defaults["init"] == "kmeans"
     assert "random_state" not in defaults
+    # dec_kmeans_input is the same but for its initialisation.
+    from_input = by_method["dec_kmeans_input"]["params"]
+    assert from_input == {**defaults, "init": "kmeans_input"}
+    assert 0.0 <= by_method["dec_kmeans_input"]["init_acc"] <= 1.0
     # The initial clustering of each DEC run is recorded; with the same seed,
     # dec starts from exactly the k-means labels that ae_kmeans returns.
     assert "init_acc" not in by_method["kmeans"]
@@ -87,6 +91,7 @@ def test_main_writes_json_and_markdown(tmp_path):
     assert "### digits (1797 rows, 64 features, 10 classes)" in markdown
     for method in accuracy.METHODS:
         assert f"| {method} | 0 |" in markdown
+        assert f"- `{method}` parameters: `" in markdown
     assert invocation["commit"] in markdown
 
 
