@@ -481,10 +481,10 @@ def cluster_means(Z, labels, n_clusters):
 def input_kmeans_labels(X, n_clusters, n_init, seed, max_rows=None):
     """Labels of the best of ``n_init`` k-means runs on the input rows ``X``.
 
-    The rows are converted to float64 one batch at a time, so a ``uint8``
-    array or a memmap is never copied whole: above ``max_rows`` rows
-    (default :data:`INIT_MAX_ROWS`) k-means is fitted on ``max_rows`` rows
-    drawn at random, and every row gets the label of its nearest centre.
+    Above ``max_rows`` rows (default :data:`INIT_MAX_ROWS`) k-means is
+    fitted on ``max_rows`` rows drawn at random, and every row gets the label
+    of its nearest centre, one batch at a time: a ``uint8`` array or a memmap
+    is converted to float64 at most ``max_rows`` rows at once, never whole.
     """
     sample = _init_sample(X.shape[0], max_rows, seed)
     kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
