@@ -5,7 +5,8 @@ Run: ``python -m benchmarks.speed --data-dir ../shared/datasets [--epochs 3]``
 In one process: the float32 matmul rate (4096 x 4096 GEMMs through
 ``keras.ops.matmul``) and the rate of the matrix products alone of one
 training step of the default network at batch 256 (the bound a step can reach
-here, as such thin products run below the large-GEMM rate); then, on
+here, as such thin products run below the large-GEMM rate), and both again
+through numpy's BLAS, to tell the backend's kernels from the machine; then, on
 MNIST-70k (pixels / 255) with the default dense network (784-500-500-2000-10
 and mirror, 3.3 M weights) and ``batch_size=256``: the time of each
 pretraining epoch against the ideal ``6 * weights * rows / rate`` and against
@@ -46,30 +47,39 @@ def best_seconds(run, repeats):
     return best
 
 
-def matmul_rate(n=4096, repeats=5):
+def _matmul_library(library):
+    """``(to_tensor, matmul, to_numpy)`` of ``"keras"`` (the backend's
+    kernels) or ``"numpy"`` (the BLAS numpy links, OpenBLAS here)."""
+    if library == "numpy":
+        return np.asarray, np.matmul, np.asarray
+    ops = keras.ops
+    return ops.convert_to_tensor, (lambda a, b: ops.matmul(a, b)), ops.convert_to_numpy
+
+
+def matmul_rate(n=4096, repeats=5, library="keras"):
     """Best float32 GEMM rate in FLOP/s over ``repeats`` products."""
+    to_tensor, matmul, to_numpy = _matmul_library(library)
     rng = np.random.default_rng(0)
-    a = keras.ops.convert_to_tensor(rng.random((n, n), dtype=np.float32))
-    b = keras.ops.convert_to_tensor(rng.random((n, n), dtype=np.float32))
-    seconds = best_seconds(
-        lambda: keras.ops.convert_to_numpy(keras.ops.matmul(a, b)), repeats
-    )
+    a = to_tensor(rng.random((n, n), dtype=np.float32))
+    b = to_tensor(rng.random((n, n), dtype=np.float32))
+    seconds = best_seconds(lambda: to_numpy(matmul(a, b)), repeats)
     return 2 * n**3 / seconds
 
 
-def step_gemm_rate(kernel_shapes, batch_size, repeats=20):
+def step_gemm_rate(kernel_shapes, batch_size, repeats=20, library="keras"):
     """Rate of the matrix products alone of one dense training step.
 
     For each dense layer of kernel shape ``(a, b)`` a step of back-propagation
     does three products with ``batch_size`` rows: ``X @ W`` forward,
     ``dY @ W.T`` and ``X.T @ dY`` backward, ``6 * a * b * batch_size`` FLOP in
     all. Timing just these (no activations, loss or optimizer; through
-    ``keras.ops.matmul``, as ``matmul_rate``) gives the fastest a training
-    step of this network and batch size can run here. Returns the best rate
-    in FLOP/s over ``repeats`` steps.
+    ``keras.ops.matmul``, as ``matmul_rate``, or numpy's BLAS with
+    ``library="numpy"``) gives the fastest a training step of this network
+    and batch size can run here. Returns the best rate in FLOP/s over
+    ``repeats`` steps.
     """
+    to_tensor, matmul, to_numpy = _matmul_library(library)
     rng = np.random.default_rng(0)
-    ops = keras.ops
     layers = []
     for a, b in kernel_shapes:
         x = rng.random((batch_size, a), dtype=np.float32)
@@ -78,20 +88,13 @@ def step_gemm_rate(kernel_shapes, batch_size, repeats=20):
         # Transposes are stored, not taken in the loop: the gradient kernels
         # read them in place.
         layers.append(
-            [
-                ops.convert_to_tensor(np.ascontiguousarray(array))
-                for array in (x, w, dy, w.T, x.T)
-            ]
+            [to_tensor(np.ascontiguousarray(array)) for array in (x, w, dy, w.T, x.T)]
         )
 
     def step():
         for x, w, dy, w_t, x_t in layers:
-            outputs = (
-                ops.matmul(x, w),
-                ops.matmul(dy, w_t),
-                ops.matmul(x_t, dy),
-            )
-        ops.convert_to_numpy(outputs[-1])
+            outputs = (matmul(x, w), matmul(dy, w_t), matmul(x_t, dy))
+        to_numpy(outputs[-1])
 
     flop = 6 * batch_size * sum(a * b for a, b in kernel_shapes)
     return flop / best_seconds(step, repeats)
@@ -192,6 +195,16 @@ def main(argv=None):
         print(
             f"matrix products of one pretraining step alone (batch 256): "
             f"{step_rate / 1e9:.0f} GFLOP/s, {step_rate / rate:.2f} of the matmul rate"
+        )
+        # The same two measures through numpy's BLAS: whether the bound above
+        # is the machine's or the backend's kernels'.
+        blas_rate = matmul_rate(library="numpy")
+        blas_step_rate = step_gemm_rate(kernel_shapes, 256, library="numpy")
+        print(
+            f"through numpy's BLAS: matmul {blas_rate / 1e9:.0f} GFLOP/s, the "
+            f"step's products {blas_step_rate / 1e9:.0f} GFLOP/s, "
+            f"{blas_step_rate / blas_rate:.2f} of that matmul rate and "
+            f"{blas_step_rate / rate:.2f} of the one above"
         )
         weights = n_weights(networks.autoencoder)
         ideal_epoch = 6 * weights * X.shape[0] / rate

@@ -4,21 +4,26 @@ import re
 
 import keras
 import numpy as np
+import pytest
 
 from benchmarks import speed
 
 
-def test_step_gemm_rate_times_three_products_per_layer(monkeypatch):
+@pytest.mark.parametrize("library", ["keras", "numpy"])
+def test_step_gemm_rate_times_three_products_per_layer(library, monkeypatch):
     calls = []
-    matmul = keras.ops.matmul
+    owner = keras.ops if library == "keras" else np
+    matmul = owner.matmul
 
     def counting(a, b):
         out = matmul(a, b)
         calls.append(tuple(out.shape))
         return out
 
-    monkeypatch.setattr(keras.ops, "matmul", counting)
-    rate = speed.step_gemm_rate([(8, 4), (4, 2)], batch_size=16, repeats=3)
+    monkeypatch.setattr(owner, "matmul", counting)
+    rate = speed.step_gemm_rate(
+        [(8, 4), (4, 2)], batch_size=16, repeats=3, library=library
+    )
 
     assert np.isfinite(rate) and rate > 0
     # Forward X @ W, backward dY @ W.T and X.T @ dY per layer, in each of the
@@ -52,6 +57,7 @@ def test_main_prints_every_ratio(tmp_path, capsys):
     ratios = {}
     for name, pattern in {
         "products": r"products of one pretraining step alone .*, ([\d.]+) of the",
+        "BLAS": r"numpy's BLAS: .*, ([\d.]+) of that matmul rate and ([\d.]+) of",
         "pretraining": r"ideal/actual ([\d.]+); against the products alone ([\d.]+)",
         "transform": r"transform: .*ideal/actual ([\d.]+)",
         "update share": r"self-training: .* = (\d+) % of the phase",
