@@ -22,6 +22,13 @@ from skdec._networks import networks_from_weights
 _ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"}
 _OPTIMIZERS = {"adam", "sgd"}
 
+# hidden_layer_sizes="auto": the paper's network from AUTO_SMALL_ROWS rows on,
+# a small one below (measured in benchmarks/RESULTS.md: better on two of three
+# UCI tables of 101 to 366 rows, much worse on digits' 1,797 rows).
+AUTO_SMALL_ROWS = 1000
+AUTO_SMALL_LAYERS = (64, 64)
+AUTO_LARGE_LAYERS = (500, 500, 2000)
+
 
 def _check_float32_range(X):
     """Refuse values that become infinite when cast to float32 for the networks."""
@@ -88,10 +95,16 @@ class DECClusterer(
         any shape. Use a module-level function, so that the estimator stays
         clonable and picklable.
 
-    hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
+    hidden_layer_sizes : "auto" or tuple of int, default="auto"
         Widths of the dense encoder's hidden layers; the decoder mirrors them.
-        An empty tuple gives a linear encoder and decoder. Only for
-        ``autoencoder="dense"``.
+        An empty tuple gives a linear encoder and decoder. ``"auto"``: the
+        paper's ``(500, 500, 2000)`` when fitting on 1,000 rows or more, and
+        ``(64, 64)`` on fewer, where the paper's 3.3 M weights (for 784
+        features) would be fitted to a few hundred rows; on three UCI tables
+        of 101 to 366 rows the small network was better on two, worse on one
+        and 10 to 23 times faster, and on 1,797 rows it was much worse (see
+        the User Guide). A warm start keeps the network of the first fit.
+        Only for ``autoencoder="dense"``.
 
     n_components : int, default=10
         Dimension of the embedding in which the data are clustered.
@@ -312,7 +325,7 @@ class DECClusterer(
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "autoencoder": [StrOptions({"dense", "conv"}), callable],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": [StrOptions({"auto"}), "array-like"],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "activation": [StrOptions(_ACTIVATIONS)],
@@ -344,7 +357,7 @@ class DECClusterer(
         n_clusters=8,
         *,
         autoencoder="dense",
-        hidden_layer_sizes=(500, 500, 2000),
+        hidden_layer_sizes="auto",
         n_components=10,
         alpha=1.0,
         activation="relu",
@@ -411,7 +424,21 @@ class DECClusterer(
             )
         return tuple(int(h) for h in sizes)
 
-    def _make_recipe(self, n_features):
+    def _hidden_layer_sizes(self, n_samples, fitted_recipe):
+        """The dense widths: ``hidden_layer_sizes``, with ``"auto"`` resolved
+        by the number of rows, or taken from ``fitted_recipe`` (warm start)."""
+        if not isinstance(self.hidden_layer_sizes, str):
+            return self._positive_ints("hidden_layer_sizes", self.hidden_layer_sizes)
+        if (
+            fitted_recipe is not None
+            and fitted_recipe["hidden_layer_sizes"] is not None
+        ):
+            return fitted_recipe["hidden_layer_sizes"]
+        if n_samples < AUTO_SMALL_ROWS:
+            return AUTO_SMALL_LAYERS
+        return AUTO_LARGE_LAYERS
+
+    def _make_recipe(self, n_features, n_samples, fitted_recipe=None):
         """Validated description of the networks, from which they are built."""
         recipe = {
             "n_features": n_features,
@@ -419,9 +446,7 @@ class DECClusterer(
             "n_clusters": self.n_clusters,
             "alpha": float(self.alpha),
             "autoencoder": self.autoencoder,
-            "hidden_layer_sizes": self._positive_ints(
-                "hidden_layer_sizes", self.hidden_layer_sizes
-            ),
+            "hidden_layer_sizes": self._hidden_layer_sizes(n_samples, fitted_recipe),
             "activation": self.activation,
             "input_shape": None,
             "conv_filters": self._positive_ints("conv_filters", self.conv_filters),
@@ -511,7 +536,9 @@ class DECClusterer(
         if self.memory is not None:
             pretrain = check_memory(self.memory).cache(pretrain, ignore=["verbose"])
 
-        recipe = self._make_recipe(X.shape[1])
+        recipe = self._make_recipe(
+            X.shape[1], n_samples, self._network_recipe if warm else None
+        )
         if warm and recipe != self._network_recipe:
             changed = sorted(k for k in recipe if recipe[k] != self._network_recipe[k])
             raise ValueError(
