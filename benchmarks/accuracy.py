@@ -61,10 +61,12 @@ Methods
     methods below too, as the unit test does to keep them tiny.
 ``dec_defaults``
     ``DECClusterer(n_clusters, random_state=seed)``: the estimator's defaults,
-    what a user gets without choosing any parameter (the paper's network,
+    what a user gets without choosing any parameter (``hidden_layer_sizes=
+    "auto"``, the paper's network from 1,000 rows on and ``(64, 64)`` below;
     ``pretrain_epochs=200`` and ``batch_size=256`` whatever the number of
     rows, ``max_iter=20000``). ``--pretrain-steps`` and ``--max-iter`` do not
-    apply; ``--dec-params`` does. The record holds every parameter's value.
+    apply; ``--dec-params`` does. The record holds every parameter's value,
+    and ``resolved_hidden_layer_sizes``, the widths that ``"auto"`` chose.
 ``dec_kmeans_input``
     ``dec_defaults`` with ``init="kmeans_input"``: self-training starts from
     k-means on the input rows (the ``kmeans`` baseline's clustering, with
@@ -310,8 +312,13 @@ def run_method(
                 if k not in ("n_clusters", "random_state", "memory", "verbose")
             }
         for key in ("hidden_layer_sizes", "input_shape", "conv_filters"):
-            if params.get(key) is not None:
+            if isinstance(params.get(key), (tuple, list)):
                 params[key] = list(params[key])
+        if params.get("hidden_layer_sizes") == "auto":
+            # Record the widths that "auto" chose for this data set.
+            params["resolved_hidden_layer_sizes"] = list(
+                model._network_recipe["hidden_layer_sizes"]
+            )
         initial_labels = initial[0] if model.max_iter > 0 else model.labels_
         return model.labels_, int(model.n_iter_), params, initial_labels
     raise ValueError(f"Unknown method {method!r}; choose from {METHODS}.")

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_blobs
 
 from benchmarks import accuracy
 from skdec import DECClusterer
@@ -225,3 +226,14 @@ def test_threads_limit_needs_no_tensorflow_on_another_backend():
     )
     assert not out["tensorflow"]
     assert out["threads"] and set(out["threads"]) == {1}
+
+
+def test_defaults_record_the_network_that_auto_chose():
+    X, _ = make_blobs(60, n_features=4, centers=3, random_state=0)
+    tiny = {k: v for k, v in TINY_DEC.items() if k != "hidden_layer_sizes"}
+    *_, params, _ = accuracy.run_method(
+        "dec_defaults", X.astype(np.float32), 3, 0, {}, overrides=tiny
+    )
+    assert params["hidden_layer_sizes"] == "auto"
+    assert params["resolved_hidden_layer_sizes"] == [64, 64]
+    json.dumps(params)  # the record stays JSON
