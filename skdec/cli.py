@@ -51,7 +51,8 @@ _ESTIMATOR_OPTIONS = [
     (
         "init",
         str,
-        "initial clustering: kmeans (default) or umap (needs skdec[umap])",
+        "initial clustering: kmeans (default, in the embedding), kmeans_input "
+        "(on the input rows) or umap (needs skdec[umap])",
     ),
     (
         "umap_metric",
@@ -494,7 +495,8 @@ def _build_parser():
         type=int,
         nargs="*",
         metavar="N",
-        help="widths of the encoder's hidden layers (default: 500 500 2000)",
+        help="widths of the encoder's hidden layers (default: 500 500 2000 from "
+        "1,000 rows on, 64 64 below)",
     )
     for name, kind, text in _ESTIMATOR_OPTIONS:
         fit.add_argument(
