@@ -8,7 +8,6 @@ import pytest
 import scipy.sparse
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs, make_circles
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from skdec import _training, cluster_accuracy
@@ -18,11 +17,8 @@ from _helpers import record_calls, small_dec
 pytest.importorskip("umap")
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Short fits stop at max_iter on purpose; their ConvergenceWarning is noise.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.fixture(scope="module")

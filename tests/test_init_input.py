@@ -1,23 +1,16 @@
 """``init="kmeans_input"``: self-training starts from k-means on the input rows."""
 
-import warnings
-
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
-from sklearn.exceptions import ConvergenceWarning
 
 from skdec import _training, cluster_accuracy
 
 from _helpers import record_calls, small_dec
 
-
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Short fits stop at max_iter on purpose; their ConvergenceWarning is noise.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.fixture(scope="module")
