@@ -595,7 +595,7 @@ class DECClusterer(
                     )
                     initial_target = np.eye(self.n_clusters)[initial_labels]
                 elif self.init == "kmeans_input":
-                    initial_labels = _training.input_kmeans_labels(
+                    _, initial_labels = _training.kmeans_centers(
                         X, self.n_clusters, self.n_init, seed
                     )
                     centers = _training.cluster_means(

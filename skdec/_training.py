@@ -455,18 +455,28 @@ def _nearest(Z, centers):
 def kmeans_centers(Z, n_clusters, n_init, seed, max_rows=None):
     """Centres and labels of the best of ``n_init`` k-means runs on ``Z``.
 
-    Above ``max_rows`` rows (default :data:`INIT_MAX_ROWS`) k-means is fitted
-    on ``max_rows`` rows drawn at random and every row gets the label of its
-    nearest centre.
+    ``Z`` is the embedding, or the input rows themselves for
+    ``init="kmeans_input"``. Above ``max_rows`` rows (default
+    :data:`INIT_MAX_ROWS`) k-means is fitted on ``max_rows`` rows drawn at
+    random, and every row gets the label of its nearest centre, one batch at
+    a time: a ``uint8`` array or a memmap is converted to float64 at most
+    ``max_rows`` rows at once, never whole.
     """
-    Z = np.asarray(Z, dtype=np.float64)
     sample = _init_sample(Z.shape[0], max_rows, seed)
     kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
     if sample is None:
-        labels = kmeans.fit_predict(Z)
+        labels = kmeans.fit_predict(np.asarray(Z, dtype=np.float64))
     else:
-        kmeans.fit(Z[sample])
-        labels = _nearest(Z, kmeans.cluster_centers_)
+        kmeans.fit(np.asarray(Z[sample], dtype=np.float64))
+        labels = np.concatenate(
+            [
+                _nearest(
+                    np.asarray(Z[start : start + PREDICT_BATCH_SIZE], np.float64),
+                    kmeans.cluster_centers_,
+                )
+                for start in range(0, Z.shape[0], PREDICT_BATCH_SIZE)
+            ]
+        )
     return kmeans.cluster_centers_, labels
 
 
@@ -476,30 +486,6 @@ def cluster_means(Z, labels, n_clusters):
     np.add.at(centers, labels, np.asarray(Z, dtype=np.float64))
     counts = np.bincount(labels, minlength=n_clusters)
     return centers / np.maximum(counts, 1)[:, None]
-
-
-def input_kmeans_labels(X, n_clusters, n_init, seed, max_rows=None):
-    """Labels of the best of ``n_init`` k-means runs on the input rows ``X``.
-
-    Above ``max_rows`` rows (default :data:`INIT_MAX_ROWS`) k-means is
-    fitted on ``max_rows`` rows drawn at random, and every row gets the label
-    of its nearest centre, one batch at a time: a ``uint8`` array or a memmap
-    is converted to float64 at most ``max_rows`` rows at once, never whole.
-    """
-    sample = _init_sample(X.shape[0], max_rows, seed)
-    kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
-    if sample is None:
-        return kmeans.fit_predict(np.asarray(X, dtype=np.float64))
-    kmeans.fit(np.asarray(X[sample], dtype=np.float64))
-    return np.concatenate(
-        [
-            _nearest(
-                np.asarray(X[start : start + PREDICT_BATCH_SIZE], np.float64),
-                kmeans.cluster_centers_,
-            )
-            for start in range(0, X.shape[0], PREDICT_BATCH_SIZE)
-        ]
-    )
 
 
 def graph_modularity(graph, labels):

@@ -77,13 +77,11 @@ def test_large_input_is_clustered_on_a_sample(blobs, monkeypatch):
     )
     monkeypatch.setattr(_training, "INIT_MAX_ROWS", 60)
     monkeypatch.setattr(_training, "PREDICT_BATCH_SIZE", 64)
-    labels = _training.input_kmeans_labels(X, 3, 2, seed=0)
+    _, labels = _training.kmeans_centers(X, 3, 2, seed=0)
     [(kmeans, data)] = fitted
     assert data.shape == (60, 6) and data.dtype == np.float64
     # Every row, in the sample or not, takes the label of its nearest centre.
     distances = ((X[:, None, :] - kmeans.cluster_centers_) ** 2).sum(axis=2)
     np.testing.assert_array_equal(labels, distances.argmin(axis=1))
     # The sample is drawn from the seed.
-    np.testing.assert_array_equal(
-        labels, _training.input_kmeans_labels(X, 3, 2, seed=0)
-    )
+    np.testing.assert_array_equal(labels, _training.kmeans_centers(X, 3, 2, seed=0)[1])
