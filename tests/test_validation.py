@@ -121,6 +121,8 @@ def test_network_attributes_before_fit_raise_not_fitted(attribute):
         ({"umap_metric": "manhattan"}, "'umap_metric' parameter"),
         ({"random_state": "seed"}, "'random_state' parameter"),
         ({"hidden_layer_sizes": 5}, "'hidden_layer_sizes' parameter"),
+        ({"hidden_layer_sizes": "small"}, "'hidden_layer_sizes' parameter"),
+        ({"init": "kmeans_embedding"}, "'init' parameter"),
     ],
 )
 def test_out_of_range_parameters(params, match):
