@@ -78,6 +78,11 @@ Methods
 ``dec_umap_cosine``
     ``dec_umap`` with ``umap_metric="cosine"``: UMAP finds each row's
     neighbours by the angle between embedded rows, not their distance.
+``dec_umap_merge``, ``dec_umap_cosine_merge``
+    ``dec_umap`` and ``dec_umap_cosine`` with ``umap_merge=True``: k-means
+    also over-clusters UMAP's map (2 and 3 times the number of classes) and
+    the clusters are merged back by modularity on UMAP's neighbour graph;
+    the partition of highest modularity is kept.
 ``dense_idec``
     ``dec`` with the joint loss of IDEC: ``reconstruction_weight=10`` and a
     learning rate of 0.001, which gives the SGD steps of IDEC's
@@ -142,6 +147,8 @@ METHODS = (
     "dec_kmeans_input",
     "dec_umap",
     "dec_umap_cosine",
+    "dec_umap_merge",
+    "dec_umap_cosine_merge",
     "dense_idec",
     "conv_dec",
     "conv_idec",
@@ -289,8 +296,10 @@ def run_method(
             params["max_iter"] = 0
         if method.startswith("dec_umap"):
             params["init"] = "umap"
-        if method == "dec_umap_cosine":
+        if method.startswith("dec_umap_cosine"):
             params["umap_metric"] = "cosine"
+        if method.endswith("_merge"):
+            params["umap_merge"] = True
         if method.endswith("idec"):
             params.update(IDEC_PARAMS)
         if method.startswith("conv"):

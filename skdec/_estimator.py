@@ -206,6 +206,18 @@ class DECClusterer(
         lengths. It did better than ``"euclidean"`` on two UCI tables and
         about the same on images (see the User Guide).
 
+    umap_merge : bool, default=False
+        With ``init="umap"`` (ignored otherwise), each of the ``n_init``
+        k-means runs in UMAP's map also splits it into 2 and 3 times
+        ``n_clusters`` clusters, and joins those back to ``n_clusters`` by
+        greedily merging the pair of clusters that raises the modularity on
+        UMAP's neighbour graph most; the partition of highest modularity
+        among all of them is kept. This finds a class that UMAP splits into
+        separate groups, one of which touches another class, whole more
+        often than k-means does. It raised scikit-learn's digits above 0.90
+        (see the User Guide) and costs about twice the k-means time of
+        ``init="umap"`` (seconds, against minutes for UMAP on large data).
+
     n_init : int, default=20
         Number of k-means runs with different seeds (in the embedding, on the
         input with ``init="kmeans_input"``, or in the embedding's UMAP map
@@ -345,6 +357,7 @@ class DECClusterer(
         "tol": [Interval(Real, 0, 1, closed="both")],
         "init": [StrOptions({"kmeans", "kmeans_input", "umap"})],
         "umap_metric": [StrOptions({"euclidean", "cosine"})],
+        "umap_merge": ["boolean"],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -377,6 +390,7 @@ class DECClusterer(
         tol=1e-3,
         init="kmeans",
         umap_metric="euclidean",
+        umap_merge=False,
         n_init=20,
         random_state=None,
         verbose=0,
@@ -405,6 +419,7 @@ class DECClusterer(
         self.tol = tol
         self.init = init
         self.umap_metric = umap_metric
+        self.umap_merge = umap_merge
         self.n_init = n_init
         self.random_state = random_state
         self.verbose = verbose
@@ -591,7 +606,12 @@ class DECClusterer(
                 Z = _training.predict_batches(networks.encoder, X)
                 if self.init == "umap":
                     centers, initial_labels = _training.umap_kmeans_centers(
-                        Z, self.n_clusters, self.n_init, seed, metric=self.umap_metric
+                        Z,
+                        self.n_clusters,
+                        self.n_init,
+                        seed,
+                        metric=self.umap_metric,
+                        merge=self.umap_merge,
                     )
                     initial_target = np.eye(self.n_clusters)[initial_labels]
                 elif self.init == "kmeans_input":

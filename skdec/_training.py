@@ -517,8 +517,70 @@ def graph_modularity(graph, labels):
     return float(inside / total - np.sum((volume / total) ** 2))
 
 
+def merge_by_modularity(graph, labels, n_clusters):
+    """Merge the clusters of ``labels`` greedily until ``n_clusters`` remain.
+
+    Each step joins the two clusters whose union raises the modularity of
+    the partition on ``graph`` most (or lowers it least): the pair with the
+    most edge weight between them relative to the product of their degrees,
+    as in the agglomeration of Clauset, Newman and Moore (2004), started
+    from ``labels`` rather than from single rows.
+
+    Parameters
+    ----------
+    graph : sparse matrix of shape (n_samples, n_samples)
+        Symmetric non-negative edge weights.
+    labels : ndarray of shape (n_samples,)
+        Integer cluster of each row, ``0`` to ``k - 1`` with ``k`` at least
+        ``n_clusters``.
+    n_clusters : int
+        Number of clusters to merge down to.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,)
+        Cluster of each row, ``0`` to ``n_clusters - 1``.
+    """
+    graph = scipy.sparse.coo_matrix(graph)
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1
+    weights = np.zeros((k, k))
+    np.add.at(weights, (labels[graph.row], labels[graph.col]), graph.data)
+    total = max(weights.sum(), np.finfo(np.float64).tiny)
+    volume = weights.sum(axis=1)
+    owner = np.arange(k)
+    alive = np.ones(k, dtype=bool)
+    for _ in range(k - n_clusters):
+        gain = weights / total - np.outer(volume, volume) / total**2
+        pair_alive = alive[:, None] & alive[None, :]
+        np.fill_diagonal(pair_alive, False)
+        gain[~pair_alive] = -np.inf
+        i, j = sorted(np.unravel_index(np.argmax(gain), gain.shape))
+        weights[i] += weights[j]
+        weights[:, i] += weights[:, j]
+        weights[j] = 0.0
+        weights[:, j] = 0.0
+        volume[i] += volume[j]
+        volume[j] = 0.0
+        alive[j] = False
+        owner[owner == j] = i
+    return np.unique(owner[labels], return_inverse=True)[1]
+
+
+# Over-clusterings that ``umap_kmeans_centers(merge=True)`` also tries, as
+# multiples of ``n_clusters``.
+MERGE_FACTORS = (2, 3)
+
+
 def umap_kmeans_centers(
-    Z, n_clusters, n_init, seed, n_neighbors=15, max_rows=None, metric="euclidean"
+    Z,
+    n_clusters,
+    n_init,
+    seed,
+    n_neighbors=15,
+    max_rows=None,
+    metric="euclidean",
+    merge=False,
 ):
     """Clusters of ``Z`` found by k-means in its UMAP map (as N2D does).
 
@@ -529,7 +591,13 @@ def umap_kmeans_centers(
     with the highest modularity on UMAP's neighbour graph is kept (ties go to
     the lower inertia): the one whose clusters cut the fewest neighbour
     links. Inertia alone can prefer splitting a large elongated cluster and
-    merging two touching ones, which the graph shows as cut links. Returns
+    merging two touching ones, which the graph shows as cut links. With
+    ``merge=True`` each k-means seed also over-clusters the map into
+    :data:`MERGE_FACTORS` times ``n_clusters`` clusters, which
+    :func:`merge_by_modularity` joins back to ``n_clusters``; these partitions
+    compete with the others by the same modularity. A class split across
+    two tight groups, one of them touching another class, is then found
+    whole more often than k-means finds it. Returns
     the means of the clusters in ``Z`` (the centres DEC starts from) and the
     labels. Above ``max_rows`` rows (default :data:`INIT_MAX_ROWS`) UMAP and
     k-means see ``max_rows`` rows drawn at random, and the other rows get the
@@ -564,13 +632,22 @@ def umap_kmeans_centers(
         warnings.simplefilter("ignore", RuntimeWarning)
         mapped = reducer.fit_transform(Z)
     graph = reducer.graph_.tocoo()  # converted once, scored n_init times
+    sizes = [n_clusters]
+    if merge:
+        sizes += [f * n_clusters for f in MERGE_FACTORS if f * n_clusters < n_samples]
     best = None
     for run_seed in np.random.default_rng([seed, 4]).integers(2**31 - 1, size=n_init):
-        kmeans = KMeans(n_clusters=n_clusters, n_init=1, random_state=int(run_seed))
-        run_labels = kmeans.fit_predict(mapped)
-        score = (graph_modularity(graph, run_labels), -kmeans.inertia_)
-        if best is None or score > best[0]:
-            best = (score, run_labels)
+        for size in sizes:
+            kmeans = KMeans(n_clusters=size, n_init=1, random_state=int(run_seed))
+            run_labels = kmeans.fit_predict(mapped)
+            inertia = kmeans.inertia_
+            if size > n_clusters:
+                run_labels = merge_by_modularity(graph, run_labels, n_clusters)
+                means = cluster_means(mapped, run_labels, n_clusters)
+                inertia = np.sum((mapped - means[run_labels]) ** 2)
+            score = (graph_modularity(graph, run_labels), -inertia)
+            if best is None or score > best[0]:
+                best = (score, run_labels)
     labels = best[1]
     centers = cluster_means(Z, labels, n_clusters)
     if sample is not None:

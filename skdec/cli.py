@@ -336,6 +336,8 @@ def _cmd_fit(args, info):
     }
     if args.hidden_layer_sizes is not None:
         params["hidden_layer_sizes"] = tuple(args.hidden_layer_sizes)
+    if args.umap_merge:
+        params["umap_merge"] = True
     estimator = DECClusterer(
         n_clusters=args.n_clusters, verbose=0 if args.quiet else 1, **params
     )
@@ -505,6 +507,12 @@ def _build_parser():
             metavar=name.split("_")[-1].upper() if kind is not str else "NAME",
             help=f"{text} (default: DECClusterer's)",
         )
+    fit.add_argument(
+        "--umap-merge",
+        action="store_true",
+        help="with --init umap, also merge over-clusterings of UMAP's map by "
+        "modularity (DECClusterer's umap_merge=True)",
+    )
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
     fit.set_defaults(handler=_cmd_fit)
 

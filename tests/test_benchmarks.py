@@ -69,6 +69,14 @@ def test_main_writes_json_and_markdown(tmp_path):
     assert by_method["gmm"]["params"]["pca_components"] == 50
     assert by_method["dec_umap"]["params"]["init"] == "umap"
     assert "init" not in by_method["dec"]["params"]
+    assert "umap_merge" not in by_method["dec_umap"]["params"]
+    for method, metric in [
+        ("dec_umap_merge", None),
+        ("dec_umap_cosine_merge", "cosine"),
+    ]:
+        params = by_method[method]["params"]
+        assert (params["init"], params["umap_merge"]) == ("umap", True)
+        assert params.get("umap_metric") == metric
     # dec_defaults takes the estimator's defaults, not the dec configuration
     # (batch 64 below 5,000 rows), and records every parameter.
     defaults = by_method["dec_defaults"]["params"]

@@ -333,6 +333,13 @@ def test_fit_passes_the_initialisation(tmp_path):
     data, model = tmp_path / "d.csv", tmp_path / "m.skdec"
     frame.to_csv(data, index=False)
     argv = ["fit", str(data), "--n-clusters", "2", "--out", str(model), "--quiet"]
-    assert main([*argv, *TINY, "--init", "umap", "--umap-metric", "cosine"]) == 0
+    options = ["--init", "umap", "--umap-metric", "cosine", "--umap-merge"]
+    assert main([*argv, *TINY, *options]) == 0
     loaded = skdec.load(model)
-    assert (loaded.init, loaded.umap_metric) == ("umap", "cosine")
+    assert (loaded.init, loaded.umap_metric, loaded.umap_merge) == (
+        "umap",
+        "cosine",
+        True,
+    )
+    assert main([*argv, *TINY]) == 0
+    assert skdec.load(model).umap_merge is False

@@ -206,17 +206,25 @@ def test_graph_modularity_matches_its_definition():
         assert _training.graph_modularity(empty, [0, 0, 1, 1]) == 0.0
 
 
+def record_modularity(monkeypatch):
+    """Record ``(modularity, labels)`` of every partition the UMAP step scores."""
+    return record_calls(
+        monkeypatch,
+        _training,
+        "graph_modularity",
+        lambda graph, labels: (
+            _ORIGINAL_MODULARITY(graph, labels),
+            np.array(labels),
+        ),
+    )
+
+
+_ORIGINAL_MODULARITY = _training.graph_modularity
+
+
 def test_umap_step_keeps_the_run_of_highest_modularity(rings, monkeypatch):
     X, _ = rings
-    scored = []
-    original = _training.graph_modularity
-
-    def spy(graph, labels):
-        score = original(graph, labels)
-        scored.append((score, np.array(labels)))
-        return score
-
-    monkeypatch.setattr(_training, "graph_modularity", spy)
+    scored = record_modularity(monkeypatch)
     _, labels = _training.umap_kmeans_centers(X, 6, n_init=8, seed=0)
     assert len(scored) == 8
     # Six clusters on two rings: the runs differ, and the best one is kept.
@@ -253,15 +261,96 @@ def test_cosine_metric_ignores_the_length_of_embedded_rows():
     assert cluster_accuracy(y, stretched_by_distance) < 0.9
 
 
-def test_estimator_passes_umap_metric(rings, monkeypatch):
+def test_estimator_passes_umap_metric_and_merge(rings, monkeypatch):
     X, _ = rings
-    metrics = record_calls(
+    calls = record_calls(
         monkeypatch,
         _training,
         "umap_kmeans_centers",
-        lambda *args, **kwargs: kwargs["metric"],
+        lambda *args, **kwargs: (kwargs["metric"], kwargs["merge"]),
     )
-    for metric in ("euclidean", "cosine"):
-        small_dec(n_clusters=2, init="umap", umap_metric=metric, max_iter=0).fit(X)
-    small_dec(n_clusters=2, umap_metric="cosine", max_iter=0).fit(X)
-    assert metrics == ["euclidean", "cosine"]
+    for metric, merge in [("euclidean", True), ("cosine", False)]:
+        small_dec(
+            n_clusters=2, init="umap", umap_metric=metric, umap_merge=merge, max_iter=0
+        ).fit(X)
+    # Both are ignored without init="umap".
+    small_dec(n_clusters=2, umap_metric="cosine", umap_merge=True, max_iter=0).fit(X)
+    assert calls == [("euclidean", True), ("cosine", False)]
+
+
+def _greedy_by_brute_force(graph, labels, n_clusters):
+    """Merge the pair whose union scores highest, by scoring every union."""
+    labels = np.asarray(labels).copy()
+    while np.unique(labels).size > n_clusters:
+        present = np.unique(labels)
+        pairs = [(a, b) for i, a in enumerate(present) for b in present[i + 1 :]]
+        scores = [
+            _training.graph_modularity(graph, np.where(labels == b, a, labels))
+            for a, b in pairs
+        ]
+        a, b = pairs[int(np.argmax(scores))]
+        labels[labels == b] = a
+    return labels
+
+
+def test_merge_by_modularity_takes_the_best_union_at_each_step():
+    rng = np.random.default_rng(1)
+    weights = rng.random((60, 60)) * (rng.random((60, 60)) < 0.2)
+    weights = np.triu(weights, 1)
+    graph = scipy.sparse.csr_matrix(weights + weights.T)
+    labels = rng.permutation(np.arange(60) % 9)
+    merged = _training.merge_by_modularity(graph, labels, 3)
+    expected = _greedy_by_brute_force(graph, labels, 3)
+    assert set(merged) == {0, 1, 2}
+    # The same partition, whatever the names of its clusters.
+    assert cluster_accuracy(expected, merged) == 1.0
+    # Every row of a small cluster moved with the whole of it.
+    for cluster in range(9):
+        assert np.unique(merged[labels == cluster]).size == 1
+
+
+def test_merge_by_modularity_joins_the_halves_of_linked_groups():
+    # Six cliques of six rows in a ring, one weak link between neighbours;
+    # each clique starts cut in two halves.
+    cliques = scipy.sparse.block_diag([np.ones((6, 6)) - np.eye(6)] * 6).tolil()
+    for c in range(6):
+        a, b = 6 * c, (6 * c + 6) % 36
+        cliques[a, b] = cliques[b, a] = 0.1
+    graph = cliques.tocsr()
+    halves = np.arange(36) // 3
+    cliques_labels = np.arange(36) // 6
+    merged = _training.merge_by_modularity(graph, halves, 6)
+    assert cluster_accuracy(cliques_labels, merged) == 1.0
+    # Down to three clusters, neighbouring cliques pair up, not distant ones.
+    pairs = _training.merge_by_modularity(graph, halves, 3)[::6]
+    for c in range(6):
+        assert pairs[c] in (pairs[(c + 1) % 6], pairs[c - 1])
+    # Nothing to merge: the clusters are kept, renumbered from zero.
+    np.testing.assert_array_equal(
+        _training.merge_by_modularity(graph, cliques_labels + 0, 6), cliques_labels
+    )
+
+
+def test_merge_adds_over_clusterings_to_the_candidates(rings, monkeypatch):
+    X, _ = rings
+    merges = record_calls(
+        monkeypatch,
+        _training,
+        "merge_by_modularity",
+        lambda graph, labels, n_clusters: (np.unique(labels).size, n_clusters),
+    )
+    scored = record_modularity(monkeypatch)
+    _, plain = _training.umap_kmeans_centers(X, 4, n_init=3, seed=0)
+    assert merges == [] and len(scored) == 3
+    best_plain = max(score for score, _ in scored)
+    scored.clear()
+    _, merged = _training.umap_kmeans_centers(X, 4, n_init=3, seed=0, merge=True)
+    # Each k-means seed adds runs with 8 and 12 clusters, merged down to 4.
+    assert merges == [(8, 4), (12, 4)] * 3
+    assert len(scored) == 9
+    best_score, best_labels = max(scored, key=lambda item: item[0])
+    np.testing.assert_array_equal(merged, best_labels)
+    # The runs with four clusters are the same as without merging, so the
+    # partition kept can only score higher.
+    assert best_score >= best_plain
+    assert set(merged) == set(range(4))

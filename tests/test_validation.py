@@ -119,6 +119,7 @@ def test_network_attributes_before_fit_raise_not_fitted(attribute):
         ({"tol": -0.1}, "'tol' parameter"),
         ({"n_init": 0}, "'n_init' parameter"),
         ({"umap_metric": "manhattan"}, "'umap_metric' parameter"),
+        ({"umap_merge": "yes"}, "'umap_merge' parameter"),
         ({"random_state": "seed"}, "'random_state' parameter"),
         ({"hidden_layer_sizes": 5}, "'hidden_layer_sizes' parameter"),
         ({"hidden_layer_sizes": "small"}, "'hidden_layer_sizes' parameter"),
