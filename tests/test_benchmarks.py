@@ -43,8 +43,15 @@ def run(tmp_path, *extra):
     )
 
 
+# Checked by their own tests below, which run them on less data or fewer
+# methods; the main test runs every other method.
+IMAGE_METHODS = ("dense_idec", "conv_dec", "conv_idec")
+MERGE_METHODS = ("dec_umap_merge", "dec_umap_cosine_merge")
+MAIN_METHODS = [m for m in accuracy.METHODS if m not in IMAGE_METHODS + MERGE_METHODS]
+
+
 def test_main_writes_json_and_markdown(tmp_path):
-    results, markdown = run(tmp_path)
+    results, markdown = run(tmp_path, "--methods", *MAIN_METHODS)
 
     assert len(results["invocations"]) == 1
     invocation = results["invocations"][0]
@@ -53,7 +60,7 @@ def test_main_writes_json_and_markdown(tmp_path):
     assert "benchmarks.accuracy" in invocation["command"]
 
     records = results["records"]
-    assert {r["method"] for r in records} == set(accuracy.METHODS)
+    assert {r["method"] for r in records} == set(MAIN_METHODS)
     for record in records:
         assert record["dataset"] == "digits"
         assert record["seed"] == 0
@@ -70,13 +77,6 @@ def test_main_writes_json_and_markdown(tmp_path):
     assert by_method["dec_umap"]["params"]["init"] == "umap"
     assert "init" not in by_method["dec"]["params"]
     assert "umap_merge" not in by_method["dec_umap"]["params"]
-    for method, metric in [
-        ("dec_umap_merge", None),
-        ("dec_umap_cosine_merge", "cosine"),
-    ]:
-        params = by_method[method]["params"]
-        assert (params["init"], params["umap_merge"]) == ("umap", True)
-        assert params.get("umap_metric") == metric
     # dec_defaults takes the estimator's defaults, not the dec configuration
     # (batch 64 below 5,000 rows), and records every parameter.
     defaults = by_method["dec_defaults"]["params"]
@@ -98,10 +98,25 @@ def test_main_writes_json_and_markdown(tmp_path):
 
     assert markdown.count(accuracy.MD_BEGIN) == 1
     assert "### digits (1797 rows, 64 features, 10 classes)" in markdown
-    for method in accuracy.METHODS:
+    for method in MAIN_METHODS:
         assert f"| {method} | 0 |" in markdown
         assert f"- `{method}` parameters: `" in markdown
     assert invocation["commit"] in markdown
+
+
+@pytest.mark.parametrize(
+    "method, metric", [("dec_umap_merge", None), ("dec_umap_cosine_merge", "cosine")]
+)
+def test_merge_methods_set_umap_merge(method, metric):
+    pytest.importorskip("umap")
+    X, _ = make_blobs(200, centers=3, random_state=0)
+    dec_kwargs = accuracy.dec_params(len(X), 10, 5, TINY_DEC)
+    labels, _, params, initial = accuracy.run_method(
+        method, X.astype(np.float32), 3, 0, dec_kwargs
+    )
+    assert (params["init"], params["umap_merge"]) == ("umap", True)
+    assert params.get("umap_metric") == metric
+    assert labels.shape == initial.shape == (200,)
 
 
 def test_rerun_replaces_records_and_keeps_others(tmp_path):
