@@ -548,22 +548,21 @@ def merge_by_modularity(graph, labels, n_clusters):
     np.add.at(weights, (labels[graph.row], labels[graph.col]), graph.data)
     total = max(weights.sum(), np.finfo(np.float64).tiny)
     volume = weights.sum(axis=1)
+    # Half the change in modularity from joining each pair; only the merged
+    # cluster's row and column change from one step to the next.
+    gain = weights / total - np.outer(volume, volume) / total**2
+    np.fill_diagonal(gain, -np.inf)
     owner = np.arange(k)
-    alive = np.ones(k, dtype=bool)
     for _ in range(k - n_clusters):
-        gain = weights / total - np.outer(volume, volume) / total**2
-        pair_alive = alive[:, None] & alive[None, :]
-        np.fill_diagonal(pair_alive, False)
-        gain[~pair_alive] = -np.inf
         i, j = sorted(np.unravel_index(np.argmax(gain), gain.shape))
         weights[i] += weights[j]
         weights[:, i] += weights[:, j]
-        weights[j] = 0.0
-        weights[:, j] = 0.0
         volume[i] += volume[j]
-        volume[j] = 0.0
-        alive[j] = False
         owner[owner == j] = i
+        row = weights[i] / total - volume[i] * volume / total**2
+        gain[i] = gain[:, i] = np.where(np.isfinite(gain[i]), row, -np.inf)
+        gain[i, i] = -np.inf
+        gain[j] = gain[:, j] = -np.inf
     return np.unique(owner[labels], return_inverse=True)[1]
 
 
