@@ -144,10 +144,13 @@ def test_umap_init_is_reproducible(rings):
     np.testing.assert_array_equal(first.cluster_centers_, second.cluster_centers_)
 
 
+@pytest.mark.parametrize("merge", [False, True])
 @pytest.mark.parametrize("n_samples", [3, 6])
-def test_umap_init_on_tiny_data(n_samples):
+def test_umap_init_on_tiny_data(n_samples, merge):
+    # With merge=True, over-clusterings with as many clusters as rows or
+    # more are left out (4 and 6 clusters on 3 rows, 6 on 6).
     X, _ = make_blobs(n_samples, centers=2, random_state=0)
-    dec = small_dec(n_clusters=2, init="umap", max_iter=5).fit(X)
+    dec = small_dec(n_clusters=2, init="umap", umap_merge=merge, max_iter=5).fit(X)
     assert dec.labels_.shape == (n_samples,)
     assert np.isfinite(dec.cluster_centers_).all()
 
