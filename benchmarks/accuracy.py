@@ -244,21 +244,21 @@ def initial_labels_recorded():
     """Record the labels that DEC's self-training starts from.
 
     Yields a list that receives the ``initial_labels`` argument of each call
-    of ``skdec._training.self_train`` inside the block: the labels of the
+    of ``skdec._training.train_clusters`` inside the block: the labels of the
     initial clustering (k-means, or UMAP's with ``init="umap"``).
     """
     calls = []
-    original = _training.self_train
+    original = _training.train_clusters
 
     def recording(trainer, X, initial_labels, **kwargs):
         calls.append(np.asarray(initial_labels).copy())
         return original(trainer, X, initial_labels, **kwargs)
 
-    _training.self_train = recording
+    _training.train_clusters = recording
     try:
         yield calls
     finally:
-        _training.self_train = original
+        _training.train_clusters = original
 
 
 def run_method(

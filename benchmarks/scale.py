@@ -17,7 +17,7 @@ For each row count N, in a fresh process each (so that peak resident memory,
 ``kmeans``
     The initial clustering alone: ``KMeans(10, n_init=20)`` on N x 10
     Gaussian blobs, on all rows and on the sample of at most
-    ``skdec._training.INIT_MAX_ROWS`` rows that the estimator uses.
+    ``skdec._initialization.INIT_MAX_ROWS`` rows that the estimator uses.
 
 Prints one line per step with N, seconds, peak resident memory (MiB, VmHWM
 of the step's process: it counts the pages of a memmap that are resident, and
@@ -102,13 +102,13 @@ def step_fit(data_path):
 
 
 def step_kmeans(n_rows, sampled):
-    from skdec import _training
+    from skdec._initialization import kmeans_centers
 
     rng = np.random.default_rng(0)
     centres = rng.normal(scale=4.0, size=(10, 10))
     Z = centres[rng.integers(0, 10, n_rows)] + rng.normal(size=(n_rows, 10))
     start = time.perf_counter()
-    _training.kmeans_centers(Z, 10, 20, 0, max_rows=None if sampled else n_rows)
+    kmeans_centers(Z, 10, 20, 0, max_rows=None if sampled else n_rows)
     return time.perf_counter() - start, n_rows
 
 

@@ -30,8 +30,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks._common import header  # noqa: E402
-from skdec import _training  # noqa: E402
-from skdec._networks import build_networks  # noqa: E402
+from skdec._assignment import target_distribution  # noqa: E402
+from skdec._initialization import kmeans_centers  # noqa: E402
+from skdec._networks import autoencoder_recipe, build_autoencoder  # noqa: E402
+from skdec._trainers import TRAINER_POOL  # noqa: E402
+from skdec._training import pretrain_autoencoder, train_clusters  # noqa: E402
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 
@@ -109,7 +112,7 @@ def epoch_seconds(autoencoder, X, epochs, rng):
     times = []
     for _ in range(epochs):
         start = time.perf_counter()
-        _training.pretrain_autoencoder(
+        pretrain_autoencoder(
             autoencoder, X, epochs=1, batch_size=256, rng=rng, verbose=0
         )
         times.append(time.perf_counter() - start)
@@ -135,14 +138,16 @@ def xla_autoencoder(recipe, like):
     The loss and a new optimizer of the same configuration are taken from
     ``like``, skdec's compiled autoencoder, so the two cannot drift apart.
     """
-    networks = build_networks(**recipe, seed=0)
+    encoder, decoder = build_autoencoder(**recipe, seed=0)
+    x = keras.Input(shape=(recipe["n_features"],))
+    autoencoder = keras.Model(x, decoder(encoder(x)))
     optimizer = like.optimizer
-    networks.autoencoder.compile(
+    autoencoder.compile(
         optimizer=type(optimizer).from_config(optimizer.get_config()),
         loss=like.loss,
         jit_compile=True,
     )
-    return networks.autoencoder
+    return autoencoder
 
 
 def main(argv=None):
@@ -179,17 +184,16 @@ def main(argv=None):
         "conv_filters": None,
         "decoder": None,
     }
-    with _training.TRAINER_POOL.checkout(
-        recipe,
-        pretrain_optimizer="adam",
-        optimizer="sgd",
-        momentum=0.9,
-        reconstruction_weight=0.0,
-    ) as trainer:
-        trainer.reset(0, 1e-3, 0.01)
-        networks = trainer.networks
+    ae_recipe = autoencoder_recipe(recipe)
+    with (
+        TRAINER_POOL.autoencoder(ae_recipe, optimizer="adam", momentum=0.0) as pre,
+        TRAINER_POOL.clustering(
+            recipe, optimizer="sgd", momentum=0.9, reconstruction_weight=0.0
+        ) as trainer,
+    ):
+        pre.reset(0, 1e-3)
         kernel_shapes = [
-            tuple(w.shape) for w in networks.autoencoder.weights if len(w.shape) == 2
+            tuple(w.shape) for w in pre.autoencoder.weights if len(w.shape) == 2
         ]
         step_rate = step_gemm_rate(kernel_shapes, 256)
         print(
@@ -206,11 +210,11 @@ def main(argv=None):
             f"{blas_step_rate / blas_rate:.2f} of that matmul rate and "
             f"{blas_step_rate / rate:.2f} of the one above"
         )
-        weights = n_weights(networks.autoencoder)
+        weights = n_weights(pre.autoencoder)
         ideal_epoch = 6 * weights * X.shape[0] / rate
         rng = np.random.default_rng(0)
         text, median = describe_epochs(
-            epoch_seconds(networks.autoencoder, X, args.epochs, rng), ideal_epoch
+            epoch_seconds(pre.autoencoder, X, args.epochs, rng), ideal_epoch
         )
         print(
             f"pretraining: {weights / 1e6:.2f} M weights, ideal epoch "
@@ -220,7 +224,7 @@ def main(argv=None):
         if args.xla:
             text, xla_median = describe_epochs(
                 epoch_seconds(
-                    xla_autoencoder(recipe, networks.autoencoder), X, args.epochs, rng
+                    xla_autoencoder(ae_recipe, pre.autoencoder), X, args.epochs, rng
                 ),
                 ideal_epoch,
             )
@@ -229,10 +233,13 @@ def main(argv=None):
                 f"{text}; {median / xla_median:.2f} times the speed above"
             )
 
-        encoder_weights = n_weights(networks.encoder)
-        _training.predict_batches(networks.encoder, X[:4096])  # warm-up
+        trainer.start(
+            0.01, autoencoder=(pre.encoder.get_weights(), pre.decoder.get_weights())
+        )
+        encoder_weights = n_weights(trainer.networks.encoder)
+        trainer.embed(X[:4096])  # warm-up
         start = time.perf_counter()
-        Z = _training.predict_batches(networks.encoder, X)
+        Z = trainer.embed(X)
         predict_seconds = time.perf_counter() - start
         ideal_rows = rate / (2 * encoder_weights)
         print(
@@ -241,14 +248,13 @@ def main(argv=None):
             f"weights); ideal/actual {X.shape[0] / predict_seconds / ideal_rows:.2f}"
         )
 
-        centers, labels = _training.kmeans_centers(Z, 10, 20, 0)
-        networks.clustering_layer.set_weights([centers.astype(np.float32)])
+        centers, labels = kmeans_centers(Z, 10, 20, 0)
+        trainer.set_centers(centers)
         update_start = time.perf_counter()
-        q = _training.soft_assignment(networks, X)
-        _training.target_distribution(q)
+        target_distribution(trainer.assign(X))
         update_seconds = time.perf_counter() - update_start
         start = time.perf_counter()
-        n_iter, *_ = _training.self_train(
+        n_iter, *_ = train_clusters(
             trainer,
             X,
             labels,

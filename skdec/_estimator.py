@@ -16,8 +16,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
-from skdec import _persistence, _training
-from skdec._networks import networks_from_weights
+from skdec import _persistence
+from skdec._assignment import kl_divergence, predict_assignment, target_distribution
 
 _ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"}
 _OPTIMIZERS = {"adam", "sgd"}
@@ -547,6 +547,11 @@ class DECClusterer(
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
             )
+        from skdec import _training
+        from skdec._initialization import InitialClustering, initial_clustering
+        from skdec._networks import autoencoder_recipe, networks_from_weights
+        from skdec._trainers import TRAINER_POOL
+
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         pretrain = _training.pretrain
         if self.memory is not None:
@@ -567,29 +572,23 @@ class DECClusterer(
             history = {key: list(values) for key, values in self.history_.items()}
             n_iter_before = self.n_iter_
 
-        with _training.TRAINER_POOL.checkout(
+        with TRAINER_POOL.clustering(
             recipe,
-            pretrain_optimizer=self.pretrain_optimizer,
             optimizer=self.optimizer,
             momentum=self.momentum,
             reconstruction_weight=float(self.reconstruction_weight),
         ) as trainer:
-            trainer.reset(seed, self.pretrain_learning_rate, self.learning_rate)
-            networks = trainer.networks
-            initial_target = None
             if warm:
-                networks.model.set_weights(self._networks.model.get_weights())
-                initial_labels = _training.soft_assignment(
-                    networks, X, labels_only=True
+                trainer.start(
+                    self.learning_rate, weights=self._networks.model.get_weights()
+                )
+                start = InitialClustering(
+                    self.cluster_centers_, trainer.assign(X, labels_only=True)
                 )
             else:
-                encoder_weights, decoder_weights, history["pretrain_loss"] = pretrain(
+                *autoencoder, history["pretrain_loss"] = pretrain(
                     X,
-                    {
-                        k: v
-                        for k, v in recipe.items()
-                        if k not in ("n_clusters", "alpha")
-                    },
+                    autoencoder_recipe(recipe),
                     epochs=self.pretrain_epochs,
                     batch_size=self.batch_size,
                     optimizer=self.pretrain_optimizer,
@@ -602,47 +601,33 @@ class DECClusterer(
                     seed=seed,
                     verbose=self.verbose,
                 )
-                networks.encoder.set_weights(encoder_weights)
-                networks.decoder.set_weights(decoder_weights)
-                Z = _training.predict_batches(networks.encoder, X)
-                if self.init == "umap":
-                    centers, initial_labels = _training.umap_kmeans_centers(
-                        Z,
-                        self.n_clusters,
-                        self.n_init,
-                        seed,
-                        metric=self.umap_metric,
-                        merge=self.umap_merge,
-                    )
-                    initial_target = np.eye(self.n_clusters)[initial_labels]
-                elif self.init == "kmeans_input":
-                    _, initial_labels = _training.kmeans_centers(
-                        X, self.n_clusters, self.n_init, seed
-                    )
-                    centers = _training.cluster_means(
-                        Z, initial_labels, self.n_clusters
-                    )
-                    initial_target = np.eye(self.n_clusters)[initial_labels]
-                else:
-                    centers, initial_labels = _training.kmeans_centers(
-                        Z, self.n_clusters, self.n_init, seed
-                    )
-                networks.clustering_layer.set_weights([centers.astype(np.float32)])
+                trainer.start(self.learning_rate, autoencoder=autoencoder)
+                start = initial_clustering(
+                    self.init,
+                    X,
+                    trainer.embed(X),
+                    self.n_clusters,
+                    n_init=self.n_init,
+                    seed=seed,
+                    umap_metric=self.umap_metric,
+                    umap_merge=self.umap_merge,
+                )
+                trainer.set_centers(start.centers)
 
-            n_iter, converged, kl_loss, delta_label = _training.self_train(
+            n_iter, converged, kl_loss, delta_label = _training.train_clusters(
                 trainer,
                 X,
-                initial_labels,
+                start.labels,
                 max_iter=self.max_iter,
                 update_interval=self.update_interval,
                 tol=self.tol,
                 batch_size=self.batch_size,
                 rng=np.random.default_rng([seed, 2]),
                 verbose=self.verbose,
-                initial_target=initial_target,
+                initial_target=start.target,
             )
-            labels = _training.soft_assignment(networks, X, labels_only=True)
-            weights = networks.model.get_weights()
+            labels = trainer.assign(X, labels_only=True)
+            weights = trainer.networks.model.get_weights()
 
         # The fitted estimator owns its own networks; the trainer goes back to
         # the pool for the next fit.
@@ -683,10 +668,11 @@ class DECClusterer(
 
     # ------------------------------------------------------------ inference
 
-    def _embed(self, X):
+    def _validate_fitted(self, X):
         check_is_fitted(self)
-        X = _check_float32_range(validate_data(self, X, dtype="numeric", reset=False))
-        return _training.predict_batches(self._networks.encoder, X)
+        return _check_float32_range(
+            validate_data(self, X, dtype="numeric", reset=False)
+        )
 
     def transform(self, X):
         """Embed X with the trained encoder.
@@ -701,7 +687,9 @@ class DECClusterer(
         Z : ndarray of shape (n_samples, n_components), dtype float32
             The embedding of each row.
         """
-        return self._embed(X)
+        from skdec._batches import predict_batches
+
+        return predict_batches(self._networks.encoder, self._validate_fitted(X))
 
     def predict_proba(self, X):
         """Soft cluster assignment ``q`` of each row.
@@ -720,9 +708,8 @@ class DECClusterer(
         return self._assign(X, labels_only=False)
 
     def _assign(self, X, labels_only):
-        check_is_fitted(self)
-        X = _check_float32_range(validate_data(self, X, dtype="numeric", reset=False))
-        return _training.assign(
+        X = self._validate_fitted(X)
+        return predict_assignment(
             self._networks.encoder,
             X,
             self.cluster_centers_,
@@ -767,7 +754,7 @@ class DECClusterer(
             Opposite of the mean KL divergence of ``P`` from ``Q``.
         """
         q = self.predict_proba(X)
-        return -_training.kl_divergence(_training.target_distribution(q), q)
+        return -kl_divergence(target_distribution(q), q)
 
     def save(self, path):
         """Save the fitted estimator to one file, safe to load anywhere.
@@ -832,4 +819,6 @@ class DECClusterer(
         weights = state.pop("_network_weights", None)
         super().__setstate__(state)
         if weights is not None:
+            from skdec._networks import networks_from_weights
+
             self._networks = networks_from_weights(self._network_recipe, weights)

@@ -16,6 +16,8 @@ from keras import ops
 __all__ = [
     "ClusteringLayer",
     "DECNetworks",
+    "autoencoder_recipe",
+    "build_autoencoder",
     "build_networks",
     "conv_parts",
     "dense_parts",
@@ -266,12 +268,10 @@ def _custom_parts(builder, n_features, n_components, *, input_shape, seed):
     return keras.Model(x, z, name="encoder"), keras.Model(z_in, r, name="decoder")
 
 
-def build_networks(
+def build_autoencoder(
     *,
     n_features,
     n_components,
-    n_clusters,
-    alpha,
     autoencoder="dense",
     hidden_layer_sizes=(500, 500, 2000),
     activation="relu",
@@ -280,7 +280,7 @@ def build_networks(
     decoder="transpose",
     seed=0,
 ):
-    """Build the autoencoder and the clustering layer of DEC.
+    """Build the encoder and the decoder of DEC's autoencoder.
 
     Parameters
     ----------
@@ -288,10 +288,6 @@ def build_networks(
         Width of the flat input rows.
     n_components : int
         Width of the embedding.
-    n_clusters : int
-        Number of cluster centres (initialised to zero).
-    alpha : float
-        Degrees of freedom of the Student's t kernel.
     autoencoder : {"dense", "conv"} or callable, default="dense"
         The architecture; a callable ``f(input_shape, n_components[, seed])``
         returns ``(encoder, decoder)`` Keras models.
@@ -311,15 +307,16 @@ def build_networks(
 
     Returns
     -------
-    networks : DECNetworks
+    encoder, decoder : keras.Model
+        Flat input rows to the embedding, and the embedding back to flat rows.
     """
     n_features, n_components = int(n_features), int(n_components)
     if callable(autoencoder):
-        encoder, decoder_model = _custom_parts(
+        return _custom_parts(
             autoencoder, n_features, n_components, input_shape=input_shape, seed=seed
         )
-    elif autoencoder == "conv":
-        encoder, decoder_model = conv_parts(
+    if autoencoder == "conv":
+        return conv_parts(
             n_features,
             n_components,
             input_shape=tuple(int(d) for d in input_shape),
@@ -327,15 +324,35 @@ def build_networks(
             decoder_kind=decoder,
             seed=seed,
         )
-    else:
-        encoder, decoder_model = dense_parts(
-            n_features,
-            n_components,
-            hidden_layer_sizes=tuple(int(h) for h in hidden_layer_sizes),
-            activation=activation,
-            seed=seed,
-        )
-    x = keras.Input(shape=(n_features,), name="input")
+    return dense_parts(
+        n_features,
+        n_components,
+        hidden_layer_sizes=tuple(int(h) for h in hidden_layer_sizes),
+        activation=activation,
+        seed=seed,
+    )
+
+
+def build_networks(*, n_clusters, alpha, seed=0, **autoencoder_recipe):
+    """Build the autoencoder and the clustering layer of DEC.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of cluster centres (initialised to zero).
+    alpha : float
+        Degrees of freedom of the Student's t kernel.
+    seed : int, default=0
+        Seed of the weight initialisers.
+    **autoencoder_recipe : dict
+        The keyword arguments of :func:`build_autoencoder` but ``seed``.
+
+    Returns
+    -------
+    networks : DECNetworks
+    """
+    encoder, decoder_model = build_autoencoder(**autoencoder_recipe, seed=seed)
+    x = keras.Input(shape=(int(autoencoder_recipe["n_features"]),), name="input")
     z = encoder(x)
     reconstruction = decoder_model(z)
     clustering_layer = ClusteringLayer(n_clusters, alpha=alpha, name="clustering")
@@ -348,6 +365,11 @@ def build_networks(
         clusterer=keras.Model(x, q, name="clusterer"),
         clustering_layer=clustering_layer,
     )
+
+
+def autoencoder_recipe(recipe):
+    """The entries of a DEC ``recipe`` that shape the autoencoder alone."""
+    return {k: v for k, v in recipe.items() if k not in ("n_clusters", "alpha")}
 
 
 def networks_from_weights(recipe, weights):

@@ -8,7 +8,7 @@ it drew on.
 
 import numpy as np
 
-from skdec import _training
+from skdec._batches import predict_batches
 from skdec.metrics import _matched_contingency
 
 __all__ = [
@@ -187,7 +187,7 @@ def decode_cluster_centers(estimator):
         The decoded centres, in the scaled space the estimator was fitted in.
     """
     estimator = _dec_step(estimator)
-    return _training.predict_batches(estimator.decoder_, estimator.cluster_centers_)
+    return predict_batches(estimator.decoder_, estimator.cluster_centers_)
 
 
 def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray"):

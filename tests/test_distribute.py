@@ -25,7 +25,8 @@ import numpy as np
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
-from skdec import DECClusterer, _training, cluster_accuracy
+from skdec import DECClusterer, cluster_accuracy
+from skdec._trainers import TRAINER_POOL
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 X, y = make_blobs(600, centers=4, cluster_std=1.0, random_state=0)
@@ -42,12 +43,15 @@ else:
 one = DECClusterer(4, **params).fit(X)
 with strategy.scope():
     two = DECClusterer(4, **params).fit(X)
-trainers = [t for key, ts in _training.TRAINER_POOL._free.items()
+trainers = [t for key, ts in TRAINER_POOL._free.items()
             if key[-1] is strategy for t in ts]
 out = {
     "replicas": strategy.num_replicas_in_sync,
+    # Pretraining and self-training both ran on the strategy's replicas.
+    "kinds": sorted({type(t).__name__ for t in trainers}),
     "trained_under_strategy": bool(trainers) and all(
-        t.networks.autoencoder.distribute_strategy is strategy for t in trainers),
+        (t.model if hasattr(t, "model") else t.autoencoder).distribute_strategy
+        is strategy for t in trainers),
     "acc_one": cluster_accuracy(y, one.labels_),
     "acc_two": cluster_accuracy(y, two.labels_),
     "agreement": cluster_accuracy(one.labels_, two.labels_),
@@ -74,6 +78,7 @@ def test_fit_in_strategy_scope_matches_one_device(strategy, reconstruction_weigh
         drop=["TF_CONFIG"],
     )
     assert out["replicas"] == (2 if strategy == "mirrored" else 1)
+    assert out["kinds"] == ["AutoencoderTrainer", "ClusteringTrainer"]
     assert out["trained_under_strategy"]
     assert out["acc_one"] > 0.9
     assert abs(out["acc_two"] - out["acc_one"]) <= 0.02

@@ -17,7 +17,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdec import DECClusterer, _training, cluster_accuracy, cluster_accuracy_scorer
+from skdec import DECClusterer, cluster_accuracy, cluster_accuracy_scorer
+from skdec._trainers import TRAINER_POOL, TrainerPool
 
 from _helpers import small_dec
 
@@ -279,7 +280,7 @@ def test_defaults_follow_the_paper():
 
 def test_reused_trainer_gives_the_same_fit_as_a_new_one(blobs):
     X, _ = blobs
-    _training.TRAINER_POOL.clear()
+    TRAINER_POOL.clear()
     fresh = small_dec(n_clusters=4).fit(X)
     reused = small_dec(n_clusters=4).fit(X)
     np.testing.assert_array_equal(fresh.transform(X), reused.transform(X))
@@ -289,24 +290,21 @@ def test_reused_trainer_gives_the_same_fit_as_a_new_one(blobs):
 def test_trainer_pool_evicts_while_trainers_are_lent_out():
     """Nested checkouts (a fit's pretraining borrows a second trainer) with
     more architectures than the pool keeps."""
-    pool = _training.TrainerPool(max_free=1)
-    options = dict(
-        pretrain_optimizer="adam", optimizer="sgd", momentum=0.9,
-        reconstruction_weight=0.0,
-    )  # fmt: skip
+    pool = TrainerPool(max_free=1)
+    options = dict(optimizer="sgd", momentum=0.9, reconstruction_weight=0.0)
 
     def recipe(width):
         return small_dec(hidden_layer_sizes=(width,))._make_recipe(3, 100)
 
-    with pool.checkout(recipe(4), **options):
+    with pool.clustering(recipe(4), **options):
         pass
-    with pool.checkout(recipe(4), **options) as outer:
+    with pool.clustering(recipe(4), **options) as outer:
         for width in (5, 6, 7):
-            with pool.checkout(recipe(width), **options):
+            with pool.clustering(recipe(width), **options):
                 pass
     assert sum(map(len, pool._free.values())) == 1
     # The last one returned is the one kept, and it is lent out again.
-    with pool.checkout(recipe(4), **options) as again:
+    with pool.clustering(recipe(4), **options) as again:
         assert again is outer
 
 

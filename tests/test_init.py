@@ -1,21 +1,18 @@
 """``init="umap"``: the clusters self-training starts from, found by N2D's step."""
 
 import sys
-import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs, make_circles
 from sklearn.preprocessing import StandardScaler
 
-from skdec import _training, cluster_accuracy
+from skdec import _initialization, cluster_accuracy
+from skdec._trainers import TRAINER_POOL
+from skdec._training import train_clusters
 
 from _helpers import record_calls, small_dec
-
-pytest.importorskip("umap")
-
 
 # Short fits stop at max_iter on purpose; their ConvergenceWarning is noise.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -29,7 +26,7 @@ def rings():
 
 def test_umap_step_separates_rings_that_kmeans_cuts_in_half(rings):
     X, y = rings
-    centers, labels = _training.umap_kmeans_centers(X, 2, n_init=5, seed=0)
+    centers, labels = _initialization.umap_kmeans_centers(X, 2, n_init=5, seed=0)
     kmeans_labels = KMeans(2, n_init=5, random_state=0).fit_predict(X)
     assert cluster_accuracy(y, labels) > 0.95
     assert cluster_accuracy(y, kmeans_labels) < 0.7
@@ -75,17 +72,12 @@ def four_blobs():
 
 
 def self_trained_labels(dec, X, initial_target, *, max_iter, update_interval, tol):
-    """Labels after ``self_train`` from the fitted ``dec``'s networks."""
-    with _training.TRAINER_POOL.checkout(
-        dec._network_recipe,
-        pretrain_optimizer="adam",
-        optimizer="adam",
-        momentum=0.0,
-        reconstruction_weight=0.0,
+    """Labels after self-training from the fitted ``dec``'s networks."""
+    with TRAINER_POOL.clustering(
+        dec._network_recipe, optimizer="adam", momentum=0.0, reconstruction_weight=0.0
     ) as trainer:
-        trainer.reset(0, 1e-3, 1e-2)
-        trainer.networks.model.set_weights(dec._networks.model.get_weights())
-        n_iter, converged, _, delta_label = _training.self_train(
+        trainer.start(1e-2, weights=dec._networks.model.get_weights())
+        n_iter, converged, _, delta_label = train_clusters(
             trainer,
             X,
             dec.labels_,
@@ -97,7 +89,7 @@ def self_trained_labels(dec, X, initial_target, *, max_iter, update_interval, to
             verbose=0,
             initial_target=initial_target,
         )
-        labels = _training.soft_assignment(trainer.networks, X).argmax(axis=1)
+        labels = trainer.assign(X, labels_only=True)
     return labels, n_iter, converged, delta_label
 
 
@@ -172,7 +164,7 @@ def test_large_data_initialises_on_a_sample(init, monkeypatch):
         monkeypatch, KMeans, "fit", lambda self, data, *args, **kwargs: data.shape[0]
     )
     on_all_rows = small_dec(init=init, max_iter=0).fit(X)
-    monkeypatch.setattr(_training, "INIT_MAX_ROWS", 60)
+    monkeypatch.setattr(_initialization, "INIT_MAX_ROWS", 60)
     on_sample = small_dec(init=init, max_iter=0).fit(X)
     # One k-means run per n_init in the UMAP map, one k-means fit otherwise.
     half = len(fitted_rows) // 2
@@ -185,35 +177,11 @@ def test_large_data_initialises_on_a_sample(init, monkeypatch):
     np.testing.assert_array_equal(again.cluster_centers_, on_sample.cluster_centers_)
 
 
-def test_graph_modularity_matches_its_definition():
-    rng = np.random.default_rng(0)
-    weights = rng.random((30, 30)) * (rng.random((30, 30)) < 0.3)
-    weights = np.triu(weights, 1)
-    weights = weights + weights.T
-    labels = rng.integers(0, 3, 30)
-    degree = weights.sum(axis=1)
-    total = weights.sum()
-    same = labels[:, None] == labels[None, :]
-    expected = np.sum((weights - np.outer(degree, degree) / total) * same) / total
-    got = _training.graph_modularity(scipy.sparse.csr_matrix(weights), labels)
-    assert got == pytest.approx(expected, abs=1e-12)
-    # Two cliques without a link between them: the split along the cliques
-    # scores 1/2, and cutting each clique scores lower.
-    cliques = scipy.sparse.block_diag([np.ones((4, 4)) - np.eye(4)] * 2)
-    assert _training.graph_modularity(cliques, [0] * 4 + [1] * 4) == pytest.approx(0.5)
-    assert _training.graph_modularity(cliques, [0, 0, 1, 1] * 2) < 0.5
-    # A graph without edges prefers no partition (and divides by nothing).
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        empty = scipy.sparse.csr_matrix((4, 4))
-        assert _training.graph_modularity(empty, [0, 0, 1, 1]) == 0.0
-
-
 def record_modularity(monkeypatch):
     """Record ``(modularity, labels)`` of every partition the UMAP step scores."""
     return record_calls(
         monkeypatch,
-        _training,
+        _initialization,
         "graph_modularity",
         lambda graph, labels: (
             _ORIGINAL_MODULARITY(graph, labels),
@@ -222,13 +190,13 @@ def record_modularity(monkeypatch):
     )
 
 
-_ORIGINAL_MODULARITY = _training.graph_modularity
+_ORIGINAL_MODULARITY = _initialization.graph_modularity
 
 
 def test_umap_step_keeps_the_run_of_highest_modularity(rings, monkeypatch):
     X, _ = rings
     scored = record_modularity(monkeypatch)
-    _, labels = _training.umap_kmeans_centers(X, 6, n_init=8, seed=0)
+    _, labels = _initialization.umap_kmeans_centers(X, 6, n_init=8, seed=0)
     assert len(scored) == 8
     # Six clusters on two rings: the runs differ, and the best one is kept.
     assert len({round(score, 12) for score, _ in scored}) > 1
@@ -250,13 +218,13 @@ def test_cosine_metric_ignores_the_length_of_embedded_rows():
     stretch = 2.0 ** np.random.default_rng(0).integers(0, 4, size=(300, 1))
     stretched = directions * stretch
 
-    _, by_angle = _training.umap_kmeans_centers(
+    _, by_angle = _initialization.umap_kmeans_centers(
         directions, 3, n_init=5, seed=0, metric="cosine"
     )
-    _, stretched_by_angle = _training.umap_kmeans_centers(
+    _, stretched_by_angle = _initialization.umap_kmeans_centers(
         stretched, 3, n_init=5, seed=0, metric="cosine"
     )
-    _, stretched_by_distance = _training.umap_kmeans_centers(
+    _, stretched_by_distance = _initialization.umap_kmeans_centers(
         stretched, 3, n_init=5, seed=0
     )
     np.testing.assert_array_equal(stretched_by_angle, by_angle)
@@ -268,7 +236,7 @@ def test_estimator_passes_umap_metric_and_merge(rings, monkeypatch):
     X, _ = rings
     calls = record_calls(
         monkeypatch,
-        _training,
+        _initialization,
         "umap_kmeans_centers",
         lambda *args, **kwargs: (kwargs["metric"], kwargs["merge"]),
     )
@@ -281,73 +249,20 @@ def test_estimator_passes_umap_metric_and_merge(rings, monkeypatch):
     assert calls == [("euclidean", True), ("cosine", False)]
 
 
-def _greedy_by_brute_force(graph, labels, n_clusters):
-    """Merge the pair whose union scores highest, by scoring every union."""
-    labels = np.asarray(labels).copy()
-    while np.unique(labels).size > n_clusters:
-        present = np.unique(labels)
-        pairs = [(a, b) for i, a in enumerate(present) for b in present[i + 1 :]]
-        scores = [
-            _training.graph_modularity(graph, np.where(labels == b, a, labels))
-            for a, b in pairs
-        ]
-        a, b = pairs[int(np.argmax(scores))]
-        labels[labels == b] = a
-    return labels
-
-
-def test_merge_by_modularity_takes_the_best_union_at_each_step():
-    rng = np.random.default_rng(1)
-    weights = rng.random((60, 60)) * (rng.random((60, 60)) < 0.2)
-    weights = np.triu(weights, 1)
-    graph = scipy.sparse.csr_matrix(weights + weights.T)
-    labels = rng.permutation(np.arange(60) % 9)
-    merged = _training.merge_by_modularity(graph, labels, 3)
-    expected = _greedy_by_brute_force(graph, labels, 3)
-    assert set(merged) == {0, 1, 2}
-    # The same partition, whatever the names of its clusters.
-    assert cluster_accuracy(expected, merged) == 1.0
-    # Every row of a small cluster moved with the whole of it.
-    for cluster in range(9):
-        assert np.unique(merged[labels == cluster]).size == 1
-
-
-def test_merge_by_modularity_joins_the_halves_of_linked_groups():
-    # Six cliques of six rows in a ring, one weak link between neighbours;
-    # each clique starts cut in two halves.
-    cliques = scipy.sparse.block_diag([np.ones((6, 6)) - np.eye(6)] * 6).tolil()
-    for c in range(6):
-        a, b = 6 * c, (6 * c + 6) % 36
-        cliques[a, b] = cliques[b, a] = 0.1
-    graph = cliques.tocsr()
-    halves = np.arange(36) // 3
-    cliques_labels = np.arange(36) // 6
-    merged = _training.merge_by_modularity(graph, halves, 6)
-    assert cluster_accuracy(cliques_labels, merged) == 1.0
-    # Down to three clusters, neighbouring cliques pair up, not distant ones.
-    pairs = _training.merge_by_modularity(graph, halves, 3)[::6]
-    for c in range(6):
-        assert pairs[c] in (pairs[(c + 1) % 6], pairs[c - 1])
-    # Nothing to merge: the partition comes back unchanged.
-    np.testing.assert_array_equal(
-        _training.merge_by_modularity(graph, cliques_labels, 6), cliques_labels
-    )
-
-
 def test_merge_adds_over_clusterings_to_the_candidates(rings, monkeypatch):
     X, _ = rings
     merges = record_calls(
         monkeypatch,
-        _training,
+        _initialization,
         "merge_by_modularity",
         lambda graph, labels, n_clusters: (np.unique(labels).size, n_clusters),
     )
     scored = record_modularity(monkeypatch)
-    _training.umap_kmeans_centers(X, 4, n_init=3, seed=0)
+    _initialization.umap_kmeans_centers(X, 4, n_init=3, seed=0)
     assert merges == [] and len(scored) == 3
     best_plain = max(score for score, _ in scored)
     scored.clear()
-    _, merged = _training.umap_kmeans_centers(X, 4, n_init=3, seed=0, merge=True)
+    _, merged = _initialization.umap_kmeans_centers(X, 4, n_init=3, seed=0, merge=True)
     # Each k-means seed adds runs with 8 and 12 clusters, merged down to 4.
     assert merges == [(8, 4), (12, 4)] * 3
     assert len(scored) == 9

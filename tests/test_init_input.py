@@ -5,7 +5,7 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
-from skdec import _training, cluster_accuracy
+from skdec import _initialization, _training, cluster_accuracy
 
 from _helpers import record_calls, small_dec
 
@@ -24,7 +24,7 @@ def test_starts_from_kmeans_on_the_input(blobs, monkeypatch):
     started = record_calls(
         monkeypatch,
         _training,
-        "self_train",
+        "train_clusters",
         lambda trainer, X, initial_labels, **kwargs: (
             initial_labels,
             kwargs["initial_target"],
@@ -75,13 +75,15 @@ def test_large_input_is_clustered_on_a_sample(blobs, monkeypatch):
     fitted = record_calls(
         monkeypatch, KMeans, "fit", lambda self, data, *args, **kwargs: (self, data)
     )
-    monkeypatch.setattr(_training, "INIT_MAX_ROWS", 60)
-    monkeypatch.setattr(_training, "PREDICT_BATCH_SIZE", 64)
-    _, labels = _training.kmeans_centers(X, 3, 2, seed=0)
+    monkeypatch.setattr(_initialization, "INIT_MAX_ROWS", 60)
+    monkeypatch.setattr(_initialization, "PREDICT_BATCH_SIZE", 64)
+    _, labels = _initialization.kmeans_centers(X, 3, 2, seed=0)
     [(kmeans, data)] = fitted
     assert data.shape == (60, 6) and data.dtype == np.float64
     # Every row, in the sample or not, takes the label of its nearest centre.
     distances = ((X[:, None, :] - kmeans.cluster_centers_) ** 2).sum(axis=2)
     np.testing.assert_array_equal(labels, distances.argmin(axis=1))
     # The sample is drawn from the seed.
-    np.testing.assert_array_equal(labels, _training.kmeans_centers(X, 3, 2, seed=0)[1])
+    np.testing.assert_array_equal(
+        labels, _initialization.kmeans_centers(X, 3, 2, seed=0)[1]
+    )

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from skdec import _training
+from skdec import _batches
 
 from _helpers import small_dec
 
@@ -45,7 +45,7 @@ def test_page_releaser_evicts_rows_and_keeps_values(pixels):
     X = np.load(pixels, mmap_mode="r")
     expected = np.asarray(X).sum(dtype=np.int64)  # touches every page
     assert resident_kib(pixels) > 4000
-    _training._page_releaser(X)(0, X.shape[0])
+    _batches.page_releaser(X)(0, X.shape[0])
     assert resident_kib(pixels) < 100
     assert X.sum(dtype=np.int64) == expected  # read back from the file
 
@@ -53,10 +53,10 @@ def test_page_releaser_evicts_rows_and_keeps_values(pixels):
 def test_page_releaser_leaves_writable_maps_alone(pixels):
     X = np.load(pixels, mmap_mode="c")  # copy-on-write: evicting would lose edits
     X[0, :] = 7
-    _training._page_releaser(X)(0, X.shape[0])
+    _batches.page_releaser(X)(0, X.shape[0])
     assert (X[0] == 7).all()
     ordinary = np.ones((3, 2))
-    _training._page_releaser(ordinary)(0, 3)  # no-op
+    _batches.page_releaser(ordinary)(0, 3)  # no-op
     assert ordinary.sum() == 6
 
 
@@ -71,7 +71,7 @@ def test_predict_over_a_memmap_streams_and_matches_in_memory(pixels):
     labels = dec.predict(X)
     proba = dec.predict_proba(X)
     # Only the last batch or so of the file may still be resident.
-    assert resident_kib(pixels) < 2 * _training.PREDICT_BATCH_SIZE * 784 / 1024
+    assert resident_kib(pixels) < 2 * _batches.PREDICT_BATCH_SIZE * 784 / 1024
     in_memory = np.array(X)
     np.testing.assert_array_equal(labels, dec.predict(in_memory))
     np.testing.assert_array_equal(proba, dec.predict_proba(in_memory))

@@ -1,0 +1,79 @@
+"""DEC's soft assignment, its target distribution and their divergence.
+
+NumPy versions, in float64, of what :class:`~skdec._networks.ClusteringLayer`
+computes inside the networks: they serve prediction and the target updates of
+self-training, batch by batch over data of any size.
+"""
+
+import numpy as np
+from scipy.special import rel_entr, softmax
+from sklearn.metrics.pairwise import euclidean_distances
+
+from skdec._batches import predict_batches
+
+
+def soft_assignment(Z, centers, alpha):
+    """Soft assignment ``q`` of embedded rows to centres (rows sum to one).
+
+    ``q_ij`` is proportional to ``(1 + |z_i - mu_j|^2 / alpha) ** (-(alpha+1)/2)``,
+    the Student's t kernel of :class:`~skdec._networks.ClusteringLayer`; it is
+    computed in float64 as a softmax of the log-kernel, which stays finite for
+    rows far from every centre.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_components)
+        Embedded rows.
+    centers : ndarray of shape (n_clusters, n_components)
+        Cluster centres.
+    alpha : float
+        Degrees of freedom of the Student's t kernel.
+
+    Returns
+    -------
+    q : ndarray of shape (n_samples, n_clusters), dtype float64
+    """
+    sq_dist = euclidean_distances(
+        np.asarray(Z, dtype=np.float64),
+        np.asarray(centers, dtype=np.float64),
+        squared=True,
+    )
+    return softmax(-0.5 * (alpha + 1.0) * np.log1p(sq_dist / alpha), axis=1)
+
+
+def predict_assignment(encoder, X, centers, alpha, labels_only=False):
+    """:func:`soft_assignment` of the rows of X embedded by ``encoder``.
+
+    Computed batch by batch; with ``labels_only`` only the argmax of each row
+    (its cluster) is kept.
+    """
+
+    def assign(Z):
+        q = soft_assignment(Z, centers, alpha)
+        return q.argmax(axis=1) if labels_only else q
+
+    return predict_batches(encoder, X, then=assign)
+
+
+def target_distribution(q):
+    """DEC's auxiliary target ``p_ij = (q_ij^2 / f_j)``, normalised per row.
+
+    ``f_j = sum_i q_ij`` is the soft frequency of cluster ``j``; squaring
+    sharpens confident assignments and dividing by ``f_j`` keeps large
+    clusters from absorbing the rest.
+    """
+    frequency = np.maximum(q.sum(axis=0), np.finfo(q.dtype).tiny)
+    weight = q**2 / frequency
+    return weight / weight.sum(axis=1, keepdims=True)
+
+
+def kl_divergence(p, q):
+    """Mean over rows of ``KL(p_i || q_i)``.
+
+    ``q`` is kept at least the smallest positive float64, so that a target
+    that puts weight where ``q`` underflowed to zero gives a large, finite
+    divergence.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    q = np.maximum(np.asarray(q, dtype=np.float64), np.finfo(np.float64).tiny)
+    return float(np.mean(np.sum(rel_entr(p, q), axis=1)))
