@@ -10,13 +10,12 @@ import mmap
 
 import numpy as np
 
-# Rows per forward pass when embedding a whole data set.
-PREDICT_BATCH_SIZE = 4096
-
-# A one-row forward pass takes a matrix-vector kernel that rounds differently
-# from the matrix-matrix kernel used for larger batches; padding such a batch
-# to two rows makes every row's result independent of how the data is split.
-_MIN_BATCH_ROWS = 2
+# Rows of every forward pass of inference. The backends' matrix kernels
+# round differently for different numbers of rows, so every batch, the last
+# one and those of a small input included, is padded to exactly this many
+# rows: a row's result is then the same however the data are split, and the
+# traced prediction function of a model is never retraced for a new shape.
+PREDICT_BATCH_SIZE = 512
 
 
 def take_rows(X, index, dtype=np.float32):
@@ -81,14 +80,17 @@ def map_batches(function, X, batch_size=PREDICT_BATCH_SIZE, dtype=np.float32):
 def predict_batches(model, X, batch_size=PREDICT_BATCH_SIZE, then=None):
     """Run the Keras ``model`` over X in batches and stack the float32 outputs.
 
-    ``then``, if given, is applied to each batch's output before stacking (so
-    that only its result, not the whole output, is kept).
+    Every batch given to the model has exactly ``batch_size`` rows (the last
+    one is padded with zeros), so that each row's output does not depend on
+    the other rows of the call. ``then``, if given, is applied to each batch's
+    output before stacking (so that only its result, not the whole output,
+    is kept).
     """
 
     def predict(batch):
         n_rows = batch.shape[0]
-        if n_rows < _MIN_BATCH_ROWS:
-            pad = np.repeat(batch[-1:], _MIN_BATCH_ROWS - n_rows, axis=0)
+        if n_rows < batch_size:
+            pad = np.zeros((batch_size - n_rows, *batch.shape[1:]), batch.dtype)
             batch = np.concatenate([batch, pad])
         output = np.asarray(model.predict_on_batch(batch))[:n_rows]
         return output if then is None else then(output)

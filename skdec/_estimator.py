@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from skdec import _persistence
-from skdec._assignment import kl_divergence, predict_assignment, target_distribution
+from skdec._assignment import kl_divergence, target_distribution
 
 _ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"}
 _OPTIMIZERS = {"adam", "sgd"}
@@ -668,11 +668,19 @@ class DECClusterer(
 
     # ------------------------------------------------------------ inference
 
-    def _validate_fitted(self, X):
+    def _infer(self, X, method, **kwargs):
+        """``method`` of a pooled predictor holding this model's weights, on X.
+
+        Fitted models share the pool's predictors (one per architecture), so
+        that predicting does not trace a new function for every fitted model.
+        """
+        from skdec._trainers import TRAINER_POOL
+
         check_is_fitted(self)
-        return _check_float32_range(
-            validate_data(self, X, dtype="numeric", reset=False)
-        )
+        X = _check_float32_range(validate_data(self, X, dtype="numeric", reset=False))
+        with TRAINER_POOL.predictor(self._network_recipe) as predictor:
+            predictor.load(self._networks.model.get_weights())
+            return getattr(predictor, method)(X, **kwargs)
 
     def transform(self, X):
         """Embed X with the trained encoder.
@@ -687,9 +695,7 @@ class DECClusterer(
         Z : ndarray of shape (n_samples, n_components), dtype float32
             The embedding of each row.
         """
-        from skdec._batches import predict_batches
-
-        return predict_batches(self._networks.encoder, self._validate_fitted(X))
+        return self._infer(X, "embed")
 
     def predict_proba(self, X):
         """Soft cluster assignment ``q`` of each row.
@@ -705,17 +711,7 @@ class DECClusterer(
             Student's t similarity of each row's embedding to each centre,
             normalised so that each row sums to one.
         """
-        return self._assign(X, labels_only=False)
-
-    def _assign(self, X, labels_only):
-        X = self._validate_fitted(X)
-        return predict_assignment(
-            self._networks.encoder,
-            X,
-            self.cluster_centers_,
-            self._network_recipe["alpha"],
-            labels_only=labels_only,
-        )
+        return self._infer(X, "assign")
 
     def predict(self, X):
         """Predict the closest cluster of each row (the argmax of ``q``).
@@ -730,7 +726,7 @@ class DECClusterer(
         labels : ndarray of shape (n_samples,)
             Index of the cluster each row belongs to.
         """
-        return self._assign(X, labels_only=True)
+        return self._infer(X, "assign", labels_only=True)
 
     def score(self, X, y=None):
         """Opposite of the DEC objective on X: ``-KL(P || Q)``, mean over rows.

@@ -93,8 +93,49 @@ class AutoencoderTrainer:
         _reset_optimizer(self.optimizer, learning_rate)
 
 
+class _Inference:
+    """Inference through ``self.networks``, batch by batch."""
+
+    def embed(self, X):
+        """The embedding of the rows of X, batch by batch."""
+        return predict_batches(self.networks.encoder, X)
+
+    def assign(self, X, labels_only=False):
+        """The soft assignment ``Q`` of the rows of X (or only their labels)."""
+        layer = self.networks.clustering_layer
+        return predict_assignment(
+            self.networks.encoder,
+            X,
+            layer.get_weights()[0],
+            layer.alpha,
+            labels_only=labels_only,
+        )
+
+
 @dataclass
-class ClusteringTrainer:
+class Predictor(_Inference):
+    """DEC's networks for inference only, loaded with a fitted model's weights.
+
+    Fitted estimators predict through pooled predictors rather than through
+    networks of their own, so that a prediction function is traced once per
+    architecture, not once per fitted model.
+    """
+
+    recipe: dict
+    networks: DECNetworks
+
+    @classmethod
+    def build(cls, recipe):
+        return cls(recipe=recipe, networks=build_networks(**recipe))
+
+    def load(self, weights):
+        """Set all weights, ``networks.model.get_weights()`` of a fitted model."""
+        self.networks.model.set_weights(weights)
+        return self
+
+
+@dataclass
+class ClusteringTrainer(_Inference):
     """DEC's networks compiled for self-training.
 
     With ``reconstruction_weight == 0`` self-training minimises ``KL(P || Q)``
@@ -159,21 +200,6 @@ class ClusteringTrainer:
         """Put ``centers`` in the clustering layer."""
         self.networks.clustering_layer.set_weights(
             [np.asarray(centers, dtype=np.float32)]
-        )
-
-    def embed(self, X):
-        """The embedding of the rows of X, batch by batch."""
-        return predict_batches(self.networks.encoder, X)
-
-    def assign(self, X, labels_only=False):
-        """The soft assignment ``Q`` of the rows of X (or only their labels)."""
-        layer = self.networks.clustering_layer
-        return predict_assignment(
-            self.networks.encoder,
-            X,
-            layer.get_weights()[0],
-            layer.alpha,
-            labels_only=labels_only,
         )
 
 
@@ -255,6 +281,10 @@ class TrainerPool:
                 "reconstruction_weight": reconstruction_weight,
             },
         )
+
+    def predictor(self, recipe):
+        """Lend a :class:`Predictor` (to be loaded) for a ``with`` block."""
+        return self._checkout(Predictor, recipe, {})
 
     def clear(self):
         """Drop every idle trainer."""
