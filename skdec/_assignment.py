@@ -1,15 +1,14 @@
 """DEC's soft assignment, its target distribution and their divergence.
 
-NumPy versions, in float64, of what :class:`~skdec._networks.ClusteringLayer`
-computes inside the networks: they serve prediction and the target updates of
-self-training, batch by batch over data of any size.
+:func:`soft_assignment` is the float64 NumPy twin of what
+:class:`~skdec._networks.ClusteringLayer` computes in float32 inside the
+networks, where it is differentiated: prediction and the target updates of
+self-training use it, batch by batch.
 """
 
 import numpy as np
 from scipy.special import rel_entr, softmax
 from sklearn.metrics.pairwise import euclidean_distances
-
-from skdec._batches import predict_batches
 
 
 def soft_assignment(Z, centers, alpha):
@@ -39,20 +38,6 @@ def soft_assignment(Z, centers, alpha):
         squared=True,
     )
     return softmax(-0.5 * (alpha + 1.0) * np.log1p(sq_dist / alpha), axis=1)
-
-
-def predict_assignment(encoder, X, centers, alpha, labels_only=False):
-    """:func:`soft_assignment` of the rows of X embedded by ``encoder``.
-
-    Computed batch by batch; with ``labels_only`` only the argmax of each row
-    (its cluster) is kept.
-    """
-
-    def assign(Z):
-        q = soft_assignment(Z, centers, alpha)
-        return q.argmax(axis=1) if labels_only else q
-
-    return predict_batches(encoder, X, then=assign)
 
 
 def target_distribution(q):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from skdec._assignment import predict_assignment
+from skdec._assignment import soft_assignment
 from skdec._batches import predict_batches
 from skdec._networks import DECNetworks, build_autoencoder, build_networks
 
@@ -101,15 +101,16 @@ class _Inference:
         return predict_batches(self.networks.encoder, X)
 
     def assign(self, X, labels_only=False):
-        """The soft assignment ``Q`` of the rows of X (or only their labels)."""
+        """The soft assignment ``Q`` of the rows of X, or only their labels
+        (the argmax of each row), computed batch by batch."""
         layer = self.networks.clustering_layer
-        return predict_assignment(
-            self.networks.encoder,
-            X,
-            layer.get_weights()[0],
-            layer.alpha,
-            labels_only=labels_only,
-        )
+        centers = layer.get_weights()[0]
+
+        def assign(Z):
+            q = soft_assignment(Z, centers, layer.alpha)
+            return q.argmax(axis=1) if labels_only else q
+
+        return predict_batches(self.networks.encoder, X, then=assign)
 
 
 @dataclass
