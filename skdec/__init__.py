@@ -1,10 +1,21 @@
-"""skdec: Deep Embedded Clustering as a scikit-learn estimator on Keras 3."""
+"""skdec: Deep Embedded Clustering as a scikit-learn estimator on Keras 3.
 
-from skdec._estimator import DECClusterer
-from skdec._persistence import load
-from skdec.metrics import align_clusters, cluster_accuracy, cluster_accuracy_scorer
+The public names are imported when first used, so that ``import skdec`` (and
+the ``skdec`` command's ``--help``) does not wait for scikit-learn or Keras.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "DECClusterer": "skdec._estimator",
+    "align_clusters": "skdec.metrics",
+    "cluster_accuracy": "skdec.metrics",
+    "cluster_accuracy_scorer": "skdec.metrics",
+    "load": "skdec._persistence",
+    "save": "skdec._persistence",
+}
 
 __all__ = [
     "DECClusterer",
@@ -12,5 +23,18 @@ __all__ = [
     "cluster_accuracy",
     "cluster_accuracy_scorer",
     "load",
+    "save",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'skdec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_EXPORTS})

@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
-from skdec import _persistence
+from skdec import _archive
 from skdec._assignment import kl_divergence, target_distribution
 
 _ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"}
@@ -755,10 +755,12 @@ class DECClusterer(
     def save(self, path):
         """Save the fitted estimator to one file, safe to load anywhere.
 
-        The file holds the parameters, the fitted attributes and the network
-        weights as NumPy arrays plus JSON, with a format version; it is
-        written atomically. Load it with :func:`skdec.load`, which never
-        unpickles and never runs code from the file.
+        The file holds the state that pickle stores (parameters, fitted
+        attributes, architecture recipe and network weights), written with
+        skops, with a format version; it is written atomically. Load it with
+        :func:`skdec.load`, which never unpickles and never runs code from the
+        file. :func:`skdec.save` does the same for a pipeline ending in a
+        DECClusterer.
 
         Parameters
         ----------
@@ -769,7 +771,15 @@ class DECClusterer(
         -------
         None
         """
-        _persistence.save(self, path)
+        check_is_fitted(self)
+        if callable(self.autoencoder):
+            raise ValueError(
+                "save() stores the built-in architectures ('dense', 'conv') only: a "
+                "custom autoencoder callable cannot be saved without running code at "
+                "load time. Use pickle or joblib, which store the callable by "
+                "reference, for such models."
+            )
+        _archive.write(self, path, trusted=(DECClusterer,))
 
     @property
     def _n_features_out(self):
@@ -812,9 +822,19 @@ class DECClusterer(
         return state
 
     def __setstate__(self, state):
+        # The one way back from a state, for pickle and model files alike:
+        # checked first, so that a file cannot describe other networks.
+        _archive.check_state(type(self), state)
+        state = dict(state)
         weights = state.pop("_network_weights", None)
         super().__setstate__(state)
         if weights is not None:
             from skdec._networks import networks_from_weights
 
             self._networks = networks_from_weights(self._network_recipe, weights)
+            centers = self._networks.clustering_layer.get_weights()[0]
+            if not np.array_equal(centers, self.cluster_centers_):
+                raise ValueError(
+                    "its fitted attributes are inconsistent: cluster_centers_ "
+                    "differs from the weights of the clustering layer."
+                )

@@ -1,171 +1,80 @@
-"""Safe save and load of fitted estimators: plain arrays plus JSON.
+"""Safe model files: :func:`save` and :func:`load`.
 
-A model file is a NumPy ``.npz`` archive: one unicode array ``metadata`` holds
-JSON (format name and version, parameters, architecture recipe, small fitted
-attributes), the other arrays hold the labels, the centres and the network
-weights. Loading uses ``allow_pickle=False`` and builds the networks with
-skdec's own builder from a validated recipe, so a file can never make the
-loader unpickle objects or run code.
+A model file (see :mod:`skdec._archive` for its layout) holds a fitted
+:class:`~skdec.DECClusterer`, or a scikit-learn pipeline ending in one, such
+as the one :func:`skdec.tables.make_tabular_pipeline` builds and ``skdec fit``
+writes. It is written with skops, and loading accepts only skops' default
+types (NumPy, built-in containers, scikit-learn's estimators) plus those in
+:data:`TRUSTED`: nothing in the file is unpickled, and no code it names is
+imported or run.
 """
 
-import json
 import os
-import tempfile
-import zipfile
-from numbers import Integral, Real
-from pathlib import Path
 
-import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from skdec._networks import networks_from_weights
+from skdec import _archive, tables
+from skdec._estimator import DECClusterer
 
-FORMAT_NAME = "skdec.DECClusterer"
-FORMAT_VERSION = 1
+__all__ = ["TRUSTED", "load", "save"]
 
-_RECIPE_KEYS = {
-    "n_features",
-    "n_components",
-    "n_clusters",
-    "alpha",
-    "autoencoder",
-    "hidden_layer_sizes",
-    "activation",
-    "input_shape",
-    "conv_filters",
-    "decoder",
-}
-_HISTORY_KEYS = {"pretrain_loss", "kl_loss", "delta_label"}
-
-
-def _json_params(params):
-    out = {}
-    for name, value in params.items():
-        if name == "random_state" and not isinstance(value, (Integral, type(None))):
-            value = None  # a RandomState instance has no portable form
-        elif isinstance(value, tuple):
-            value = [v.item() if isinstance(v, np.generic) else v for v in value]
-        elif isinstance(value, np.generic):
-            value = value.item()
-        out[name] = value
-    return out
+#: What a model file may hold besides skops' defaults: the estimator, the
+#: conversions of :func:`skdec.tables.make_tabular_pipeline`, and NumPy dtypes
+#: (which scikit-learn's SimpleImputer stores).
+TRUSTED = (DECClusterer, tables._as_numbers, tables._as_categories, "numpy.dtype")
 
 
 def save(estimator, path):
-    """Write a fitted estimator to ``path`` atomically (see module docstring)."""
+    """Save a fitted estimator or pipeline to one file, safe to load anywhere.
+
+    Parameters
+    ----------
+    estimator : DECClusterer or Pipeline
+        A fitted :class:`~skdec.DECClusterer`, or a fitted scikit-learn
+        pipeline of scikit-learn's own transformers ending in one (for
+        example from :func:`skdec.tables.make_tabular_pipeline`).
+    path : str or path-like
+        Where to write the file (``.skdec`` is a good suffix); written
+        atomically.
+
+    Raises
+    ------
+    ValueError
+        If the estimator holds something :func:`load` would refuse to load,
+        such as a custom ``autoencoder`` callable, a ``joblib.Memory`` or a
+        transformer of your own; use pickle or joblib for such models.
+
+    See Also
+    --------
+    load : Load the file.
+    DECClusterer.save : The same, for a DECClusterer.
+
+    Examples
+    --------
+    >>> import numpy as np, skdec
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X = np.array([[0.0, 0.1], [0.1, 0.0], [5.0, 5.1], [5.1, 5.0]])
+    >>> pipe = make_pipeline(
+    ...     StandardScaler(),
+    ...     skdec.DECClusterer(2, hidden_layer_sizes=(4,), n_components=2,
+    ...                        pretrain_epochs=1, max_iter=0, random_state=0),
+    ... ).fit(X)
+    >>> path = getfixture("tmp_path") / "pipe.skdec"
+    >>> skdec.save(pipe, path)
+    >>> bool((skdec.load(path).predict(X) == pipe.predict(X)).all())
+    True
+    """
+    _save(estimator, path)
+
+
+def _save(estimator, path, notes=None):
     check_is_fitted(estimator)
-    from skdec import __version__
-
-    recipe = dict(estimator._network_recipe)
-    if callable(recipe["autoencoder"]):
-        raise ValueError(
-            "save() stores the built-in architectures ('dense', 'conv') only: a "
-            "custom autoencoder callable cannot be saved without running code at "
-            "load time. Use pickle or joblib, which store the callable by "
-            "reference, for such models."
-        )
-    for key in ("hidden_layer_sizes", "input_shape", "conv_filters"):
-        if recipe[key] is not None:
-            recipe[key] = list(recipe[key])
-    weights = estimator._networks.model.get_weights()
-    feature_names = getattr(estimator, "feature_names_in_", None)
-    metadata = {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "skdec_version": __version__,
-        "params": _json_params(estimator.get_params(deep=False)),
-        "recipe": recipe,
-        "n_features_in": int(estimator.n_features_in_),
-        "feature_names_in": None if feature_names is None else list(feature_names),
-        "n_iter": int(estimator.n_iter_),
-        "history": estimator.history_,
-        "n_weights": len(weights),
-    }
-    arrays = {
-        "metadata": np.array(json.dumps(metadata)),
-        "labels": np.asarray(estimator.labels_),
-        "cluster_centers": np.asarray(estimator.cluster_centers_),
-    }
-    arrays.update({f"weight_{i:03d}": w for i, w in enumerate(weights)})
-
-    path = Path(path)
-    handle, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _refuse(path, reason):
-    return ValueError(f"{os.fspath(path)!r} is not a valid skdec model file: {reason}")
-
-
-def _check_recipe(recipe, params, path):
-    from skdec._estimator import _ACTIVATIONS
-
-    if not isinstance(recipe, dict) or set(recipe) != _RECIPE_KEYS:
-        raise _refuse(path, f"unexpected architecture description {recipe!r}.")
-
-    def positive_int(value):
-        return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-    def int_list(value, length=None):
-        return (
-            isinstance(value, list)
-            and (length is None or len(value) == length)
-            and all(positive_int(v) for v in value)
-        )
-
-    kind = recipe["autoencoder"]
-    common = (
-        positive_int(recipe["n_features"])
-        and positive_int(recipe["n_components"])
-        and positive_int(recipe["n_clusters"])
-        and isinstance(recipe["alpha"], Real)
-        and not isinstance(recipe["alpha"], bool)
-        and recipe["alpha"] > 0
-        and (recipe["input_shape"] is None or int_list(recipe["input_shape"], 3))
-    )
-    if kind == "dense":
-        specific = (
-            int_list(recipe["hidden_layer_sizes"])
-            and recipe["activation"] in _ACTIVATIONS
-            and recipe["conv_filters"] is None
-            and recipe["decoder"] is None
-        )
-    elif kind == "conv":
-        specific = (
-            recipe["input_shape"] is not None
-            and int_list(recipe["conv_filters"])
-            and len(recipe["conv_filters"]) > 0
-            and recipe["decoder"] in ("transpose", "upsample")
-            and recipe["hidden_layer_sizes"] is None
-            and recipe["activation"] is None
-        )
-    else:
-        specific = False
-    if not (common and specific):
-        raise _refuse(path, f"invalid architecture {recipe!r}.")
-    if recipe["input_shape"] is not None and (
-        int(np.prod(recipe["input_shape"])) != recipe["n_features"]
-    ):
-        raise _refuse(path, "input_shape does not hold n_features values.")
-    for name in ("n_components", "n_clusters", "autoencoder"):
-        if recipe[name] != params.get(name):
-            raise _refuse(path, f"architecture and parameters disagree on {name}.")
-    tuples = {
-        key: tuple(recipe[key])
-        for key in ("hidden_layer_sizes", "input_shape", "conv_filters")
-        if recipe[key] is not None
-    }
-    return {**recipe, **tuples, "alpha": float(recipe["alpha"])}
+    _archive.write(estimator, path, trusted=TRUSTED, notes=notes)
 
 
 def load(path):
-    """Load an estimator written by :meth:`DECClusterer.save`.
+    """Load a model written by :func:`save` or :meth:`DECClusterer.save`.
 
     Parameters
     ----------
@@ -174,21 +83,28 @@ def load(path):
 
     Returns
     -------
-    estimator : DECClusterer
-        The fitted estimator, predicting exactly as the one that was saved.
+    estimator : DECClusterer or Pipeline
+        The fitted estimator or pipeline, predicting exactly as the one that
+        was saved.
 
     Raises
     ------
+    FileNotFoundError
+        If there is no such file.
     ValueError
-        If the file is not a skdec model, was written by a newer format
-        version, or describes an invalid architecture or weights that do not
-        fit it.
+        If the file is not a skdec model; names a type or function that is
+        not trusted; describes an invalid architecture, invalid parameters or
+        weights that do not fit them; or was written by a newer format
+        version.
 
     Notes
     -----
-    Loading never unpickles and never runs code from the file: arrays are read
-    with ``allow_pickle=False`` and the networks are rebuilt by skdec from a
-    validated description.
+    Loading never unpickles and never runs code from the file: the types in
+    the file are checked against a fixed list before anything is built, and
+    a DECClusterer is rebuilt by its own ``__setstate__`` (as pickle rebuilds
+    it) from a validated description of its networks and their weights.
+    Files written by skdec 0.1 (format version 1, a NumPy ``.npz`` archive)
+    still load.
 
     Examples
     --------
@@ -201,116 +117,24 @@ def load(path):
     >>> bool((skdec.load(path).predict(X) == dec.predict(X)).all())
     True
     """
-    from skdec import __version__
-    from skdec._estimator import DECClusterer
+    return _load(path)[0]
 
-    read_errors = (OSError, ValueError, EOFError, zipfile.BadZipFile)
-    # Look at the first bytes before NumPy does: for a pickle, NumPy's own
-    # message suggests loading it unsafely, which is the wrong advice here.
-    with open(path, "rb") as f:
-        magic = f.read(4)
-    if magic != b"PK\x03\x04":
-        raise _refuse(
-            path, "it is not a model archive (a file written by DECClusterer.save)."
-        )
-    try:
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except read_errors as exc:
-        raise _refuse(path, str(exc)) from exc
-    with data:
+
+def _load(path):
+    """``(estimator, notes)``: the model and the notes saved with it."""
+    content, notes, version = _archive.read(path, trusted=TRUSTED)
+    if version == 1:
+        estimator = DECClusterer.__new__(DECClusterer)
         try:
-            arrays = {name: data[name] for name in data.files}
-        except read_errors as exc:
-            raise _refuse(path, str(exc)) from exc
+            estimator.__setstate__(content)
+        except ValueError as exc:
+            raise _archive.InvalidModelFile(path, str(exc)) from exc
+        content = estimator
+    if not _holds_dec(content):
+        raise _archive.InvalidModelFile(os.fspath(path), "it holds no DECClusterer.")
+    return content, notes
 
-    if "metadata" not in arrays or arrays["metadata"].dtype.kind != "U":
-        raise _refuse(path, "it has no skdec metadata.")
-    try:
-        metadata = json.loads(str(arrays["metadata"]))
-    except json.JSONDecodeError as exc:
-        raise _refuse(path, f"its metadata is not JSON ({exc}).") from exc
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        raise _refuse(path, "its metadata does not name the skdec format.")
-    version = metadata.get("format_version")
-    if not isinstance(version, int) or version < 1:
-        raise _refuse(path, f"invalid format version {version!r}.")
-    if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{os.fspath(path)!r} has model format version {version}, newer than "
-            f"version {FORMAT_VERSION} that skdec {__version__} reads. Upgrade "
-            "skdec to load it."
-        )
 
-    params = metadata.get("params")
-    if not isinstance(params, dict):
-        raise _refuse(path, "it has no parameters.")
-    params = {
-        key: tuple(value) if isinstance(value, list) else value
-        for key, value in params.items()
-    }
-    estimator = DECClusterer()
-    try:
-        estimator.set_params(**params)
-        estimator._validate_params()
-    except (ValueError, TypeError) as exc:
-        raise _refuse(path, f"invalid parameters ({exc}).") from exc
-    recipe = _check_recipe(metadata.get("recipe"), params, path)
-
-    n_weights = metadata.get("n_weights")
-    names = [
-        f"weight_{i:03d}" for i in range(n_weights if isinstance(n_weights, int) else 0)
-    ]
-    if any(name not in arrays for name in names):
-        raise _refuse(path, "weights are missing.")
-    weights = [arrays[name] for name in names]
-    if any(w.dtype.kind != "f" for w in weights):
-        raise _refuse(path, "weights must be floating-point arrays.")
-    try:
-        networks = networks_from_weights(recipe, weights)
-    except ValueError as exc:
-        raise _refuse(path, str(exc)) from exc
-
-    labels = arrays.get("labels")
-    centers = arrays.get("cluster_centers")
-    history = metadata.get("history")
-    n_iter = metadata.get("n_iter")
-    feature_names = metadata.get("feature_names_in")
-    n_features = metadata.get("n_features_in")
-    if (
-        labels is None
-        or labels.ndim != 1
-        or labels.dtype.kind not in "iu"
-        or centers is None
-        or centers.shape != (recipe["n_clusters"], recipe["n_components"])
-        or not np.array_equal(centers, networks.clustering_layer.get_weights()[0])
-        or not isinstance(history, dict)
-        or set(history) != _HISTORY_KEYS
-        or not all(
-            isinstance(v, list) and all(isinstance(x, Real) for x in v)
-            for v in history.values()
-        )
-        or not isinstance(n_iter, int)
-        or n_features != recipe["n_features"]
-        or not (
-            feature_names is None
-            or (
-                isinstance(feature_names, list)
-                and len(feature_names) == n_features
-                and all(isinstance(n, str) for n in feature_names)
-            )
-        )
-    ):
-        raise _refuse(path, "its fitted attributes are inconsistent.")
-
-    estimator._network_recipe = recipe
-    estimator._networks = networks
-    estimator.cluster_centers_ = centers
-    estimator.labels_ = labels
-    estimator.n_iter_ = n_iter
-    estimator.history_ = {k: [float(x) for x in v] for k, v in history.items()}
-    estimator.n_features_in_ = n_features
-    if feature_names is not None:
-        estimator.feature_names_in_ = np.asarray(feature_names, dtype=object)
-    return estimator
+def _holds_dec(estimator):
+    steps = getattr(estimator, "steps", None)
+    return isinstance(steps[-1][1] if steps else estimator, DECClusterer)

@@ -1,71 +1,350 @@
-"""The ``skdec`` command: fit, predict and evaluate DEC on CSV or Parquet tables.
+"""The ``skdec`` command: fit, predict, evaluate and profile DEC on tables.
 
-``skdec fit`` writes two files: the model, saved with
-:meth:`skdec.DECClusterer.save` (load it with :func:`skdec.load`), and beside
-it ``MODEL.json``, the preprocessing: the feature columns in order, the
-scaling kind and its fitted offsets and scales. ``skdec predict`` and
-``skdec evaluate`` read both and apply the same preprocessing to new data.
-Neither file is ever unpickled.
+``skdec fit`` builds the pipeline of :func:`skdec.tables.make_tabular_pipeline`
+for the table (numeric columns imputed and scaled, categorical ones imputed
+and one-hot encoded, then :class:`~skdec.DECClusterer`), fits it and writes it
+to one model file with :func:`skdec.save`; ``skdec predict``, ``skdec
+evaluate`` and ``skdec profile`` read it with :func:`skdec.load`, which never
+unpickles. Models written by skdec 0.1's ``skdec fit`` (a model plus
+``MODEL.json``) are still read.
 
-User errors (a missing or non-numeric column, a file that is not a model, data
-that does not fit the model) print ``skdec: error: ...`` and exit with status
-2; success exits with 0.
+The estimator options of ``skdec fit`` are generated from DECClusterer's own
+signature, ``_parameter_constraints`` and docstring. They are read from its
+source file rather than by importing it, so that ``--help`` and argument
+errors answer at once: importing scikit-learn alone takes a second or two.
+Commands that fit or load a model import Keras first with TensorFlow's
+start-up messages filtered out, so that standard error carries only skdec's
+own messages.
+
+User errors (a missing column, a file that is not a model, data that does
+not fit the model) print ``skdec: error: ...`` and exit with status 2;
+success exits with 0.
 """
 
 import argparse
+import ast
 import json
+import logging
 import os
+import re
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 __all__ = ["main"]
 
-SIDECAR_FORMAT = "skdec.cli.preprocessing"
+SIDECAR_FORMAT = "skdec.cli.preprocessing"  # skdec 0.1's MODEL.json
 SIDECAR_VERSION = 1
 _SCALINGS = ("standard", "minmax", "none")
 
-# Estimator options of ``skdec fit``: (name, type, help). ``None`` defaults
-# leave the estimator's own default in force.
-_ESTIMATOR_OPTIONS = [
-    ("n_components", int, "dimension of the embedding"),
-    ("alpha", float, "degrees of freedom of the Student's t kernel"),
-    ("activation", str, "activation of the hidden layers"),
-    ("pretrain_epochs", int, "passes over the data when pretraining"),
-    ("pretrain_optimizer", str, "optimizer of the pretraining (adam or sgd)"),
-    ("pretrain_learning_rate", float, "learning rate of the pretraining"),
-    ("optimizer", str, "optimizer of the self-training (sgd or adam)"),
-    ("learning_rate", float, "learning rate of the self-training"),
-    ("momentum", float, "momentum of SGD"),
-    (
-        "reconstruction_weight",
-        float,
-        "weight of the reconstruction loss in self-training (0 is DEC, >0 IDEC)",
-    ),
-    ("batch_size", int, "rows per gradient step"),
-    ("max_iter", int, "maximum number of self-training iterations"),
-    ("update_interval", int, "iterations between target updates"),
-    ("tol", float, "stop when fewer labels than this fraction change"),
-    (
-        "init",
-        str,
-        "initial clustering: kmeans (default, in the embedding), kmeans_input "
-        "(on the input rows) or umap (needs skdec[umap])",
-    ),
-    (
-        "umap_metric",
-        str,
-        "distance of UMAP's neighbours with --init umap: euclidean or cosine",
-    ),
-    ("n_init", int, "k-means restarts in the embedding"),
-    ("random_state", int, "seed, for reproducible fits"),
-]
+# DECClusterer parameters without a ``skdec fit`` option, and why.
+NOT_OPTIONS = {
+    "autoencoder": "tables use the dense autoencoder; the others are for images "
+    "or your own Keras code, from Python",
+    "input_shape": "for autoencoder='conv' only",
+    "conv_filters": "for autoencoder='conv' only",
+    "decoder": "for autoencoder='conv' only",
+    "verbose": "progress bars are on unless --quiet",
+    "warm_start": "each 'skdec fit' starts afresh",
+}
 
 
 class UsageError(Exception):
     """A mistake in the command line or the data; reported without traceback."""
+
+
+# ------------------------------------------------ the estimator's parameters
+
+
+def _constraint_token(node, constants):
+    """A scikit-learn constraint, from its source, as a hashable token."""
+    if isinstance(node, ast.Constant):
+        return ("none",) if node.value is None else (node.value,)
+    if isinstance(node, ast.Name):
+        if node.id == "callable":
+            return ("callable",)
+        if node.id in ("str", "int", "float", "bool"):
+            return ("type", node.id)
+        return ("other",)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id == "Interval" and isinstance(node.args[0], ast.Name):
+            return ("interval", node.args[0].id)
+        if node.func.id == "StrOptions":
+            argument = node.args[0]
+            if isinstance(argument, ast.Name):
+                options = constants.get(argument.id)
+            else:
+                options = ast.literal_eval(argument)
+            if options is not None:
+                return ("options", frozenset(options))
+    return ("other",)
+
+
+def _live_token(constraint):
+    """The token of :func:`_constraint_token` for a live constraint object."""
+    from sklearn.utils._param_validation import Interval, StrOptions
+
+    if constraint is None:
+        return ("none",)
+    if isinstance(constraint, str):
+        return (constraint,)
+    if constraint is callable:
+        return ("callable",)
+    if isinstance(constraint, type):
+        return ("type", constraint.__name__)
+    if isinstance(constraint, Interval):
+        return ("interval", constraint.type.__name__)
+    if isinstance(constraint, StrOptions):
+        return ("options", frozenset(constraint.options))
+    return ("other",)
+
+
+def _parameter_help(docstring):
+    """``{name: first sentence}`` of the numpydoc Parameters section."""
+    lines = docstring.splitlines()
+    underlined = [
+        i
+        for i in range(1, len(lines))
+        if lines[i].strip() and not set(lines[i].strip()) - {"-"}
+    ]
+    starts = [i for i in underlined if lines[i - 1].strip() == "Parameters"]
+    if not starts:
+        return {}
+    end = next((i - 1 for i in underlined if i > starts[0]), len(lines))
+    paragraphs, name, type_continues = {}, None, False
+    for line in lines[starts[0] + 1 : end]:
+        entry = re.match(r"^(\w+) : ", line)
+        if entry:
+            name, type_continues = entry.group(1), line.rstrip().endswith("\\")
+            paragraphs[name] = []
+        elif name is None or not line.strip():
+            name = None if name and paragraphs[name] else name
+        elif type_continues:
+            type_continues = line.rstrip().endswith("\\")
+        else:
+            paragraphs[name].append(line.strip())
+    return {name: _first_sentence(" ".join(text)) for name, text in paragraphs.items()}
+
+
+def _first_sentence(text):
+    text = re.sub(r":\w+:`(?:[^`<]*<)?([^`>]+)>?`", r"\1", text)  # roles
+    text = text.replace("``", "")
+    return re.split(r'(?<!al\.)(?<=\.)\s+(?=[A-Z0-9`("])', text, maxsplit=1)[0]
+
+
+def _source_parameters():
+    """DECClusterer's parameters, read from its source without importing it.
+
+    Returns a list of ``(name, default, constraint tokens, help)``, or None
+    when the source cannot be read or parsed as expected.
+    """
+    path = Path(__file__).with_name("_estimator.py")
+    try:
+        module = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    constants = {}
+    for node in module.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                try:
+                    constants[target.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    pass
+    classes = [
+        n
+        for n in module.body
+        if isinstance(n, ast.ClassDef) and n.name == "DECClusterer"
+    ]
+    if not classes:
+        return None
+    constraints, init = None, None
+    for node in classes[0].body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(getattr(t, "id", None) == "_parameter_constraints" for t in targets):
+                constraints = node.value
+        elif isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            init = node
+    if not isinstance(constraints, ast.Dict) or init is None:
+        return None
+    tokens = {}
+    for key, value in zip(constraints.keys, constraints.values, strict=True):
+        if not (isinstance(key, ast.Constant) and isinstance(value, ast.List)):
+            return None
+        tokens[key.value] = frozenset(
+            _constraint_token(v, constants) for v in value.elts
+        )
+    arguments = init.args
+    positional = arguments.args[1:]  # without self
+    defaults = dict(
+        zip(
+            [a.arg for a in positional][len(positional) - len(arguments.defaults) :],
+            arguments.defaults,
+            strict=True,
+        )
+    )
+    defaults.update(
+        (a.arg, d)
+        for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+        if d is not None
+    )
+    helps = _parameter_help(ast.get_docstring(classes[0]) or "")
+    parameters = []
+    for a in [*positional, *arguments.kwonlyargs]:
+        try:
+            default = ast.literal_eval(defaults[a.arg])
+        except (KeyError, ValueError):
+            return None
+        parameters.append(
+            (a.arg, default, tokens.get(a.arg, frozenset()), helps.get(a.arg, ""))
+        )
+    return parameters
+
+
+def _live_parameters():
+    """The same list as :func:`_source_parameters`, from the imported class."""
+    import inspect
+
+    from skdec._estimator import DECClusterer
+
+    helps = _parameter_help(inspect.getdoc(DECClusterer) or "")
+    constraints = DECClusterer._parameter_constraints
+    return [
+        (
+            name,
+            parameter.default,
+            frozenset(_live_token(c) for c in constraints.get(name, [])),
+            helps.get(name, ""),
+        )
+        for name, parameter in inspect.signature(DECClusterer).parameters.items()
+    ]
+
+
+def estimator_parameters():
+    """DECClusterer's parameters: ``(name, default, constraints, help)``."""
+    return _source_parameters() or _live_parameters()
+
+
+def _option_kind(tokens):
+    """How a parameter with these constraints is given on the command line."""
+    options = [t[1] for t in tokens if t[0] == "options"]
+    if options and ("array-like",) in tokens:
+        return "layers"
+    if options:
+        return "choice"
+    if ("interval", "Integral") in tokens or ("random_state",) in tokens:
+        return "int"
+    if ("interval", "Real") in tokens:
+        return "float"
+    if ("boolean",) in tokens:
+        return "bool"
+    if ("type", "str") in tokens:
+        return "str"
+    return None
+
+
+class _LayersAction(argparse.Action):
+    """``auto``, or widths of hidden layers (none for a linear network)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values == ["auto"]:
+            setattr(namespace, self.dest, "auto")
+            return
+        try:
+            widths = tuple(int(v) for v in values)
+        except ValueError:
+            widths = ()
+            values = ["?"]
+        if len(widths) != len(values) or any(w < 1 for w in widths):
+            parser.error(
+                f"argument {option_string}: give 'auto' or positive integer widths, "
+                f"got {' '.join(values)!r}"
+            )
+        setattr(namespace, self.dest, widths)
+
+
+def _show_default(value):
+    if isinstance(value, tuple):
+        return " ".join(map(str, value)) or "(none)"
+    return str(value)
+
+
+def _add_estimator_options(parser):
+    """Add one option per DECClusterer parameter; return their names."""
+    group = parser.add_argument_group(
+        "DEC options",
+        "DECClusterer's parameters of the same names (see its documentation); "
+        "an option not given keeps the estimator's default.",
+    )
+    names = []
+    for name, default, tokens, text in estimator_parameters():
+        kind = _option_kind(tokens)
+        if name in NOT_OPTIONS or kind is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        help_text = f"{text.rstrip('.')} (default: {_show_default(default)})"
+        if name == "n_clusters":
+            group.add_argument(flag, type=int, required=True, metavar="K", help=text)
+        elif kind == "layers":
+            group.add_argument(
+                flag, nargs="*", action=_LayersAction, metavar="N", help=help_text
+            )
+        elif kind == "choice":
+            choices = sorted(next(t[1] for t in tokens if t[0] == "options"))
+            group.add_argument(flag, choices=choices, help=help_text)
+        elif kind == "bool":
+            group.add_argument(
+                flag, action=argparse.BooleanOptionalAction, help=help_text
+            )
+        else:
+            kinds = {"int": (int, "N"), "float": (float, "X"), "str": (str, "PATH")}
+            kind_type, metavar = kinds[kind]
+            group.add_argument(flag, type=kind_type, metavar=metavar, help=help_text)
+        names.append(name)
+    return names
+
+
+# ---------------------------------------------------------- quiet TensorFlow
+
+_START_UP_LINE = re.compile(
+    r"^[IW]\d{4} [\d:.]+\s+\d+ \S+:\d+\] "  # absl's INFO and WARNING lines
+    r"|^WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|^To enable the following instructions:"
+)
+
+
+def _quiet_keras():
+    """Import Keras (and TensorFlow) without their start-up lines on stderr.
+
+    The command owns its process, so it sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless
+    the user set it, and catches what TensorFlow's C++ code writes to the
+    stderr file descriptor while it loads (before its logging honours that
+    setting): informational lines and absl's "All log messages before
+    absl::InitializeLog()" are dropped, anything else is passed on. Python's
+    ``tensorflow`` logger (tf.function retracing warnings) is set to ERROR.
+    """
+    if "keras" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        lines = captured.read().decode(errors="replace").splitlines()
+    for line in lines:
+        if line.strip() and not _START_UP_LINE.match(line):
+            print(line, file=sys.stderr)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 # ------------------------------------------------------------------ reading
@@ -91,9 +370,12 @@ def _read_table(path):
     else:
         reader = pd.read_csv
     try:
-        return reader(path)
+        frame = reader(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:  # ParserError too
         raise UsageError(f"cannot read '{path}': {exc}") from exc
+    if len(frame) == 0:
+        raise UsageError(f"'{path}' has no rows.")
+    return frame
 
 
 def _check_columns_exist(frame, columns, path):
@@ -107,91 +389,17 @@ def _check_columns_exist(frame, columns, path):
         )
 
 
-def _feature_matrix(frame, columns, path):
-    """The named columns as a float64 array, refusing text and missing values."""
-    import pandas as pd
-
-    _check_columns_exist(frame, columns, path)
-    for column in columns:
-        values = frame[column]
-        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_complex_dtype(
-            values
-        ):
-            example = values.dropna().iloc[0] if values.notna().any() else None
-            raise UsageError(
-                f"column '{column}' of '{path}' is not numeric (dtype "
-                f"{values.dtype}, for example {example!r}). Leave it out with "
-                "--columns, or encode it as numbers first."
-            )
-        n_missing = int(values.isna().sum())
-        if n_missing:
-            raise UsageError(
-                f"column '{column}' of '{path}' has {n_missing} missing "
-                "value(s). Drop or impute those rows first."
-            )
-    X = frame[list(columns)].to_numpy(dtype=np.float64)
-    if not np.isfinite(X).all():
-        bad = [
-            c
-            for c, ok in zip(columns, np.isfinite(X).all(axis=0), strict=True)
-            if not ok
-        ]
-        raise UsageError(
-            f"column(s) {', '.join(map(repr, bad))} of '{path}' hold infinite values."
-        )
-    return X
-
-
-def _default_columns(frame, exclude):
-    """Every numeric column of ``frame`` except ``exclude``, and the rest."""
-    import pandas as pd
-
-    numeric, other = [], []
-    for column in frame.columns:
-        if column in exclude:
-            continue
-        is_numeric = pd.api.types.is_numeric_dtype(
-            frame[column]
-        ) and not pd.api.types.is_complex_dtype(frame[column])
-        (numeric if is_numeric else other).append(column)
-    return numeric, other
-
-
-# ------------------------------------------------------------ preprocessing
-
-
-def _fit_scaling(X, kind):
-    """Offsets and scales such that ``(X - offset) / scale`` is scaled."""
-    if kind == "standard":
-        offset, scale = X.mean(axis=0), X.std(axis=0)
-    elif kind == "minmax":
-        offset, scale = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
-    else:
-        offset, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
-    # Constant columns are shifted but not divided, as scikit-learn's scalers do.
-    scale = np.where(scale > 10 * np.finfo(np.float64).eps, scale, 1.0)
-    return offset, scale
+# ------------------------------------------------------------------- models
 
 
 def sidecar_path(model_path):
-    """Where ``skdec fit`` writes the preprocessing of ``model_path``."""
+    """Where skdec 0.1's ``skdec fit`` wrote the preprocessing of a model."""
     return Path(f"{os.fspath(model_path)}.json")
 
 
-def _write_sidecar(path, columns, kind, offset, scale, label_column):
-    content = {
-        "format": SIDECAR_FORMAT,
-        "format_version": SIDECAR_VERSION,
-        "columns": [str(c) for c in columns],
-        "scale": kind,
-        "offset": [float(v) for v in offset],
-        "scale_factor": [float(v) for v in scale],
-        "label_column": label_column,
-    }
-    path.write_text(json.dumps(content, indent=2) + "\n")
-
-
 def _read_sidecar(path):
+    import numpy as np
+
     try:
         content = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -218,13 +426,43 @@ def _read_sidecar(path):
     if not valid:
         raise UsageError(
             f"'{path}' is not a valid skdec preprocessing file: it was not "
-            "written by 'skdec fit' (or was edited)."
+            "written by 'skdec fit' (or was edited). Fit the model again with "
+            "'skdec fit'."
         )
     return content
 
 
+def _legacy_pipeline(dec, prep, side, model_path):
+    """skdec 0.1's model and MODEL.json as one pipeline: its scaling, then DEC.
+
+    The scaling ``(value - offset) / scale_factor`` is a StandardScaler with
+    these as ``mean_`` and ``scale_``.
+    """
+    import numpy as np
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    columns = prep["columns"]
+    if len(columns) != dec.n_features_in_:
+        raise UsageError(
+            f"'{side}' lists {len(columns)} columns but the model '{model_path}' "
+            f"expects {dec.n_features_in_} features: the two files do not belong "
+            "together. Fit again with 'skdec fit'."
+        )
+    scaler = StandardScaler().set_output(transform="pandas")
+    scaler.mean_ = np.asarray(prep["offset"], dtype=np.float64)
+    scaler.scale_ = np.asarray(prep["scale_factor"], dtype=np.float64)
+    scaler.var_ = scaler.scale_**2
+    scaler.n_samples_seen_ = 0
+    scaler.n_features_in_ = len(columns)
+    scaler.feature_names_in_ = np.asarray(columns, dtype=object)
+    return Pipeline([("scale", scaler), ("cluster", dec)])
+
+
 def _load_model(path):
-    import skdec
+    """``(model, notes)``: the model file's estimator or pipeline, and notes."""
+    from skdec import _persistence
+    from skdec._estimator import DECClusterer
 
     path = Path(path)
     if not path.is_file():
@@ -232,78 +470,92 @@ def _load_model(path):
     hint = " Give a model file written by 'skdec fit'."
     if path.suffix.lower() in (".csv", ".parquet", ".pq", ".json"):
         hint += " The model comes first: skdec COMMAND MODEL DATA."
-    with path.open("rb") as f:
-        is_archive = f.read(4) == b"PK\x03\x04"
-    if not is_archive:
-        raise UsageError(
-            f"'{path}' is not a valid skdec model file: it is not a model "
-            f"archive.{hint}"
-        )
+    _quiet_keras()
     try:
-        return skdec.load(path)
+        model, notes = _persistence._load(path)
     except ValueError as exc:
         raise UsageError(f"{exc}{hint}") from exc
-
-
-def _model_inputs(model, model_path, frame, data_path, exclude, info):
-    """The preprocessed feature matrix of ``frame`` for ``model``.
-
-    Uses ``MODEL.json`` when it exists. Without it (a model saved from Python
-    with ``save``), takes the model's feature names if it has them, else every
-    numeric column but ``exclude``, unscaled.
-    """
-    side = sidecar_path(model_path)
-    n_expected = int(model.n_features_in_)
-    if side.exists():
+    side = sidecar_path(path)
+    if isinstance(model, DECClusterer) and side.exists():  # skdec 0.1's fit
         prep = _read_sidecar(side)
-        columns = prep["columns"]
-        if len(columns) != n_expected:
-            raise UsageError(
-                f"'{side}' lists {len(columns)} columns but the model '{model_path}' "
-                f"expects {n_expected} features: the two files do not belong "
-                "together. Fit again with 'skdec fit'."
-            )
-        X = _feature_matrix(frame, columns, data_path)
-        X = (X - np.asarray(prep["offset"])) / np.asarray(prep["scale_factor"])
-        return X, columns, prep
-    info(
-        f"no preprocessing file '{side}': using the data unscaled, as a model "
-        "saved from Python expects."
-    )
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        columns = [str(c) for c in names]
-    else:
-        columns, _ = _default_columns(frame, exclude)
-    if len(columns) != n_expected:
-        raise UsageError(
-            f"'{data_path}' has {len(columns)} numeric feature columns "
-            f"({', '.join(map(str, columns))}) but the model '{model_path}' expects "
-            f"{n_expected}. Give a data file with the model's columns."
-        )
-    return _feature_matrix(frame, columns, data_path), columns, None
+        model = _legacy_pipeline(model, prep, side, path)
+        notes = {"label_column": prep["label_column"]}
+    return model, notes
 
 
-def _as_frame(X, columns):
-    """Rows as a DataFrame with the feature names the model was fitted on."""
+def _model_columns(model, frame, data_path, exclude):
+    """``numeric, categorical, X``: the columns the model uses, and its input.
+
+    A pipeline of ``skdec fit`` takes the table itself. Any other model (one
+    saved from Python) takes the columns it was fitted on, or, without
+    feature names, every numeric column but ``exclude``, as numbers without
+    missing values.
+    """
     import pandas as pd
 
-    return pd.DataFrame(X, columns=[str(c) for c in columns])
+    from skdec.tables import _pipeline_columns
+
+    columns = _pipeline_columns(model)
+    if columns is not None:
+        numeric, categorical = columns
+        _check_columns_exist(frame, numeric + categorical, data_path)
+        return numeric, categorical, frame
+    names = getattr(model, "feature_names_in_", None)
+    n_expected = int(model.n_features_in_)
+    if names is not None:
+        numeric = [str(c) for c in names]
+        _check_columns_exist(frame, numeric, data_path)
+    else:
+        numeric = [
+            c
+            for c in frame.columns
+            if c not in exclude
+            and pd.api.types.is_numeric_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c])
+        ]
+        if len(numeric) != n_expected:
+            raise UsageError(
+                f"'{data_path}' has {len(numeric)} numeric feature columns "
+                f"({', '.join(map(str, numeric))}) but the model expects "
+                f"{n_expected}. Give a data file with the model's columns."
+            )
+    for column in numeric:
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values):
+            example = values.dropna().iloc[0] if values.notna().any() else None
+            raise UsageError(
+                f"column '{column}' of '{data_path}' is not numeric (dtype "
+                f"{values.dtype}, for example {example!r}), and the model was "
+                "saved from Python without preprocessing. Fit it with 'skdec "
+                "fit', which encodes such columns."
+            )
+        if values.isna().any():
+            raise UsageError(
+                f"column '{column}' of '{data_path}' has {int(values.isna().sum())} "
+                "missing value(s), and the model was saved from Python without "
+                "preprocessing. Fit it with 'skdec fit', which imputes them."
+            )
+    X = frame[numeric]
+    return numeric, [], (X if names is not None else X.to_numpy(dtype=float))
 
 
 # ----------------------------------------------------------------- commands
 
 
-def _cmd_fit(args, info):
-    from skdec import DECClusterer
+def _estimator_params(args):
+    return {
+        name: getattr(args, name)
+        for name in args.estimator_options
+        if getattr(args, name) is not None
+    }
 
+
+def _cmd_fit(args, info):
     frame = _read_table(args.data)
-    if len(frame) == 0:
-        raise UsageError(f"'{args.data}' has no rows.")
-    exclude = {c for c in (args.label_column, args.id_column) if c is not None}
-    _check_columns_exist(frame, sorted(exclude), args.data)
+    exclude = [c for c in (args.label_column, args.id_column) if c is not None]
+    _check_columns_exist(frame, exclude, args.data)
     if args.columns:
-        both = exclude.intersection(args.columns)
+        both = set(exclude).intersection(args.columns)
         if both:
             raise UsageError(
                 f"column(s) {', '.join(map(repr, sorted(both)))} cannot be both "
@@ -315,72 +567,75 @@ def _cmd_fit(args, info):
                 f"column(s) {', '.join(map(repr, repeated))} given more than once "
                 "in --columns."
             )
-        columns = list(args.columns)
+        _check_columns_exist(frame, args.columns, args.data)
+        features = frame[args.columns]
     else:
-        columns, other = _default_columns(frame, exclude)
-        if not columns:
-            raise UsageError(
-                f"'{args.data}' has no numeric columns to cluster"
-                + (f" (non-numeric: {', '.join(map(str, other))})." if other else ".")
-            )
-        if other:
-            info(f"ignoring non-numeric columns: {', '.join(map(str, other))}")
-    X = _feature_matrix(frame, columns, args.data)
-    offset, scale = _fit_scaling(X, args.scale)
-    X = (X - offset) / scale
-
-    params = {
-        name: getattr(args, name)
-        for name, _, _ in _ESTIMATOR_OPTIONS
-        if getattr(args, name) is not None
-    }
-    if args.hidden_layer_sizes is not None:
-        params["hidden_layer_sizes"] = tuple(args.hidden_layer_sizes)
-    if args.umap_merge:
-        params["umap_merge"] = True
-    estimator = DECClusterer(
-        n_clusters=args.n_clusters, verbose=0 if args.quiet else 1, **params
-    )
-    info(
-        f"fitting DEC with {args.n_clusters} clusters on {X.shape[0]} rows and "
-        f"{X.shape[1]} columns ({args.scale} scaling)"
-    )
-    _run_estimator(lambda: estimator.fit(_as_frame(X, columns)))
-
-    model_path = Path(args.out)
-    try:
-        estimator.save(model_path)
-        _write_sidecar(
-            sidecar_path(model_path),
-            columns,
-            args.scale,
-            offset,
-            scale,
-            args.label_column,
+        features = frame.drop(columns=exclude)
+    categorical = args.categorical or []
+    _check_columns_exist(frame, categorical, args.data)
+    outside = [c for c in categorical if c not in features.columns]
+    if outside:
+        raise UsageError(
+            f"--categorical column(s) {', '.join(map(repr, outside))} are not "
+            "features (they are the label or id column, or not in --columns)."
         )
+    _quiet_keras()
+    from skdec._estimator import DECClusterer
+    from skdec.tables import _summary, make_tabular_pipeline
+
+    params = _estimator_params(args)
+    params.setdefault("verbose", 0 if args.quiet else 1)
+    pipeline = _run(
+        lambda: make_tabular_pipeline(
+            features,
+            DECClusterer(**params),
+            categorical=categorical,
+            missing="error" if args.no_impute else "impute",
+            scale=args.scale,
+            max_categories=args.max_categories,
+        )
+    )
+    _run(lambda: pipeline.fit(features))
+    info(_summary(pipeline, features))
+    dec = pipeline[-1]
+    model_path = Path(args.out)
+    notes = {"label_column": args.label_column, "id_column": args.id_column}
+    from skdec import _persistence
+
+    try:
+        _persistence._save(pipeline, model_path, notes=notes)
     except OSError as exc:
         raise UsageError(f"cannot write the model: {exc}") from exc
-    sizes = np.bincount(estimator.labels_, minlength=args.n_clusters)
-    info(
-        f"{estimator.n_iter_} self-training iterations; cluster sizes {sizes.tolist()}"
-    )
-    info(f"wrote {model_path} and {sidecar_path(model_path)}")
+    import numpy as np
+
+    sizes = np.bincount(dec.labels_, minlength=dec.n_clusters)
+    info(f"{dec.n_iter_} self-training iterations; cluster sizes {sizes.tolist()}")
+    info(f"wrote {model_path}")
     return 0
 
 
+def _predict(model, X, kind="predict_proba"):
+    return _run(lambda: getattr(model, kind)(X))
+
+
 def _cmd_predict(args, info):
+    import numpy as np
     import pandas as pd
 
-    model = _load_model(args.model)
+    from skdec.tables import _summary
+
+    model, notes = _load_model(args.model)
     frame = _read_table(args.data)
-    if args.id_column is not None:
-        _check_columns_exist(frame, [args.id_column], args.data)
-    exclude = {args.id_column} - {None}
-    X, columns, _ = _model_inputs(model, args.model, frame, args.data, exclude, info)
-    proba = _run_estimator(lambda: model.predict_proba(_as_frame(X, columns)))
-    if args.id_column is not None:
-        ids = frame[args.id_column].to_numpy()
-        id_name = args.id_column
+    id_column = args.id_column
+    if id_column is None and notes.get("id_column") in frame.columns:
+        id_column = notes["id_column"]
+    if id_column is not None:
+        _check_columns_exist(frame, [id_column], args.data)
+    exclude = {id_column, notes.get("label_column")} - {None}
+    _, categorical, X = _model_columns(model, frame, args.data, exclude)
+    proba = _predict(model, X)
+    if id_column is not None:
+        ids, id_name = frame[id_column].to_numpy(), id_column
     else:
         ids, id_name = np.arange(len(frame)), "row"
     out = pd.DataFrame(
@@ -390,49 +645,111 @@ def _cmd_predict(args, info):
         out.to_csv(args.out, index=False)
     except OSError as exc:
         raise UsageError(f"cannot write '{args.out}': {exc}") from exc
+    if X is frame:
+        info(_summary(model, frame))
     info(f"wrote {len(out)} predictions to {args.out}")
     return 0
 
 
-def _cmd_evaluate(args, info):
+def _labels_of(frame, label_column, data_path):
     import pandas as pd
+
+    _check_columns_exist(frame, [label_column], data_path)
+    y = frame[label_column]
+    if y.isna().any():
+        raise UsageError(
+            f"label column '{label_column}' of '{data_path}' has "
+            f"{int(y.isna().sum())} missing value(s)."
+        )
+    if pd.api.types.is_numeric_dtype(y):
+        return y.to_numpy()
+    return y.astype(str).to_numpy()
+
+
+def _cmd_evaluate(args, info):
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     from skdec.metrics import cluster_accuracy
 
-    model = _load_model(args.model)
+    model, notes = _load_model(args.model)
     frame = _read_table(args.data)
-    label_column = args.label_column
-    side = sidecar_path(args.model)
-    if label_column is None and side.exists():
-        label_column = _read_sidecar(side).get("label_column")
+    label_column = args.label_column or notes.get("label_column")
     if label_column is None:
         raise UsageError(
             "give the column of true labels with --label-column (the model was "
             "fitted without one)."
         )
-    _check_columns_exist(frame, [label_column], args.data)
-    y = frame[label_column]
-    if y.isna().any():
-        raise UsageError(
-            f"label column '{label_column}' of '{args.data}' has "
-            f"{int(y.isna().sum())} missing value(s)."
-        )
-    X, columns, _ = _model_inputs(
-        model, args.model, frame, args.data, {label_column}, info
-    )
-    labels = _run_estimator(lambda: model.predict(_as_frame(X, columns)))
-    y = y.to_numpy()
-    if not pd.api.types.is_numeric_dtype(frame[label_column]):
-        y = y.astype(str)
+    y = _labels_of(frame, label_column, args.data)
+    exclude = {label_column, notes.get("id_column")} - {None}
+    _, _, X = _model_columns(model, frame, args.data, exclude)
+    labels = _predict(model, X, "predict")
     print(f"ACC {cluster_accuracy(y, labels):.4f}")
     print(f"NMI {normalized_mutual_info_score(y, labels):.4f}")
     print(f"ARI {adjusted_rand_score(y, labels):.4f}")
     return 0
 
 
-def _run_estimator(work):
-    """Run ``work``; report the estimator's data errors and warnings plainly."""
+def _format_profile(profile, top):
+    """The ``top`` features of each cluster, as lines of text."""
+    lines = []
+    for cluster, rows in profile.groupby("cluster", sort=True):
+        first = rows.iloc[0]
+        lines.append(
+            f"cluster {cluster}: {first['size']} rows ({100 * first['share']:.1f}%)"
+        )
+        lines.append(
+            f"  {'feature':<32} {'cluster':>10} {'others':>10} {'std diff':>9}"
+        )
+        for _, row in rows.head(top).iterrows():
+            if row["kind"] == "numeric":
+                inside, other = f"{row.cluster_mean:.4g}", f"{row.other_mean:.4g}"
+            else:
+                inside = f"{100 * row.cluster_mean:.1f}%"
+                other = f"{100 * row.other_mean:.1f}%"
+            lines.append(
+                f"  {str(row.feature)[:32]:<32} {inside:>10} {other:>10} "
+                f"{row.std_difference:>+9.2f}"
+            )
+    return lines
+
+
+def _cmd_profile(args, info):
+    import pandas as pd
+
+    from skdec.tables import cluster_profile
+
+    model, notes = _load_model(args.model)
+    frame = _read_table(args.data)
+    label_column = args.label_column
+    if label_column is None and notes.get("label_column") in frame.columns:
+        label_column = notes["label_column"]
+    y = _labels_of(frame, label_column, args.data) if label_column else None
+    exclude = {label_column, notes.get("id_column")} - {None}
+    numeric, categorical, X = _model_columns(model, frame, args.data, exclude)
+    labels = _predict(model, X, "predict")
+    profile = cluster_profile(
+        frame[numeric + categorical], labels, categorical=categorical
+    )
+    for line in _format_profile(profile, args.top):
+        print(line)
+    if y is not None:
+        table = pd.crosstab(
+            pd.Series(labels, name="cluster"), pd.Series(y, name=label_column)
+        )
+        print(f"\nclusters against '{label_column}':")
+        print(table.to_string())
+    if args.out:
+        try:
+            profile.to_csv(args.out, index=False)
+        except OSError as exc:
+            raise UsageError(f"cannot write '{args.out}': {exc}") from exc
+        n_clusters = profile["cluster"].nunique()
+        info(f"wrote the profile of {n_clusters} clusters to {args.out}")
+    return 0
+
+
+def _run(work):
+    """Run ``work``; report data errors and warnings plainly."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -463,65 +780,64 @@ def _build_parser():
         "fit",
         help="fit DEC to a table and save the model",
         description=(
-            "Fit DEC to the numeric columns of DATA and write MODEL (load it in "
-            "Python with skdec.load) and MODEL.json, the column names and "
-            "scaling that predict and evaluate apply to new data."
+            "Fit DEC to the columns of DATA and write MODEL, one file holding "
+            "the preprocessing and DEC (load it in Python with skdec.load). "
+            "Numeric columns are imputed with their median and scaled; text, "
+            "boolean and category columns are imputed with a 'missing' "
+            "category and one-hot encoded."
         ),
     )
     fit.add_argument("data", metavar="DATA", help="CSV or Parquet (.parquet) file")
-    fit.add_argument("--n-clusters", type=int, required=True, metavar="K")
     fit.add_argument("--out", required=True, metavar="MODEL", help="model file")
     fit.add_argument(
         "--columns",
         nargs="+",
         metavar="COLUMN",
-        help="feature columns (default: every numeric column)",
+        help="feature columns (default: all but the label and id columns)",
     )
     fit.add_argument(
-        "--scale",
-        choices=_SCALINGS,
-        default="standard",
-        help="scaling of each column before fitting (default: standard)",
+        "--categorical",
+        nargs="+",
+        metavar="COLUMN",
+        help="integer-coded columns to treat as categories",
     )
     fit.add_argument(
         "--label-column",
         metavar="C",
         help="column of true labels, left out of the features; "
-        "'skdec evaluate' uses it by default",
+        "'skdec evaluate' and 'skdec profile' use it by default",
     )
     fit.add_argument(
         "--id-column", metavar="C", help="row identifier, left out of the features"
     )
     fit.add_argument(
-        "--hidden-layer-sizes",
-        type=int,
-        nargs="*",
-        metavar="N",
-        help="widths of the encoder's hidden layers (default: 500 500 2000 from "
-        "1,000 rows on, 64 64 below)",
+        "--scale",
+        choices=_SCALINGS,
+        default="standard",
+        help="scaling of the numeric columns (default: standard)",
     )
-    for name, kind, text in _ESTIMATOR_OPTIONS:
-        fit.add_argument(
-            "--" + name.replace("_", "-"),
-            type=kind,
-            metavar=name.split("_")[-1].upper() if kind is not str else "NAME",
-            help=f"{text} (default: DECClusterer's)",
-        )
     fit.add_argument(
-        "--umap-merge",
+        "--no-impute",
         action="store_true",
-        help="with --init umap, also merge over-clusterings of UMAP's map by "
-        "modularity (DECClusterer's umap_merge=True)",
+        help="refuse missing values instead of imputing them",
+    )
+    fit.add_argument(
+        "--max-categories",
+        type=int,
+        default=20,
+        metavar="N",
+        help="most categories kept per column; rarer ones are grouped (default: 20)",
     )
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
-    fit.set_defaults(handler=_cmd_fit)
+    fit.set_defaults(handler=_cmd_fit, estimator_options=_add_estimator_options(fit))
 
     predict = commands.add_parser(
         "predict",
         help="write the cluster of each row",
         description=(
             "Write a CSV with the row identifier, the cluster and its probability "
-            "(the largest soft assignment) of each row of DATA."
+            "(the largest soft assignment) of each row of DATA, in order; rows "
+            "with missing values are imputed as in fitting."
         ),
     )
     predict.add_argument("model", metavar="MODEL")
@@ -530,7 +846,8 @@ def _build_parser():
     predict.add_argument(
         "--id-column",
         metavar="C",
-        help="column that identifies the rows (default: the row number from 0)",
+        help="column that identifies the rows (default: the one given to fit "
+        "if DATA has it, else the row number from 0)",
     )
     predict.add_argument("--quiet", action="store_true", help="no messages")
     predict.set_defaults(handler=_cmd_predict)
@@ -553,6 +870,38 @@ def _build_parser():
     )
     evaluate.add_argument("--quiet", action="store_true", help="no messages")
     evaluate.set_defaults(handler=_cmd_evaluate)
+
+    profile = commands.add_parser(
+        "profile",
+        help="describe what distinguishes each cluster",
+        description=(
+            "Print, for each cluster of DATA, its size and the features that "
+            "set it apart most: for numeric columns the mean in the cluster "
+            "and over the other rows, for categories the share of rows, and "
+            "the standardised difference. With a label column, also print "
+            "clusters against labels."
+        ),
+    )
+    profile.add_argument("model", metavar="MODEL")
+    profile.add_argument("data", metavar="DATA")
+    profile.add_argument(
+        "--out", metavar="FILE", help="write the whole profile to this CSV file"
+    )
+    profile.add_argument(
+        "--label-column",
+        metavar="C",
+        help="cross-tabulate the clusters against this column (default: the "
+        "one given to 'skdec fit', if DATA has it)",
+    )
+    profile.add_argument(
+        "--top",
+        type=int,
+        default=5,
+        metavar="N",
+        help="features printed per cluster (default: 5)",
+    )
+    profile.add_argument("--quiet", action="store_true", help="no messages")
+    profile.set_defaults(handler=_cmd_profile)
     return parser
 
 

@@ -14,6 +14,7 @@ from skdec.metrics import _matched_contingency
 __all__ = [
     "decode_cluster_centers",
     "plot_cluster_centers",
+    "plot_cluster_profile",
     "plot_confusion_matrix",
     "plot_embedding",
     "plot_history",
@@ -63,7 +64,9 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, cmap="Blues"):
     The clusters are put in the column of the class that
     :func:`~skdec.metrics.align_clusters` matches them to, so the diagonal
     counts the correctly clustered samples and its sum over the total is
-    :func:`~skdec.metrics.cluster_accuracy`.
+    :func:`~skdec.metrics.cluster_accuracy`. Drawn by scikit-learn's
+    :class:`~sklearn.metrics.ConfusionMatrixDisplay`, with the classes as
+    rows and the clusters as columns.
 
     Parameters
     ----------
@@ -83,6 +86,9 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, cmap="Blues"):
         with the classes as rows and the clusters as columns. Matched pairs
         come first, in the order of the classes, so the diagonal holds the
         correctly clustered samples; unmatched classes or clusters come last.
+        When there are more clusters than classes (or the reverse), the
+        matrix is completed to a square one by a row (or column) of zeros
+        labelled ``"(none)"``.
 
     Examples
     --------
@@ -94,25 +100,24 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, cmap="Blues"):
     [[2, 0], [1, 1]]
     """
     plt = _pyplot()
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     counts, classes, clusters = _aligned_contingency(y_true, y_pred)
+    n = max(counts.shape)
+    square = np.zeros((n, n), dtype=counts.dtype)
+    square[: counts.shape[0], : counts.shape[1]] = counts
     if ax is None:
         _, ax = plt.subplots()
-    ax.imshow(counts, cmap=cmap, interpolation="nearest", aspect="auto")
-    threshold = counts.max() / 2.0
-    for (i, j), value in np.ndenumerate(counts):
-        ax.text(
-            j,
-            i,
-            str(value),
-            ha="center",
-            va="center",
-            color="white" if value > threshold else "black",
-        )
-    ax.set_xticks(range(len(clusters)), [str(c) for c in clusters])
-    ax.set_yticks(range(len(classes)), [str(c) for c in classes])
+    ConfusionMatrixDisplay(square).plot(
+        ax=ax, cmap=cmap, colorbar=False, values_format="d"
+    )
+    ax.set_aspect("auto")
+    none = ["(none)"] * n
+    ax.set_xticks(range(n), [*map(str, clusters), *none][:n])
+    ax.set_yticks(range(n), [*map(str, classes), *none][:n])
     ax.set_xlabel("cluster")
     ax.set_ylabel("class")
-    accuracy = np.trace(counts) / counts.sum()
+    accuracy = np.trace(square) / square.sum()
     ax.set_title(f"Clusters matched to classes (accuracy {accuracy:.3f})")
     return ax
 
@@ -306,4 +311,68 @@ def plot_embedding(estimator, X, y=None, ax=None):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title("Embedding, coloured by cluster")
+    return ax
+
+
+def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
+    """Draw a cluster profile as a heatmap of clusters by features.
+
+    Each cell is the standardised difference of a feature between the
+    cluster and the other rows (see :func:`skdec.tables.cluster_profile`):
+    red where the cluster is above the rest, blue where it is below. The
+    ``top`` features that separate some cluster most are shown, the most
+    separating first.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The result of :func:`skdec.tables.cluster_profile`.
+    top : int, default=12
+        Number of features shown, ranked by their largest absolute
+        standardised difference over the clusters.
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure when None.
+    cmap : str or matplotlib colormap, default="RdBu_r"
+        Diverging colormap, centred on zero.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on; ``ax.images[0].get_array()`` holds the
+        standardised differences, clusters as rows and features as columns
+        (named by the x tick labels).
+    """
+    plt = _pyplot()
+    table = profile.pivot(index="cluster", columns="feature", values="std_difference")
+    strength = table.abs().max(axis=0).sort_values(ascending=False, kind="stable")
+    table = table[strength.index[:top]]
+    values = table.to_numpy(dtype=float)
+    if ax is None:
+        width = 1.0 + 0.55 * table.shape[1]
+        _, ax = plt.subplots(
+            figsize=(max(width, 4.0), 1.0 + 0.5 * table.shape[0]),
+            layout="constrained",
+        )
+    limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    image = ax.imshow(
+        values,
+        cmap=cmap,
+        vmin=-limit,
+        vmax=limit,
+        aspect="auto",
+        interpolation="nearest",
+    )
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize="small")
+    ax.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
+    sizes = profile.groupby("cluster")["size"].first()
+    ax.set_yticks(
+        range(table.shape[0]),
+        [f"{cluster} (n={sizes[cluster]})" for cluster in table.index],
+    )
+    ax.set_xlabel("feature")
+    ax.set_ylabel("cluster")
+    ax.figure.colorbar(image, ax=ax, label="standardised difference")
+    ax.set_title("What sets each cluster apart")
     return ax

@@ -1,24 +1,32 @@
-"""The ``skdec`` command: fit, predict, evaluate, and its user-error messages."""
+"""The ``skdec`` command: fit, predict, evaluate, profile, and its messages."""
 
-import json
+import inspect
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from numpydoc.docscrape import ClassDoc
 from sklearn.datasets import load_breast_cancer, make_blobs
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.pipeline import Pipeline
 
 import skdec
+from skdec import cli
+from skdec._estimator import DECClusterer
 from skdec.cli import main, sidecar_path
 from skdec.metrics import cluster_accuracy
+from skdec.tables import cluster_profile
 
 from _helpers import small_dec
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
 TINY = [
     "--hidden-layer-sizes", "16",
     "--n-components", "2",
@@ -30,105 +38,185 @@ TINY = [
 ]  # fmt: skip
 
 
-def _blobs_frame(n_samples=120, random_state=0):
+def _table(n_samples=120, random_state=0):
+    """Blobs in three numeric columns, a category that follows the blobs,
+    gaps in both, a text identifier, a label and an id."""
     X, y = make_blobs(n_samples, n_features=3, centers=3, random_state=random_state)
     frame = pd.DataFrame(X * [1.0, 10.0, 100.0], columns=["a", "b", "c"])
+    frame["ward"] = np.array(["north", "south", "east"])[y]
+    frame.loc[[3, 7, 11], "a"] = np.nan
+    frame.loc[[4, 8], "ward"] = np.nan
     frame["label"] = y
     frame["name"] = [f"r{i}" for i in range(n_samples)]
+    frame.insert(0, "id", range(1000, 1000 + n_samples))
     return frame
 
 
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
-    """A CSV of blobs with a label and a text column, and a model fitted on it."""
+    """A CSV of the table, and a model fitted on it by ``skdec fit``."""
     folder = tmp_path_factory.mktemp("cli")
-    frame = _blobs_frame()
-    data = folder / "blobs.csv"
+    frame = _table()
+    data = folder / "table.csv"
     frame.to_csv(data, index=False)
-    model = folder / "blobs.skdec"
-    status = main(
-        ["fit", str(data), "--n-clusters", "3", "--out", str(model)]
-        + ["--label-column", "label", "--quiet", *TINY]
-    )
-    assert status == 0
+    model = folder / "table.skdec"
+    argv = ["fit", str(data), "--n-clusters", "3", "--out", str(model)]
+    assert main(argv + ["--label-column", "label", "--id-column", "id", *TINY]) == 0
     return folder, data, model, frame
 
 
-def _scaled(frame, columns=("a", "b", "c")):
-    X = frame[list(columns)].to_numpy(float)
-    return (X - X.mean(axis=0)) / X.std(axis=0)
+def _run(argv, capsys):
+    capsys.readouterr()
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return status, out, err
 
 
-def test_fit_writes_a_model_and_its_preprocessing(fitted):
+def _error(argv, capsys):
+    """The error message of ``argv``: one line, after any warnings."""
+    status, _, err = _run(argv, capsys)
+    assert status == 2
+    lines = err.splitlines()
+    assert lines[-1].startswith("skdec: error: "), err
+    assert all(line.startswith("skdec: warning: ") for line in lines[:-1]), err
+    return lines[-1]
+
+
+# ------------------------------------------------------------------- fit
+
+
+def test_fit_writes_one_model_file_holding_the_preprocessing(fitted):
     _, _, model_path, frame = fitted
+    assert not sidecar_path(model_path).exists()
     model = skdec.load(model_path)
-    # The label column and the text column are not features.
-    assert list(model.feature_names_in_) == ["a", "b", "c"]
-    assert model.get_params()["hidden_layer_sizes"] == (16,)
-    assert model.n_clusters == 3 and model.max_iter == 20
-    prep = json.loads(sidecar_path(model_path).read_text())
-    assert prep["columns"] == ["a", "b", "c"]
-    assert prep["scale"] == "standard" and prep["label_column"] == "label"
-    X = frame[["a", "b", "c"]].to_numpy(float)
-    np.testing.assert_allclose(prep["offset"], X.mean(axis=0))
-    np.testing.assert_allclose(prep["scale_factor"], X.std(axis=0))
-    # The model was fitted on the standardised columns.
-    scaled = pd.DataFrame(_scaled(frame), columns=["a", "b", "c"])
-    np.testing.assert_array_equal(model.predict(scaled), model.labels_)
+    assert isinstance(model, Pipeline)
+    columns = {name: cols for name, _, cols in model[0].transformers}
+    # The label and id columns are not features; nor is the identifier text.
+    assert columns == {"numeric": ["a", "b", "c"], "categorical": ["ward"]}
+    dec = model[-1]
+    assert dec.get_params()["hidden_layer_sizes"] == (16,)
+    assert dec.n_clusters == 3 and dec.max_iter == 20
+    assert list(dec.feature_names_in_) == [
+        "a", "b", "c", "ward_east", "ward_missing", "ward_north", "ward_south",
+    ]  # fmt: skip
+    np.testing.assert_array_equal(model.predict(frame), dec.labels_)
 
 
-@pytest.mark.parametrize("scale", ["minmax", "none"])
-def test_fit_scalings_and_chosen_columns(tmp_path, scale):
-    frame = _blobs_frame(60)
+def test_fit_prints_what_it_used_once(tmp_path, capsys):
+    frame = _table(60)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    argv = ["fit", str(tmp_path / "d.csv"), "--n-clusters", "2"]
+    argv += ["--out", str(tmp_path / "m"), "--label-column", "label", *TINY]
+    status, out, err = _run(argv, capsys)
+    assert status == 0
+    lines = err.splitlines()
+    summary = "skdec: 4 numeric, 1 categorical -> 8 features; 5 values imputed"
+    assert lines.count(summary) == 1
+    # id is numeric here (no --id-column); name is an identifier, left out.
+    assert (
+        "skdec: warning: column 'name' is left out of the features: it has a "
+        "different value in each of its 60 rows (an identifier?)." in lines
+    )
+    assert "━" in out  # Keras progress bars, on stdout
+    assert lines[-1] == f"skdec: wrote {tmp_path / 'm'}"
+    status, out, err = _run([*argv, "--quiet"], capsys)
+    assert status == 0 and out == ""
+    assert summary not in err and "wrote" not in err
+
+
+def test_fit_options_choose_columns_categories_and_scaling(tmp_path):
+    frame = _table(60).assign(stage=np.arange(60) % 3 + 1)
     frame.to_csv(tmp_path / "d.csv", index=False)
     out = tmp_path / "m.skdec"
     argv = ["fit", str(tmp_path / "d.csv"), "--n-clusters", "2", "--out", str(out)]
-    argv += ["--columns", "c", "a", "--scale", scale, "--quiet", *TINY]
-    argv[argv.index("--pretrain-epochs") + 1] = "1"
+    argv += ["--columns", "c", "a", "stage", "--categorical", "stage"]
+    argv += ["--scale", "minmax", "--quiet", *TINY]
     assert main(argv) == 0
-    prep = json.loads(sidecar_path(out).read_text())
-    X = frame[["c", "a"]].to_numpy(float)
-    assert prep["columns"] == ["c", "a"]
-    if scale == "minmax":
-        np.testing.assert_allclose(prep["offset"], X.min(axis=0))
-        np.testing.assert_allclose(prep["scale_factor"], np.ptp(X, axis=0))
-    else:
-        assert prep["offset"] == [0.0, 0.0] and prep["scale_factor"] == [1.0, 1.0]
-    assert list(skdec.load(out).feature_names_in_) == ["c", "a"]
+    model = skdec.load(out)
+    columns = {name: cols for name, _, cols in model[0].transformers}
+    assert columns == {"numeric": ["c", "a"], "categorical": ["stage"]}
+    scale = model[0].named_transformers_["numeric"].named_steps["scale"]
+    a = frame["a"].fillna(frame["a"].median())
+    np.testing.assert_allclose(scale.data_min_, [frame["c"].min(), a.min()])
+    assert list(model[-1].feature_names_in_) == [
+        "c", "a", "stage_1", "stage_2", "stage_3",
+    ]  # fmt: skip
 
 
-def test_predict_writes_id_cluster_and_probability(fitted, tmp_path):
+def test_fit_no_impute_refuses_missing_values(fitted, capsys, tmp_path):
+    _, data, _, _ = fitted
+    argv = ["fit", str(data), "--n-clusters", "2", "--out", str(tmp_path / "m")]
+    err = _error([*argv, "--no-impute", "--quiet", *TINY], capsys)
+    assert "Missing values in column(s) 'a' (3)" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_fit_passes_the_joint_loss_weight_and_the_initialisation(tmp_path):
+    frame = pd.DataFrame(
+        np.random.default_rng(0).normal(size=(40, 3)), columns=list("abc")
+    )
+    data, model = tmp_path / "d.csv", tmp_path / "m.skdec"
+    frame.to_csv(data, index=False)
+    argv = ["fit", str(data), "--n-clusters", "2", "--out", str(model), "--quiet"]
+    options = ["--reconstruction-weight", "2.5", "--init", "umap"]
+    options += ["--umap-metric", "cosine", "--umap-merge"]
+    assert main([*argv, *TINY, *options]) == 0
+    dec = skdec.load(model)[-1]
+    assert dec.reconstruction_weight == 2.5
+    assert (dec.init, dec.umap_metric, dec.umap_merge) == ("umap", "cosine", True)
+    assert main([*argv, *TINY]) == 0
+    assert skdec.load(model)[-1].umap_merge is False
+
+
+# --------------------------------------------------- predict, evaluate
+
+
+def test_predict_writes_every_row_in_order_with_its_id(fitted, tmp_path, capsys):
     _, data, model_path, frame = fitted
     out = tmp_path / "labels.csv"
-    assert main(["predict", str(model_path), str(data), "--out", str(out)]) == 0
+    status, _, err = _run(
+        ["predict", str(model_path), str(data), "--out", str(out)], capsys
+    )
+    assert status == 0
+    assert "skdec: 3 numeric, 1 categorical -> 7 features; 5 values imputed" in err
     labels = pd.read_csv(out)
-    assert list(labels.columns) == ["row", "cluster", "probability"]
-    np.testing.assert_array_equal(labels["row"], np.arange(len(frame)))
-    model = skdec.load(model_path)
-    q = model.predict_proba(pd.DataFrame(_scaled(frame), columns=["a", "b", "c"]))
+    # The id column given to fit is used by default.
+    assert list(labels.columns) == ["id", "cluster", "probability"]
+    np.testing.assert_array_equal(labels["id"], frame["id"])
+    q = skdec.load(model_path).predict_proba(frame)
     np.testing.assert_array_equal(labels["cluster"], q.argmax(axis=1))
     np.testing.assert_allclose(labels["probability"], q.max(axis=1), rtol=1e-6)
 
-    # Row order and the identifier column are kept on shuffled new data.
-    shuffled = frame.sample(frac=1.0, random_state=1)
-    shuffled.to_csv(tmp_path / "new.csv", index=False)
-    argv = ["predict", str(model_path), str(tmp_path / "new.csv")]
-    assert main(argv + ["--out", str(out), "--id-column", "name", "--quiet"]) == 0
-    by_name = pd.read_csv(out).set_index("name")
+    # New rows, shuffled, without the label, with gaps and an unseen category.
+    new = frame.drop(columns="label").sample(frac=1.0, random_state=1)
+    new.loc[new.index[0], ["a", "b", "c", "ward"]] = np.nan
+    new.loc[new.index[1], "ward"] = "west"
+    new.to_csv(tmp_path / "new.csv", index=False)
+    argv = ["predict", str(model_path), str(tmp_path / "new.csv"), "--out", str(out)]
+    assert main(argv + ["--id-column", "name", "--quiet"]) == 0
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["name", "cluster", "probability"]
+    np.testing.assert_array_equal(written["name"], new["name"])
+    expected = skdec.load(model_path).predict(new)
+    np.testing.assert_array_equal(written["cluster"], expected)
+    unchanged = written.set_index("name").drop(index=new["name"].iloc[:2])
     np.testing.assert_array_equal(
-        by_name.loc[frame["name"], "cluster"], labels["cluster"]
+        unchanged.loc[
+            frame["name"][~frame["name"].isin(new["name"].iloc[:2])], "cluster"
+        ],
+        labels["cluster"][~frame["name"].isin(new["name"].iloc[:2])],
     )
 
 
 def test_evaluate_prints_acc_nmi_ari(fitted, capsys):
     _, data, model_path, frame = fitted
-    capsys.readouterr()
     # --label-column defaults to the one given to fit.
-    assert main(["evaluate", str(model_path), str(data)]) == 0
-    printed = dict(line.split() for line in capsys.readouterr().out.splitlines())
+    status, out, _ = _run(["evaluate", str(model_path), str(data)], capsys)
+    assert status == 0
+    printed = dict(line.split() for line in out.splitlines())
     assert list(printed) == ["ACC", "NMI", "ARI"]
-    scaled = pd.DataFrame(_scaled(frame), columns=["a", "b", "c"])
-    labels = skdec.load(model_path).predict(scaled)
+    labels = skdec.load(model_path).predict(frame)
     y = frame["label"]
     assert float(printed["ACC"]) == pytest.approx(cluster_accuracy(y, labels), 1e-3)
     assert float(printed["NMI"]) == pytest.approx(
@@ -139,83 +227,134 @@ def test_evaluate_prints_acc_nmi_ari(fitted, capsys):
     )
 
 
-def test_progress_bars_and_quiet(tmp_path, capsys):
-    X, _ = make_blobs(40, n_features=2, centers=2, random_state=0)
-    pd.DataFrame(X, columns=["x", "y"]).to_csv(tmp_path / "d.csv", index=False)
-    argv = ["fit", str(tmp_path / "d.csv"), "--n-clusters", "2"]
-    argv += ["--out", str(tmp_path / "m"), "--hidden-layer-sizes", "4"]
-    argv += ["--pretrain-epochs", "1", "--max-iter", "1", "--n-init", "1"]
-    capsys.readouterr()
-    assert main(argv) == 0
-    loud = capsys.readouterr()
-    assert "━" in loud.out  # Keras progress bars
-    assert "wrote" in loud.err
-    assert main([*argv, "--quiet"]) == 0
-    quiet = capsys.readouterr()
-    assert quiet.out == ""
-    assert "━" not in quiet.err and "wrote" not in quiet.err
-
-
 def test_breast_cancer_with_parquet(tmp_path, capsys):
-    pytest.importorskip("pyarrow")
     data = load_breast_cancer(as_frame=True).frame
     data.to_parquet(tmp_path / "cancer.parquet")
     model = tmp_path / "cancer.skdec"
     argv = ["fit", str(tmp_path / "cancer.parquet"), "--n-clusters", "2"]
     argv += ["--out", str(model), "--label-column", "target", "--quiet", *TINY]
     assert main(argv) == 0
-    assert skdec.load(model).n_features_in_ == 30
-    capsys.readouterr()
+    assert skdec.load(model)[-1].n_features_in_ == 30
     argv = ["evaluate", str(model), str(tmp_path / "cancer.parquet"), "--quiet"]
-    assert main(argv + ["--label-column", "target"]) == 0
-    acc = float(capsys.readouterr().out.split()[1])
-    assert 0.5 <= acc <= 1.0
+    status, out, _ = _run(argv, capsys)
+    assert status == 0
+    # Two blobs of standardised tumour measurements: k-means finds the
+    # diagnosis at about 0.91; the tiny network must be well above chance.
+    assert float(out.split()[1]) > 0.8
+
+
+# --------------------------------------------------------------- profile
+
+
+def test_profile_prints_each_cluster_and_writes_the_whole_profile(
+    fitted, tmp_path, capsys
+):
+    _, data, model_path, frame = fitted
+    out = tmp_path / "profile.csv"
+    argv = ["profile", str(model_path), str(data), "--out", str(out), "--top", "2"]
+    status, printed, err = _run(argv, capsys)
+    assert status == 0
+    labels = skdec.load(model_path).predict(frame)
+    expected = cluster_profile(
+        frame[["a", "b", "c", "ward"]], labels, categorical=["ward"]
+    )
+    written = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert len(written) == len(expected)
+    np.testing.assert_allclose(written["std_difference"], expected["std_difference"])
+    assert list(written["feature"]) == list(expected["feature"])
+    assert f"wrote the profile of 3 clusters to {out}" in err
+
+    lines = printed.splitlines()
+    for cluster in range(3):
+        size = int((labels == cluster).sum())
+        header = f"cluster {cluster}: {size} rows ({100 * size / len(frame):.1f}%)"
+        start = lines.index(header)
+        top = expected[expected.cluster == cluster].head(2)
+        for line, (_, row) in zip(
+            lines[start + 2 : start + 4], top.iterrows(), strict=True
+        ):
+            assert line.split()[0] == row.feature
+            assert line.split()[-1] == f"{row.std_difference:+.2f}"
+    # The label column given to fit: clusters against labels.
+    table = pd.crosstab(labels, frame["label"]).to_numpy()
+    start = lines.index("clusters against 'label':")
+    counts = [list(map(int, line.split()[1:])) for line in lines[start + 3 : start + 6]]
+    np.testing.assert_array_equal(counts, table)
+
+
+# ---------------------------------------------------------- old models
+
+
+def test_models_of_skdec_0_1_still_predict_as_before(tmp_path, capsys):
+    out = tmp_path / "p.csv"
+    argv = ["predict", str(DATA / "v1_cli.skdec"), str(DATA / "v1_cli_blobs.csv")]
+    assert main([*argv, "--out", str(out), "--id-column", "id", "--quiet"]) == 0
+    before = pd.read_csv(DATA / "v1_cli_predictions.csv")
+    now = pd.read_csv(out)
+    np.testing.assert_array_equal(now["id"], before["id"])
+    np.testing.assert_array_equal(now["cluster"], before["cluster"])
+    np.testing.assert_allclose(now["probability"], before["probability"], rtol=1e-5)
+    # The label column saved in its MODEL.json is still the default.
+    argv = ["evaluate", str(DATA / "v1_cli.skdec"), str(DATA / "v1_cli_blobs.csv")]
+    status, printed, _ = _run(argv, capsys)
+    assert status == 0 and printed.startswith("ACC ")
+
+
+def test_an_edited_preprocessing_file_of_skdec_0_1_is_refused(tmp_path, capsys):
+    copy = tmp_path / "m.skdec"
+    copy.write_bytes((DATA / "v1_cli.skdec").read_bytes())
+    sidecar_path(copy).write_text('{"format": "something else"}')
+    argv = ["evaluate", str(copy), str(DATA / "v1_cli_blobs.csv")]
+    err = _error([*argv, "--label-column", "label"], capsys)
+    assert "is not a valid skdec preprocessing file" in err
+    assert "Fit the model again with 'skdec fit'." in err
+
+
+def test_models_saved_from_python_take_their_columns(fitted, capsys, tmp_path):
+    _, data, _, frame = fitted
+    # Fitted on an array of five columns: no names, no preprocessing.
+    model = tmp_path / "five.skdec"
+    small_dec(pretrain_epochs=1, max_iter=0).fit(np.random.rand(30, 5)).save(model)
+    argv = ["predict", str(model), str(data), "--out", str(tmp_path / "x.csv")]
+    err = _error([*argv, "--id-column", "id"], capsys)
+    assert "has 4 numeric feature columns (a, b, c, label) but the model" in err
+    assert "expects 5. Give a data file with the model's columns." in err
+    # Every numeric column but the id: five, but with gaps.
+    err = _error(argv, capsys)
+    assert "column 'a' of" in err and "has 3 missing value(s)" in err
+    assert "saved from Python without preprocessing" in err
+    # Fitted on named columns: those, without missing values.
+    named = tmp_path / "named.skdec"
+    small_dec(pretrain_epochs=1, max_iter=0).fit(frame[["b", "c"]]).save(named)
+    argv = ["predict", str(named), str(data), "--out", str(tmp_path / "x.csv")]
+    assert main([*argv, "--quiet"]) == 0
+    np.testing.assert_array_equal(
+        pd.read_csv(tmp_path / "x.csv")["cluster"],
+        skdec.load(named).predict(frame[["b", "c"]]),
+    )
+    small_dec(pretrain_epochs=1, max_iter=0).fit(frame[["b", "a"]].fillna(0)).save(
+        named
+    )
+    err = _error(argv, capsys)
+    assert "column 'a' of" in err and "has 3 missing value(s)" in err
 
 
 # ----------------------------------------------------------------- errors
-
-
-def _error(argv, capsys):
-    capsys.readouterr()
-    status = main(argv)
-    err = capsys.readouterr().err
-    assert status == 2
-    assert "Traceback" not in err
-    return err
 
 
 def test_error_missing_column(fitted, capsys, tmp_path):
     _, data, model, frame = fitted
     argv = ["fit", str(data), "--n-clusters", "2", "--out", str(tmp_path / "m")]
     err = _error([*argv, "--columns", "a", "zz"], capsys)
-    assert "column 'zz' not found in" in err and "Available columns: a, b, c" in err
+    assert "column 'zz' not found in" in err and "Available columns: id, a, b" in err
     err = _error([*argv, "--label-column", "target"], capsys)
     assert "column 'target' not found" in err
+    err = _error([*argv, "--categorical", "a", "--columns", "b"], capsys)
+    assert "--categorical column(s) 'a' are not features" in err
     # New data without one of the model's columns.
     frame.drop(columns="b").to_csv(tmp_path / "no_b.csv", index=False)
     argv = ["predict", str(model), str(tmp_path / "no_b.csv"), "--out", "x.csv"]
     assert "column 'b' not found" in _error(argv, capsys)
-
-
-def test_error_non_numeric_column(fitted, capsys, tmp_path):
-    _, data, model, frame = fitted
-    argv = ["fit", str(data), "--n-clusters", "2", "--out", str(tmp_path / "m")]
-    err = _error([*argv, "--columns", "a", "name"], capsys)
-    assert "column 'name' of" in err
-    assert "is not numeric (dtype" in err and "for example 'r0'" in err
-    frame.assign(b="text").to_csv(tmp_path / "text_b.csv", index=False)
-    argv = ["evaluate", str(model), str(tmp_path / "text_b.csv")]
-    assert "column 'b' of" in _error(argv, capsys)
-
-
-def test_error_missing_values(fitted, capsys, tmp_path):
-    _, _, model, frame = fitted
-    frame.assign(a=np.where(np.arange(len(frame)) < 2, np.nan, frame["a"])).to_csv(
-        tmp_path / "nan.csv", index=False
-    )
-    argv = ["predict", str(model), str(tmp_path / "nan.csv"), "--out", "x.csv"]
-    assert "column 'a' of" in _error(argv, capsys)
-    assert "has 2 missing value(s)" in _error(argv, capsys)
 
 
 def test_error_not_a_model(fitted, capsys, tmp_path):
@@ -229,37 +368,8 @@ def test_error_not_a_model(fitted, capsys, tmp_path):
     assert "is not a valid skdec model file: it has no skdec metadata" in _error(
         argv, capsys
     )
-    argv = ["evaluate", str(tmp_path / "absent.skdec"), str(data)]
+    argv = ["profile", str(tmp_path / "absent.skdec"), str(data)]
     assert "model file" in _error(argv, capsys)
-
-
-def test_error_column_count_does_not_match_model(fitted, capsys, tmp_path):
-    _, data, _, frame = fitted
-    # A model saved from Python, without the preprocessing file: five features.
-    model = tmp_path / "five.skdec"
-    small_dec(pretrain_epochs=1, max_iter=0).fit(np.random.rand(30, 5)).save(model)
-    argv = ["predict", str(model), str(data), "--out", str(tmp_path / "x.csv")]
-    err = _error(argv, capsys)
-    assert "has 4 numeric feature columns (a, b, c, label) but the model" in err
-    assert "expects 5." in err
-    err = _error([*argv, "--id-column", "label"], capsys)
-    assert "has 3 numeric feature columns (a, b, c) but the model" in err
-    assert "expects 5." in err
-    # A preprocessing file that belongs to another model.
-    sidecar_path(model).write_text(
-        sidecar_path(fitted[2]).read_text()  # three columns
-    )
-    err = _error(argv, capsys)
-    assert "lists 3 columns but the model" in err and "expects 5 features" in err
-
-
-def test_error_preprocessing_file_edited(fitted, capsys, tmp_path):
-    _, data, model, _ = fitted
-    copy = tmp_path / "m.skdec"
-    copy.write_bytes(model.read_bytes())
-    sidecar_path(copy).write_text('{"format": "something else"}')
-    argv = ["evaluate", str(copy), str(data), "--label-column", "label"]
-    assert "is not a valid skdec preprocessing file" in _error(argv, capsys)
 
 
 def test_error_parquet_without_pyarrow(monkeypatch, capsys, tmp_path):
@@ -270,76 +380,168 @@ def test_error_parquet_without_pyarrow(monkeypatch, capsys, tmp_path):
 
 
 def test_error_bad_arguments_and_data(fitted, capsys, tmp_path):
-    _, data, model, _ = fitted
+    _, data, _, _ = fitted
     out = str(tmp_path / "m")
     err = _error(["fit", str(data), "--n-clusters", "0", "--out", out], capsys)
     assert "'n_clusters' parameter of DECClusterer must be an int in the range" in err
     err = _error(["fit", str(data), "--n-clusters", "500", "--out", out], capsys)
     assert "n_samples=120 should be >= n_clusters=500." in err
     absent = str(tmp_path / "absent.csv")
-    err = _error(["fit", absent, "--n-clusters", "2"], capsys)
-    assert "the following arguments are required: --out" in err
-    err = _error(["fit", absent, "--n-clusters", "2", "--out", out], capsys)
-    assert "data file" in err and "not found" in err
     fit = ["fit", str(data), "--n-clusters", "2", "--out", out]
-    assert "invalid choice: 'x'" in _error([*fit, "--scale", "x"], capsys)
-    assert _error(["cluster"], capsys).count("invalid choice: 'cluster'") == 1
     err = _error([*fit, "--columns", "label", "--label-column", "label"], capsys)
     assert "cannot be both a feature" in err
     err = _error([*fit, "--columns", "a", "b", "a"], capsys)
     assert "column(s) 'a' given more than once in --columns." in err
+    err = _error(["fit", absent, "--n-clusters", "2", "--out", out], capsys)
+    assert "data file" in err and "not found" in err
     (tmp_path / "empty.csv").write_text("")
     empty = str(tmp_path / "empty.csv")
     err = _error(["fit", empty, "--n-clusters", "2", "--out", out], capsys)
     assert "cannot read" in err and "empty.csv" in err
 
 
-def test_help_exits_zero(capsys):
-    assert main(["--help"]) == 0
-    assert "fit" in capsys.readouterr().out
+FIT = ["fit", "d.csv", "--out", "m", "--n-clusters", "2"]
 
 
-def test_entry_point_declared_and_runs_as_a_process(fitted, tmp_path):
-    _, data, model, _ = fitted
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (FIT[:2] + FIT[4:], "the following arguments are required: --out"),
+        (FIT[:4], "the following arguments are required: --n-clusters"),
+        (FIT[:5] + ["two"], "argument --n-clusters: invalid int value: 'two'"),
+        ([*FIT, "--scale", "x"], "argument --scale: invalid choice: 'x'"),
+        ([*FIT, "--init", "pca"], "argument --init: invalid choice: 'pca'"),
+        (
+            [*FIT, "--hidden-layer-sizes", "8", "auto"],
+            "give 'auto' or positive integer widths",
+        ),
+        (
+            [*FIT, "--hidden-layer-sizes", "0"],
+            "give 'auto' or positive integer widths, got '0'",
+        ),
+        (["cluster"], "invalid choice: 'cluster'"),
+    ],
+)
+def test_argument_errors(argv, message, capsys):
+    status, _, err = _run(argv, capsys)
+    assert status == 2
+    assert message in err and err.startswith("usage: skdec")
+
+
+# ------------------------------------------------ options from the estimator
+
+
+def _fit_options():
+    parser = cli._build_parser()
+    fit = parser._subparsers._group_actions[0].choices["fit"]
+    return {a.dest: a for a in fit._actions}
+
+
+def test_every_estimator_parameter_has_an_option_or_a_reason():
+    options = _fit_options()
+    parameters = inspect.signature(DECClusterer).parameters
+    for name in parameters:
+        assert (name in options) != (name in cli.NOT_OPTIONS), name
+    assert set(cli.NOT_OPTIONS) < set(parameters)
+
+
+def test_option_types_choices_and_help_come_from_the_estimator():
+    options = _fit_options()
+    constraints = DECClusterer._parameter_constraints
+    activation = next(c for c in constraints["activation"] if hasattr(c, "options"))
+    assert options["activation"].choices == sorted(activation.options)
+    assert options["n_components"].type is int
+    assert options["alpha"].type is float
+    assert options["random_state"].type is int
+    assert options["n_clusters"].required
+    # The help is the first sentence of each numpydoc Parameters entry.
+    doc = {p.name: " ".join(p.desc) for p in ClassDoc(DECClusterer)["Parameters"]}
+    for name, action in options.items():
+        if name not in doc:
+            continue
+        sentence = re.sub(r":\w+:`(?:[^`<]*<)?([^`>]+)>?`", r"\1", doc[name])
+        sentence = sentence.replace("``", "")
+        assert action.help.split(" (default: ")[0].rstrip(".") in sentence, name
+        assert len(action.help) > 20, name
+    assert options["n_components"].help.startswith(
+        "Dimension of the embedding in which the data are clustered"
+    )
+    assert options["n_components"].help.endswith("(default: 10)")
+    # None of them overrides the estimator's default when not given.
+    args = cli._build_parser().parse_args(
+        ["fit", "d.csv", "--n-clusters", "3", "--out", "m"]
+    )
+    assert cli._estimator_params(args) == {"n_clusters": 3}
+
+
+def test_options_read_from_the_source_equal_those_of_the_class():
+    # --help reads the class from its source file, without importing it; the
+    # imported class must say the same.
+    assert cli._source_parameters() == cli._live_parameters()
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [(["auto"], "auto"), ([], ()), (["32", "8"], (32, 8))],
+)
+def test_hidden_layer_sizes_option(given, expected):
+    args = cli._build_parser().parse_args(
+        ["fit", "d", "--out", "m", "--n-clusters", "2", "--hidden-layer-sizes", *given]
+    )
+    assert cli._estimator_params(args)["hidden_layer_sizes"] == expected
+
+
+# -------------------------------------------------- quick and quiet
+
+
+def _python(code, env=None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, *code], capture_output=True, text=True, env=env, timeout=600
+    )
+    return done, time.perf_counter() - start
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["fit", "--help"], ["fit", "data.csv"], ["predict", "--help"]]
+)
+def test_help_and_argument_errors_answer_at_once_without_tensorflow(argv):
+    done, seconds = _python(["-m", "skdec.cli", *argv])
+    assert done.returncode == (0 if "--help" in argv else 2), done.stderr
+    assert ("usage: skdec" in done.stdout) or ("usage: skdec" in done.stderr)
+    assert "I0000" not in done.stderr and "absl" not in done.stderr
+    # About 0.5 s on two busy CPU cores; importing TensorFlow takes 5-10 s,
+    # scikit-learn alone about 2 s.
+    assert seconds < 2.0, seconds
+    script = (
+        "import sys, skdec.cli as c\n"
+        "c._build_parser().parse_args(['fit', 'd.csv', '--n-clusters', '2', "
+        "'--out', 'm'])\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'sklearn', 'pandas') "
+        "if m in sys.modules))\n"
+    )
+    done, _ = _python(["-c", script])
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_the_command_prints_only_its_own_messages(fitted, tmp_path):
+    _, data, _, _ = fitted
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'skdec = "skdec.cli:main"' in pyproject
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "skdec.cli", "evaluate", str(model), str(data)]
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    model = tmp_path / "m.skdec"
+    argv = ["fit", str(data), "--n-clusters", "3", "--out", str(model), *TINY]
+    done, _ = _python(["-m", "skdec.cli", *argv, "--label-column", "label"])
     assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines and all(line.startswith("skdec: ") for line in lines), lines
+    assert "━" in done.stdout  # progress bars go to stdout
+    done, _ = _python(["-m", "skdec.cli", "evaluate", str(model), str(data)])
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
     assert [line.split()[0] for line in done.stdout.splitlines()] == [
         "ACC",
         "NMI",
         "ARI",
     ]
-
-
-def test_fit_passes_the_joint_loss_weight(tmp_path):
-    frame = pd.DataFrame(
-        np.random.default_rng(0).normal(size=(40, 3)), columns=list("abc")
-    )
-    data, model = tmp_path / "d.csv", tmp_path / "m.skdec"
-    frame.to_csv(data, index=False)
-    argv = ["fit", str(data), "--n-clusters", "2", "--out", str(model), "--quiet"]
-    assert main([*argv, *TINY, "--reconstruction-weight", "2.5"]) == 0
-    assert skdec.load(model).reconstruction_weight == 2.5
-
-
-def test_fit_passes_the_initialisation(tmp_path):
-    pytest.importorskip("umap")
-    frame = pd.DataFrame(
-        np.random.default_rng(0).normal(size=(40, 3)), columns=list("abc")
-    )
-    data, model = tmp_path / "d.csv", tmp_path / "m.skdec"
-    frame.to_csv(data, index=False)
-    argv = ["fit", str(data), "--n-clusters", "2", "--out", str(model), "--quiet"]
-    options = ["--init", "umap", "--umap-metric", "cosine", "--umap-merge"]
-    assert main([*argv, *TINY, *options]) == 0
-    loaded = skdec.load(model)
-    assert (loaded.init, loaded.umap_metric, loaded.umap_merge) == (
-        "umap",
-        "cosine",
-        True,
-    )
-    assert main([*argv, *TINY]) == 0
-    assert skdec.load(model).umap_merge is False

@@ -3,27 +3,29 @@
 import sys
 import warnings
 
+import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
 from skdec.metrics import cluster_accuracy
-
-from _helpers import small_dec
-
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from skdec.plotting import (  # noqa: E402
+from skdec.plotting import (
     decode_cluster_centers,
     plot_cluster_centers,
+    plot_cluster_profile,
     plot_confusion_matrix,
     plot_embedding,
     plot_history,
 )
+from skdec.tables import cluster_profile
+
+from _helpers import small_dec
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -63,13 +65,17 @@ def test_confusion_matrix_puts_matched_clusters_on_the_diagonal(tmp_path):
     y_pred = [2, 2, 2, 0, 0, 0, 1, 1, 1, 7]
     ax = plot_confusion_matrix(y_true, y_pred)
     counts = np.asarray(ax.images[0].get_array())
-    # Matches: a -> 2, b -> 0, c -> 1; cluster 7 is left over, last.
-    np.testing.assert_array_equal(counts, [[3, 1, 0, 0], [0, 2, 1, 0], [0, 0, 2, 1]])
+    # Matches: a -> 2, b -> 0, c -> 1; cluster 7 is left over, last, and the
+    # square is completed by a row of zeros.
+    np.testing.assert_array_equal(
+        counts, [[3, 1, 0, 0], [0, 2, 1, 0], [0, 0, 2, 1], [0, 0, 0, 0]]
+    )
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "0", "1", "7"]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c", "(none)"]
     assert np.trace(counts) / counts.sum() == cluster_accuracy(y_true, y_pred)
     assert "accuracy 0.700" in ax.get_title()
     assert [t.get_text() for t in ax.texts][:4] == ["3", "1", "0", "0"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("cluster", "class")
     _save(ax.figure, tmp_path)
 
 
@@ -80,9 +86,11 @@ def test_confusion_matrix_more_classes_than_clusters_on_given_axes():
     assert plot_confusion_matrix(y_true, y_pred, ax=ax) is ax
     counts = np.asarray(ax.images[0].get_array())
     # 0 -> 5 and 2 -> 6 are matched; class 1 has no cluster and comes last.
-    np.testing.assert_array_equal(counts, [[2, 0], [0, 2], [2, 0]])
+    np.testing.assert_array_equal(counts, [[2, 0, 0], [0, 2, 0], [2, 0, 0]])
     assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "2", "1"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["5", "6", "(none)"]
     assert np.trace(counts) / counts.sum() == cluster_accuracy(y_true, y_pred)
+    assert len(ax.figure.axes) == 1  # no colour bar
 
 
 def test_history_lines_hold_the_history(dec3, tmp_path):
@@ -156,3 +164,23 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install 'skdec\[plot\]'"):
         plot_confusion_matrix([0, 1], [1, 0])
+
+
+def test_profile_heatmap_shows_the_most_separating_features(tmp_path):
+    X = pd.DataFrame(
+        {
+            "age": [30.0, 32, 31, 70, 74, 72],
+            "weight": [60.0, 80, 70, 61, 79, 70],
+            "sex": ["F", "F", "M", "M", "M", "F"],
+        }
+    )
+    profile = cluster_profile(X, [0, 0, 0, 1, 1, 1])
+    ax = plot_cluster_profile(profile, top=3)
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    assert shown[0] == "age" and len(shown) == 3 and "weight" not in shown
+    table = profile.pivot(index="cluster", columns="feature", values="std_difference")
+    np.testing.assert_allclose(ax.images[0].get_array(), table[shown].to_numpy())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0 (n=3)", "1 (n=3)"]
+    low, high = ax.images[0].get_clim()
+    assert low == -high == -np.abs(table.to_numpy()).max()
+    _save(ax.figure, tmp_path)

@@ -1,0 +1,466 @@
+"""Tables as they come: mixed columns, missing values, and what each cluster is.
+
+:func:`make_tabular_pipeline` builds, for a :class:`pandas.DataFrame`, the
+scikit-learn pipeline that the ``skdec fit`` command fits: numeric columns
+imputed with their median and scaled, text, boolean and category columns
+imputed with a ``"missing"`` category and one-hot encoded, then the
+clusterer. :func:`cluster_profile` describes the clusters in the table's own
+columns.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MinMaxScaler,
+    OneHotEncoder,
+    StandardScaler,
+)
+
+__all__ = ["cluster_profile", "make_tabular_pipeline"]
+
+MISSING = "missing"
+_SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
+
+
+# ---------------------------------------------------------------- columns
+
+
+def _as_numbers(X, missing="impute"):
+    """The columns of ``X`` as float64; text that is not a number is missing.
+
+    Used inside the pipeline (and so named in model files): keep its name.
+    """
+    frame = pd.DataFrame(X)
+    numbers = frame.apply(pd.to_numeric, errors="coerce")
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    if missing == "error":
+        _refuse_missing(frame, np.isnan(values))
+    return values
+
+
+def _category(value):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return np.nan
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        # An integer code read as a float (a column with gaps): 2.0 is "2".
+        return str(int(value))
+    return str(value)
+
+
+def _as_categories(X, missing="impute"):
+    """The columns of ``X`` as text categories, missing values as NaN.
+
+    Used inside the pipeline (and so named in model files): keep its name.
+    """
+    frame = pd.DataFrame(X)
+    values = np.empty(frame.shape, dtype=object)
+    for j in range(frame.shape[1]):
+        values[:, j] = [_category(v) for v in frame.iloc[:, j]]
+    if missing == "error":
+        _refuse_missing(frame, pd.isna(values))
+    return values
+
+
+def _refuse_missing(frame, is_missing):
+    counts = is_missing.sum(axis=0)
+    if counts.any():
+        named = ", ".join(
+            f"'{column}' ({int(n)})"
+            for column, n in zip(frame.columns, counts, strict=True)
+            if n
+        )
+        raise ValueError(
+            f"Missing values in column(s) {named}. Drop those rows, or let "
+            "them be imputed (missing='impute')."
+        )
+
+
+def _is_number_text(values):
+    present = values.dropna()
+    if len(present) == 0 or not all(isinstance(v, str) for v in present):
+        return False
+    return bool(pd.to_numeric(present, errors="coerce").notna().all())
+
+
+def _column_kinds(X, categorical=(), ignore=(), max_categories=20, warn=True):
+    """Split the columns of ``X`` into numeric and categorical ones.
+
+    Returns ``numeric, categorical, left_out``; ``left_out`` maps each column
+    that is not used to the reason. Warns about columns left out, numbers
+    stored as text and categorical columns of more than ``max_categories``
+    levels.
+    """
+    categorical, ignore = list(categorical or ()), list(ignore or ())
+    unknown = [c for c in categorical + ignore if c not in X.columns]
+    if unknown:
+        raise ValueError(
+            f"Column(s) {', '.join(map(repr, unknown))} not in X. Columns: "
+            f"{', '.join(map(str, X.columns))}."
+        )
+    both = sorted(set(categorical) & set(ignore), key=str)
+    if both:
+        raise ValueError(
+            f"Column(s) {', '.join(map(repr, both))} are both categorical and ignored."
+        )
+    messages = []
+    numeric_columns, categorical_columns, left_out = [], [], {}
+    for column in X.columns:
+        if column in ignore:
+            continue
+        values = X[column]
+        if values.isna().all():
+            left_out[column] = "it has no values"
+            continue
+        kind = values.dtype.kind
+        if column in categorical:
+            categorical_columns.append(column)
+        elif kind in "iuf" and not pd.api.types.is_bool_dtype(values):
+            numeric_columns.append(column)
+        elif kind in "mMc":
+            left_out[column] = f"its dtype {values.dtype} is neither numbers nor text"
+        elif (
+            not isinstance(values.dtype, pd.CategoricalDtype)
+            and pd.api.types.is_string_dtype(values)
+            and _is_number_text(values)
+        ):
+            numeric_columns.append(column)
+            messages.append(
+                f"column '{column}' holds numbers stored as text; they are read "
+                "as numbers."
+            )
+        else:  # text, boolean, category
+            n_levels = values.nunique()
+            if n_levels == values.notna().sum() and n_levels > max_categories:
+                left_out[column] = (
+                    f"it has a different value in each of its {n_levels} rows "
+                    "(an identifier?)"
+                )
+                continue
+            categorical_columns.append(column)
+        if column in categorical_columns and values.nunique() > max_categories:
+            messages.append(
+                f"column '{column}' has {values.nunique()} categories: the "
+                f"{max_categories} most frequent are kept and the others "
+                f"grouped as one (max_categories={max_categories})."
+            )
+    for column, reason in left_out.items():
+        messages.append(f"column '{column}' is left out of the features: {reason}.")
+    if warn:
+        for message in messages:
+            warnings.warn(message, UserWarning, stacklevel=3)
+    return numeric_columns, categorical_columns, left_out
+
+
+def make_tabular_pipeline(
+    X,
+    estimator,
+    *,
+    categorical=None,
+    ignore=None,
+    missing="impute",
+    scale="standard",
+    max_categories=20,
+):
+    """Build the preprocessing of a table and the clusterer as one Pipeline.
+
+    The columns of ``X`` are sorted by their dtype. Numeric columns (and text
+    columns whose every value is a number) have missing values replaced by
+    the column's median and are scaled. Text, boolean and category columns,
+    and the integer-coded ones named in ``categorical``, have missing values
+    replaced by a ``"missing"`` category and are one-hot encoded; categories
+    not seen in :term:`fit` are encoded as the grouped rare categories when
+    the column has them, else as zeros, so every row gets a cluster. Columns
+    with no value, columns of dates, and text columns with a different value
+    in every row (identifiers) are left out, with a warning.
+
+    Read more in the :ref:`User Guide <tables>`.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The table, or rows of it, whose dtypes decide the kind of each
+        column. The pipeline is returned unfitted.
+    estimator : estimator
+        The clusterer, for example a :class:`~skdec.DECClusterer`.
+    categorical : list of str, default=None
+        Numeric columns to treat as categories (integer codes).
+    ignore : list of str, default=None
+        Columns that are not features, such as an identifier or true labels.
+    missing : {"impute", "error"}, default="impute"
+        ``"impute"`` replaces missing values as above; ``"error"`` makes the
+        pipeline refuse rows with missing values, naming the columns.
+    scale : {"standard", "minmax", "none"}, default="standard"
+        Scaling of the numeric columns: :class:`~sklearn.preprocessing.StandardScaler`,
+        :class:`~sklearn.preprocessing.MinMaxScaler` or none. One-hot columns
+        are not scaled.
+    max_categories : int, default=20
+        Most categories kept per categorical column; the rarer ones are
+        grouped into one (with a warning).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        ``Pipeline([("preprocess", ColumnTransformer(...)), ("cluster",
+        estimator)])``. The column transformer's ``"numeric"`` and
+        ``"categorical"`` parts list the columns used.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a DataFrame, names in ``categorical`` or ``ignore``
+        are not columns of ``X``, or no column is left to cluster.
+
+    See Also
+    --------
+    cluster_profile : What distinguishes each cluster.
+    skdec.save : Save the fitted pipeline safely.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skdec import DECClusterer
+    >>> from skdec.tables import make_tabular_pipeline
+    >>> X = pd.DataFrame({"age": [61, 70, np.nan, 45, 52, 66],
+    ...                   "sex": ["F", "M", "F", None, "M", "F"]})
+    >>> dec = DECClusterer(2, hidden_layer_sizes=(4,), n_components=2,
+    ...                    pretrain_epochs=1, max_iter=0, random_state=0)
+    >>> pipe = make_tabular_pipeline(X, dec).fit(X)
+    >>> pipe[0].get_feature_names_out().tolist()
+    ['age', 'sex_F', 'sex_M', 'sex_missing']
+    >>> pipe.predict(X).shape
+    (6,)
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            f"X must be a pandas DataFrame, got {type(X).__name__}: the kind of "
+            "each column is read from its dtype."
+        )
+    if missing not in ("impute", "error"):
+        raise ValueError(f"missing must be 'impute' or 'error', got {missing!r}.")
+    if scale not in ("standard", "minmax", "none"):
+        raise ValueError(
+            f"scale must be 'standard', 'minmax' or 'none', got {scale!r}."
+        )
+    if not (isinstance(max_categories, int) and max_categories >= 1):
+        raise ValueError(
+            f"max_categories must be a positive int, got {max_categories!r}."
+        )
+    numeric, categories, _ = _column_kinds(X, categorical, ignore, max_categories)
+    if not numeric and not categories:
+        raise ValueError(
+            "X has no column left to cluster: "
+            f"{', '.join(map(str, X.columns)) or 'no columns'}."
+        )
+    convert = {"missing": missing}
+    parts = []
+    if numeric:
+        steps = [
+            (
+                "as_numbers",
+                FunctionTransformer(
+                    _as_numbers, kw_args=convert, feature_names_out="one-to-one"
+                ),
+            )
+        ]
+        if missing == "impute":
+            steps.append(("impute", SimpleImputer(strategy="median")))
+        steps.append(
+            ("scale", _SCALERS[scale]() if scale in _SCALERS else "passthrough")
+        )
+        parts.append(("numeric", Pipeline(steps), numeric))
+    if categories:
+        steps = [
+            (
+                "as_categories",
+                FunctionTransformer(
+                    _as_categories, kw_args=convert, feature_names_out="one-to-one"
+                ),
+            )
+        ]
+        if missing == "impute":
+            steps.append(
+                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING))
+            )
+        steps.append(
+            (
+                "one_hot",
+                OneHotEncoder(
+                    handle_unknown="infrequent_if_exist",
+                    max_categories=max_categories + 1,  # + the grouped one
+                    sparse_output=False,
+                ),
+            )
+        )
+        parts.append(("categorical", Pipeline(steps), categories))
+    preprocess = ColumnTransformer(parts, verbose_feature_names_out=False)
+    # The clusterer then knows its features by name (feature_names_in_).
+    preprocess.set_output(transform="pandas")
+    return Pipeline([("preprocess", preprocess), ("cluster", estimator)])
+
+
+def _pipeline_columns(pipeline):
+    """``numeric, categorical`` columns of a :func:`make_tabular_pipeline`
+    pipeline, or None for any other model."""
+    steps = getattr(pipeline, "steps", None)
+    if not steps or not isinstance(steps[0][1], ColumnTransformer):
+        return None
+    parts = {name: list(columns) for name, _, columns in steps[0][1].transformers}
+    if not set(parts) <= {"numeric", "categorical"}:
+        return None
+    return parts.get("numeric", []), parts.get("categorical", [])
+
+
+def _summary(pipeline, X):
+    """The line "k numeric, m categorical -> p features; q values imputed"."""
+    numeric, categories = _pipeline_columns(pipeline)
+    imputed = 0
+    preprocess = pipeline[0]
+    if numeric and "impute" in preprocess.named_transformers_["numeric"].named_steps:
+        imputed += int(np.isnan(_as_numbers(X[numeric])).sum())
+    if (
+        categories
+        and "impute" in preprocess.named_transformers_["categorical"].named_steps
+    ):
+        imputed += int(pd.isna(_as_categories(X[categories])).sum())
+    n_features = len(preprocess.get_feature_names_out())
+    return (
+        f"{len(numeric)} numeric, {len(categories)} categorical -> "
+        f"{n_features} features; {imputed} values imputed"
+    )
+
+
+# ---------------------------------------------------------------- profile
+
+
+def cluster_profile(X, labels, *, categorical=None, ignore=None, max_categories=20):
+    """Describe each cluster by the columns of the table.
+
+    For every cluster and feature: the cluster's mean (for a category, the
+    share of the cluster's rows in it) and median, the mean over the other
+    rows, and the standardised difference ``(cluster mean - other rows'
+    mean) / standard deviation over all rows``. Features are numeric
+    columns, and for categorical columns each category (missing values are
+    the category ``"missing"``). Within each cluster, features are ranked by
+    the absolute standardised difference: rank 1 separates the cluster most
+    from the other rows; a category with a positive difference is
+    over-represented in the cluster.
+
+    Columns are sorted into numeric and categorical as by
+    :func:`make_tabular_pipeline`, with the same ``categorical`` and
+    ``ignore``; numeric means and medians are over the observed values.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame of shape (n_samples, n_columns)
+        The table, in its own units (not scaled).
+    labels : array-like of shape (n_samples,)
+        The cluster of each row, for example ``pipeline.predict(X)``.
+    categorical : list of str, default=None
+        Numeric columns to treat as categories.
+    ignore : list of str, default=None
+        Columns to leave out, such as an identifier.
+    max_categories : int, default=20
+        As in :func:`make_tabular_pipeline`: decides which text columns are
+        identifiers (left out).
+
+    Returns
+    -------
+    profile : pandas.DataFrame
+        One row per cluster and feature, sorted by cluster and rank, with the
+        columns ``cluster``, ``size`` (rows in the cluster), ``share`` (of
+        all rows), ``feature`` (``"age"``, or ``"sex=F"`` for a category),
+        ``column``, ``category`` (None for numeric features), ``kind``
+        (``"numeric"`` or ``"categorical"``), ``cluster_mean``,
+        ``cluster_median`` (NaN for categories), ``other_mean``,
+        ``std_difference`` and ``rank``.
+
+    See Also
+    --------
+    skdec.plotting.plot_cluster_profile : The profile as a heatmap.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skdec.tables import cluster_profile
+    >>> X = pd.DataFrame({"age": [30, 35, 70, 75], "sex": ["F", "F", "M", "F"]})
+    >>> profile = cluster_profile(X, [0, 0, 1, 1])
+    >>> profile.loc[profile.cluster == 1, ["feature", "cluster_mean", "rank"]]
+      feature  cluster_mean  rank
+    3     age          72.5     1
+    4   sex=F           0.5     2
+    5   sex=M           0.5     3
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(f"X must be a pandas DataFrame, got {type(X).__name__}.")
+    labels = np.asarray(labels)
+    if labels.shape != (len(X),):
+        raise ValueError(
+            f"labels has shape {labels.shape}, but X has {len(X)} rows: give one "
+            "label per row."
+        )
+    numeric, categories, _ = _column_kinds(
+        X, categorical, ignore, max_categories, warn=False
+    )
+    features = []  # (feature, column, category, kind, values)
+    for column in numeric:
+        values = _as_numbers(X[[column]])[:, 0]
+        features.append((str(column), column, None, "numeric", values))
+    for column in categories:
+        values = _as_categories(X[[column]])[:, 0]
+        values = np.where(pd.isna(values), MISSING, values)
+        for level in sorted(set(values)):
+            indicator = (values == level).astype(float)
+            features.append(
+                (f"{column}={level}", column, level, "categorical", indicator)
+            )
+
+    rows = []
+    n_rows = len(X)
+    for cluster in np.unique(labels):
+        inside = labels == cluster
+        for feature, column, category, kind, values in features:
+            spread = np.nanstd(values) if np.isfinite(values).any() else np.nan
+            cluster_mean = _nanmean(values[inside])
+            other_mean = _nanmean(values[~inside])
+            difference = cluster_mean - other_mean
+            rows.append(
+                {
+                    "cluster": cluster.item(),
+                    "size": int(inside.sum()),
+                    "share": inside.sum() / n_rows,
+                    "feature": feature,
+                    "column": column,
+                    "category": category,
+                    "kind": kind,
+                    "cluster_mean": cluster_mean,
+                    "cluster_median": (
+                        _nanmedian(values[inside]) if kind == "numeric" else np.nan
+                    ),
+                    "other_mean": other_mean,
+                    "std_difference": difference / spread if spread > 0 else 0.0,
+                }
+            )
+    profile = pd.DataFrame(rows)
+    strength = profile["std_difference"].abs().fillna(-1.0)
+    profile["rank"] = (
+        strength.groupby(profile["cluster"])
+        .rank(method="first", ascending=False)
+        .astype(int)
+    )
+    return profile.sort_values(["cluster", "rank"], ignore_index=True)
+
+
+def _nanmean(values):
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if values.size else np.nan
+
+
+def _nanmedian(values):
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if values.size else np.nan

@@ -1,0 +1,305 @@
+"""Tables as they come: make_tabular_pipeline and cluster_profile."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+from sksurv.datasets import load_flchain
+
+import skdec
+from skdec.tables import _summary, cluster_profile, make_tabular_pipeline
+
+from _helpers import small_dec
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def mixed_frame(n=60, seed=0):
+    """Two groups of rows in numbers and categories, with the edge cases."""
+    rng = np.random.default_rng(seed)
+    group = np.arange(n) % 2
+    frame = pd.DataFrame(
+        {
+            "id": [f"p{i:03d}" for i in range(n)],  # an identifier
+            "age": np.where(group, 70.0, 40.0) + rng.normal(0, 3, n),
+            "dose": pd.Series(rng.normal(5, 1, n).round(2)).astype(str),  # as text
+            "sex": np.where(group, "M", "F"),
+            "smoker": group.astype(bool),
+            "stage": rng.integers(1, 4, n),  # integer-coded category
+            "empty": np.full(n, np.nan),  # entirely missing
+            "ward": [f"w{i % 150}" for i in range(n)],
+            "label": group,
+        }
+    )
+    frame.loc[[0, 5, 9], "age"] = np.nan
+    frame.loc[[1, 2], "sex"] = None
+    frame.loc[n - 1, "sex"] = "X"  # a category with one row
+    return frame
+
+
+def fit(pipeline, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return pipeline.fit(X)
+
+
+def test_columns_are_sorted_by_kind_with_a_warning_for_each_edge_case():
+    frame = mixed_frame(200)
+    with pytest.warns(UserWarning) as caught:
+        pipe = make_tabular_pipeline(
+            frame, small_dec(), categorical=["stage"], ignore=["label"]
+        )
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "column 'dose' holds numbers stored as text; they are read as numbers.",
+        "column 'ward' has 150 categories: the 20 most frequent are kept and the "
+        "others grouped as one (max_categories=20).",
+        "column 'id' is left out of the features: it has a different value in "
+        "each of its 200 rows (an identifier?).",
+        "column 'empty' is left out of the features: it has no values.",
+    ]
+    preprocess = pipe.named_steps["preprocess"]
+    assert isinstance(preprocess, ColumnTransformer)
+    columns = {name: cols for name, _, cols in preprocess.transformers}
+    assert columns == {
+        "numeric": ["age", "dose"],
+        "categorical": ["sex", "smoker", "stage", "ward"],
+    }
+    assert pipe.named_steps["cluster"].n_clusters == 3
+
+
+def test_preprocessing_is_scikit_learns_imputers_encoder_and_scaler():
+    frame = mixed_frame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        pipe = make_tabular_pipeline(frame, small_dec(), ignore=["label"])
+    fit(pipe, frame)
+    numeric = pipe[0].named_transformers_["numeric"].named_steps
+    categorical = pipe[0].named_transformers_["categorical"].named_steps
+    assert isinstance(numeric["impute"], SimpleImputer)
+    assert numeric["impute"].strategy == "median"
+    assert isinstance(numeric["scale"], StandardScaler)
+    assert isinstance(categorical["impute"], SimpleImputer)
+    assert categorical["impute"].fill_value == "missing"
+    assert isinstance(categorical["one_hot"], OneHotEncoder)
+    assert categorical["one_hot"].handle_unknown == "infrequent_if_exist"
+
+    # Numbers: median-imputed, then standardised; "dose" parsed from text.
+    Xt = pipe[0].transform(frame)
+    age = frame["age"].fillna(frame["age"].median())
+    np.testing.assert_allclose(Xt["age"], (age - age.mean()) / age.std(ddof=0))
+    dose = frame["dose"].astype(float)
+    np.testing.assert_allclose(Xt["dose"], (dose - dose.mean()) / dose.std(ddof=0))
+    # Categories: missing values are a category of their own; the one-row
+    # category has its own column.
+    np.testing.assert_array_equal(Xt["sex_missing"], frame["sex"].isna())
+    assert Xt["sex_X"].sum() == 1 and Xt["sex_X"].iloc[-1] == 1
+    np.testing.assert_array_equal(Xt["smoker_True"], frame["smoker"])
+    # The clusterer sees exactly these features.
+    np.testing.assert_array_equal(
+        pipe[-1].feature_names_in_, pipe[0].get_feature_names_out()
+    )
+
+
+def test_many_categories_are_capped_with_the_rest_grouped():
+    frame = mixed_frame(300)[["age", "ward"]]
+    with pytest.warns(UserWarning, match="'ward' has 150 categories: the 5 most"):
+        pipe = make_tabular_pipeline(frame, small_dec(), max_categories=5)
+    fit(pipe, frame)
+    names = [n for n in pipe[0].get_feature_names_out() if n.startswith("ward")]
+    assert len(names) == 6 and names[-1] == "ward_infrequent_sklearn"
+
+
+def test_new_rows_with_gaps_and_unseen_categories_get_a_cluster():
+    frame = mixed_frame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        pipe = make_tabular_pipeline(
+            frame, small_dec(), categorical=["stage"], ignore=["label"]
+        )
+    fit(pipe, frame)
+    new = frame.drop(columns=["label", "id", "empty"]).head(4).astype(object)
+    new.loc[0, "age"] = np.nan
+    new.loc[1, "sex"] = "unseen"
+    new.loc[2, :] = np.nan  # nothing known at all
+    new.loc[3, "stage"] = np.nan
+    new["stage"] = new["stage"].astype(float)  # integer codes as floats: 2.0 is "2"
+    labels = pipe.predict(new)
+    assert labels.shape == (4,) and set(labels) <= set(range(3))
+    Xt = pipe[0].transform(new)
+    assert Xt.filter(like="sex_").iloc[1].sum() == 0  # unseen: no category
+    stage = frame["stage"].iloc[:4]
+    one_hot = Xt.filter(like="stage_")
+    np.testing.assert_array_equal(
+        one_hot.iloc[:2].idxmax(axis=1), "stage_" + stage[:2].astype(str)
+    )
+
+
+def test_integer_codes_stay_the_same_category_when_read_as_floats():
+    frame = pd.DataFrame({"x": np.arange(8.0), "code": [1, 2, 3, 1, 2, 3, 1, 2]})
+    pipe = fit(
+        make_tabular_pipeline(frame, small_dec(n_clusters=2), categorical=["code"]),
+        frame,
+    )
+    as_floats = frame.astype({"code": float})
+    np.testing.assert_array_equal(
+        pipe[0].transform(as_floats), pipe[0].transform(frame)
+    )
+    assert list(pipe[0].get_feature_names_out()) == ["x", "code_1", "code_2", "code_3"]
+
+
+def test_missing_error_refuses_rows_with_gaps_naming_the_columns():
+    frame = mixed_frame()[["age", "sex"]]
+    pipe = make_tabular_pipeline(frame, small_dec(), missing="error")
+    with pytest.raises(ValueError, match=r"Missing values in column\(s\) 'age' \(3\)"):
+        pipe.fit(frame)
+    with pytest.raises(ValueError, match=r"column\(s\) 'sex' \(2\)"):
+        pipe.fit(frame.dropna(subset=["age"]))
+    fit(pipe, frame.dropna())
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(categorical=["nope"]), r"Column\(s\) 'nope' not in X"),
+        (dict(ignore=["age"], categorical=["age"]), "both categorical and ignored"),
+        (dict(missing="drop"), "missing must be 'impute' or 'error'"),
+        (dict(scale="robust"), "scale must be 'standard', 'minmax' or 'none'"),
+        (dict(max_categories=0), "max_categories must be a positive int"),
+        (dict(ignore=["age", "sex"]), "X has no column left to cluster"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, match):
+    frame = mixed_frame()[["age", "sex"]]
+    with pytest.raises(ValueError, match=match):
+        make_tabular_pipeline(frame, small_dec(), **kwargs)
+
+
+def test_an_array_is_refused():
+    with pytest.raises(ValueError, match="X must be a pandas DataFrame, got ndarray"):
+        make_tabular_pipeline(np.zeros((3, 2)), small_dec())
+
+
+@pytest.mark.parametrize("scale, scaler", [("minmax", MinMaxScaler), ("none", str)])
+def test_other_scalings(scale, scaler):
+    frame = mixed_frame()[["age"]]
+    pipe = make_tabular_pipeline(frame, small_dec(), scale=scale)
+    step = pipe[0].transformers[0][1].named_steps["scale"]
+    assert isinstance(step, scaler)  # "passthrough" when none
+
+
+def test_summary_counts_columns_features_and_imputed_values():
+    frame = mixed_frame(200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        pipe = make_tabular_pipeline(
+            frame, small_dec(), categorical=["stage"], ignore=["label"]
+        )
+    fit(pipe, frame)
+    # age, dose; sex (F, M, X, missing), smoker (2), stage (3), ward (20 + 1).
+    assert _summary(pipe, frame) == (
+        "2 numeric, 4 categorical -> 32 features; 5 values imputed"
+    )
+
+
+# ------------------------------------------------------------- real table
+
+
+@pytest.fixture(scope="module")
+def flchain():
+    """400 rows of scikit-survival's flchain (serum free light chains)."""
+    X, y = load_flchain()
+    frame = X.assign(death=y["death"].astype(int))
+    return frame.sample(400, random_state=0).reset_index(drop=True)
+
+
+def test_flchain_fits_and_saves_with_its_categories_and_gaps(flchain, tmp_path):
+    assert flchain["creatinine"].isna().sum() > 0
+    assert flchain["chapter"].isna().sum() > 0
+    pipe = make_tabular_pipeline(flchain, small_dec(n_clusters=2), ignore=["death"])
+    fit(pipe, flchain)
+    columns = {name: cols for name, _, cols in pipe[0].transformers}
+    assert columns == {
+        "numeric": ["age", "creatinine", "kappa", "lambda"],
+        "categorical": ["chapter", "flc.grp", "mgus", "sample.yr", "sex"],
+    }
+    assert "chapter_missing" in pipe[0].get_feature_names_out()
+    n_missing = int(
+        flchain["creatinine"].isna().sum() + flchain["chapter"].isna().sum()
+    )
+    assert _summary(pipe, flchain).endswith(f"; {n_missing} values imputed")
+
+    skdec.save(pipe, tmp_path / "flchain.skdec")
+    loaded = skdec.load(tmp_path / "flchain.skdec")
+    np.testing.assert_array_equal(
+        loaded.predict_proba(flchain), pipe.predict_proba(flchain)
+    )
+
+
+# ---------------------------------------------------------------- profile
+
+
+def test_profile_values_ranks_and_categories():
+    X = pd.DataFrame(
+        {
+            "age": [30.0, 32.0, np.nan, 70.0, 74.0, 72.0],
+            "sex": ["F", "F", None, "M", "M", "F"],
+            "code": [1, 1, 2, 2, 2, 2],
+        }
+    )
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    profile = cluster_profile(X, labels, categorical=["code"])
+    assert list(profile.columns) == [
+        "cluster", "size", "share", "feature", "column", "category", "kind",
+        "cluster_mean", "cluster_median", "other_mean", "std_difference", "rank",
+    ]  # fmt: skip
+    one = profile[profile.cluster == 1].set_index("feature")
+    assert (one["size"] == 3).all() and (one["share"] == 0.5).all()
+    # Numeric: over the observed values; sd over all observed rows.
+    ages = np.array([30.0, 32.0, 70.0, 74.0, 72.0])
+    assert one.loc["age", "cluster_mean"] == 72.0
+    assert one.loc["age", "cluster_median"] == 72.0
+    assert one.loc["age", "other_mean"] == 31.0
+    assert one.loc["age", "std_difference"] == pytest.approx(41.0 / ages.std())
+    # Categories: shares, with the missing value as its own category.
+    assert one.loc["sex=M", "cluster_mean"] == pytest.approx(2 / 3)
+    assert one.loc["sex=M", "other_mean"] == 0.0
+    m = 2 / 6
+    assert one.loc["sex=M", "std_difference"] == pytest.approx(
+        (2 / 3) / np.sqrt(m * (1 - m))
+    )
+    assert one.loc["sex=missing", "std_difference"] < 0
+    assert np.isnan(one.loc["sex=M", "cluster_median"])
+    assert set(one.index) == {
+        "age", "sex=F", "sex=M", "sex=missing", "code=1", "code=2",
+    }  # fmt: skip
+    # Ranked by the absolute standardised difference, 1 the strongest.
+    ranked = one.sort_values("rank")
+    assert list(ranked["rank"]) == [1, 2, 3, 4, 5, 6]
+    strengths = ranked["std_difference"].abs().to_numpy()
+    assert (np.diff(strengths) <= 1e-12).all()
+    assert ranked.index[0] == "age"
+
+
+def test_profile_of_a_fitted_pipeline_on_flchain(flchain):
+    pipe = make_tabular_pipeline(flchain, small_dec(n_clusters=2), ignore=["death"])
+    labels = fit(pipe, flchain).predict(flchain)
+    profile = cluster_profile(flchain, labels, ignore=["death"])
+    sizes = profile.groupby("cluster")["size"].first()
+    np.testing.assert_array_equal(sizes, np.bincount(labels))
+    assert set(profile["column"]) == set(flchain.columns) - {"death"}
+    age = profile[profile.feature == "age"].set_index("cluster")
+    for cluster in (0, 1):
+        inside = flchain["age"][labels == cluster]
+        assert age.loc[cluster, "cluster_mean"] == pytest.approx(inside.mean())
+        assert age.loc[cluster, "cluster_median"] == pytest.approx(inside.median())
+
+
+def test_profile_refuses_labels_of_another_length():
+    with pytest.raises(ValueError, match=r"labels has shape \(2,\), but X has 3 rows"):
+        cluster_profile(pd.DataFrame({"a": [1, 2, 3]}), [0, 1])
