@@ -108,7 +108,6 @@ def test_main_writes_json_and_markdown(tmp_path):
     "method, metric", [("dec_umap_merge", None), ("dec_umap_cosine_merge", "cosine")]
 )
 def test_merge_methods_set_umap_merge(method, metric):
-    pytest.importorskip("umap")
     X, _ = make_blobs(200, centers=3, random_state=0)
     dec_kwargs = accuracy.dec_params(len(X), 10, 5, TINY_DEC)
     labels, _, params, initial = accuracy.run_method(

@@ -3,9 +3,9 @@
 import sys
 import warnings
 
+import distributed
 import joblib
 import numpy as np
-import pytest
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -13,8 +13,6 @@ from sklearn.model_selection import GridSearchCV
 from skdec import cluster_accuracy_scorer
 
 from _helpers import small_dec
-
-distributed = pytest.importorskip("distributed")
 
 
 def _skdec_imported():

@@ -9,6 +9,7 @@ import warnings
 import joblib
 import keras
 import numpy as np
+import psutil
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
@@ -318,7 +319,6 @@ def test_learning_rates_take_effect_on_a_reused_trainer(blobs):
 
 
 def test_repeated_fits_do_not_pile_up_memory(blobs):
-    psutil = pytest.importorskip("psutil")
     X, _ = blobs
     process = psutil.Process()
 

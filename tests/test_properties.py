@@ -1,14 +1,17 @@
 """Property-based tests: cluster_accuracy's invariants and input validation."""
 
+import re
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array
 
 from skdec import cluster_accuracy
 
@@ -87,7 +90,6 @@ def arrays(draw):
     if container == "sparse" and X.ndim == 2:
         return scipy.sparse.csr_matrix(X)
     if container == "frame" and X.ndim == 2:
-        pd = pytest.importorskip("pandas")
         return pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
     if container == "object":
         obj = X.astype(object)
@@ -103,17 +105,36 @@ def arrays(draw):
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(X=arrays())
-def test_any_input_fits_or_gets_a_scikit_learn_error(X):
+def test_any_input_fits_or_gets_scikit_learns_own_error(X):
+    """DEC refuses exactly the inputs that scikit-learn's validation refuses,
+    with the same error and message; everything else fits and predicts."""
     dec = small_dec(n_clusters=2, pretrain_epochs=1, max_iter=2, n_init=1)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            dec.fit(X)
+        check_array(
+            X,
+            dtype="numeric",
+            ensure_min_samples=2,
+            estimator=dec,
+            input_name="X",
+        )
     except (ValueError, TypeError) as exc:
-        assert str(exc)  # a message, not a bare error
-        event(f"refused with {type(exc).__name__}")
+        expected = exc
+    else:
+        expected = None
+    if expected is not None:
+        event(f"refused with {type(expected).__name__}")
+        with pytest.raises(type(expected), match=re.escape(str(expected))):
+            dec.fit(X)
+        assert not hasattr(dec, "labels_")
         return
     event("fitted")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dec.fit(X)
     labels = dec.predict(X)
-    assert labels.shape == (len(X) if not hasattr(X, "shape") else X.shape[0],)
-    assert np.all(np.isfinite(dec.predict_proba(X)))
+    n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
+    assert labels.shape == (n_rows,)
+    np.testing.assert_array_equal(labels, dec.labels_)
+    q = dec.predict_proba(X)
+    assert np.all(np.isfinite(q))
+    np.testing.assert_allclose(q.sum(axis=1), 1.0, rtol=1e-6)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse
 from sklearn.exceptions import NotFittedError
 
 from skdec import DECClusterer
@@ -68,9 +69,8 @@ def test_fit_refuses_complex_numbers():
 
 
 def test_sparse_input_says_how_to_convert():
-    sparse = pytest.importorskip("scipy.sparse")
     with pytest.raises(TypeError, match=r"dense data is required.*toarray"):
-        small_dec(n_clusters=2).fit(sparse.random(10, 3, density=0.5, format="csr"))
+        small_dec(n_clusters=2).fit(scipy.sparse.random(10, 3, density=0.5))
 
 
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "transform", "score"])
