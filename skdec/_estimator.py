@@ -99,12 +99,9 @@ class DECClusterer(
         Widths of the dense encoder's hidden layers; the decoder mirrors them.
         An empty tuple gives a linear encoder and decoder. ``"auto"``: the
         paper's ``(500, 500, 2000)`` when fitting on 1,000 rows or more, and
-        ``(64, 64)`` on fewer, where the paper's 3.3 M weights (for 784
-        features) would be fitted to a few hundred rows; on three UCI tables
-        of 101 to 366 rows the small network was better on two, worse on one
-        and 10 to 23 times faster, and on 1,797 rows it was much worse (see
-        the User Guide). A warm start keeps the network of the first fit.
-        Only for ``autoencoder="dense"``.
+        ``(64, 64)`` on fewer. A warm start keeps the network of the first
+        fit. Only for ``autoencoder="dense"``. See the :ref:`User Guide
+        <user_guide>`.
 
     n_components : int, default=10
         Dimension of the embedding in which the data are clustered.
@@ -141,8 +138,6 @@ class DECClusterer(
     pretrain_epochs : int, default=200
         Passes over the data when pretraining the autoencoder. ``0`` skips
         pretraining (k-means then runs on a randomly initialised encoder).
-        On large data the default is long (the User Guide gives the time on
-        MNIST, and the shorter schedules its benchmark figures used).
 
     pretrain_optimizer : {"adam", "sgd"}, default="adam"
         Optimizer of the pretraining.
@@ -175,49 +170,29 @@ class DECClusterer(
         changed between two target updates is below ``tol``.
 
     init : {"kmeans", "kmeans_input", "umap"}, default="kmeans"
-        How the clusters that self-training starts from are found.
-        ``"kmeans"``: k-means in the pretrained embedding, as in the paper;
-        its centres initialise the clustering layer. ``"kmeans_input"``:
-        k-means on the input rows themselves (``n_init`` runs, the lowest
-        inertia kept); the centres are the means of these clusters in the
-        embedding, and self-training first uses their labels as its target,
-        as with ``"umap"`` below. It starts DEC from what k-means on the input
-        finds, for small tables where the pretrained embedding is no better
-        than the input (see the User Guide); on images it starts from a worse
-        clustering than ``"kmeans"``. ``"umap"``: the embedding is
-        first mapped to ``n_clusters`` dimensions by UMAP (15 neighbours,
-        ``min_dist=0``), which keeps its local neighbourhoods and pulls
-        clusters apart, and k-means runs there, as in N2D (McConville et al.
-        2020); of its ``n_init`` runs the one whose clusters cut the fewest
-        links of UMAP's neighbour graph (highest modularity) is kept. The
-        centres are the means of these clusters in the embedding, and
-        self-training first uses their hard labels as the target, until the
-        encoder has learned them (the share of rows whose label differs from
-        them is at most ``tol``, or has halved and stopped falling by ``tol``
-        between updates), so that the embedding shows these clusters before
-        DEC sharpens them. Needs the optional dependency umap-learn
-        (``pip install "skdec[umap]"``); UMAP adds about a minute per 10,000
-        rows on two CPU cores. See the User Guide for when it helps.
+        How the clusters that self-training starts from are found: k-means
+        in the pretrained embedding (``"kmeans"``, the paper's choice, whose
+        centres initialise the clustering layer), on the input rows
+        (``"kmeans_input"``), or in a UMAP map of the embedding (``"umap"``,
+        N2D's manifold step; of the ``n_init`` runs, the one with the highest
+        modularity on UMAP's neighbour graph is kept).
+
+        For ``"kmeans_input"`` and ``"umap"`` the centres start at the means
+        of the clusters in the embedding, and self-training first teaches the
+        encoder these clusters before it sharpens them. See the :ref:`User
+        Guide <user_guide>`.
 
     umap_metric : {"euclidean", "cosine"}, default="euclidean"
-        Distance between embedded rows by which UMAP finds each row's
-        neighbours, with ``init="umap"`` (ignored otherwise). ``"cosine"``
-        compares the directions of the embedded rows and ignores their
-        lengths. It did better than ``"euclidean"`` on two UCI tables and
-        about the same on images (see the User Guide).
+        Distance by which UMAP finds each embedded row's neighbours, with
+        ``init="umap"`` (ignored otherwise). ``"cosine"`` compares the
+        directions of the embedded rows and ignores their lengths.
 
     umap_merge : bool, default=False
-        With ``init="umap"`` (ignored otherwise), each of the ``n_init``
-        k-means runs in UMAP's map also splits it into 2 and 3 times
-        ``n_clusters`` clusters, and joins those back to ``n_clusters`` by
-        greedily merging the pair of clusters that raises the modularity on
-        UMAP's neighbour graph most; the partition of highest modularity
-        among all of them is kept. This finds a class that UMAP splits into
-        separate groups, one of which touches another class, whole more
-        often than k-means does. It runs three k-means fits per seed
-        instead of one, the extra ones with more clusters; UMAP itself
-        usually costs more. It lifted scikit-learn's digits above 0.90 but
-        lowered two UCI tables (see the User Guide), so it is off by default.
+        With ``init="umap"`` (ignored otherwise), each k-means run in UMAP's
+        map also splits it into 2 and 3 times ``n_clusters`` clusters and
+        merges them back to ``n_clusters`` greedily by modularity; the
+        partition of highest modularity among all runs is kept. This can keep
+        together a class that the map shows as two groups.
 
     n_init : int, default=20
         Number of k-means runs with different seeds (in the embedding, on the
