@@ -112,16 +112,14 @@ def _parameter_help(docstring):
     if not starts:
         return {}
     end = next((i - 1 for i in underlined if i > starts[0]), len(lines))
-    paragraphs, name, type_continues = {}, None, False
+    paragraphs, name = {}, None
     for line in lines[starts[0] + 1 : end]:
         entry = re.match(r"^(\w+) : ", line)
         if entry:
-            name, type_continues = entry.group(1), line.rstrip().endswith("\\")
+            name = entry.group(1)
             paragraphs[name] = []
         elif name is None or not line.strip():
             name = None if name and paragraphs[name] else name
-        elif type_continues:
-            type_continues = line.rstrip().endswith("\\")
         else:
             paragraphs[name].append(line.strip())
     return {name: _first_sentence(" ".join(text)) for name, text in paragraphs.items()}
