@@ -408,6 +408,21 @@ def check_recipe(recipe, params):
         raise ValueError("architecture and parameters disagree on alpha.")
 
 
+def with_default_params(estimator_class, state):
+    """``state`` with the parameters it lacks set to their defaults.
+
+    A pickle or file written before a parameter existed is restored with the
+    parameter's default, the behaviour the parameter was introduced with.
+    """
+    import inspect
+
+    if not isinstance(state, dict):
+        return state
+    signature = inspect.signature(estimator_class.__init__).parameters
+    missing = set(estimator_class._get_param_names()) - set(state)
+    return {**{name: signature[name].default for name in missing}, **state}
+
+
 def check_state(estimator_class, state):
     """Check the state of a DECClusterer before it is restored.
 

@@ -799,8 +799,8 @@ class DECClusterer(
     def __setstate__(self, state):
         # The one way back from a state, for pickle and model files alike:
         # checked first, so that a file cannot describe other networks.
+        state = _archive.with_default_params(type(self), state)
         _archive.check_state(type(self), state)
-        state = dict(state)
         weights = state.pop("_network_weights", None)
         super().__setstate__(state)
         if weights is not None:

@@ -361,6 +361,15 @@ def test_format_1_files_still_load_and_predict_as_before():
     assert loaded.hidden_layer_sizes == (16,) and loaded.max_iter == 20
 
 
+def test_a_file_from_before_a_parameter_existed_takes_its_default(tmp_path):
+    arrays, metadata = read_archive(DATA / "v1_dec.skdec")
+    del metadata["params"]["umap_merge"]
+    write_archive(tmp_path / "m.skdec", arrays, metadata)
+    loaded = skdec.load(tmp_path / "m.skdec")
+    assert loaded.umap_merge is False
+    assert loaded.get_params() == skdec.load(DATA / "v1_dec.skdec").get_params()
+
+
 def read_archive(path):
     with np.load(path, allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
