@@ -32,7 +32,8 @@ Data sets
 ``digits`` is scikit-learn's ``load_digits`` (1797 8x8 images, no file). The
 others are read from ``DATA_DIR/NAME.npz`` (arrays ``X`` and ``y``; see
 ``PROVENANCE.md`` there): ``mnist``, ``usps``, ``pendigits``,
-``uci_dermatology``, ``uci_ecoli``, ``uci_segment``, ``uci_zoo``. Each is
+``uci_dermatology``, ``uci_ecoli``, ``uci_segment``, ``uci_zoo``,
+``uci_ionosphere``, ``uci_sonar``, ``uci_balance_scale``, ``uci_haberman``. Each is
 scaled by :func:`scale_features` before any method sees it.
 
 Methods
@@ -137,6 +138,10 @@ DATASETS = (
     "uci_ecoli",
     "uci_segment",
     "uci_zoo",
+    "uci_ionosphere",
+    "uci_sonar",
+    "uci_balance_scale",
+    "uci_haberman",
 )
 METHODS = (
     "kmeans",

@@ -72,8 +72,22 @@ FITTED_ATTRIBUTES = frozenset(
         "n_features_in_",
         "feature_names_in_",
         "_network_recipe",
+        "init_",
+        "init_scores_",
+        "batch_size_",
+        "pretrain_epochs_",
+        "self_training_kept_",
     }
 )
+# The initial clusterings a fit can have started from (init_).
+_STARTS = frozenset({"kmeans", "kmeans_input", "umap", "umap_input"})
+# Fitted attributes that states written before skdec 0.2 lack, and the
+# parameter whose value they then had (init_scores_ is then None).
+_DERIVED_ATTRIBUTES = {
+    "init_": "init",
+    "batch_size_": "batch_size",
+    "pretrain_epochs_": "pretrain_epochs",
+}
 # Set by scikit-learn itself: its version, set_output and metadata routing.
 _SKLEARN_ATTRIBUTES = frozenset(
     {"_sklearn_version", "_sklearn_output_config", "_metadata_request"}
@@ -420,7 +434,17 @@ def with_default_params(estimator_class, state):
         return state
     signature = inspect.signature(estimator_class.__init__).parameters
     missing = set(estimator_class._get_param_names()) - set(state)
-    return {**{name: signature[name].default for name in missing}, **state}
+    state = {**{name: signature[name].default for name in missing}, **state}
+    if "labels_" in state and "init_" not in state:
+        # Fitted before init, batch_size and pretrain_epochs could be "auto":
+        # the parameters were the values used.
+        state = {
+            **{name: state.get(param) for name, param in _DERIVED_ATTRIBUTES.items()},
+            "init_scores_": None,
+            "self_training_kept_": True,
+            **state,
+        }
+    return state
 
 
 def check_state(estimator_class, state):
@@ -503,6 +527,24 @@ def check_state(estimator_class, state):
         )
         and _is_int(state["n_iter_"])
         and state["n_iter_"] >= 0
+        and state["init_"] in _STARTS
+        and (
+            state["init_scores_"] is None
+            or (
+                isinstance(state["init_scores_"], dict)
+                and all(
+                    isinstance(k, str)
+                    and isinstance(v, Real)
+                    and not isinstance(v, bool)
+                    for k, v in state["init_scores_"].items()
+                )
+            )
+        )
+        and _is_int(state["batch_size_"])
+        and state["batch_size_"] > 0
+        and _is_int(state["pretrain_epochs_"])
+        and state["pretrain_epochs_"] >= 0
+        and isinstance(state["self_training_kept_"], bool)
         and state["n_features_in_"] == recipe["n_features"]
         and (
             feature_names is None

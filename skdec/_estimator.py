@@ -1,5 +1,6 @@
 """The scikit-learn front door of DEC: parameters, validation, orchestration."""
 
+import logging
 import warnings
 from numbers import Integral, Real
 
@@ -16,18 +17,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
-from skdec import _archive
+from skdec import _archive, _schedule
 from skdec._assignment import kl_divergence, target_distribution
+
+logger = logging.getLogger("skdec")
 
 _ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"}
 _OPTIMIZERS = {"adam", "sgd"}
-
-# hidden_layer_sizes="auto": the paper's network from AUTO_SMALL_ROWS rows on,
-# a small one below (measured in benchmarks/RESULTS.md: better on two of three
-# UCI tables of 101 to 366 rows, much worse on digits' 1,797 rows).
-AUTO_SMALL_ROWS = 1000
-AUTO_SMALL_LAYERS = (64, 64)
-AUTO_LARGE_LAYERS = (500, 500, 2000)
 
 
 def _check_float32_range(X):
@@ -98,10 +94,11 @@ class DECClusterer(
     hidden_layer_sizes : "auto" or tuple of int, default="auto"
         Widths of the dense encoder's hidden layers; the decoder mirrors them.
         An empty tuple gives a linear encoder and decoder. ``"auto"``: the
-        paper's ``(500, 500, 2000)`` when fitting on 1,000 rows or more, and
-        ``(64, 64)`` on fewer. A warm start keeps the network of the first
-        fit. Only for ``autoencoder="dense"``. See the :ref:`User Guide
-        <user_guide>`.
+        paper's widths ``(500, 500, 2000)`` scaled so that the autoencoder has
+        about one weight per input value (``n_samples * n_features``), at
+        most the paper's network and at least ``(32, 32, 128)``. A warm start
+        keeps the network of the first fit. Only for ``autoencoder="dense"``.
+        See the :ref:`User Guide <user_guide>`.
 
     n_components : int, default=10
         Dimension of the embedding in which the data are clustered.
@@ -135,9 +132,12 @@ class DECClusterer(
         ``reconstruction_weight=10`` divided by 10 (the same minimiser; with
         ``optimizer="adam"`` the same steps).
 
-    pretrain_epochs : int, default=200
-        Passes over the data when pretraining the autoencoder. ``0`` skips
-        pretraining (k-means then runs on a randomly initialised encoder).
+    pretrain_epochs : int or "auto", default="auto"
+        Passes over the data when pretraining the autoencoder. ``"auto"``:
+        enough epochs for a budget of gradient steps that grows with the
+        square root of the number of rows, from 2,000 (up to 10,000 rows) to
+        4,000 (from 40,000 rows on). ``0`` skips pretraining (the clusters are
+        then found on a randomly initialised encoder).
 
     pretrain_optimizer : {"adam", "sgd"}, default="adam"
         Optimizer of the pretraining.
@@ -154,8 +154,9 @@ class DECClusterer(
     momentum : float, default=0.9
         Momentum of SGD (pretraining and self-training); ignored by Adam.
 
-    batch_size : int, default=256
-        Rows per gradient step, in pretraining and self-training.
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step, in pretraining and self-training. ``"auto"``:
+        about a fortieth of the rows, a power of two from 32 to 256.
 
     max_iter : int, default=20000
         Maximum number of self-training iterations (gradient steps). ``0``
@@ -169,30 +170,37 @@ class DECClusterer(
         Self-training stops when the fraction of training rows whose label
         changed between two target updates is below ``tol``.
 
-    init : {"kmeans", "kmeans_input", "umap"}, default="kmeans"
+    init : {"auto", "kmeans", "kmeans_input", "umap", "umap_input"}, \
+            default="auto"
         How the clusters that self-training starts from are found: k-means
         in the pretrained embedding (``"kmeans"``, the paper's choice, whose
-        centres initialise the clustering layer), on the input rows
-        (``"kmeans_input"``), or in a UMAP map of the embedding (``"umap"``,
-        N2D's manifold step; of the ``n_init`` runs, the one with the highest
-        modularity on UMAP's neighbour graph is kept).
+        centres initialise the clustering layer), k-means on the input rows
+        (``"kmeans_input"``), k-means in a UMAP map of the embedding
+        (``"umap"``, N2D's manifold step) or of the input (``"umap_input"``).
+        ``"auto"`` builds all four and keeps the partition of highest
+        modularity on the neighbour graphs of the input and the embedding: a
+        label-free criterion, the same for every candidate, computed on at
+        most 10,000 rows; the choice is in :attr:`init_`.
 
-        For ``"kmeans_input"`` and ``"umap"`` the centres start at the means
-        of the clusters in the embedding, and self-training first teaches the
-        encoder these clusters before it sharpens them. See the :ref:`User
-        Guide <user_guide>`.
+        Except for ``"kmeans"``, the centres start at the means of the
+        clusters in the embedding, and self-training first teaches the
+        encoder these clusters before it sharpens them. For the UMAP starts,
+        of the ``n_init`` k-means runs in the map the one with the highest
+        modularity on UMAP's neighbour graph is kept (with ``"auto"``, every
+        run is a candidate). See the :ref:`User Guide <user_guide>`.
 
     umap_metric : {"euclidean", "cosine"}, default="euclidean"
-        Distance by which UMAP finds each embedded row's neighbours, with
-        ``init="umap"`` (ignored otherwise). ``"cosine"`` compares the
-        directions of the embedded rows and ignores their lengths.
+        Distance by which UMAP finds each row's neighbours, with
+        ``init="umap"`` or ``"umap_input"`` (ignored otherwise). ``"cosine"``
+        compares the directions of the rows and ignores their lengths.
 
     umap_merge : bool, default=False
-        With ``init="umap"`` (ignored otherwise), each k-means run in UMAP's
-        map also splits it into 2 and 3 times ``n_clusters`` clusters and
-        merges them back to ``n_clusters`` greedily by modularity; the
-        partition of highest modularity among all runs is kept. This can keep
-        together a class that the map shows as two groups.
+        With ``init="umap"`` or ``"umap_input"`` (ignored otherwise; always on
+        with ``"auto"``), each k-means run in UMAP's map also splits it into 2
+        and 3 times ``n_clusters`` clusters and merges them back to
+        ``n_clusters`` greedily by modularity; the partition of highest
+        modularity among all runs is kept. This can keep together a class
+        that the map shows as two groups.
 
     n_init : int, default=20
         Number of k-means runs with different seeds (in the embedding, on the
@@ -253,6 +261,26 @@ class DECClusterer(
         epoch; ``"kl_loss"``: ``KL(P || Q)`` (mean over rows) at each target
         update; ``"delta_label"``: the fraction of labels changed at each
         target update (the first is against the k-means labels).
+
+    init_ : str
+        The start that self-training began from: ``init``, or what
+        ``init="auto"`` chose.
+
+    init_scores_ : dict of str to float or None
+        With ``init="auto"``, the criterion of each candidate start: the
+        modularity of its best partition on the neighbour graphs of the input
+        and the embedding (the highest is :attr:`init_`). None otherwise.
+
+    self_training_kept_ : bool
+        With ``init="auto"``, False when DEC's sharpening lowered that
+        criterion and was undone, so the model is the encoder and centres
+        that had learned the start; True otherwise.
+
+    batch_size_ : int
+        The rows per gradient step used (``batch_size`` resolved).
+
+    pretrain_epochs_ : int
+        The pretraining epochs run (``pretrain_epochs`` resolved).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -321,17 +349,23 @@ class DECClusterer(
         "conv_filters": ["array-like"],
         "decoder": [StrOptions({"transpose", "upsample"})],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_epochs": [
+            StrOptions({"auto"}),
+            Interval(Integral, 0, None, closed="left"),
+        ],
         "pretrain_optimizer": [StrOptions(_OPTIMIZERS)],
         "pretrain_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(_OPTIMIZERS)],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, 1, closed="both")],
-        "init": [StrOptions({"kmeans", "kmeans_input", "umap"})],
+        "init": [StrOptions({"auto", "kmeans", "kmeans_input", "umap", "umap_input"})],
         "umap_metric": [StrOptions({"euclidean", "cosine"})],
         "umap_merge": ["boolean"],
         "n_init": [Interval(Integral, 1, None, closed="left")],
@@ -354,17 +388,17 @@ class DECClusterer(
         conv_filters=(32, 64, 128),
         decoder="transpose",
         reconstruction_weight=0.0,
-        pretrain_epochs=200,
+        pretrain_epochs="auto",
         pretrain_optimizer="adam",
         pretrain_learning_rate=1e-3,
         optimizer="sgd",
         learning_rate=0.01,
         momentum=0.9,
-        batch_size=256,
+        batch_size="auto",
         max_iter=20000,
         update_interval=140,
         tol=1e-3,
-        init="kmeans",
+        init="auto",
         umap_metric="euclidean",
         umap_merge=False,
         n_init=20,
@@ -415,9 +449,9 @@ class DECClusterer(
             )
         return tuple(int(h) for h in sizes)
 
-    def _hidden_layer_sizes(self, n_samples, fitted_recipe):
+    def _hidden_layer_sizes(self, n_samples, n_features, fitted_recipe):
         """The dense widths: ``hidden_layer_sizes``, with ``"auto"`` resolved
-        by the number of rows, or taken from ``fitted_recipe`` (warm start)."""
+        from the data's shape, or taken from ``fitted_recipe`` (warm start)."""
         if not isinstance(self.hidden_layer_sizes, str):
             return self._positive_ints("hidden_layer_sizes", self.hidden_layer_sizes)
         if (
@@ -425,9 +459,7 @@ class DECClusterer(
             and fitted_recipe["hidden_layer_sizes"] is not None
         ):
             return fitted_recipe["hidden_layer_sizes"]
-        if n_samples < AUTO_SMALL_ROWS:
-            return AUTO_SMALL_LAYERS
-        return AUTO_LARGE_LAYERS
+        return _schedule.hidden_layer_sizes(n_samples, n_features)
 
     def _make_recipe(self, n_features, n_samples, fitted_recipe=None):
         """Validated description of the networks, from which they are built."""
@@ -437,7 +469,9 @@ class DECClusterer(
             "n_clusters": self.n_clusters,
             "alpha": float(self.alpha),
             "autoencoder": self.autoencoder,
-            "hidden_layer_sizes": self._hidden_layer_sizes(n_samples, fitted_recipe),
+            "hidden_layer_sizes": self._hidden_layer_sizes(
+                n_samples, n_features, fitted_recipe
+            ),
             "activation": self.activation,
             "input_shape": None,
             "conv_filters": self._positive_ints("conv_filters", self.conv_filters),
@@ -541,11 +575,19 @@ class DECClusterer(
                 f"warm_start=True continues the fitted networks, but {changed} "
                 "changed since the last fit. Set warm_start=False to fit anew."
             )
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = _schedule.batch_size(n_samples)
+        pretrain_epochs = self.pretrain_epochs
+        if pretrain_epochs == "auto":
+            pretrain_epochs = _schedule.pretrain_epochs(n_samples, batch_size)
         history = {"pretrain_loss": [], "kl_loss": [], "delta_label": []}
         n_iter_before = 0
         if warm:
             history = {key: list(values) for key, values in self.history_.items()}
             n_iter_before = self.n_iter_
+            # A warm start neither pretrains nor initialises again.
+            pretrain_epochs = self.pretrain_epochs_
 
         with TRAINER_POOL.clustering(
             recipe,
@@ -558,14 +600,17 @@ class DECClusterer(
                     self.learning_rate, weights=self._networks.model.get_weights()
                 )
                 start = InitialClustering(
-                    self.cluster_centers_, trainer.assign(X, labels_only=True)
+                    self.cluster_centers_,
+                    trainer.assign(X, labels_only=True),
+                    method=self.init_,
+                    scores=self.init_scores_,
                 )
             else:
                 *autoencoder, history["pretrain_loss"] = pretrain(
                     X,
                     autoencoder_recipe(recipe),
-                    epochs=self.pretrain_epochs,
-                    batch_size=self.batch_size,
+                    epochs=pretrain_epochs,
+                    batch_size=batch_size,
                     optimizer=self.pretrain_optimizer,
                     learning_rate=float(self.pretrain_learning_rate),
                     momentum=(
@@ -588,18 +633,20 @@ class DECClusterer(
                     umap_merge=self.umap_merge,
                 )
                 trainer.set_centers(start.centers)
+                self._report_start(start)
 
-            n_iter, converged, kl_loss, delta_label = _training.train_clusters(
+            n_iter, converged, kl_loss, delta_label, kept = _training.train_clusters(
                 trainer,
                 X,
                 start.labels,
                 max_iter=self.max_iter,
                 update_interval=self.update_interval,
                 tol=self.tol,
-                batch_size=self.batch_size,
+                batch_size=batch_size,
                 rng=np.random.default_rng([seed, 2]),
                 verbose=self.verbose,
                 initial_target=start.target,
+                judge=start.judge,
             )
             labels = trainer.assign(X, labels_only=True)
             weights = trainer.networks.model.get_weights()
@@ -618,6 +665,11 @@ class DECClusterer(
         self.labels_ = labels
         self.n_iter_ = n_iter_before + n_iter
         self.history_ = history
+        self.init_ = start.method or self.init
+        self.init_scores_ = start.scores
+        self.batch_size_ = batch_size
+        self.pretrain_epochs_ = pretrain_epochs
+        self.self_training_kept_ = kept
 
         if self.max_iter > 0 and not converged:
             warnings.warn(
@@ -640,6 +692,22 @@ class DECClusterer(
                 stacklevel=4,
             )
         return self
+
+    def _report_start(self, start):
+        """Say which start init="auto" chose, and the criterion's values."""
+        if start.scores is None:
+            return
+        values = ", ".join(
+            f"{name} {value:.4f}" for name, value in start.scores.items()
+        )
+        message = (
+            f"init='auto' chose {start.method!r} (modularity on the neighbour "
+            f"graphs of the input and the embedding: {values})"
+        )
+        logger.info(message)
+        if self.verbose:
+            # Beside Keras' progress bars, on standard output.
+            print(message)
 
     # ------------------------------------------------------------ inference
 

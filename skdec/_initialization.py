@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
+from sklearn.neighbors import KNeighborsClassifier
 
 from skdec._batches import PREDICT_BATCH_SIZE, map_batches
 from skdec._modularity import graph_modularity, merge_by_modularity
@@ -22,9 +23,21 @@ from skdec._modularity import graph_modularity, merge_by_modularity
 # benchmarks/scale.py for the cost that sets it.
 INIT_MAX_ROWS = 100_000
 
-# Over-clusterings that ``umap_kmeans_centers(merge=True)`` also tries, as
-# multiples of ``n_clusters``.
+# Rows on which init="auto" builds and judges its candidates at most; the
+# other rows then take the label of the chosen clustering from their
+# neighbours. It bounds the cost of the two UMAP maps (see benchmarks/).
+AUTO_MAX_ROWS = 10_000
+
+# Neighbours of each row in UMAP's graphs, and in the vote that labels the
+# rows outside the sample.
+N_NEIGHBORS = 15
+
+# Over-clusterings that the k-means runs in a UMAP map also try with
+# ``merge=True``, as multiples of ``n_clusters``.
 MERGE_FACTORS = (2, 3)
+
+# The starts that init="auto" chooses from, by the space they cluster in.
+AUTO_CANDIDATES = ("kmeans", "kmeans_input", "umap", "umap_input")
 
 
 @dataclass
@@ -42,11 +55,24 @@ class InitialClustering:
         targets take over, when the clusters were found elsewhere than by
         k-means in the embedding (which the embedding may not yet show);
         None otherwise.
+    method : str or None
+        With ``init="auto"``, the candidate chosen (one of
+        :data:`AUTO_CANDIDATES`).
+    scores : dict of str to float or None
+        With ``init="auto"``, the criterion of the best partition of each
+        candidate: its modularity on the neighbour graphs of the input and
+        the embedding.
+    judge : callable or None
+        With ``init="auto"``, the same criterion for any labels of the
+        training rows: ``judge(labels) -> float``.
     """
 
     centers: np.ndarray
     labels: np.ndarray
     target: np.ndarray | None = None
+    method: str | None = None
+    scores: dict | None = None
+    judge: object = None
 
 
 def initial_clustering(
@@ -80,16 +106,25 @@ def initial_clustering(
     -------
     start : InitialClustering
     """
+    if init == "auto":
+        return auto_clustering(X, Z, n_clusters, n_init=n_init, seed=seed)
     if init == "kmeans":
         centers, labels = kmeans_centers(Z, n_clusters, n_init, seed)
         return InitialClustering(centers, labels)
     if init == "kmeans_input":
         _, labels = kmeans_centers(X, n_clusters, n_init, seed)
         centers = cluster_means(Z, labels, n_clusters)
-    elif init == "umap":
+    elif init in ("umap", "umap_input"):
         centers, labels = umap_kmeans_centers(
-            Z, n_clusters, n_init, seed, metric=umap_metric, merge=umap_merge
+            Z if init == "umap" else X,
+            n_clusters,
+            n_init,
+            seed,
+            metric=umap_metric,
+            merge=umap_merge,
         )
+        if init == "umap_input":
+            centers = cluster_means(Z, labels, n_clusters)
     else:
         raise ValueError(f"Unknown init {init!r}.")
     return InitialClustering(centers, labels, np.eye(n_clusters)[labels])
@@ -122,13 +157,8 @@ def kmeans_centers(Z, n_clusters, n_init, seed, max_rows=None):
     if sample is None:
         labels = kmeans.fit_predict(np.asarray(Z, dtype=np.float64))
     else:
-        kmeans.fit(np.asarray(Z[sample], dtype=np.float64))
-        labels = map_batches(
-            lambda rows: pairwise_distances_argmin(rows, kmeans.cluster_centers_),
-            Z,
-            PREDICT_BATCH_SIZE,
-            dtype=np.float64,
-        )
+        kmeans.fit(_sample_rows(Z, sample))
+        labels = _nearest_centers(Z, kmeans.cluster_centers_)
     return kmeans.cluster_centers_, labels
 
 
@@ -140,48 +170,22 @@ def cluster_means(Z, labels, n_clusters):
     return centers / np.maximum(counts, 1)[:, None]
 
 
-def umap_kmeans_centers(
-    Z,
-    n_clusters,
-    n_init,
-    seed,
-    n_neighbors=15,
-    max_rows=None,
-    metric="euclidean",
-    merge=False,
-):
-    """Clusters of ``Z`` found by k-means in its UMAP map (as N2D does).
+def _sample_rows(M, sample):
+    """The rows ``sample`` (all if None) of M as float64, converting only them."""
+    return np.asarray(M if sample is None else M[sample], dtype=np.float64)
 
-    UMAP maps ``Z`` to ``n_clusters`` dimensions with ``min_dist=0``, which
-    keeps each point's neighbourhood (its nearest rows by ``metric``, a
-    metric name of umap-learn) and packs clusters tightly; k-means runs
-    there ``n_init`` times from different seeds. Of these partitions the one
-    with the highest modularity on UMAP's neighbour graph is kept (ties go to
-    the lower inertia): the one whose clusters cut the fewest neighbour
-    links. Inertia alone can prefer splitting a large elongated cluster and
-    merging two touching ones, which the graph shows as cut links. With
-    ``merge=True`` each k-means seed also over-clusters the map into
-    :data:`MERGE_FACTORS` times ``n_clusters`` clusters, which
-    :func:`merge_by_modularity` joins back to ``n_clusters``; these partitions
-    compete with the others by the same modularity. A class split across
-    two tight groups, one of them touching another class, is then found
-    whole more often than k-means finds it. Returns
-    the means of the clusters in ``Z`` (the centres DEC starts from) and the
-    labels. Above ``max_rows`` rows (default :data:`INIT_MAX_ROWS`) UMAP and
-    k-means see ``max_rows`` rows drawn at random, and the other rows get the
-    label of their nearest centre in ``Z``.
+
+def umap_view(M, n_clusters, seed, *, metric="euclidean", n_neighbors=15):
+    """UMAP's map of the rows of M and its neighbour graph.
+
+    The map has ``n_clusters`` dimensions and ``min_dist=0``, which keeps each
+    row's neighbourhood (its ``n_neighbors`` nearest rows by ``metric``) and
+    packs clusters tightly, as in N2D. Returns the mapped rows and UMAP's
+    fuzzy neighbour graph (a symmetric sparse matrix of edge weights).
     """
-    try:
-        import umap
-    except ImportError as exc:
-        raise ImportError(
-            "init='umap' needs the optional dependency umap-learn: "
-            'pip install "skdec[umap]" (or pip install umap-learn).'
-        ) from exc
-    Z_all = np.asarray(Z, dtype=np.float64)
-    sample = _init_sample(Z_all.shape[0], max_rows, seed)
-    Z = Z_all if sample is None else Z_all[sample]
-    n_samples = Z.shape[0]
+    import umap
+
+    n_samples = M.shape[0]
     n_components = max(1, min(n_clusters, n_samples - 2))
     reducer = umap.UMAP(
         n_neighbors=max(2, min(n_neighbors, n_samples - 1)),
@@ -198,27 +202,158 @@ def umap_kmeans_centers(
         # data; neither is the user's to act on.
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
-        mapped = reducer.fit_transform(Z)
-    graph = reducer.graph_.tocoo()  # converted once, scored n_init times
+        mapped = reducer.fit_transform(M)
+    return mapped, reducer.graph_.tocoo()
+
+
+def map_partitions(mapped, graph, n_clusters, n_init, seed, *, merge):
+    """The k-means runs in a UMAP map, as ``(labels, inertia)`` pairs.
+
+    ``n_init`` k-means runs from seeds drawn from ``seed``; with ``merge``,
+    each seed also over-clusters the map into :data:`MERGE_FACTORS` times
+    ``n_clusters`` clusters, which :func:`merge_by_modularity` joins back to
+    ``n_clusters`` on ``graph`` (their inertia is then that of the merged
+    clusters). A class that the map shows as two groups, one of them touching
+    another class, is found whole more often that way.
+    """
+    n_samples = mapped.shape[0]
     sizes = [n_clusters]
     if merge:
         sizes += [f * n_clusters for f in MERGE_FACTORS if f * n_clusters < n_samples]
-    best = None
     for run_seed in np.random.default_rng([seed, 4]).integers(2**31 - 1, size=n_init):
         for size in sizes:
             kmeans = KMeans(n_clusters=size, n_init=1, random_state=int(run_seed))
-            run_labels = kmeans.fit_predict(mapped)
+            labels = kmeans.fit_predict(mapped)
             inertia = kmeans.inertia_
             if size > n_clusters:
-                run_labels = merge_by_modularity(graph, run_labels, n_clusters)
-                means = cluster_means(mapped, run_labels, n_clusters)
-                inertia = np.sum((mapped - means[run_labels]) ** 2)
-            score = (graph_modularity(graph, run_labels), -inertia)
-            if best is None or score > best[0]:
-                best = (score, run_labels)
-    labels = best[1]
-    centers = cluster_means(Z, labels, n_clusters)
+                labels = merge_by_modularity(graph, labels, n_clusters)
+                means = cluster_means(mapped, labels, n_clusters)
+                inertia = np.sum((mapped - means[labels]) ** 2)
+            yield labels, inertia
+
+
+def umap_kmeans_centers(
+    Z,
+    n_clusters,
+    n_init,
+    seed,
+    n_neighbors=15,
+    max_rows=None,
+    metric="euclidean",
+    merge=False,
+):
+    """Clusters of ``Z`` found by k-means in its UMAP map (as N2D does).
+
+    k-means runs ``n_init`` times in the map of :func:`umap_view` (see
+    :func:`map_partitions` for ``merge``). Of these partitions the one with
+    the highest modularity on UMAP's neighbour graph is kept (ties go to the
+    lower inertia): the one whose clusters cut the fewest neighbour links.
+    Inertia alone can prefer splitting a large elongated cluster and merging
+    two touching ones, which the graph shows as cut links. Returns the means
+    of the clusters in ``Z`` (the centres DEC starts from) and the labels.
+    Above ``max_rows`` rows (default :data:`INIT_MAX_ROWS`) UMAP and k-means
+    see ``max_rows`` rows drawn at random, and the other rows get the label
+    of their nearest centre in ``Z``.
+    """
+    sample = _init_sample(Z.shape[0], max_rows, seed)
+    Z_fit = _sample_rows(Z, sample)
+    mapped, graph = umap_view(
+        Z_fit, n_clusters, seed, metric=metric, n_neighbors=n_neighbors
+    )
+    labels, _ = max(
+        map_partitions(mapped, graph, n_clusters, n_init, seed, merge=merge),
+        key=lambda run: (graph_modularity(graph, run[0]), -run[1]),
+    )
+    centers = cluster_means(Z_fit, labels, n_clusters)
     if sample is not None:
-        labels, sample_labels = pairwise_distances_argmin(Z_all, centers), labels
+        labels, sample_labels = _nearest_centers(Z, centers), labels
         labels[sample] = sample_labels
     return centers, labels
+
+
+def _nearest_centers(M, centers):
+    """The nearest of ``centers`` to each row of M, batch by batch."""
+    return map_batches(
+        lambda rows: pairwise_distances_argmin(rows, centers),
+        M,
+        PREDICT_BATCH_SIZE,
+        dtype=np.float64,
+    )
+
+
+def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
+    """The start of highest modularity on the input's and embedding's graphs.
+
+    Candidates, built on at most ``max_rows`` rows (default
+    :data:`AUTO_MAX_ROWS`) drawn at random:
+
+    - ``"kmeans"`` and ``"kmeans_input"``: k-means (``n_init`` runs, lowest
+      inertia) in the embedding ``Z`` and on the input ``X``;
+    - ``"umap"`` and ``"umap_input"``: every k-means run in UMAP's map of
+      ``Z`` and of ``X``, with over-clusterings merged back
+      (:func:`map_partitions` with ``merge=True``).
+
+    Each partition is judged by the same label-free criterion: Newman's
+    modularity on the sum of UMAP's neighbour graphs of ``X`` and of ``Z``,
+    the fraction of neighbour links that fall inside clusters minus what is
+    expected by chance. Summing the two views keeps a partition found in one
+    space from winning only because it was built on that space's graph. The
+    partition of highest modularity is kept (ties go to the first candidate
+    in the order above). Rows outside the sample take the label of a
+    k-means partition's nearest centre, or the majority label of their
+    :data:`N_NEIGHBORS` nearest sampled rows in the space whose map gave the
+    chosen partition.
+
+    Returns
+    -------
+    start : InitialClustering
+        With ``method`` the name of the chosen candidate, ``scores`` the best
+        modularity of each candidate, and ``judge`` the criterion.
+    """
+    max_rows = AUTO_MAX_ROWS if max_rows is None else max_rows
+    sample = _init_sample(Z.shape[0], max_rows, seed)
+    spaces = {"input": _sample_rows(X, sample), "embedding": _sample_rows(Z, sample)}
+    candidates = []  # (name, labels, centres of k-means or None)
+    for name, space in (("kmeans", "embedding"), ("kmeans_input", "input")):
+        kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
+        labels = kmeans.fit_predict(spaces[space])
+        candidates.append((name, labels, kmeans.cluster_centers_))
+    graphs = []
+    for name, space in (("umap", "embedding"), ("umap_input", "input")):
+        mapped, graph = umap_view(spaces[space], n_clusters, seed)
+        graphs.append(graph.tocsr())
+        candidates += [
+            (name, labels, None)
+            for labels, _ in map_partitions(
+                mapped, graph, n_clusters, n_init, seed, merge=True
+            )
+        ]
+    judge = graphs[0] + graphs[1]
+    modularity = [graph_modularity(judge, labels) for _, labels, _ in candidates]
+    scores = {}
+    for (name, _, _), value in zip(candidates, modularity, strict=True):
+        scores[name] = max(scores.get(name, -np.inf), value)
+    method, labels, centers = candidates[int(np.argmax(modularity))]
+
+    def judge_labels(all_labels):
+        rows = all_labels if sample is None else np.asarray(all_labels)[sample]
+        return graph_modularity(judge, rows)
+
+    if sample is not None:
+        space = X if method.endswith("_input") else Z
+        if centers is not None:
+            all_labels = _nearest_centers(space, centers)
+        else:
+            vote = KNeighborsClassifier(N_NEIGHBORS).fit(
+                spaces["input" if space is X else "embedding"], labels
+            )
+            all_labels = map_batches(vote.predict, space, dtype=np.float64)
+        all_labels[sample] = labels
+        labels = all_labels
+    if method == "kmeans":
+        # The paper's start: k-means' own centres, and no target to learn.
+        return InitialClustering(centers, labels, None, method, scores, judge_labels)
+    centers = cluster_means(Z, labels, n_clusters)
+    return InitialClustering(
+        centers, labels, np.eye(n_clusters)[labels], method, scores, judge_labels
+    )

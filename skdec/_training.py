@@ -317,6 +317,7 @@ def train_clusters(
     rng,
     verbose,
     initial_target=None,
+    judge=None,
 ):
     """Self-train ``trainer``'s networks from their current centres.
 
@@ -344,6 +345,10 @@ def train_clusters(
     initial_target : ndarray of shape (n_samples, n_clusters), default=None
         A target to learn first (:func:`learn_initial_target`), before DEC's
         own (:func:`self_train`).
+    judge : callable, default=None
+        A label-free criterion of the labels of all rows, higher is better.
+        When given, the weights from before DEC's own phase (once the initial
+        target is learned) are restored if that phase lowered the criterion.
 
     Returns
     -------
@@ -353,6 +358,8 @@ def train_clusters(
         Whether the label-change fraction fell below ``tol``.
     kl_loss, delta_label : list of float
         ``KL(P || Q)`` and the label-change fraction at each target update.
+    kept : bool
+        False when DEC's phase lowered ``judge`` and was undone.
     """
     run = _SelfTraining(
         trainer,
@@ -367,7 +374,19 @@ def train_clusters(
     first_update = None
     if initial_target is not None:
         first_update = learn_initial_target(run, initial_target, tol)
-    converged = False
-    if initial_target is None or first_update is not None:
-        converged = self_train(run, tol, first_update)
-    return run.n_iter, converged, run.kl_loss, run.delta_label
+        if first_update is None:  # the budget ran out first
+            return run.n_iter, False, run.kl_loss, run.delta_label, True
+    before = None
+    if judge is not None and run.budget_left:
+        labels = run.labels if first_update is None else first_update[1]
+        before = trainer.networks.model.get_weights(), judge(labels)
+    converged = self_train(run, tol, first_update)
+    kept = True
+    if before is not None:
+        weights, score = before
+        after = judge(trainer.assign(X, labels_only=True))
+        logger.debug("criterion before DEC's phase %.6g, after %.6g", score, after)
+        if after < score:
+            trainer.networks.model.set_weights(weights)
+            kept = False
+    return run.n_iter, converged, run.kl_loss, run.delta_label, kept

@@ -231,6 +231,8 @@ def _option_kind(tokens):
     options = [t[1] for t in tokens if t[0] == "options"]
     if options and ("array-like",) in tokens:
         return "layers"
+    if options and ("interval", "Integral") in tokens:
+        return "choice_or_int"
     if options:
         return "choice"
     if ("interval", "Integral") in tokens or ("random_state",) in tokens:
@@ -264,6 +266,22 @@ class _LayersAction(argparse.Action):
         setattr(namespace, self.dest, widths)
 
 
+def _choice_or_int(choices):
+    """An argparse type: one of ``choices``, or an integer."""
+
+    def convert(text):
+        if text in choices:
+            return text
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"give {' or '.join(map(repr, choices))} or an integer, got {text!r}"
+            ) from None
+
+    return convert
+
+
 def _show_default(value):
     if isinstance(value, tuple):
         return " ".join(map(str, value)) or "(none)"
@@ -293,6 +311,14 @@ def _add_estimator_options(parser):
         elif kind == "choice":
             choices = sorted(next(t[1] for t in tokens if t[0] == "options"))
             group.add_argument(flag, choices=choices, help=help_text)
+        elif kind == "choice_or_int":
+            choices = sorted(next(t[1] for t in tokens if t[0] == "options"))
+            group.add_argument(
+                flag,
+                type=_choice_or_int(choices),
+                metavar="{" + ",".join(choices) + "}|N",
+                help=help_text,
+            )
         elif kind == "bool":
             group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, help=help_text

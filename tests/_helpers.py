@@ -40,6 +40,7 @@ def small_dec(**params):
         update_interval=10,
         batch_size=32,
         n_init=3,
+        init="kmeans",  # init="auto" has its own tests (test_auto.py)
         random_state=0,
     )
     defaults.update(params)

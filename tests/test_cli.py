@@ -420,6 +420,10 @@ FIT = ["fit", "d.csv", "--out", "m", "--n-clusters", "2"]
             "give 'auto' or positive integer widths, got '0'",
         ),
         (["cluster"], "invalid choice: 'cluster'"),
+        (
+            [*FIT, "--batch-size", "many"],
+            "argument --batch-size: give 'auto' or an integer, got 'many'",
+        ),
     ],
 )
 def test_argument_errors(argv, message, capsys):
@@ -489,6 +493,23 @@ def test_hidden_layer_sizes_option(given, expected):
         ["fit", "d", "--out", "m", "--n-clusters", "2", "--hidden-layer-sizes", *given]
     )
     assert cli._estimator_params(args)["hidden_layer_sizes"] == expected
+
+
+@pytest.mark.parametrize(
+    "option, given, expected",
+    [
+        ("--batch-size", "auto", "auto"),
+        ("--batch-size", "64", 64),
+        ("--pretrain-epochs", "auto", "auto"),
+        ("--pretrain-epochs", "0", 0),
+    ],
+)
+def test_options_taking_auto_or_an_integer(option, given, expected):
+    args = cli._build_parser().parse_args(
+        ["fit", "d", "--out", "m", "--n-clusters", "2", option, given]
+    )
+    name = option[2:].replace("-", "_")
+    assert cli._estimator_params(args)[name] == expected
 
 
 # -------------------------------------------------- quick and quiet

@@ -272,7 +272,7 @@ def test_defaults_follow_the_paper():
     dec = DECClusterer()
     assert dec.n_clusters == 8
     assert dec.hidden_layer_sizes == "auto"
-    assert dec._make_recipe(784, 1000)["hidden_layer_sizes"] == (500, 500, 2000)
+    assert dec._make_recipe(784, 70_000)["hidden_layer_sizes"] == (500, 500, 2000)
     assert dec.n_components == 10
     assert dec.alpha == 1.0
     assert dec.n_init == 20
@@ -394,23 +394,3 @@ def test_debug_logging_reports_epochs_and_updates(blobs, caplog):
     updates = [m for m in messages if m.startswith("self-training iteration")]
     assert len(epochs) == dec.pretrain_epochs
     assert len(updates) == len(dec.history_["kl_loss"])
-
-
-def test_auto_network_is_small_below_a_thousand_rows():
-    X, _ = make_blobs(60, n_features=5, centers=3, random_state=0)
-    dec = small_dec(hidden_layer_sizes="auto", max_iter=0).fit(X)
-    widths = [w.shape[1] for w in dec._networks.encoder.weights if w.ndim == 2]
-    assert widths == [64, 64, dec.n_components]
-    assert dec.get_params()["hidden_layer_sizes"] == "auto"
-    # The boundary, and explicit sizes that are never replaced.
-    auto = DECClusterer()
-    assert auto._make_recipe(5, 999)["hidden_layer_sizes"] == (64, 64)
-    assert auto._make_recipe(5, 1000)["hidden_layer_sizes"] == (500, 500, 2000)
-    explicit = DECClusterer(hidden_layer_sizes=(7,))
-    assert explicit._make_recipe(5, 10)["hidden_layer_sizes"] == (7,)
-    assert explicit._make_recipe(5, 10**6)["hidden_layer_sizes"] == (7,)
-    # A warm start keeps the network of the first fit whatever the rows.
-    assert auto._make_recipe(5, 10**6, dec._network_recipe)["hidden_layer_sizes"] == (
-        64,
-        64,
-    )

@@ -155,7 +155,25 @@ def test_save_and_load_restore_through_getstate_and_setstate(
     skdec.load(DATA / "v1_dec.skdec")
     assert len(restores) == 2
     assert {"_network_weights", "_network_recipe", "labels_"} <= restores[0]
-    assert restores[0] == restores[1] - {"feature_names_in_"}
+    # Format 1 predates the attributes that record what "auto" chose.
+    since_v2 = {
+        "init_",
+        "init_scores_",
+        "batch_size_",
+        "pretrain_epochs_",
+        "self_training_kept_",
+    }
+    assert since_v2 <= restores[0]
+    assert restores[0] - since_v2 == restores[1] - {"feature_names_in_"}
+
+
+def test_a_format_1_file_records_its_parameters_as_what_was_chosen():
+    old = skdec.load(DATA / "v1_dec.skdec")
+    assert old.init_ == old.init
+    assert old.batch_size_ == old.batch_size
+    assert old.pretrain_epochs_ == old.pretrain_epochs
+    assert old.init_scores_ is None
+    assert old.self_training_kept_ is True
 
 
 def test_save_before_fit_raises(tmp_path):

@@ -1,0 +1,238 @@
+"""What the defaults decide from the data alone: schedule, network, start."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits, make_blobs, make_circles
+from sklearn.preprocessing import StandardScaler
+
+from skdec import (
+    DECClusterer,
+    _initialization,
+    _schedule,
+    _training,
+    cluster_accuracy,
+)
+from skdec._trainers import TRAINER_POOL
+from skdec._training import train_clusters
+
+from _helpers import record_calls, small_dec
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+# ------------------------------------------------------------------ schedule
+
+
+def test_auto_network_grows_smoothly_with_the_data_up_to_the_papers():
+    rows = np.unique(np.geomspace(10, 10**6, 400).astype(int))
+    widths = np.array([_schedule.hidden_layer_sizes(n, 16) for n in rows])
+    # Never shrinks as rows are added, and 2 % more rows never widen a layer
+    # by more than about 1 % (no threshold where it jumps).
+    assert (np.diff(widths, axis=0) >= 0).all()
+    step = np.diff(np.log(rows))[:, None]
+    assert (np.diff(widths, axis=0) <= widths[1:] * step / 2 * 1.05 + 1).all()
+    assert tuple(widths[-1]) == (500, 500, 2000)
+    assert _schedule.hidden_layer_sizes(70_000, 784) == (500, 500, 2000)
+    assert _schedule.hidden_layer_sizes(10, 3) == (32, 32, 128)
+    # About one weight per input value in between.
+    widths = _schedule.hidden_layer_sizes(20_000, 16)
+    assert 0.8 < _schedule.n_weights(16, widths) / (20_000 * 16) < 1.2
+
+
+def test_auto_batch_is_about_a_fortieth_of_the_rows():
+    assert _schedule.batch_size(100) == 32
+    assert _schedule.batch_size(1797) == 32
+    assert _schedule.batch_size(5000) == 128
+    assert _schedule.batch_size(70_000) == 256
+    for n in (300, 3000, 30_000):
+        assert 20 <= n / _schedule.batch_size(n) <= 80 or _schedule.batch_size(n) in (
+            32,
+            256,
+        )
+
+
+@pytest.mark.parametrize("n_samples", [50, 1797, 10_000, 40_000, 70_000, 10**6])
+def test_auto_pretraining_is_a_budget_of_steps(n_samples):
+    batch = _schedule.batch_size(n_samples)
+    epochs = _schedule.pretrain_epochs(n_samples, batch)
+    steps = epochs * math.ceil(n_samples / batch)
+    wanted = _schedule.pretrain_steps(n_samples)
+    assert 2000 <= wanted <= 4000
+    # At least the budget, and less than one more epoch.
+    assert wanted <= steps < wanted + math.ceil(n_samples / batch)
+
+
+def test_the_estimator_resolves_auto_and_records_it(monkeypatch):
+    X, _ = make_blobs(300, n_features=4, centers=3, random_state=0)
+    pretrained = record_calls(
+        monkeypatch,
+        _training,
+        "pretrain_autoencoder",
+        lambda autoencoder, X, **kwargs: (kwargs["epochs"], kwargs["batch_size"]),
+    )
+    # One epoch is enough to see what "auto" resolved to; the schedule itself
+    # is the function's, tested above.
+    monkeypatch.setattr(_schedule, "pretrain_steps", lambda n_samples: 1)
+    dec = DECClusterer(3, max_iter=0, n_init=2, init="kmeans", random_state=0)
+    dec.fit(X)
+    assert dec.batch_size_ == _schedule.batch_size(300) == 32
+    assert dec.pretrain_epochs_ == 1
+    assert pretrained == [(1, 32)]
+    widths = [w.shape[1] for w in dec._networks.encoder.weights if w.ndim == 2]
+    assert tuple(widths[:-1]) == _schedule.hidden_layer_sizes(300, 4)
+    assert dec.get_params()["batch_size"] == "auto"
+    explicit = small_dec(max_iter=0).fit(X)
+    assert (explicit.batch_size_, explicit.pretrain_epochs_) == (32, 10)
+
+
+# ------------------------------------------------------------- the start
+
+
+@pytest.fixture(scope="module")
+def rings():
+    X, y = make_circles(400, noise=0.03, factor=0.4, random_state=0)
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+def modularities(monkeypatch):
+    """Record the modularity of every partition init="auto" judges."""
+    original = _initialization.graph_modularity
+    return record_calls(
+        monkeypatch,
+        _initialization,
+        "graph_modularity",
+        lambda graph, labels: (original(graph, labels), np.array(labels)),
+    )
+
+
+def test_auto_keeps_the_candidate_of_highest_modularity(rings, monkeypatch):
+    X, y = rings
+    scored = modularities(monkeypatch)
+    start = _initialization.auto_clustering(X, X[:, ::-1], 2, n_init=3, seed=0)
+    # k-means twice, then 3 seeds x 3 sizes in each of the two maps; the
+    # maps' own merges score on their own graphs too, so keep the judged ones.
+    judged = scored[-(2 + 2 * 3 * 3) :]
+    best_score, best_labels = max(judged, key=lambda item: item[0])
+    np.testing.assert_array_equal(start.labels, best_labels)
+    assert start.scores[start.method] == pytest.approx(best_score)
+    assert set(start.scores) == set(_initialization.AUTO_CANDIDATES)
+    # The rings are graph communities, not k-means' halves.
+    assert start.method.startswith("umap")
+    assert cluster_accuracy(y, start.labels) > 0.95
+    assert start.target is not None
+    np.testing.assert_array_equal(start.target.argmax(axis=1), start.labels)
+
+
+def test_auto_starts_as_the_paper_when_kmeans_in_the_embedding_wins(monkeypatch):
+    X, _ = make_blobs(200, centers=3, cluster_std=0.3, random_state=0)
+    order = iter(range(10**6))
+    # Make the first candidate, k-means in the embedding, the best one.
+    monkeypatch.setattr(
+        _initialization, "graph_modularity", lambda graph, labels: -next(order)
+    )
+    start = _initialization.auto_clustering(X, X, 3, n_init=2, seed=0)
+    assert start.method == "kmeans" and start.target is None
+    expected = KMeans(3, n_init=2, random_state=0).fit(X)
+    np.testing.assert_allclose(start.centers, expected.cluster_centers_)
+
+
+def test_auto_on_a_sample_labels_every_row(rings, monkeypatch):
+    X, y = rings
+    monkeypatch.setattr(_initialization, "AUTO_MAX_ROWS", 150)
+    start = _initialization.auto_clustering(X, X, 2, n_init=3, seed=0)
+    assert start.labels.shape == (400,)
+    # The sampled rows keep their labels, and the others follow their
+    # neighbours, so the rings stay whole.
+    assert cluster_accuracy(y, start.labels) > 0.95
+    again = _initialization.auto_clustering(X, X, 2, n_init=3, seed=0)
+    np.testing.assert_array_equal(again.labels, start.labels)
+
+
+def test_the_estimator_records_what_auto_chose(rings, capsys):
+    X, y = rings
+    dec = small_dec(n_clusters=2, init="auto", pretrain_epochs=20, max_iter=200)
+    dec.fit(X)
+    assert dec.init_ in _initialization.AUTO_CANDIDATES
+    assert set(dec.init_scores_) == set(_initialization.AUTO_CANDIDATES)
+    assert dec.init_scores_[dec.init_] == max(dec.init_scores_.values())
+    assert cluster_accuracy(y, dec.labels_) > 0.95
+    assert capsys.readouterr().out == ""
+    small_dec(n_clusters=2, init="auto", max_iter=0, verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert "init='auto' chose" in out and "modularity" in out
+    # An explicit start is recorded as given, without scores.
+    explicit = small_dec(n_clusters=2, init="kmeans", max_iter=0).fit(X)
+    assert explicit.init_ == "kmeans" and explicit.init_scores_ is None
+
+
+def test_a_warm_start_keeps_what_the_first_fit_chose(rings):
+    X, _ = rings
+    dec = small_dec(n_clusters=2, init="auto", max_iter=20).fit(X)
+    chosen, scores = dec.init_, dict(dec.init_scores_)
+    dec.set_params(warm_start=True, max_iter=10).fit(X)
+    assert dec.init_ == chosen and dec.init_scores_ == scores
+
+
+@pytest.fixture(scope="module")
+def digits_scaled():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y
+
+
+def test_defaults_beat_kmeans_on_digits(digits_scaled):
+    """DECClusterer(n_clusters) alone, against k-means on the same pixels."""
+    X, y = digits_scaled
+    kmeans = KMeans(10, n_init=20, random_state=0).fit_predict(X)
+    dec = DECClusterer(10, random_state=0).fit(X)
+    margin = cluster_accuracy(y, dec.labels_) - cluster_accuracy(y, kmeans)
+    assert margin > DIGITS_MARGIN, margin
+
+
+# Measured: see the test's history in benchmarks/RESULTS.md.
+DIGITS_MARGIN = 0.05
+
+
+# --------------------------------------------------- keeping self-training
+
+
+def _dec_phase(dec, X, judge):
+    """Weights before, weights after and ``kept`` of a DEC phase with ``judge``."""
+    with TRAINER_POOL.clustering(
+        dec._network_recipe, optimizer="sgd", momentum=0.9, reconstruction_weight=0.0
+    ) as trainer:
+        trainer.start(0.05, weights=dec._networks.model.get_weights())
+        before = trainer.networks.model.get_weights()
+        initial = trainer.assign(X, labels_only=True)
+        *_, kept = train_clusters(
+            trainer,
+            X,
+            initial,
+            max_iter=300,
+            update_interval=20,
+            tol=0.0,
+            batch_size=32,
+            rng=np.random.default_rng(0),
+            verbose=0,
+            judge=judge(initial),
+        )
+        return before, trainer.networks.model.get_weights(), kept
+
+
+def test_dec_phase_is_undone_when_it_lowers_the_criterion():
+    X, _ = make_blobs(300, n_features=4, centers=3, cluster_std=3.0, random_state=0)
+    dec = small_dec(max_iter=0).fit(X)
+
+    def agreement_with(initial):  # highest for the labels DEC started from
+        return lambda labels: -np.mean(labels != initial)
+
+    before, after, kept = _dec_phase(dec, X, agreement_with)
+    assert not kept
+    for b, a in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # A criterion that did not fall keeps what DEC learned.
+    before, after, kept = _dec_phase(dec, X, lambda initial: lambda labels: 0.0)
+    assert kept
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
