@@ -75,19 +75,28 @@ def test_main_writes_json_and_markdown(tmp_path):
     assert by_method["dec"]["params"]["hidden_layer_sizes"] == [16]
     assert by_method["gmm"]["params"]["pca_components"] == 50
     assert by_method["dec_umap"]["params"]["init"] == "umap"
-    assert "init" not in by_method["dec"]["params"]
+    assert by_method["dec"]["params"]["init"] == "kmeans"
     assert "umap_merge" not in by_method["dec_umap"]["params"]
     # dec_defaults takes the estimator's defaults, not the dec configuration
-    # (batch 64 below 5,000 rows), and records every parameter.
+    # (batch 64 below 5,000 rows), records every parameter, and what the fit
+    # chose for itself.
     defaults = by_method["dec_defaults"]["params"]
-    assert defaults["batch_size"] == DECClusterer().batch_size == 256
+    assert defaults["batch_size"] == DECClusterer().batch_size == "auto"
     assert by_method["dec"]["params"]["batch_size"] == 64
     assert defaults["hidden_layer_sizes"] == [16]  # --dec-params still applies
-    assert defaults["init"] == "kmeans"
+    assert defaults["init"] == "auto"
+    chosen = by_method["dec_defaults"]["chosen"]
+    assert chosen["batch_size_"] == 32 and chosen["pretrain_epochs_"] == 1
+    assert chosen["init_"] == max(
+        chosen["init_scores_"], key=chosen["init_scores_"].get
+    )
+    assert chosen["hidden_layer_sizes_"] == [16]
+    assert "chosen" not in by_method["kmeans"]
     assert "random_state" not in defaults
     # dec_kmeans_input is the same but for its initialisation.
     from_input = by_method["dec_kmeans_input"]["params"]
     assert from_input == {**defaults, "init": "kmeans_input"}
+    assert by_method["dec_kmeans_input"]["chosen"]["init_scores_"] is None
     assert 0.0 <= by_method["dec_kmeans_input"]["init_acc"] <= 1.0
     # The initial clustering of each DEC run is recorded; with the same seed,
     # dec starts from exactly the k-means labels that ae_kmeans returns.
@@ -110,7 +119,7 @@ def test_main_writes_json_and_markdown(tmp_path):
 def test_merge_methods_set_umap_merge(method, metric):
     X, _ = make_blobs(200, centers=3, random_state=0)
     dec_kwargs = accuracy.dec_params(len(X), 10, 5, TINY_DEC)
-    labels, _, params, initial = accuracy.run_method(
+    labels, _, params, initial, _ = accuracy.run_method(
         method, X.astype(np.float32), 3, 0, dec_kwargs
     )
     assert (params["init"], params["umap_merge"]) == ("umap", True)
@@ -253,9 +262,78 @@ def test_threads_limit_needs_no_tensorflow_on_another_backend():
 def test_defaults_record_the_network_that_auto_chose():
     X, _ = make_blobs(60, n_features=4, centers=3, random_state=0)
     tiny = {k: v for k, v in TINY_DEC.items() if k != "hidden_layer_sizes"}
-    *_, params, _ = accuracy.run_method(
+    _, _, params, _, chosen = accuracy.run_method(
         "dec_defaults", X.astype(np.float32), 3, 0, {}, overrides=tiny
     )
     assert params["hidden_layer_sizes"] == "auto"
-    assert params["resolved_hidden_layer_sizes"] == [64, 64]
+    assert params["resolved_hidden_layer_sizes"] == [32, 32, 128]
+    assert chosen["hidden_layer_sizes_"] == [32, 32, 128]
     json.dumps(params)  # the record stays JSON
+
+
+def test_headline_table_sets_the_defaults_against_kmeans(tmp_path):
+    def record(method, seed, acc, **extra):
+        return {
+            "dataset": "uci_zoo",
+            "method": method,
+            "seed": seed,
+            "n_samples": 101,
+            "n_features": 16,
+            "n_clusters": 7,
+            "acc": acc,
+            "nmi": acc,
+            "ari": acc,
+            "n_iter": 0,
+            "params": {},
+            "fit_seconds": 10.0 + seed,
+            **extra,
+        }
+
+    def chosen(start, kept):
+        return {
+            "init_": start,
+            "init_scores_": {start: 0.5},
+            "self_training_kept_": kept,
+            "batch_size_": 32,
+            "pretrain_epochs_": 500,
+            "hidden_layer_sizes_": [32, 32, 128],
+        }
+
+    results = {
+        "invocations": [],
+        "records": [
+            record("dec_defaults", 0, 0.8, init_acc=0.7, chosen=chosen("umap", True)),
+            record(
+                "dec_defaults", 1, 0.6, init_acc=0.5, chosen=chosen("kmeans", False)
+            ),
+            record("kmeans", 0, 0.75),
+            record("kmeans", 1, 0.75),
+        ],
+    }
+    table = accuracy.render_headline(results)
+    row = next(line for line in table.splitlines() if line.startswith("| uci_zoo"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:8] == [
+        "uci_zoo",
+        "101 x 16",
+        "0,1",
+        "0.7000 / 0.6000",
+        "0.7500",
+        "-0.050",
+        "0.6000",
+        "10",
+    ]
+    assert cells[8] == "kmeans 1, umap 1; DEC kept 1/2"
+    assert cells[9] == "batch 32, 500 epochs, widths 32-32-128"
+    assert "below k-means on 1." in table
+    # Written above the section of every record, and replaced on a rerun.
+    path = tmp_path / "RESULTS.md"
+    path.write_text(
+        f"# R\n\nintro\n\n{accuracy.HEADLINE_BEGIN}\nold\n"
+        f"{accuracy.HEADLINE_END}\n\nmore\n"
+    )
+    accuracy.write_markdown(results, path)
+    text = path.read_text()
+    assert "old" not in text and text.count("| uci_zoo |") == 1
+    assert text.index("intro") < text.index("| uci_zoo |") < text.index("more")
+    assert text.index("more") < text.index(accuracy.MD_BEGIN)
