@@ -30,21 +30,12 @@ kmeans_labels = kmeans.fit_predict(X)
 kmeans_seconds = time.perf_counter() - start
 
 # %%
-# DEC: pretrain the 500-500-2000-10 autoencoder, initialise the centres with
-# k-means in its embedding, then self-train. Fifty epochs of 64 rows per batch
-# give the autoencoder enough steps on this small data set.
+# DEC with its defaults: ``DECClusterer(n_clusters=10)`` and nothing else.
+# The fit decides from the data alone how large a network to pretrain, for
+# how many steps, and which clustering to start self-training from; the
+# fitted estimator says what it chose.
 start = time.perf_counter()
-dec = make_pipeline(
-    MinMaxScaler(),
-    DECClusterer(
-        n_clusters=10,
-        pretrain_epochs=50,
-        batch_size=64,
-        max_iter=3000,
-        random_state=0,
-        verbose=0,
-    ),
-)
+dec = make_pipeline(MinMaxScaler(), DECClusterer(n_clusters=10, random_state=0))
 dec_labels = dec.fit_predict(X)
 dec_seconds = time.perf_counter() - start
 
@@ -57,4 +48,13 @@ print(
 print(
     f"DEC accuracy:     {cluster_accuracy(y, dec_labels):.3f} "
     f"({dec_seconds:.1f} s, {dec[-1].n_iter_} self-training iterations)"
+)
+fitted = dec[-1]
+print(
+    f"DEC started from {fitted.init_!r}; the criterion of each start:",
+    {name: round(value, 3) for name, value in fitted.init_scores_.items()},
+)
+print(
+    f"It pretrained {fitted.pretrain_epochs_} epochs of {fitted.batch_size_} rows;"
+    f" self-training {'kept' if fitted.self_training_kept_ else 'undone'}."
 )
