@@ -179,10 +179,10 @@ class DECClusterer(
         centres initialise the clustering layer), k-means on the input rows
         (``"kmeans_input"``), k-means in a UMAP map of the embedding
         (``"umap"``, N2D's manifold step) or of the input (``"umap_input"``).
-        ``"auto"`` builds all four and keeps the partition of highest
-        modularity on the neighbour graphs of the input and the embedding: a
-        label-free criterion, the same for every candidate, computed on at
-        most 10,000 rows; the choice is in :attr:`init_`.
+        ``"auto"`` builds the first three and keeps the partition of highest
+        modularity on the neighbour graph of the input: a label-free
+        criterion, the same for every candidate, computed on at most 10,000
+        rows; the choice is in :attr:`init_`.
 
         Except for ``"kmeans"``, the centres start at the means of the
         clusters in the embedding, and self-training first teaches the
@@ -270,8 +270,8 @@ class DECClusterer(
 
     init_scores_ : dict of str to float or None
         With ``init="auto"``, the criterion of each candidate start: the
-        modularity of its best partition on the neighbour graphs of the input
-        and the embedding (the highest is :attr:`init_`). None otherwise.
+        modularity of its best partition on the neighbour graph of the input
+        (the highest is :attr:`init_`). None otherwise.
 
     self_training_kept_ : bool
         With ``init="auto"``, False when DEC's sharpening lowered that
@@ -703,8 +703,8 @@ class DECClusterer(
             f"{name} {value:.4f}" for name, value in start.scores.items()
         )
         message = (
-            f"init='auto' chose {start.method!r} (modularity on the neighbour "
-            f"graphs of the input and the embedding: {values})"
+            f"init='auto' chose {start.method!r} (modularity on the input's "
+            f"neighbour graph: {values})"
         )
         logger.info(message)
         if self.verbose:

@@ -36,8 +36,8 @@ N_NEIGHBORS = 15
 # ``merge=True``, as multiples of ``n_clusters``.
 MERGE_FACTORS = (2, 3)
 
-# The starts that init="auto" chooses from, by the space they cluster in.
-AUTO_CANDIDATES = ("kmeans", "kmeans_input", "umap", "umap_input")
+# The starts that init="auto" chooses from.
+AUTO_CANDIDATES = ("kmeans", "kmeans_input", "umap")
 
 
 @dataclass
@@ -60,8 +60,7 @@ class InitialClustering:
         :data:`AUTO_CANDIDATES`).
     scores : dict of str to float or None
         With ``init="auto"``, the criterion of the best partition of each
-        candidate: its modularity on the neighbour graphs of the input and
-        the embedding.
+        candidate: its modularity on the neighbour graph of the input.
     judge : callable or None
         With ``init="auto"``, the same criterion for any labels of the
         training rows: ``judge(labels) -> float``.
@@ -281,28 +280,53 @@ def _nearest_centers(M, centers):
     )
 
 
+def neighbour_graph(M, seed, n_neighbors=N_NEIGHBORS):
+    """UMAP's fuzzy neighbour graph of the rows of M (euclidean), as CSR.
+
+    Each row is linked to its ``n_neighbors`` nearest rows with weights that
+    fall with distance; the graph is symmetrised by fuzzy union. Fewer than
+    three rows give a graph without edges.
+    """
+    import scipy.sparse
+    from sklearn.utils import check_random_state
+    from umap.umap_ import fuzzy_simplicial_set
+
+    n_samples = M.shape[0]
+    if n_samples < 3:
+        return scipy.sparse.csr_matrix((n_samples, n_samples))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        graph, _, _ = fuzzy_simplicial_set(
+            M,
+            min(n_neighbors, n_samples - 1),
+            check_random_state(seed),
+            "euclidean",
+        )
+    return graph.tocsr()
+
+
 def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
-    """The start of highest modularity on the input's and embedding's graphs.
+    """The start of highest modularity on the input's neighbour graph.
 
     Candidates, built on at most ``max_rows`` rows (default
     :data:`AUTO_MAX_ROWS`) drawn at random:
 
     - ``"kmeans"`` and ``"kmeans_input"``: k-means (``n_init`` runs, lowest
       inertia) in the embedding ``Z`` and on the input ``X``;
-    - ``"umap"`` and ``"umap_input"``: every k-means run in UMAP's map of
-      ``Z`` and of ``X``, with over-clusterings merged back
-      (:func:`map_partitions` with ``merge=True``).
+    - ``"umap"``: every k-means run in UMAP's map of ``Z``, with
+      over-clusterings merged back (:func:`map_partitions` with
+      ``merge=True``).
 
     Each partition is judged by the same label-free criterion: Newman's
-    modularity on the sum of UMAP's neighbour graphs of ``X`` and of ``Z``,
-    the fraction of neighbour links that fall inside clusters minus what is
-    expected by chance. Summing the two views keeps a partition found in one
-    space from winning only because it was built on that space's graph. The
-    partition of highest modularity is kept (ties go to the first candidate
-    in the order above). Rows outside the sample take the label of a
-    k-means partition's nearest centre, or the majority label of their
-    :data:`N_NEIGHBORS` nearest sampled rows in the space whose map gave the
-    chosen partition.
+    modularity on UMAP's neighbour graph of the input ``X``
+    (:func:`neighbour_graph`), the fraction of neighbour links that fall
+    inside clusters minus what is expected by chance. The judge is the graph
+    of the input, which no candidate was built on, so that no partition wins
+    because it was optimised on the graph that scores it. The partition of
+    highest modularity is kept (ties go to the first candidate in the order
+    above). Rows outside the sample take the label of a k-means partition's
+    nearest centre, or the majority label of their :data:`N_NEIGHBORS`
+    nearest sampled rows in the embedding.
 
     Returns
     -------
@@ -312,23 +336,20 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     """
     max_rows = AUTO_MAX_ROWS if max_rows is None else max_rows
     sample = _init_sample(Z.shape[0], max_rows, seed)
-    spaces = {"input": _sample_rows(X, sample), "embedding": _sample_rows(Z, sample)}
+    X_fit, Z_fit = _sample_rows(X, sample), _sample_rows(Z, sample)
     candidates = []  # (name, labels, centres of k-means or None)
-    for name, space in (("kmeans", "embedding"), ("kmeans_input", "input")):
+    for name, M in (("kmeans", Z_fit), ("kmeans_input", X_fit)):
         kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
-        labels = kmeans.fit_predict(spaces[space])
+        labels = kmeans.fit_predict(M)
         candidates.append((name, labels, kmeans.cluster_centers_))
-    graphs = []
-    for name, space in (("umap", "embedding"), ("umap_input", "input")):
-        mapped, graph = umap_view(spaces[space], n_clusters, seed)
-        graphs.append(graph.tocsr())
-        candidates += [
-            (name, labels, None)
-            for labels, _ in map_partitions(
-                mapped, graph, n_clusters, n_init, seed, merge=True
-            )
-        ]
-    judge = graphs[0] + graphs[1]
+    mapped, graph = umap_view(Z_fit, n_clusters, seed)
+    candidates += [
+        ("umap", labels, None)
+        for labels, _ in map_partitions(
+            mapped, graph, n_clusters, n_init, seed, merge=True
+        )
+    ]
+    judge = neighbour_graph(X_fit, seed)
     modularity = [graph_modularity(judge, labels) for _, labels, _ in candidates]
     scores = {}
     for (name, _, _), value in zip(candidates, modularity, strict=True):
@@ -340,14 +361,12 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
         return graph_modularity(judge, rows)
 
     if sample is not None:
-        space = X if method.endswith("_input") else Z
+        space = X if method == "kmeans_input" else Z
         if centers is not None:
             all_labels = _nearest_centers(space, centers)
         else:
-            vote = KNeighborsClassifier(N_NEIGHBORS).fit(
-                spaces["input" if space is X else "embedding"], labels
-            )
-            all_labels = map_batches(vote.predict, space, dtype=np.float64)
+            vote = KNeighborsClassifier(N_NEIGHBORS).fit(Z_fit, labels)
+            all_labels = map_batches(vote.predict, Z, dtype=np.float64)
         all_labels[sample] = labels
         labels = all_labels
     if method == "kmeans":
