@@ -4,8 +4,8 @@ Format version 2 (this one) is a ZIP archive of two members:
 
 ``skdec.json``
     ``{"format": "skdec.model", "format_version": 2, "skdec_version": ...,
-    "object": <class name>, "notes": {...}}``; ``notes`` holds plain JSON
-    values that the command line keeps beside the model (its label and id
+    "object": <class name>, "notes": {...}}``; ``notes`` maps names to text
+    or null: what the command line keeps beside the model (its label and id
     columns).
 ``model.skops``
     The fitted estimator or pipeline, written by :func:`skops.io.dumps`. An
@@ -14,10 +14,18 @@ Format version 2 (this one) is a ZIP archive of two members:
     architecture recipe and network weights, and is rebuilt by its
     ``__setstate__`` on loading, as pickle rebuilds it.
 
-Reading checks the types in ``model.skops`` against skops' defaults (NumPy,
-built-in containers, scikit-learn's estimators) plus the caller's explicit
-``trusted`` list *before* anything is built: a file naming any other type or
-function is refused, and nothing in it is unpickled or run.
+Reading checks every type that ``model.skops`` names against one exact
+list, :func:`allowed_types` (built-in containers, NumPy arrays, the
+preprocessing that :func:`skdec.tables.make_tabular_pipeline` builds, its two
+conversion functions and :class:`~skdec.DECClusterer`), *before* anything is
+built or imported, and its size once decompressed against
+:data:`MAX_MODEL_BYTES`: a file naming any other type or function is refused,
+and nothing in it is unpickled or run. Writing applies the same checks, so no
+file is written that would not load. What is restored is then checked beyond
+its types (:func:`check_restored`, :func:`check_state`), while
+:func:`restoring_from_file` tells those checks that the state comes from a
+file: a file never names a function for the estimator to call, nor a folder
+for it to write to.
 
 Format version 1 (skdec 0.1) was a NumPy ``.npz`` archive: a ``metadata``
 array of JSON and the arrays (labels, centres, weights). :func:`read` still
@@ -33,9 +41,17 @@ This module imports no other part of skdec, so that the estimator can use it
 to save itself and :mod:`skdec._persistence` can use it to load.
 """
 
+import contextlib
+import contextvars
+import functools
+import io
+import itertools
 import json
 import os
+import reprlib
+import stat
 import tempfile
+import types
 import zipfile
 from numbers import Integral, Real
 from pathlib import Path
@@ -48,6 +64,12 @@ LEGACY_FORMAT_NAME = "skdec.DECClusterer"  # format version 1, a .npz archive
 _HEADER = "skdec.json"
 _PAYLOAD = "model.skops"
 _MAX_HEADER_BYTES = 1 << 20
+_MAX_SCHEMA_BYTES = 1 << 26
+#: The most bytes the members of a model file may hold once decompressed
+#: (1 GiB): a small file cannot make loading read more than this. A DEC of
+#: the default size on 784 features holds about 13 MB of weights.
+MAX_MODEL_BYTES = 1 << 30
+_MAX_MEMBERS = 100_000
 
 RECIPE_KEYS = frozenset(
     {
@@ -94,6 +116,10 @@ _SKLEARN_ATTRIBUTES = frozenset(
 )
 
 
+class _Refused(ValueError):
+    """What the checks of this module refuse, in their own words."""
+
+
 class InvalidModelFile(ValueError):
     """A file that is not a valid skdec model file."""
 
@@ -103,10 +129,299 @@ class InvalidModelFile(ValueError):
         )
 
 
+# ------------------------------------------------------- what a file holds
+
+# The conversions of skdec.tables.make_tabular_pipeline: the only functions a
+# model file may name, and only as a FunctionTransformer's ``func``.
+_CONVERSIONS = frozenset({"skdec.tables._as_numbers", "skdec.tables._as_categories"})
+_ESTIMATOR = "skdec._estimator.DECClusterer"
+_FROM_FILE = contextvars.ContextVar("skdec_restoring_from_file", default=False)
+
+
+def _name(kind):
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+@functools.cache
+def allowed_types():
+    """What a model file may hold: ``{skops loader: type names}``.
+
+    Built-in containers, NumPy arrays, scalars and dtypes, the scikit-learn
+    estimators that :func:`skdec.tables.make_tabular_pipeline` and a plain
+    pipeline of a scaler and DEC use, the two conversion functions of the
+    tabular pipeline, and :class:`~skdec.DECClusterer`. Nothing else, even if
+    skops itself trusts it. JSON values (skops' ``JsonNode``) import nothing
+    and are allowed whatever type they name.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import (
+        FunctionTransformer,
+        MaxAbsScaler,
+        MinMaxScaler,
+        OneHotEncoder,
+        RobustScaler,
+        StandardScaler,
+    )
+
+    scalars = {
+        _name(kind)
+        for kind in (
+            np.bool_,
+            np.int8,
+            np.int16,
+            np.int32,
+            np.int64,
+            np.uint8,
+            np.uint16,
+            np.uint32,
+            np.uint64,
+            np.float16,
+            np.float32,
+            np.float64,
+            np.str_,
+        )
+    }
+    estimators = {
+        _name(kind)
+        for kind in (
+            Pipeline,
+            ColumnTransformer,
+            SimpleImputer,
+            OneHotEncoder,
+            FunctionTransformer,
+            StandardScaler,
+            MinMaxScaler,
+            MaxAbsScaler,
+            RobustScaler,
+        )
+    }
+    return {
+        "DictNode": frozenset({"builtins.dict"}),
+        "ListNode": frozenset({"builtins.list"}),
+        "TupleNode": frozenset({"builtins.tuple"}),
+        "SliceNode": frozenset({"builtins.slice"}),
+        "NdArrayNode": frozenset({"numpy.ndarray", *scalars}),
+        "DTypeNode": frozenset({"numpy.dtype"}),
+        "TypeNode": frozenset(
+            {"builtins.str", "builtins.int", "builtins.float", "builtins.bool"}
+            | {"builtins.object"}
+            | scalars
+        ),
+        "RandomStateNode": frozenset({_name(np.random.RandomState)}),
+        "ObjectNode": frozenset(estimators | {_ESTIMATOR}),
+        "FunctionNode": _CONVERSIONS,
+    }
+
+
+def _refused_types(schema):
+    """The types that a skops schema names outside :func:`allowed_types`."""
+    allowed = allowed_types()
+    every = frozenset().union(*allowed.values())
+    refused, pending = set(), [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        pending.extend(node.values())
+        if not {"__class__", "__module__", "__loader__"} & set(node):
+            continue
+        loader = node.get("__loader__")
+        name = f"{node.get('__module__')}.{node.get('__class__')}"
+        if loader == "JsonNode" or (loader == "CachedNode" and name in every):
+            continue
+        if name not in allowed.get(loader, ()):
+            refused.add(name if name not in every else f"{name} (as {loader})")
+    return sorted(refused)
+
+
+def _read_members(archive, what):
+    """``{name: bytes}`` of a ZIP archive, read safely.
+
+    The sizes that the members declare are checked first, and each member is
+    read no further than its declared size (which bounds what a crafted
+    archive can make decompression produce); every ``.npy`` member must hold
+    the bytes its header promises, so that loading it allocates no more.
+    ``what`` starts the error message.
+    """
+    infos = archive.infolist()
+    total = sum(info.file_size for info in infos)
+    if len(infos) > _MAX_MEMBERS or total > MAX_MODEL_BYTES:
+        raise _Refused(
+            f"{what} holds {total} bytes in {len(infos)} members once "
+            f"decompressed, more than skdec reads ({MAX_MODEL_BYTES} bytes, "
+            f"{_MAX_MEMBERS} members)."
+        )
+    members = {}
+    for info in infos:
+        with archive.open(info) as f:
+            data = f.read(info.file_size)
+        if info.filename.endswith(".npy"):
+            _check_array(info.filename, data, what)
+        members[info.filename] = data
+    return members
+
+
+def _check_array(name, data, what):
+    from numpy.lib import format as npy
+
+    buffer = io.BytesIO(data)
+    try:
+        version = npy.read_magic(buffer)
+        read_header = {
+            (1, 0): npy.read_array_header_1_0,
+            (2, 0): npy.read_array_header_2_0,
+        }[version]
+        shape, _, dtype = read_header(buffer)
+    except (ValueError, KeyError) as exc:
+        raise _Refused(f"{what} holds an invalid array {name} ({exc!r}).") from exc
+    size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if dtype.hasobject or size > len(data) - buffer.tell():
+        raise _Refused(f"{what} holds an array {name} larger than its data.")
+
+
+def _stored(members):
+    """A ZIP archive of ``members``, uncompressed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _checked_payload(payload, what):
+    """``(payload, refused)``: a skops payload rewritten from its checked
+    members, and the types it names outside :func:`allowed_types`.
+
+    Raises ValueError if it is too large or malformed.
+    """
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        members = _read_members(archive, what)
+    schema = members.get("schema.json")
+    if schema is None or len(schema) > _MAX_SCHEMA_BYTES:
+        raise _Refused(f"{what} has no schema, or one of over {_MAX_SCHEMA_BYTES}.")
+    return _stored(members), _refused_types(json.loads(schema))
+
+
+def _check_notes(notes):
+    if not (
+        isinstance(notes, dict)
+        and all(
+            isinstance(key, str) and (value is None or isinstance(value, str))
+            for key, value in notes.items()
+        )
+    ):
+        raise ValueError(
+            f"notes must map names to text or None, got {reprlib.repr(notes)}."
+        )
+
+
+@contextlib.contextmanager
+def restoring_from_file():
+    """Within it, :func:`check_state` and :func:`with_default_params` treat
+    the state restored as read from a model file: an ``autoencoder``
+    callable is refused, and ``memory`` is reset to None."""
+    token = _FROM_FILE.set(True)
+    try:
+        yield
+    finally:
+        _FROM_FILE.reset(token)
+
+
+def _reachable(obj):
+    """Every value reachable from ``obj`` through containers and the
+    attributes of scikit-learn estimators, DECClusterer's excepted (its own
+    ``__setstate__`` checks it), and a FunctionTransformer's ``func``
+    (checked by :func:`check_restored`)."""
+    from sklearn.base import BaseEstimator
+    from sklearn.preprocessing import FunctionTransformer
+
+    pending, seen = [obj], set()
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        yield value
+        if isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif isinstance(value, BaseEstimator) and _name(type(value)) != _ESTIMATOR:
+            attributes = dict(vars(value))
+            if isinstance(value, FunctionTransformer):
+                attributes.pop("func", None)
+            pending.extend(attributes.values())
+
+
+def check_restored(obj):
+    """Check the estimators a file holds, beyond the types it names.
+
+    Every scikit-learn estimator's parameters must satisfy its
+    ``_parameter_constraints``. The only functions allowed are the
+    conversions of :func:`skdec.tables.make_tabular_pipeline`, and only as
+    the ``func`` of a ``FunctionTransformer`` whose only keyword argument is
+    ``missing``. A DECClusterer is checked by its own ``__setstate__``
+    (:func:`check_state`).
+
+    Raises
+    ------
+    ValueError
+        Naming what is wrong.
+    """
+    from sklearn.base import BaseEstimator
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
+    for value in _reachable(obj):
+        if isinstance(value, types.FunctionType):
+            raise ValueError(
+                f"it holds the function {_name(value)} where skdec calls none."
+            )
+        if not isinstance(value, BaseEstimator) or _name(type(value)) == _ESTIMATOR:
+            continue
+        kind = type(value)
+        try:
+            validate_parameter_constraints(
+                kind._parameter_constraints,
+                value.get_params(deep=False),
+                caller_name=kind.__name__,
+            )
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"invalid parameters ({exc}).") from exc
+        if isinstance(value, FunctionTransformer):
+            func, kw_args = value.func, value.kw_args
+            if not (
+                isinstance(func, types.FunctionType)
+                and _name(func) in _CONVERSIONS
+                and (kw_args is None or set(kw_args) <= {"missing"})
+                and (kw_args or {}).get("missing", "impute") in ("impute", "error")
+            ):
+                raise ValueError(
+                    "it holds a FunctionTransformer that is not one of "
+                    "skdec.tables' conversions."
+                )
+
+
+def _forget_paths(obj):
+    """Set the ``memory`` (cache folder) of every pipeline in ``obj`` to
+    None: a file does not choose where fitting writes."""
+    from sklearn.pipeline import Pipeline
+
+    for value in _reachable(obj):
+        if isinstance(value, Pipeline):
+            value.memory = None
+
+
 # ------------------------------------------------------------------ writing
 
 
-def write(obj, path, *, trusted, notes=None):
+def write(obj, path, *, notes=None):
     """Write ``obj`` to ``path`` atomically in format version 2.
 
     Parameters
@@ -114,72 +429,86 @@ def write(obj, path, *, trusted, notes=None):
     obj : estimator
         A fitted scikit-learn estimator or pipeline.
     path : str or path-like
-        The file to write.
-    trusted : sequence of type or function
-        What, besides skops' defaults, :func:`read` will accept. ``obj`` is
-        refused if it holds anything else, so that no file is written that
-        would not load.
+        The file to write. A new file gets the permissions that the umask
+        allows, as :func:`open` gives; an existing one keeps its own.
     notes : dict, default=None
-        Plain JSON values stored beside the model (see :func:`read`).
+        Names mapped to text or None, stored beside the model (see
+        :func:`read`).
+
+    Raises
+    ------
+    ValueError
+        If ``obj`` holds what :func:`read` would refuse (a type outside
+        :func:`allowed_types`, a function, too many bytes), so that no file
+        is written that would not load.
     """
     import skops.io
 
     from skdec import __version__
 
+    notes = dict(notes or {})
+    _check_notes(notes)
     payload = skops.io.dumps(obj, compression=zipfile.ZIP_DEFLATED)
-    untrusted = sorted(
-        set(skops.io.get_untrusted_types(data=payload)) - _type_names(trusted)
-    )
+    cannot = f"{type(obj).__name__} cannot be saved to a skdec model file:"
+    _, untrusted = _checked_payload(payload, cannot + " it")
     if untrusted:
         raise ValueError(
-            f"{type(obj).__name__} cannot be saved to a skdec model file: it holds "
-            f"{', '.join(untrusted)}, which loading a file never imports, so as "
-            "to run no code from it. Use pickle or joblib for such models; "
-            "they store these by reference."
+            f"{cannot} it holds {', '.join(untrusted)}, which loading a file "
+            "never imports, so as to run no code from it. Use pickle or joblib "
+            "for such models; they store these by reference."
         )
+    try:
+        check_restored(obj)
+    except ValueError as exc:
+        raise ValueError(
+            f"{cannot} {exc} Use pickle or joblib for such models."
+        ) from exc
     header = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "skdec_version": __version__,
         "object": type(obj).__name__,
-        "notes": dict(notes or {}),
+        "notes": notes,
     }
     path = Path(path)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
     handle, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as f, zipfile.ZipFile(f, "w") as archive:
             archive.writestr(_HEADER, json.dumps(header, indent=1))
             archive.writestr(_PAYLOAD, payload)
+        os.chmod(tmp, mode)  # mkstemp makes it 0o600
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
 
 
-def _type_names(types):
-    return {
-        t if isinstance(t, str) else f"{t.__module__}.{t.__qualname__}" for t in types
-    }
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # ------------------------------------------------------------------ reading
 
 
-def read(path, *, trusted):
+def read(path):
     """Read a skdec model file.
 
     Parameters
     ----------
     path : str or path-like
         The file.
-    trusted : sequence of type or function
-        What, besides skops' defaults, the file may hold.
 
     Returns
     -------
     content : object or dict
         The estimator (format 2), or the state of a DECClusterer (format 1)
-        to restore with ``__setstate__``.
+        to restore with ``__setstate__`` within :func:`restoring_from_file`.
     notes : dict
         The notes stored with the model (empty for format 1).
     version : int
@@ -190,8 +519,9 @@ def read(path, *, trusted):
     FileNotFoundError
         If there is no file at ``path``.
     InvalidModelFile
-        If the file is not a skdec model, names a type outside ``trusted``,
-        or holds an inconsistent model.
+        If the file is not a skdec model, names a type outside
+        :func:`allowed_types`, is too large once decompressed, or holds an
+        inconsistent model.
     ValueError
         If the file has a newer format version than this skdec reads.
     """
@@ -207,20 +537,18 @@ def read(path, *, trusted):
         )
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if _HEADER in names:
-                if archive.getinfo(_HEADER).file_size > _MAX_HEADER_BYTES:
-                    raise InvalidModelFile(path, f"its {_HEADER} is too large.")
-                header = archive.read(_HEADER)
-                payload = archive.read(_PAYLOAD) if _PAYLOAD in names else None
+            header = archive.NameToInfo.get(_HEADER)
+            if header is not None and header.file_size > _MAX_HEADER_BYTES:
+                raise InvalidModelFile(path, f"its {_HEADER} is too large.")
+            members = _read_members(archive, "it")
     except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
         if isinstance(exc, (FileNotFoundError, InvalidModelFile)):
             raise
         raise InvalidModelFile(path, str(exc)) from exc
-    if _HEADER in names:
-        return _read_skops(path, header, payload, trusted)
-    if "metadata.npy" in names:
-        return _read_version_1(path), {}, 1
+    if _HEADER in members:
+        return _read_skops(path, members[_HEADER], members.get(_PAYLOAD))
+    if "metadata.npy" in members:
+        return _read_version_1(path, members), {}, 1
     raise InvalidModelFile(path, "it has no skdec metadata.")
 
 
@@ -241,7 +569,7 @@ def _check_version(path, version, name):
         )
 
 
-def _read_skops(path, header, payload, trusted):
+def _read_skops(path, header, payload):
     import skops.io
 
     try:
@@ -254,6 +582,10 @@ def _read_skops(path, header, payload, trusted):
     notes = header.get("notes", {})
     if not isinstance(notes, dict) or payload is None:
         raise InvalidModelFile(path, "its metadata or its model is missing.")
+    try:
+        _check_notes(notes)
+    except ValueError as exc:
+        raise InvalidModelFile(path, f"its metadata is invalid: {exc}") from exc
     # skops' own exceptions on malformed content are of these types.
     errors = (
         ValueError,
@@ -265,9 +597,9 @@ def _read_skops(path, header, payload, trusted):
         zipfile.BadZipFile,
     )
     try:
-        untrusted = sorted(
-            set(skops.io.get_untrusted_types(data=payload)) - _type_names(trusted)
-        )
+        payload, untrusted = _checked_payload(payload, "its model")
+    except _Refused as exc:
+        raise InvalidModelFile(path, str(exc)) from exc
     except errors as exc:
         raise InvalidModelFile(path, f"its model cannot be read ({exc}).") from exc
     if untrusted:
@@ -276,22 +608,29 @@ def _read_skops(path, header, payload, trusted):
             f"it names {', '.join(untrusted)}, which skdec does not load "
             "(loading never imports or runs code that a file names).",
         )
+    trusted = sorted(frozenset().union(*allowed_types().values()))
     try:
-        obj = skops.io.loads(payload, trusted=sorted(_type_names(trusted)))
+        with restoring_from_file():
+            obj = skops.io.loads(payload, trusted=trusted)
+        check_restored(obj)
     except errors as exc:
         raise InvalidModelFile(path, str(exc)) from exc
     if type(obj).__name__ != header.get("object"):
         raise InvalidModelFile(path, "its metadata and its model disagree.")
+    _forget_paths(obj)
     return obj, notes, header["format_version"]
 
 
-def _read_version_1(path):
-    """The state of the DECClusterer in a format version 1 (``.npz``) file."""
-    read_errors = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+def _read_version_1(path, members):
+    """The state of the DECClusterer in a format version 1 (``.npz``) file,
+    from its members."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except read_errors as exc:
+        arrays = {
+            name.removesuffix(".npy"): np.load(io.BytesIO(data), allow_pickle=False)
+            for name, data in members.items()
+            if name.endswith(".npy")
+        }
+    except (OSError, ValueError, EOFError) as exc:
         raise InvalidModelFile(path, str(exc)) from exc
     if arrays["metadata"].dtype.kind != "U":
         raise InvalidModelFile(path, "it has no skdec metadata.")
@@ -313,7 +652,10 @@ def _read_version_1(path):
     if not isinstance(recipe, dict):
         raise InvalidModelFile(path, f"unexpected architecture description {recipe!r}.")
     n_weights = metadata.get("n_weights")
-    names = [f"weight_{i:03d}" for i in range(n_weights if _is_int(n_weights) else 0)]
+    # Bounded by the arrays present, before any name is made.
+    if not (_is_int(n_weights) and 0 <= n_weights <= len(arrays)):
+        raise InvalidModelFile(path, "weights are missing.")
+    names = [f"weight_{i:03d}" for i in range(n_weights)]
     if any(name not in arrays for name in names):
         raise InvalidModelFile(path, "weights are missing.")
     feature_names = metadata.get("feature_names_in")
@@ -351,6 +693,15 @@ def _positive_ints(value, length=None):
     )
 
 
+def _refuse_callable_from_file(kind):
+    if callable(kind) and _FROM_FILE.get():
+        raise ValueError(
+            "it names a function as the autoencoder; a model file holds the "
+            "built-in architectures only, so that loading it calls nothing it "
+            "names."
+        )
+
+
 def check_recipe(recipe, params):
     """Check an architecture recipe against the estimator's parameters.
 
@@ -358,7 +709,8 @@ def check_recipe(recipe, params):
     built-in architecture (or, from a pickle only, the estimator's own
     ``autoencoder`` callable) and agree with the validated parameters, so
     that a file cannot describe layers or activations the parameters do not
-    allow.
+    allow. Within :func:`restoring_from_file`, a callable is refused before
+    anything else.
 
     Parameters
     ----------
@@ -375,9 +727,12 @@ def check_recipe(recipe, params):
     if not isinstance(recipe, dict) or set(recipe) != RECIPE_KEYS:
         raise ValueError(f"unexpected architecture description {recipe!r}.")
     kind = recipe["autoencoder"]
+    _refuse_callable_from_file(kind)
     common = (
         _is_int(recipe["n_features"])
         and recipe["n_features"] > 0
+        and _is_int(recipe["n_components"])
+        and _is_int(recipe["n_clusters"])
         and isinstance(recipe["alpha"], Real)
         and not isinstance(recipe["alpha"], bool)
         and (recipe["input_shape"] is None or _positive_ints(recipe["input_shape"], 3))
@@ -410,9 +765,9 @@ def check_recipe(recipe, params):
             for key in ("hidden_layer_sizes", "activation", "conv_filters", "decoder")
         )
     if not (common and specific):
-        raise ValueError(f"invalid architecture {recipe!r}.")
+        raise ValueError(f"invalid architecture {reprlib.repr(recipe)}.")
     if recipe["input_shape"] is not None and (
-        int(np.prod(recipe["input_shape"])) != recipe["n_features"]
+        int(np.prod(recipe["input_shape"], dtype=object)) != recipe["n_features"]
     ):
         raise ValueError("input_shape does not hold n_features values.")
     for name in ("n_components", "n_clusters", "autoencoder"):
@@ -422,11 +777,65 @@ def check_recipe(recipe, params):
         raise ValueError("architecture and parameters disagree on alpha.")
 
 
+def weight_shapes(recipe):
+    """The shapes of the networks' weights that a built-in recipe describes.
+
+    Computed from the numbers alone, in the order of
+    ``build_networks(**recipe).model.get_weights()`` (encoder, clustering
+    layer, decoder), so that weights can be compared with the recipe before
+    anything is built. ``tests/test_persistence.py`` checks it against the
+    networks.
+
+    Parameters
+    ----------
+    recipe : dict
+        A recipe that :func:`check_recipe` accepted, with ``autoencoder``
+        ``"dense"`` or ``"conv"``.
+
+    Returns
+    -------
+    shapes : list of tuple of int
+    """
+    n_features, n_components = recipe["n_features"], recipe["n_components"]
+
+    def layer(*kernel):  # a kernel and the bias of its last axis
+        return [tuple(kernel), (kernel[-1],)]
+
+    clustering = [(recipe["n_clusters"], n_components)]
+    if recipe["autoencoder"] == "dense":
+        widths = [n_features, *recipe["hidden_layer_sizes"], n_components]
+        encoder = [s for a, b in itertools.pairwise(widths) for s in layer(a, b)]
+        widths.reverse()
+        decoder = [s for a, b in itertools.pairwise(widths) for s in layer(a, b)]
+        return encoder + clustering + decoder
+    height, width, channels = recipe["input_shape"]
+    filters = list(recipe["conv_filters"])
+    kernels = [5 if i < 2 else 3 for i in range(len(filters))]
+    for _ in filters:
+        height, width = (height + 1) // 2, (width + 1) // 2
+    flat = height * width * filters[-1]
+    encoder, decoder = [], layer(n_components, flat)
+    for f_in, f_out, k in zip([channels, *filters[:-1]], filters, kernels, strict=True):
+        encoder += layer(k, k, f_in, f_out)
+    encoder += layer(flat, n_components)
+    outputs = [*reversed(filters[:-1]), channels]
+    inputs = [filters[-1], *outputs[:-1]]
+    for f_in, f_out, k in zip(inputs, outputs, reversed(kernels), strict=True):
+        if recipe["decoder"] == "transpose":  # kernels of (.., out, in), bias out
+            decoder += [(k, k, f_out, f_in), (f_out,)]
+        else:
+            decoder += layer(k, k, f_in, f_out)
+    return encoder + clustering + decoder
+
+
 def with_default_params(estimator_class, state):
-    """``state`` with the parameters it lacks set to their defaults.
+    """``state`` as it is restored: the parameters it lacks set to their
+    defaults, and, from a file, no cache folder.
 
     A pickle or file written before a parameter existed is restored with the
     parameter's default, the behaviour the parameter was introduced with.
+    Within :func:`restoring_from_file`, ``memory`` is None: a file does not
+    choose where fitting writes.
     """
     import inspect
 
@@ -435,6 +844,8 @@ def with_default_params(estimator_class, state):
     signature = inspect.signature(estimator_class.__init__).parameters
     missing = set(estimator_class._get_param_names()) - set(state)
     state = {**{name: signature[name].default for name in missing}, **state}
+    if _FROM_FILE.get():
+        state["memory"] = None
     if "labels_" in state and "init_" not in state:
         # Fitted before init, batch_size and pretrain_epochs could be "auto":
         # the parameters were the values used.
@@ -447,6 +858,27 @@ def with_default_params(estimator_class, state):
     return state
 
 
+def _check_sklearn_attributes(state):
+    """scikit-learn's own attributes: its version, set_output's configuration
+    and metadata routing requests."""
+    from sklearn.utils._metadata_requests import MetadataRequest
+
+    version = state.get("_sklearn_version", "")
+    config = state.get("_sklearn_output_config", {})
+    request = state.get("_metadata_request")
+    valid = (
+        isinstance(version, str)
+        and isinstance(config, dict)
+        and all(
+            isinstance(k, str) and v in ("default", "pandas", "polars")
+            for k, v in config.items()
+        )
+        and (request is None or isinstance(request, MetadataRequest))
+    )
+    if not valid:
+        raise ValueError("its scikit-learn attributes are invalid.")
+
+
 def check_state(estimator_class, state):
     """Check the state of a DECClusterer before it is restored.
 
@@ -457,15 +889,17 @@ def check_state(estimator_class, state):
         are used.
     state : dict
         What ``__getstate__`` returned, with the network weights under
-        ``"_network_weights"``.
+        ``"_network_weights"``, and every parameter
+        (:func:`with_default_params`).
 
     Raises
     ------
     ValueError
-        Naming what is wrong: unknown attributes, invalid parameters, an
-        invalid architecture, or fitted attributes that do not fit together.
-        (Weights that do not fit the architecture are found when the networks
-        are built from them.)
+        Naming what is wrong: unknown attributes, invalid parameters (within
+        :func:`restoring_from_file`, any callable), an invalid architecture,
+        weights of other shapes than the architecture's (found from the
+        numbers, before any network is built), or fitted attributes that do
+        not fit together.
     """
     from sklearn.utils._param_validation import validate_parameter_constraints
 
@@ -478,10 +912,8 @@ def check_state(estimator_class, state):
     unknown = sorted(map(str, set(state) - allowed))
     if unknown:
         raise ValueError(f"unexpected attributes {unknown}.")
-    missing = sorted(param_names - set(state))
-    if missing:
-        raise ValueError(f"invalid parameters (missing {missing}).")
     params = {name: state[name] for name in param_names}
+    _refuse_callable_from_file(params["autoencoder"])
     try:
         validate_parameter_constraints(
             estimator_class._parameter_constraints,
@@ -490,6 +922,7 @@ def check_state(estimator_class, state):
         )
     except (ValueError, TypeError) as exc:
         raise ValueError(f"invalid parameters ({exc}).") from exc
+    _check_sklearn_attributes(state)
 
     fitted = FITTED_ATTRIBUTES - {"feature_names_in_"}
     present = fitted & set(state)
@@ -505,14 +938,24 @@ def check_state(estimator_class, state):
     recipe = state["_network_recipe"]
     check_recipe(recipe, params)
     weights = state["_network_weights"]
+    if not (
+        isinstance(weights, list)
+        and all(isinstance(w, np.ndarray) and w.dtype.kind == "f" for w in weights)
+    ):
+        raise ValueError("its fitted attributes are inconsistent.")
+    if isinstance(recipe["autoencoder"], str):
+        expected, got = weight_shapes(recipe), [w.shape for w in weights]
+        if got != expected:
+            raise ValueError(
+                "The weights do not fit the architecture: expected shapes "
+                f"{reprlib.repr(expected)}, got {reprlib.repr(got)}."
+            )
     labels = state["labels_"]
     centers = state["cluster_centers_"]
     history = state["history_"]
     feature_names = state.get("feature_names_in_")
     consistent = (
-        isinstance(weights, list)
-        and all(isinstance(w, np.ndarray) and w.dtype.kind == "f" for w in weights)
-        and isinstance(labels, np.ndarray)
+        isinstance(labels, np.ndarray)
         and labels.ndim == 1
         and labels.dtype.kind in "iu"
         and isinstance(centers, np.ndarray)

@@ -3,25 +3,19 @@
 A model file (see :mod:`skdec._archive` for its layout) holds a fitted
 :class:`~skdec.DECClusterer`, or a scikit-learn pipeline ending in one, such
 as the one :func:`skdec.tables.make_tabular_pipeline` builds and ``skdec fit``
-writes. It is written with skops, and loading accepts only skops' default
-types (NumPy, built-in containers, scikit-learn's estimators) plus those in
-:data:`TRUSTED`: nothing in the file is unpickled, and no code it names is
-imported or run.
+writes. It is written with skops, and loading accepts only the types of one
+exact list (``skdec._archive.allowed_types()``): nothing in the file is
+unpickled, and no code it names is imported or run.
 """
 
 import os
 
 from sklearn.utils.validation import check_is_fitted
 
-from skdec import _archive, tables
+from skdec import _archive
 from skdec._estimator import DECClusterer
 
-__all__ = ["TRUSTED", "load", "save"]
-
-#: What a model file may hold besides skops' defaults: the estimator, the
-#: conversions of :func:`skdec.tables.make_tabular_pipeline`, and NumPy dtypes
-#: (which scikit-learn's SimpleImputer stores).
-TRUSTED = (DECClusterer, tables._as_numbers, tables._as_categories, "numpy.dtype")
+__all__ = ["load", "save"]
 
 
 def save(estimator, path):
@@ -30,19 +24,21 @@ def save(estimator, path):
     Parameters
     ----------
     estimator : DECClusterer or Pipeline
-        A fitted :class:`~skdec.DECClusterer`, or a fitted scikit-learn
-        pipeline of scikit-learn's own transformers ending in one (for
-        example from :func:`skdec.tables.make_tabular_pipeline`).
+        A fitted :class:`~skdec.DECClusterer`, or a fitted pipeline ending in
+        one: the pipeline of :func:`skdec.tables.make_tabular_pipeline`, or
+        one of scikit-learn's scalers (``StandardScaler``, ``MinMaxScaler``,
+        ``MaxAbsScaler``, ``RobustScaler``) and DEC.
     path : str or path-like
         Where to write the file (``.skdec`` is a good suffix); written
-        atomically.
+        atomically. A new file gets the permissions the umask allows.
 
     Raises
     ------
     ValueError
         If the estimator holds something :func:`load` would refuse to load,
-        such as a custom ``autoencoder`` callable, a ``joblib.Memory`` or a
-        transformer of your own; use pickle or joblib for such models.
+        such as a custom ``autoencoder`` callable, a ``joblib.Memory``, a
+        transformer of your own or another of scikit-learn's; use pickle or
+        joblib for such models.
 
     See Also
     --------
@@ -60,9 +56,12 @@ def save(estimator, path):
     ...     skdec.DECClusterer(2, hidden_layer_sizes=(4,), n_components=2,
     ...                        pretrain_epochs=1, max_iter=0, random_state=0),
     ... ).fit(X)
-    >>> path = getfixture("tmp_path") / "pipe.skdec"
-    >>> skdec.save(pipe, path)
-    >>> bool((skdec.load(path).predict(X) == pipe.predict(X)).all())
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "pipe.skdec")
+    ...     skdec.save(pipe, path)
+    ...     loaded = skdec.load(path)
+    >>> bool((loaded.predict(X) == pipe.predict(X)).all())
     True
     """
     _save(estimator, path)
@@ -70,7 +69,7 @@ def save(estimator, path):
 
 def _save(estimator, path, notes=None):
     check_is_fitted(estimator)
-    _archive.write(estimator, path, trusted=TRUSTED, notes=notes)
+    _archive.write(estimator, path, notes=notes)
 
 
 def load(path):
@@ -100,11 +99,14 @@ def load(path):
     Notes
     -----
     Loading never unpickles and never runs code from the file: the types in
-    the file are checked against a fixed list before anything is built, and
-    a DECClusterer is rebuilt by its own ``__setstate__`` (as pickle rebuilds
-    it) from a validated description of its networks and their weights.
-    Files written by skdec 0.1 (format version 1, a NumPy ``.npz`` archive)
-    still load.
+    the file are checked against a fixed list, and its size once
+    decompressed against a limit (1 GiB), before anything is built, and a
+    DECClusterer is rebuilt by its own ``__setstate__`` (as pickle rebuilds
+    it) from a validated description of its networks, whose weights must
+    have the shapes the description implies. A file names no function for
+    the estimator to call and no cache folder: ``memory`` is None after
+    loading. Files written by skdec 0.1 (format version 1, a NumPy ``.npz``
+    archive) still load.
 
     Examples
     --------
@@ -112,9 +114,12 @@ def load(path):
     >>> X = np.array([[0.0, 0.1], [0.1, 0.0], [5.0, 5.1], [5.1, 5.0]])
     >>> dec = skdec.DECClusterer(2, hidden_layer_sizes=(4,), n_components=2,
     ...                          pretrain_epochs=1, max_iter=0, random_state=0)
-    >>> path = getfixture("tmp_path") / "dec.skdec"
-    >>> dec.fit(X).save(path)
-    >>> bool((skdec.load(path).predict(X) == dec.predict(X)).all())
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "dec.skdec")
+    ...     dec.fit(X).save(path)
+    ...     loaded = skdec.load(path)
+    >>> bool((loaded.predict(X) == dec.predict(X)).all())
     True
     """
     return _load(path)[0]
@@ -122,11 +127,12 @@ def load(path):
 
 def _load(path):
     """``(estimator, notes)``: the model and the notes saved with it."""
-    content, notes, version = _archive.read(path, trusted=TRUSTED)
+    content, notes, version = _archive.read(path)
     if version == 1:
         estimator = DECClusterer.__new__(DECClusterer)
         try:
-            estimator.__setstate__(content)
+            with _archive.restoring_from_file():
+                estimator.__setstate__(content)
         except ValueError as exc:
             raise _archive.InvalidModelFile(path, str(exc)) from exc
         content = estimator

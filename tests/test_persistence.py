@@ -1,7 +1,9 @@
 """Model files, pickle across processes, warm start and interrupted fits."""
 
 import copy
+import importlib
 import io
+import itertools
 import json
 import os
 import pickle
@@ -17,13 +19,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
+from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import skdec
-from skdec import _archive
+from skdec import _archive, _networks
 from skdec._estimator import DECClusterer
+from skdec.tables import make_tabular_pipeline
 
 from _helpers import record_calls, small_dec
 
@@ -85,15 +89,38 @@ def attributes(schema):
     return schema["content"]
 
 
+# Ids of edited nodes: small numbers, which no object's id (an address) is.
+_NEW_IDS = itertools.count(1)
+
+
 def set_json(node, value):
     # A new __id__ too: skops builds equal ids once (the recipe's n_clusters
     # is the object of the parameter n_clusters).
-    node.update(content=json.dumps(value), __id__=id(node))
+    node.update(content=json.dumps(value), __id__=next(_NEW_IDS))
+
+
+def function_node(module, name):
+    """The skops node of the function ``module.name``."""
+    return {"__class__": name, "__module__": module, "__loader__": "FunctionNode"}
+
+
+def nodes_of(schema, class_name):
+    """The skops nodes of the objects of class ``class_name`` in a schema."""
+    found, pending = [], [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if node.get("__class__") == class_name:
+                found.append(node)
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
 
 
 def add_key(dict_node, key, like):
     """Add ``key`` to a skops dict node, with a copy of the node ``like``."""
-    dict_node["content"][key] = {**copy.deepcopy(like), "__id__": id(dict_node)}
+    dict_node["content"][key] = {**copy.deepcopy(like), "__id__": next(_NEW_IDS)}
     key_types = dict_node["key_types"]["content"]
     key_types.append(copy.deepcopy(key_types[0]))
 
@@ -188,16 +215,50 @@ def _double(X):
     return 2 * X
 
 
-def test_what_loading_would_refuse_is_not_saved(data, tmp_path):
-    pipe = make_pipeline(FunctionTransformer(_double), small_dec(max_iter=0))
+@pytest.mark.parametrize(
+    "first, named",
+    [
+        (FunctionTransformer(_double), "test_persistence._double"),
+        # skops trusts PCA; a model file holds only what skdec writes.
+        (PCA(3), "sklearn.decomposition._pca.PCA"),
+    ],
+)
+def test_what_loading_would_refuse_is_not_saved(data, tmp_path, first, named):
+    pipe = make_pipeline(first, small_dec(max_iter=0))
     pipe.fit(data)
     with pytest.raises(
         ValueError,
         match=r"Pipeline cannot be saved to a skdec model file: it holds "
-        r"test_persistence._double, .* Use pickle or joblib",
+        rf"{named}, .* Use pickle or joblib",
     ):
         skdec.save(pipe, tmp_path / "m.skdec")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_new_file_has_the_permissions_the_umask_allows(fitted, tmp_path):
+    for umask, mode in [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)]:
+        old = os.umask(umask)
+        try:
+            fitted.save(tmp_path / f"{umask:o}.skdec")
+        finally:
+            os.umask(old)
+        assert (tmp_path / f"{umask:o}.skdec").stat().st_mode & 0o777 == mode
+    # Saving over a file keeps its permissions.
+    path = tmp_path / "22.skdec"
+    path.chmod(0o640)
+    fitted.save(path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.filterwarnings("ignore:Persisting input arguments:UserWarning")
+def test_a_file_chooses_no_cache_folder(data, tmp_path):
+    cache = str(tmp_path / "cache")
+    pipe = make_pipeline(StandardScaler(), small_dec(max_iter=0, memory=cache))
+    pipe.set_params(memory=cache).fit(data)
+    skdec.save(pipe, tmp_path / "m.skdec")
+    loaded = skdec.load(tmp_path / "m.skdec")
+    assert loaded.memory is None and loaded[-1].memory is None
+    np.testing.assert_array_equal(loaded.predict(data), pipe.predict(data))
 
 
 # ------------------------------------------------------- refused files
@@ -226,6 +287,145 @@ def test_a_file_naming_a_function_to_run_is_refused(saved, tmp_path):
     with pytest.raises(ValueError, match="it names os.system, which skdec does not"):
         skdec.load(saved)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "module, name, match",
+    [
+        # A function a file may name (in the tabular pipeline) is still not
+        # an autoencoder for it; skops would trust NumPy's, skdec does not.
+        ("skdec.tables", "_as_numbers", "it names a function as the autoencoder"),
+        ("numpy", "add", "it names numpy.add, which skdec does not load"),
+    ],
+)
+def test_a_file_naming_an_autoencoder_function_never_calls_it(
+    saved, monkeypatch, module, name, match
+):
+    module_object = importlib.import_module(module)
+    calls = record_calls(monkeypatch, module_object, name, lambda *args, **kw: args)
+    header, schema, members = read_model_file(saved)
+    attrs, recipe = attributes(schema), attributes(schema)["content"]["_network_recipe"]
+    attrs["content"]["autoencoder"] = function_node(module, name)
+    recipe["content"]["autoencoder"] = function_node(module, name)
+    a_json_node = recipe["content"]["activation"]
+    for key in ("hidden_layer_sizes", "activation", "conv_filters", "decoder"):
+        recipe["content"][key] = copy.deepcopy(a_json_node)
+        set_json(recipe["content"][key], None)
+    write_model_file(saved, header, schema, members)
+    with pytest.raises(ValueError, match="not a valid skdec model file: " + match):
+        skdec.load(saved)
+    assert calls == []
+
+
+def test_a_recipe_larger_than_its_weights_is_refused_before_building(
+    saved, monkeypatch
+):
+    builds = record_calls(monkeypatch, _networks, "build_networks", dict)
+    header, schema, members = read_model_file(saved)
+    attrs = attributes(schema)
+    set_json(attrs["content"]["_network_recipe"]["content"]["n_features"], 100_000)
+    set_json(attrs["content"]["n_features_in_"], 100_000)
+    write_model_file(saved, header, schema, members)
+    with pytest.raises(ValueError, match="weights do not fit the architecture"):
+        skdec.load(saved)
+    assert builds == []
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        dict(autoencoder="dense", hidden_layer_sizes=(16, 8), activation="relu"),
+        dict(autoencoder="dense", hidden_layer_sizes=(), activation="relu"),
+        dict(autoencoder="conv", input_shape=(7, 5, 2), decoder="transpose"),
+        dict(autoencoder="conv", input_shape=(7, 5, 2), decoder="upsample"),
+        dict(autoencoder="conv", input_shape=(4, 4, 1), decoder="upsample"),
+    ],
+)
+def test_weight_shapes_are_those_of_the_networks(recipe):
+    recipe = {
+        "n_components": 3,
+        "n_clusters": 4,
+        "alpha": 1.0,
+        "hidden_layer_sizes": None,
+        "activation": None,
+        "input_shape": None,
+        "conv_filters": (4, 6, 8) if recipe["autoencoder"] == "conv" else None,
+        "decoder": None,
+        **recipe,
+    }
+    shape = recipe["input_shape"]
+    recipe["n_features"] = int(np.prod(shape)) if shape else 5
+    networks = _networks.build_networks(**recipe)
+    expected = [tuple(w.shape) for w in networks.model.get_weights()]
+    assert _archive.weight_shapes(recipe) == expected
+
+
+def _zip_bomb(members):
+    members["padding.bin"] = bytes(50_000_000)  # deflated to about 50 kB
+
+
+def _huge_array(members):
+    buffer = io.BytesIO()
+    header = {"descr": "<f4", "fortran_order": False, "shape": (10**12,)}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    name = next(n for n in members if n.endswith(".npy"))
+    members[name] = buffer.getvalue() + bytes(8)
+
+
+@pytest.mark.parametrize(
+    "tamper, match",
+    [
+        (_zip_bomb, "its model holds 5.* bytes in .* members once decompressed, "
+         "more than skdec reads"),
+        (_huge_array, "its model holds an array .* larger than its data"),
+    ],
+)  # fmt: skip
+def test_a_small_file_cannot_make_loading_read_much(saved, monkeypatch, tamper, match):
+    monkeypatch.setattr(_archive, "MAX_MODEL_BYTES", 10_000_000)
+    header, schema, members = read_model_file(saved)
+    tamper(members)
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("schema.json", json.dumps(schema))
+        for name, content in members.items():
+            archive.writestr(name, content)
+    with zipfile.ZipFile(saved, "w") as archive:
+        archive.writestr("skdec.json", json.dumps(header))
+        archive.writestr("model.skops", inner.getvalue())
+    assert saved.stat().st_size < 1_000_000
+    with pytest.raises(ValueError, match="not a valid skdec model file: " + match):
+        skdec.load(saved)
+
+
+def test_a_pipeline_file_calls_only_skdecs_conversions(table_pipe, tmp_path):
+    path = tmp_path / "m.skdec"
+    skdec.save(table_pipe, path)
+    header, schema, members = read_model_file(path)
+    # Its feature names computed by a function the file chooses.
+    node = nodes_of(schema, "FunctionTransformer")[0]["content"]["content"]
+    node["feature_names_out"] = function_node("skdec.tables", "_as_categories")
+    write_model_file(path, header, schema, members)
+    with pytest.raises(
+        ValueError,
+        match="it holds the function skdec.tables._as_categories where skdec calls",
+    ):
+        skdec.load(path)
+
+
+@pytest.fixture(scope="module")
+def table_pipe():
+    frame = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0], "b": list("xyxyzx")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_tabular_pipeline(frame, small_dec(n_clusters=2, max_iter=0))
+        return pipe.fit(frame)
+
+
+def test_invalid_scikit_learn_attributes_are_refused(fitted):
+    state = fitted.__getstate__()
+    state["_sklearn_output_config"] = {"transform": "anything"}
+    with pytest.raises(ValueError, match="scikit-learn attributes are invalid"):
+        pickle.loads(pickle.dumps(fitted)).__setstate__(state)
 
 
 def _activation(attrs, members):
@@ -293,6 +493,10 @@ def test_tampered_state_is_refused(saved, tamper, match):
         (dict(format_version=1), "format 'skdec.model' has no version 1"),
         (dict(object="Pipeline"), "its metadata and its model disagree"),
         (dict(notes=[1]), "its metadata or its model is missing"),
+        (
+            dict(notes={"id_column": [1]}),
+            r"its metadata is invalid: notes must map names to text or None",
+        ),
     ],
 )
 def test_tampered_metadata_is_refused(saved, edit, match):
@@ -417,6 +621,7 @@ def write_archive(path, arrays, metadata):
         ),
         (lambda a, m: m.update(n_weights=1), "weights do not fit the architecture"),
         (lambda a, m: m.update(n_weights=99), "weights are missing"),
+        (lambda a, m: m.update(n_weights=10**12), "weights are missing"),
         (lambda a, m: m.update(format="keras"), "does not name the skdec format"),
         (lambda a, m: m.update(format_version=2), "format 'skdec.DECClusterer' has"),
         (lambda a, m: m["params"].update(alpha=-1.0), "invalid parameters"),
