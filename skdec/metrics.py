@@ -1,14 +1,27 @@
-"""Clustering accuracy: the best one-to-one match of clusters to classes."""
+"""Clustering accuracy against classes, and a label-free score of a clustering.
+
+:func:`cluster_accuracy` matches clusters to classes one to one;
+:func:`graph_separation_score` and :func:`graph_separation_scorer` need no
+classes.
+"""
+
+from numbers import Integral
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import make_scorer
 from sklearn.metrics.cluster import contingency_matrix
-from sklearn.utils import column_or_1d
-from sklearn.utils._param_validation import validate_params
+from sklearn.utils import check_array, check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_consistent_length
 
-__all__ = ["align_clusters", "cluster_accuracy", "cluster_accuracy_scorer"]
+__all__ = [
+    "align_clusters",
+    "cluster_accuracy",
+    "cluster_accuracy_scorer",
+    "graph_separation_score",
+    "graph_separation_scorer",
+]
 
 
 def _matched_contingency(y_true, y_pred):
@@ -119,3 +132,165 @@ Calls the estimator's ``predict`` on the validation rows and scores the labels
 against the validation targets, for ``GridSearchCV(..., scoring=...)`` and
 ``cross_val_score``.
 """
+
+
+@validate_params(
+    {
+        "X": ["array-like"],
+        "labels": ["array-like"],
+        "n_neighbors": [Interval(Integral, 2, None, closed="left")],
+        "max_rows": [Interval(Integral, 4, None, closed="left"), None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_state=0):
+    """Label-free score of a clustering: how cleanly it cuts the neighbour graph.
+
+    The rows of ``X`` are joined into UMAP's fuzzy neighbour graph
+    (``n_neighbors`` nearest rows, euclidean). With ``k`` clusters the score is
+    ``sqrt(lambda_{k+1}) / phi``, where ``phi`` is the mean over clusters of
+    their conductance (the edge weight leaving the cluster over the edge
+    weight of its rows) and ``lambda_{k+1}`` is the ``(k + 1)``-th smallest
+    eigenvalue of the graph's normalised Laplacian, which is small when some
+    ``k + 1`` groups of rows are nearly disconnected. Higher is better.
+
+    **What it rewards.** Clusters separated by sparse regions of the graph
+    (small ``phi``) when no further cluster could be split off as cheaply
+    (large ``lambda_{k+1}``). On data without cluster structure the
+    conductance of ``k`` pieces grows like ``sqrt(lambda_k)`` (Cheeger's
+    inequality), so the score is nearly flat in ``k``, highest at small
+    ``k``; it peaks at the number of clusters that separate cleanly, which
+    makes it comparable across numbers of clusters, unlike the modularity or
+    the inertia, which grow with ``k``. Among labellings with the same ``k``
+    it prefers the one whose clusters cut fewer neighbour links.
+
+    **Where it fails.** It sees clusters, not classes: classes that overlap
+    in ``X`` or that are not groups of nearby rows (a label decided by a
+    formula of the features, a class split into several blobs) are not
+    found, and on data without clusters it prefers 2 clusters whatever the
+    classes. Very small clusters (fewer rows than ``n_neighbors``) and very
+    unequal sizes are misjudged: a tiny isolated group has a tiny
+    conductance and lifts the score of any labelling that isolates it, while
+    small classes touching a large one are not separated in the graph. The
+    graph is built on the rows given, in their scale: scale the features as
+    the clustering sees them (a scorer on a :class:`~sklearn.pipeline.Pipeline`
+    does this by itself).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The rows as the clustering sees them.
+    labels : array-like of shape (n_samples,)
+        Cluster of each row; any hashable, sortable labels.
+    n_neighbors : int, default=15
+        Neighbours per row in the graph, counting the row itself (UMAP's
+        convention and default).
+    max_rows : int or None, default=5000
+        Above this many rows, ``max_rows`` rows drawn at random are scored
+        (the cost grows with the square of the rows used). None uses all.
+    random_state : int, RandomState instance or None, default=0
+        Draws the rows above ``max_rows`` and starts the eigensolver.
+
+    Returns
+    -------
+    score : float
+        Positive; ``0.0`` for a single cluster.
+
+    See Also
+    --------
+    graph_separation_scorer : The same score for ``GridSearchCV`` and
+        ``cross_val_score``, without ``y``.
+    sklearn.metrics.silhouette_score : A label-free score in the feature
+        space itself.
+
+    Notes
+    -----
+    The cost is one exact nearest-neighbour search (quadratic in the rows
+    used, at most ``max_rows``) and the ``k + 1`` smallest eigenvalues of a
+    sparse matrix. The score is deterministic for an integer
+    ``random_state``. ``DECClusterer(n_clusters="auto")`` chooses the number
+    of clusters by the same score on the same graph (see the User Guide).
+
+    References
+    ----------
+    .. [1] J. Cheeger, "A lower bound for the smallest eigenvalue of the
+       Laplacian", 1970; J. R. Lee, S. Oveis Gharan and L. Trevisan,
+       "Multiway spectral partitioning and higher-order Cheeger
+       inequalities", J. ACM 61(6), 2014.
+    .. [2] L. McInnes, J. Healy and J. Melville, "UMAP: Uniform Manifold
+       Approximation and Projection for Dimension Reduction", 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from skdec.metrics import graph_separation_score
+    >>> X, y = make_blobs(120, centers=3, random_state=0)
+    >>> shuffled = np.random.default_rng(0).permutation(y)
+    >>> bool(graph_separation_score(X, y) > graph_separation_score(X, shuffled))
+    True
+    """
+    from ._n_clusters import separation_score
+
+    X = check_array(X, dtype=np.float64)
+    labels = column_or_1d(labels, warn=True)
+    check_consistent_length(X, labels)
+    labels = np.unique(labels, return_inverse=True)[1]
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return separation_score(
+        X, labels, n_neighbors=n_neighbors, max_rows=max_rows, seed=seed
+    )
+
+
+def graph_separation_scorer(estimator, X, y=None):
+    """Label-free scorer: :func:`graph_separation_score` of ``predict(X)``.
+
+    For ``GridSearchCV(..., scoring=graph_separation_scorer)`` and
+    ``cross_val_score(estimator, X, scoring=graph_separation_scorer)``
+    without ``y``: the fitted estimator labels the validation rows with
+    ``predict`` and the labels are scored on the neighbour graph of those
+    rows. If ``estimator`` is a :class:`~sklearn.pipeline.Pipeline`, the graph
+    is built on the rows as its last step sees them,
+    ``estimator[:-1].transform(X)`` (scaled, selected, reduced); otherwise on
+    ``X`` itself. The graph never uses the estimator's own embedding, so an
+    embedding trained to agree with its clusters does not score itself.
+
+    It rewards clusters that separate cleanly in that space and can compare
+    numbers of clusters; it fails where classes are not clusters and with
+    very unequal cluster sizes (see :func:`graph_separation_score`). Each
+    validation fold needs at least ``n_clusters + 2`` rows; above 5,000 rows
+    a random 5,000 are scored.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``predict``
+        A clusterer, or a pipeline ending in one.
+    X : array-like of shape (n_samples, n_features)
+        Validation rows.
+    y : Ignored
+        Not used; present for the scorer protocol.
+
+    Returns
+    -------
+    score : float
+        Higher is better.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skdec.metrics import graph_separation_scorer
+    >>> X, _ = make_blobs(300, centers=4, random_state=0)
+    >>> search = GridSearchCV(KMeans(n_init=3, random_state=0),
+    ...                       {"n_clusters": [2, 3, 4, 5, 6]},
+    ...                       scoring=graph_separation_scorer, cv=3).fit(X)
+    >>> search.best_params_
+    {'n_clusters': 4}
+    """
+    labels = estimator.predict(X)
+    steps = getattr(estimator, "steps", None)
+    if steps is not None and len(steps) > 1:
+        X = estimator[:-1].transform(X)
+    return graph_separation_score(X, labels)

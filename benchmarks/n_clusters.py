@@ -1,0 +1,314 @@
+"""How many clusters? skdec's label-free choice beside k-means + silhouette.
+
+Run from the repository root, for example::
+
+    python -m benchmarks.n_clusters --data-dir ../shared/datasets \\
+        --seeds 0 1 2 3 4
+
+For each data set and seed:
+
+- **skdec**: pretrain DEC's autoencoder once, choose the number of clusters
+  with :func:`skdec._n_clusters.choose_n_clusters` on the scaled rows ``X``
+  and the embedding ``Z``, then self-train DEC with that number of clusters:
+  the steps of ``DECClusterer(n_clusters="auto")``, run here by hand (two
+  fits sharing their pretraining through ``memory=``, a temporary directory;
+  the choice is seeded as ``fit`` seeds its parts, from ``random_state``).
+- **baseline**: k-means on ``X`` (``n_init=10``) for every candidate, and the
+  candidate of highest silhouette (on a random 5,000 rows above that).
+
+Both choose among the same candidates (``--candidates``, default 2 to 15).
+Each record holds the class count, both choices, every candidate's score, the
+cluster accuracy (:func:`skdec.cluster_accuracy`) of DEC's final labels at
+skdec's choice and of k-means at the baseline's choice, and the times.
+Labels are used for nothing but these accuracies.
+
+The DEC settings (``--schedule``): ``benchmark`` (default) is
+``benchmarks.accuracy``'s ``dec`` configuration (about ``--pretrain-steps``
+gradient steps of pretraining, ``--max-iter`` of self-training; the paper's
+network from 1,000 rows on, ``(64, 64)`` below); ``defaults`` is
+``DECClusterer``'s own defaults. ``--dec-params`` (JSON) overrides either.
+``--max-rows N`` keeps N rows of each larger data set, drawn with seed 12345
+(MNIST's 70,000 rows, say); the table says so.
+
+The records go to ``--out-json`` (a later run replaces only the records it
+reruns); the markdown table, regenerated from the whole file, is printed and
+written to ``--out-md`` when given. Per data set: rows, classes, skdec's
+choice over seeds (mode and range), the baseline's, whether each mode is
+within one of the class count, and the mean accuracies.
+"""
+
+import argparse
+import collections
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.metrics import silhouette_score  # noqa: E402
+
+from benchmarks.accuracy import (  # noqa: E402
+    DATASETS,
+    DEFAULT_DATA_DIR,
+    dec_params,
+    invocation_metadata,
+    limit_threads,
+    load_dataset,
+)
+from skdec import DECClusterer, cluster_accuracy  # noqa: E402
+from skdec._n_clusters import DEFAULT_CANDIDATES, choose_n_clusters  # noqa: E402
+
+SILHOUETTE_ROWS = 5000
+
+
+def subsample(X, y, max_rows):
+    """At most ``max_rows`` rows, drawn with seed 12345 (the same every run)."""
+    if max_rows is None or X.shape[0] <= max_rows:
+        return X, y, False
+    keep = np.sort(np.random.default_rng(12345).choice(X.shape[0], max_rows, False))
+    return X[keep], y[keep], True
+
+
+def dec_settings(schedule, n_samples, pretrain_steps, max_iter, overrides):
+    """Keyword arguments of ``DECClusterer`` (without n_clusters, random_state)."""
+    if schedule == "defaults":
+        params = {}
+    else:
+        params = dec_params(n_samples, pretrain_steps, max_iter, {})
+        if n_samples < 1000:
+            params["hidden_layer_sizes"] = (64, 64)
+    params.update(overrides)
+    if isinstance(params.get("hidden_layer_sizes"), list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    return params
+
+
+@contextlib.contextmanager
+def quiet():
+    with warnings.catch_warnings():
+        # Non-convergence within max_iter is not what this benchmark measures.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def skdec_choice(X, seed, params, candidates):
+    """skdec's number of clusters, its scores, and DEC's labels with it."""
+    with tempfile.TemporaryDirectory() as cache, quiet():
+        pretrained = DECClusterer(
+            2, random_state=seed, memory=cache, **{**params, "max_iter": 0}
+        ).fit(X)
+        # The seed DECClusterer draws from random_state, as fit would pass it.
+        inner_seed = int(np.random.RandomState(seed).randint(2**31 - 1))
+        choice = choose_n_clusters(
+            X, pretrained.transform(X), candidates, seed=inner_seed
+        )
+        model = DECClusterer(
+            choice.n_clusters, random_state=seed, memory=cache, **params
+        ).fit(X)
+    return choice.n_clusters, choice.scores, model.labels_
+
+
+def silhouette_choice(X, seed, candidates):
+    """k-means on X for each candidate; the one of highest silhouette."""
+    scores, accuracy_labels = {}, {}
+    sample = min(X.shape[0], SILHOUETTE_ROWS)
+    for k in candidates:
+        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(X)
+        scores[k] = float(
+            silhouette_score(X, labels, sample_size=sample, random_state=seed)
+        )
+        accuracy_labels[k] = labels
+    best = max(candidates, key=lambda k: (scores[k], -k))
+    return best, scores, accuracy_labels[best]
+
+
+def runner_up(scores, best):
+    rest = {k: v for k, v in scores.items() if k != best}
+    return max(rest, key=lambda k: (rest[k], -k)) if rest else None
+
+
+def run_one(name, X, y, seed, params, candidates):
+    started = time.perf_counter()
+    k, scores, labels = skdec_choice(X, seed, params, candidates)
+    skdec_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    k_base, base_scores, base_labels = silhouette_choice(X, seed, candidates)
+    base_seconds = time.perf_counter() - started
+    return {
+        "dataset": name,
+        "seed": seed,
+        "n_samples": int(X.shape[0]),
+        "n_classes": int(np.unique(y).size),
+        "skdec": {
+            "n_clusters": int(k),
+            "runner_up": runner_up(scores, k),
+            "scores": {str(c): float(s) for c, s in scores.items()},
+            "acc": cluster_accuracy(y, labels),
+            "seconds": round(skdec_seconds, 1),
+        },
+        "silhouette": {
+            "n_clusters": int(k_base),
+            "runner_up": runner_up(base_scores, k_base),
+            "scores": {str(c): float(s) for c, s in base_scores.items()},
+            "acc": cluster_accuracy(y, base_labels),
+            "seconds": round(base_seconds, 1),
+        },
+        "params": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in params.items()
+        },
+    }
+
+
+def load_results(path):
+    path = Path(path)
+    if path.is_file():
+        return json.loads(path.read_text())
+    return {"invocations": [], "records": []}
+
+
+def merge_record(path, record):
+    """Add ``record`` to the JSON file, replacing the same data set and seed."""
+    results = load_results(path)
+    results["records"] = [
+        r
+        for r in results["records"]
+        if (r["dataset"], r["seed"]) != (record["dataset"], record["seed"])
+    ] + [record]
+    Path(path).write_text(json.dumps(results, indent=1))
+
+
+def summarize(records):
+    """Per data set: mode and range of each choice, hits, mean accuracies."""
+    by_data = collections.defaultdict(list)
+    for r in records:
+        by_data[r["dataset"]].append(r)
+    rows = []
+    for name in sorted(by_data, key=lambda d: DATASETS.index(d)):
+        runs = sorted(by_data[name], key=lambda r: r["seed"])
+        classes = runs[0]["n_classes"]
+        row = {"dataset": name, "n_samples": runs[0]["n_samples"], "classes": classes}
+        for method in ("skdec", "silhouette"):
+            ks = [r[method]["n_clusters"] for r in runs]
+            counts = collections.Counter(ks)
+            mode = min(counts, key=lambda k: (-counts[k], k))
+            row[method] = {
+                "mode": mode,
+                "min": min(ks),
+                "max": max(ks),
+                "hit": abs(mode - classes) <= 1,
+                "acc": float(np.mean([r[method]["acc"] for r in runs])),
+                "seeds": len(runs),
+            }
+        rows.append(row)
+    return rows
+
+
+def markdown(results):
+    rows = summarize(results["records"])
+    lines = [
+        "| data set | rows | classes | skdec: k mode [range] | within ±1 "
+        "| ACC at skdec's k | k-means + silhouette: k mode [range] | within ±1 "
+        "| ACC at its k | seeds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        s, b = r["skdec"], r["silhouette"]
+        lines.append(
+            f"| {r['dataset']} | {r['n_samples']} | {r['classes']} "
+            f"| {s['mode']} [{s['min']}–{s['max']}] | {'yes' if s['hit'] else 'no'} "
+            f"| {s['acc']:.3f} | {b['mode']} [{b['min']}–{b['max']}] "
+            f"| {'yes' if b['hit'] else 'no'} | {b['acc']:.3f} | {s['seeds']} |"
+        )
+    hits = sum(r["skdec"]["hit"] for r in rows)
+    base_hits = sum(r["silhouette"]["hit"] for r in rows)
+    lines.append("")
+    lines.append(
+        f"Within ±1 of the class count (mode over seeds): skdec {hits}/{len(rows)}, "
+        f"k-means + silhouette {base_hits}/{len(rows)}."
+    )
+    subsampled = sorted({r["dataset"] for r in results["records"] if r.get("max_rows")})
+    if subsampled:
+        lines.append(f"Subsampled rows: {', '.join(subsampled)} (see --max-rows).")
+    for inv in results["invocations"]:
+        lines.append(
+            f"- {inv['date']}, {inv['machine']}, commit {inv['commit']}: "
+            f"`{inv['command']}`"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--datasets", nargs="+", default=list(DATASETS), choices=DATASETS
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    parser.add_argument(
+        "--candidates", nargs="+", type=int, default=list(DEFAULT_CANDIDATES)
+    )
+    parser.add_argument(
+        "--schedule", choices=["benchmark", "defaults"], default="benchmark"
+    )
+    parser.add_argument("--pretrain-steps", type=int, default=2000)
+    parser.add_argument("--max-iter", type=int, default=2000)
+    parser.add_argument(
+        "--dec-params", default="{}", help="JSON object of DECClusterer parameters"
+    )
+    parser.add_argument("--max-rows", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--out-json", default="benchmarks/results_n_clusters.json")
+    parser.add_argument("--out-md", default=None)
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        limit_threads(args.threads)
+    overrides = json.loads(args.dec_params)
+    candidates = sorted(set(args.candidates))
+
+    meta = invocation_metadata(argv)
+    meta["command"] = meta["command"].replace(
+        "benchmarks.accuracy", "benchmarks.n_clusters"
+    )
+    results = load_results(args.out_json)
+    results["invocations"].append(meta)
+    Path(args.out_json).write_text(json.dumps(results, indent=1))
+
+    for name in args.datasets:
+        X, y = load_dataset(name, args.data_dir)
+        X, y, subsampled = subsample(X, y, args.max_rows)
+        params = dec_settings(
+            args.schedule, X.shape[0], args.pretrain_steps, args.max_iter, overrides
+        )
+        usable = [k for k in candidates if k <= X.shape[0] - 2]
+        for seed in args.seeds:
+            record = run_one(name, X, y, seed, params, usable)
+            record["max_rows"] = args.max_rows if subsampled else None
+            record["invocation"] = meta["id"]
+            merge_record(args.out_json, record)
+            print(
+                f"{name} seed {seed}: skdec {record['skdec']['n_clusters']} "
+                f"(runner-up {record['skdec']['runner_up']}), silhouette "
+                f"{record['silhouette']['n_clusters']}, classes "
+                f"{record['n_classes']}",
+                flush=True,
+            )
+    table = markdown(load_results(args.out_json))
+    print(table)
+    if args.out_md:
+        Path(args.out_md).write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,345 @@
+"""Choosing the number of clusters from the data alone.
+
+The score of a partition into ``k`` clusters is computed on the fuzzy
+neighbour graph of the rows (UMAP's, 15 neighbours): the square root of the
+``(k + 1)``-th smallest eigenvalue of the graph's normalised Laplacian divided
+by the mean conductance of the ``k`` clusters. :func:`choose_n_clusters` scores
+the best of a few candidate partitions per ``k`` and keeps the ``k`` of highest
+score; :func:`separation_score` scores one given labelling, for the label-free
+scorer of :mod:`skdec.metrics`. Plain NumPy, SciPy and scikit-learn.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
+from sklearn.cluster import KMeans
+from sklearn.metrics import pairwise_distances_argmin
+from sklearn.neighbors import NearestNeighbors
+
+from ._modularity import graph_modularity
+
+#: Rows drawn at random when the data has more; the graph, its spectrum and
+#: the candidate partitions are computed on these rows only.
+MAX_ROWS = 5000
+#: Neighbours per row in the graph, as UMAP's default.
+N_NEIGHBORS = 15
+#: The candidate numbers of clusters when none are given.
+DEFAULT_CANDIDATES = tuple(range(2, 16))
+# Below this many rows the spectrum is computed densely.
+_DENSE_ROWS = 1000
+
+
+class NClustersChoice(NamedTuple):
+    """What :func:`choose_n_clusters` returns."""
+
+    n_clusters: int
+    """The candidate of highest score."""
+    scores: dict
+    """``{k: score}`` for every candidate ``k``; higher is better."""
+    labels: dict
+    """``{k: labels}``: the partition scored for each ``k``, one label per
+    row of ``X`` (rows outside the sample take the label of the nearest
+    cluster mean in ``Z``)."""
+
+
+def fuzzy_neighbor_graph(X, n_neighbors=N_NEIGHBORS):
+    """UMAP's fuzzy neighbour graph of the rows of ``X``, euclidean.
+
+    Each row is joined to its ``n_neighbors - 1`` nearest other rows with
+    weight ``exp(-(d - rho) / sigma)``, where ``rho`` is the distance to the
+    nearest other row and ``sigma`` makes the weights of the row sum to
+    ``log2(n_neighbors)``; the directed weights ``w`` are then symmetrised as
+    ``w + w.T - w * w.T`` (the fuzzy union). The same graph as
+    ``umap.umap_.fuzzy_simplicial_set`` on exact neighbours, without umap-learn.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        At least 2 rows.
+    n_neighbors : int, default=15
+        Neighbours per row, counting the row itself as UMAP does.
+
+    Returns
+    -------
+    graph : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
+        Symmetric weights in [0, 1], zero diagonal.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n_samples = X.shape[0]
+    k = max(1, min(n_neighbors, n_samples) - 1)
+    dist, ind = NearestNeighbors(n_neighbors=k).fit(X).kneighbors()
+    rho = np.where(dist > 0, dist, np.inf).min(axis=1)
+    rho[~np.isfinite(rho)] = 0.0
+    excess = np.maximum(dist - rho[:, None], 0.0)
+    # Binary search for sigma, as UMAP's smooth_knn_dist (64 halvings).
+    target = np.log2(k + 1)
+    lo = np.zeros(n_samples)
+    hi = np.full(n_samples, np.inf)
+    sigma = np.ones(n_samples)
+    for _ in range(64):
+        above = np.exp(-excess / sigma[:, None]).sum(axis=1) > target
+        hi = np.where(above, sigma, hi)
+        lo = np.where(above, lo, sigma)
+        sigma = np.where(np.isfinite(hi), (lo + hi) / 2.0, sigma * 2.0)
+    # UMAP's floor on sigma, 1e-3 times the mean distance to the neighbours.
+    mean_dist = np.concatenate([np.zeros((n_samples, 1)), dist], axis=1)
+    floor = 1e-3 * np.where(rho > 0, mean_dist.mean(axis=1), mean_dist.mean())
+    sigma = np.maximum(sigma, floor)
+    weights = np.exp(-excess / sigma[:, None])
+    graph = scipy.sparse.csr_matrix(
+        (weights.ravel(), (np.repeat(np.arange(n_samples), k), ind.ravel())),
+        shape=(n_samples, n_samples),
+    )
+    graph.eliminate_zeros()
+    return (graph + graph.T - graph.multiply(graph.T)).tocsr()
+
+
+def laplacian_spectrum(graph, n_eigenvalues, seed=0):
+    """Smallest eigenvalues of the normalised Laplacian, with eigenvectors.
+
+    ``L = I - D^-1/2 W D^-1/2`` for the weights ``W`` and degrees ``D``.
+
+    Parameters
+    ----------
+    graph : sparse matrix of shape (n_samples, n_samples)
+        Symmetric non-negative weights; every row has an edge.
+    n_eigenvalues : int
+        How many; at most ``n_samples``.
+    seed : int, default=0
+        Seeds the start vector of the sparse solver (large graphs only).
+
+    Returns
+    -------
+    eigenvalues : ndarray of shape (n_eigenvalues,)
+        Ascending, in [0, 2].
+    eigenvectors : ndarray of shape (n_samples, n_eigenvalues)
+        The matching eigenvectors of ``D^-1/2 W D^-1/2``, one per column.
+    """
+    graph = scipy.sparse.csr_matrix(graph, dtype=np.float64)
+    n_samples = graph.shape[0]
+    degree = np.asarray(graph.sum(axis=1)).ravel()
+    scale = scipy.sparse.diags(1.0 / np.sqrt(np.maximum(degree, np.finfo(float).tiny)))
+    adjacency = scale @ graph @ scale
+    if n_samples <= _DENSE_ROWS or n_eigenvalues >= n_samples - 1:
+        values, vectors = scipy.linalg.eigh(adjacency.toarray())
+        values, vectors = values[::-1], vectors[:, ::-1]
+    else:
+        start = np.random.default_rng(seed).uniform(0.5, 1.5, n_samples)
+        values, vectors = scipy.sparse.linalg.eigsh(
+            adjacency, k=n_eigenvalues, which="LA", v0=start
+        )
+        order = np.argsort(-values)
+        values, vectors = values[order], vectors[:, order]
+    values = np.clip(1.0 - values[:n_eigenvalues], 0.0, 2.0)
+    return values, vectors[:, :n_eigenvalues]
+
+
+def mean_conductance(graph, labels):
+    """Mean over clusters of the weight leaving a cluster over its volume.
+
+    Parameters
+    ----------
+    graph : sparse matrix of shape (n_samples, n_samples)
+        Symmetric non-negative weights.
+    labels : ndarray of shape (n_samples,)
+        Integer cluster of each row.
+
+    Returns
+    -------
+    conductance : float
+        In [0, 1]; 0 when no edge joins two clusters.
+    """
+    graph = scipy.sparse.coo_matrix(graph)
+    labels = np.unique(np.asarray(labels), return_inverse=True)[1]
+    k = int(labels.max()) + 1
+    degree = np.bincount(graph.row, weights=graph.data, minlength=labels.size)
+    volume = np.bincount(labels, weights=degree, minlength=k)
+    same = labels[graph.row] == labels[graph.col]
+    inside = np.bincount(labels[graph.row[same]], weights=graph.data[same], minlength=k)
+    used = volume > 0
+    return float(np.mean((volume[used] - inside[used]) / volume[used]))
+
+
+# Below these, an eigenvalue or a conductance is rounding error around zero.
+_EIGENVALUE_TOL = 1e-9
+_CONDUCTANCE_TOL = 1e-12
+
+
+def _score(eigenvalues, conductance, k):
+    """``sqrt(lambda_{k+1}) / conductance``; ``eigenvalues[k]`` is lambda_{k+1}.
+
+    On a graph of several connected components: 0 when more than ``k``
+    components remain (lambda_{k+1} = 0, a further cut is free), infinite
+    when the ``k`` clusters are exactly the components (conductance 0).
+    """
+    if eigenvalues[k] <= _EIGENVALUE_TOL:
+        return 0.0
+    if conductance <= _CONDUCTANCE_TOL:
+        return float("inf")
+    return float(np.sqrt(eigenvalues[k]) / conductance)
+
+
+def _sample(n_samples, max_rows, seed):
+    if max_rows is None or n_samples <= max_rows:
+        return None
+    rng = np.random.default_rng([seed, 20])
+    return np.sort(rng.choice(n_samples, max_rows, replace=False))
+
+
+def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, seed=0):
+    """How well ``labels`` cut the neighbour graph of ``X``; higher is better.
+
+    ``sqrt(lambda_{k+1}) / mean_conductance``: ``lambda_{k+1}`` is the
+    ``(k + 1)``-th smallest eigenvalue of the normalised Laplacian of the
+    fuzzy neighbour graph of the rows (:func:`fuzzy_neighbor_graph`), which is
+    large when no further cut of the graph is cheap, and the mean conductance
+    is the mean over the ``k`` clusters of the edge weight leaving a cluster
+    over its volume, which is small when the clusters are cut along sparse
+    regions. On a graph without cluster structure the k-way conductance grows
+    like ``sqrt(lambda_k)`` (Cheeger's inequality), so the score stays flat
+    in ``k``; it peaks where ``k`` clusters separate cleanly.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    labels : ndarray of shape (n_samples,)
+        At least 2 distinct labels, fewer than ``n_samples - 1``.
+    n_neighbors : int, default=15
+    max_rows : int or None, default=5000
+        Above this, rows drawn at random (with ``seed``) are scored.
+    seed : int, default=0
+
+    Returns
+    -------
+    score : float
+    """
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels)
+    sample = _sample(X.shape[0], max_rows, seed)
+    if sample is not None:
+        X, labels = X[sample], labels[sample]
+    k = np.unique(labels).size
+    if k < 2:
+        return 0.0
+    if k + 1 > X.shape[0] - 1:
+        raise ValueError(
+            f"The score of {k} clusters needs at least {k + 2} rows, got {X.shape[0]}."
+        )
+    graph = fuzzy_neighbor_graph(X, n_neighbors)
+    eigenvalues, _ = laplacian_spectrum(graph, k + 1, seed)
+    return _score(eigenvalues, mean_conductance(graph, labels), k)
+
+
+def _kmeans(space, k, seed, n_init):
+    return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(space)
+
+
+def choose_n_clusters(
+    X,
+    Z=None,
+    candidates=DEFAULT_CANDIDATES,
+    *,
+    seed=0,
+    max_rows=MAX_ROWS,
+    n_neighbors=N_NEIGHBORS,
+    n_init=4,
+):
+    """Choose the number of clusters of ``X`` among ``candidates``.
+
+    For each candidate ``k``, up to three partitions of the rows are found:
+    k-means on ``X``, k-means on the embedding ``Z`` and spectral clustering
+    of the neighbour graph of ``X`` (k-means on the rows of its first ``k``
+    Laplacian eigenvectors, normalised). The one of highest modularity on
+    that graph is scored by :func:`separation_score` (on the same graph), and
+    the ``k`` of highest score is chosen; ties go to the smaller ``k``. The
+    graph and its spectrum are computed once for all candidates.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows as the clustering sees them (scaled).
+    Z : ndarray of shape (n_samples, n_components), default=None
+        An embedding of the same rows (DEC's pretrained encoder); it only
+        proposes partitions. None leaves that candidate out.
+    candidates : iterable of int, default=range(2, 16)
+        Numbers of clusters to try, each at least 2 and at most
+        ``n_rows - 2`` (``n_rows``: the rows used, at most ``max_rows``).
+    seed : int, default=0
+        Seeds the sample of rows, k-means and the eigensolver.
+    max_rows : int or None, default=5000
+        Above this many rows, everything is computed on ``max_rows`` rows drawn
+        at random; the other rows get the label of the nearest cluster mean in
+        ``Z`` (in ``X`` without ``Z``).
+    n_neighbors : int, default=15
+        Neighbours per row in the graph.
+    n_init : int, default=4
+        k-means restarts per partition.
+
+    Returns
+    -------
+    choice : NClustersChoice
+        ``(n_clusters, scores, labels)``.
+
+    Notes
+    -----
+    The embedding never enters the score: it only proposes partitions, so an
+    embedding cannot favour its own clusters, and the same score judges any
+    labelling (:func:`skdec.metrics.graph_separation_score`). The cost is one
+    exact neighbour search on at most ``max_rows`` rows, one sparse
+    eigendecomposition, and ``3 * n_init`` k-means runs per candidate.
+
+    It finds clusters, not classes, and errs low where clusters are nested
+    (one group far from the rest wins at ``k = 2``), where classes overlap in
+    ``X``, and where many classes are smaller than ``n_neighbors`` rows; on
+    data without cluster structure it returns the smallest candidate.
+    """
+    X_all = np.asarray(X, dtype=np.float64)
+    Z_all = None if Z is None else np.asarray(Z, dtype=np.float64)
+    if X_all.ndim != 2:
+        raise ValueError(f"X should be 2-dimensional, got shape {X_all.shape}.")
+    if Z_all is not None and Z_all.shape[0] != X_all.shape[0]:
+        raise ValueError(
+            f"X and Z should have the same rows, got {X_all.shape[0]} and "
+            f"{Z_all.shape[0]}."
+        )
+    candidates = sorted({int(k) for k in candidates})
+    sample = _sample(X_all.shape[0], max_rows, seed)
+    X = X_all if sample is None else X_all[sample]
+    Z = Z_all if sample is None or Z_all is None else Z_all[sample]
+    n_rows = X.shape[0]
+    if not candidates or candidates[0] < 2 or candidates[-1] > n_rows - 2:
+        raise ValueError(
+            f"candidates should be integers from 2 to n_rows - 2 = {n_rows - 2} "
+            f"(n_rows={n_rows} rows used), got {candidates}."
+        )
+    graph = fuzzy_neighbor_graph(X, n_neighbors)
+    eigenvalues, vectors = laplacian_spectrum(graph, candidates[-1] + 1, seed)
+    spaces = [X] if Z is None else [X, Z]
+    scores, labels = {}, {}
+    for k in candidates:
+        spectral = vectors[:, :k] / np.maximum(
+            np.linalg.norm(vectors[:, :k], axis=1, keepdims=True), 1e-12
+        )
+        partitions = [_kmeans(s, k, seed, n_init) for s in [*spaces, spectral]]
+        best = max(partitions, key=lambda p: graph_modularity(graph, p))
+        scores[k] = _score(eigenvalues, mean_conductance(graph, best), k)
+        labels[k] = _extend(best, sample, X_all if Z_all is None else Z_all)
+    n_clusters = max(candidates, key=lambda k: (scores[k], -k))
+    return NClustersChoice(n_clusters, scores, labels)
+
+
+def _extend(labels, sample, space):
+    """Labels of every row: the sample's own, the nearest mean for the rest."""
+    labels = np.unique(labels, return_inverse=True)[1]
+    if sample is None:
+        return labels
+    k = int(labels.max()) + 1
+    means = np.zeros((k, space.shape[1]))
+    np.add.at(means, labels, space[sample])
+    means /= np.bincount(labels, minlength=k)[:, None]
+    full = pairwise_distances_argmin(space, means)
+    full[sample] = labels
+    return full

@@ -1,0 +1,260 @@
+"""Choosing the number of clusters without labels (skdec._n_clusters)."""
+
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.neighbors import NearestNeighbors
+from umap.umap_ import fuzzy_simplicial_set
+
+from skdec._n_clusters import (
+    DEFAULT_CANDIDATES,
+    _sample,
+    choose_n_clusters,
+    fuzzy_neighbor_graph,
+    laplacian_spectrum,
+    mean_conductance,
+    separation_score,
+)
+
+
+def separated_blobs(k, per_cluster=30, spread=8.0, seed=0):
+    """k Gaussian blobs of unit spread whose centres are ``spread`` apart
+    along the axes (pairwise ``spread * sqrt(2)``)."""
+    return make_blobs(
+        per_cluster * k, centers=spread * np.eye(k), cluster_std=1.0, random_state=seed
+    )
+
+
+def test_graph_is_umaps_fuzzy_simplicial_set():
+    X = load_digits().data[:300] / 16.0
+    # UMAP's neighbours include each row itself, first.
+    dist, ind = NearestNeighbors(n_neighbors=15).fit(X).kneighbors(X)
+    expected = fuzzy_simplicial_set(
+        X, 15, 0, "euclidean", knn_indices=ind, knn_dists=dist
+    )[0]
+    graph = fuzzy_neighbor_graph(X, n_neighbors=15)
+    assert graph.nnz == expected.nnz
+    assert abs(graph - expected.tocsr()).max() < 1e-5
+
+
+def test_graph_is_symmetric_without_self_loops():
+    X, _ = make_blobs(80, random_state=0)
+    graph = fuzzy_neighbor_graph(X)
+    assert abs(graph - graph.T).max() == 0
+    assert graph.diagonal().max() == 0
+    assert graph.data.min() > 0 and graph.data.max() <= 1
+
+
+def test_spectrum_counts_connected_components():
+    # Three far-apart blobs: the 15-neighbour graph has three components,
+    # so exactly three eigenvalues of the Laplacian are zero.
+    X, _ = separated_blobs(3, spread=50.0)
+    eigenvalues, vectors = laplacian_spectrum(fuzzy_neighbor_graph(X), 5)
+    assert np.allclose(eigenvalues[:3], 0, atol=1e-9)
+    assert eigenvalues[3] > 0.05
+    assert vectors.shape == (90, 5)
+    assert np.all(np.diff(eigenvalues) >= 0)
+
+
+def test_sparse_and_dense_spectra_agree():
+    X, _ = make_blobs(1200, centers=4, random_state=0)
+    graph = fuzzy_neighbor_graph(X)
+    sparse_values, _ = laplacian_spectrum(graph, 6)  # 1200 rows: sparse solver
+    dense = np.linalg.eigvalsh(
+        np.eye(1200)
+        - (lambda d: d[:, None] * graph.toarray() * d[None, :])(
+            1 / np.sqrt(np.asarray(graph.sum(axis=1)).ravel())
+        )
+    )
+    assert np.allclose(sparse_values, dense[:6], atol=1e-6)
+
+
+def test_mean_conductance_of_two_triangles_joined_by_one_edge():
+    # Triangles {0, 1, 2} and {3, 4, 5} with unit edges, joined by 2-3.
+    edges = [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5), (2, 3)]
+    rows, cols = zip(*edges, strict=True)
+    graph = scipy.sparse.coo_matrix((np.ones(7), (rows, cols)), shape=(6, 6))
+    graph = graph + graph.T
+    # Each triangle: volume 2 + 2 + 3 = 7, one unit of weight leaves it.
+    assert mean_conductance(graph, np.array([0, 0, 0, 1, 1, 1])) == pytest.approx(1 / 7)
+    # Labels need not be 0..k-1.
+    assert mean_conductance(graph, np.array([5, 5, 5, 9, 9, 9])) == pytest.approx(1 / 7)
+    # Unequal volumes: the mean of the clusters' conductances, not the
+    # fraction of all weight that is cut. A triangle (volume 7) and a
+    # 4-clique (volume 13) joined by one edge: (1/7 + 1/13) / 2, not 2/20.
+    edges = [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (3, 6), (4, 5), (4, 6)]
+    edges += [(5, 6), (2, 3)]
+    rows, cols = zip(*edges, strict=True)
+    unequal = scipy.sparse.coo_matrix((np.ones(10), (rows, cols)), shape=(7, 7))
+    unequal = unequal + unequal.T
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    assert mean_conductance(unequal, labels) == pytest.approx((1 / 7 + 1 / 13) / 2)
+    # One cluster: nothing leaves it.
+    assert mean_conductance(graph, np.zeros(6, dtype=int)) == 0.0
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 8])
+def test_chooses_the_number_of_separated_blobs(k):
+    X, _ = separated_blobs(k)
+    choice = choose_n_clusters(X, None, candidates=range(2, 11), seed=0, n_init=3)
+    assert choice.n_clusters == k
+
+
+@pytest.mark.parametrize("k", [3, 6])
+def test_chooses_the_number_of_touching_blobs(k):
+    # Centres 5.7 apart at unit spread: the graph is connected.
+    X, y = separated_blobs(k, spread=4.0)
+    graph = fuzzy_neighbor_graph(X)
+    assert laplacian_spectrum(graph, 2)[0][1] > 1e-6  # one component
+    choice = choose_n_clusters(X, None, candidates=range(2, 11), seed=0, n_init=3)
+    assert choice.n_clusters == k
+    assert max(choice.scores, key=choice.scores.get) == k
+
+
+def test_data_without_clusters_gets_the_smallest_candidate():
+    # One Gaussian cloud: no k separates better than the first cut.
+    X = np.random.default_rng(0).normal(size=(400, 5))
+    choice = choose_n_clusters(X, None, candidates=range(2, 11), seed=0, n_init=3)
+    assert choice.n_clusters == 2
+
+
+def test_scores_and_labels_cover_every_candidate():
+    X, _ = separated_blobs(3)
+    choice = choose_n_clusters(X, None, candidates=[4, 2, 3, 3], seed=0, n_init=2)
+    assert sorted(choice.scores) == [2, 3, 4]
+    assert sorted(choice.labels) == [2, 3, 4]
+    for k, labels in choice.labels.items():
+        assert labels.shape == (90,)
+        assert set(np.unique(labels)) == set(range(k))
+    assert choice.scores[3] == max(choice.scores.values())
+
+
+def test_large_data_is_subsampled_and_every_row_labelled():
+    X, y = separated_blobs(4, per_cluster=150)
+    Z = X[:, :4] * 2.0
+    choice = choose_n_clusters(X, Z, candidates=range(2, 7), seed=0, max_rows=200)
+    assert choice.n_clusters == 4
+    labels = choice.labels[4]
+    assert labels.shape == (600,)
+    # The rows outside the sample join their own blob's cluster.
+    assert len(set(zip(labels, y, strict=True))) == 4
+
+
+def test_sampled_rows_keep_the_partition_found_on_the_sample():
+    # Z is noise here, so the nearest mean in Z labels the other rows
+    # poorly; the sampled rows must keep the partition actually scored.
+    X, _ = separated_blobs(4, per_cluster=150)
+    Z = np.random.default_rng(0).normal(size=(600, 3))
+    full = choose_n_clusters(X, Z, candidates=[3, 4], seed=5, max_rows=200, n_init=2)
+    sample = _sample(600, 200, 5)
+    alone = choose_n_clusters(
+        X[sample], Z[sample], candidates=[3, 4], seed=5, max_rows=None, n_init=2
+    )
+    assert np.array_equal(full.labels[4][sample], alone.labels[4])
+    assert full.scores == alone.scores
+
+
+def test_same_seed_same_choice():
+    X, _ = separated_blobs(4, spread=4.0)
+    a = choose_n_clusters(X, None, candidates=range(2, 8), seed=3, n_init=2)
+    b = choose_n_clusters(X, None, candidates=range(2, 8), seed=3, n_init=2)
+    assert a.n_clusters == b.n_clusters
+    assert a.scores == b.scores
+
+
+def test_default_candidates_are_two_to_fifteen():
+    assert DEFAULT_CANDIDATES == tuple(range(2, 16))
+
+
+@pytest.mark.parametrize(
+    "candidates, match",
+    [
+        ([1, 2, 3], r"candidates should be integers from 2 to n_rows - 2 = 28"),
+        ([2, 29], r"candidates should be integers from 2 to n_rows - 2 = 28"),
+        ([], r"candidates should be integers"),
+    ],
+)
+def test_bad_candidates_are_refused(candidates, match):
+    X, _ = make_blobs(30, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        choose_n_clusters(X, None, candidates=candidates)
+
+
+def test_embedding_with_other_rows_is_refused():
+    X, _ = make_blobs(30, random_state=0)
+    with pytest.raises(ValueError, match=r"same rows, got 30 and 29"):
+        choose_n_clusters(X, X[:29], candidates=[2, 3])
+
+
+def test_score_is_the_root_of_the_next_eigenvalue_over_the_mean_conductance():
+    X, y = make_blobs(
+        [30, 60, 90], centers=4.0 * np.eye(3), cluster_std=1.0, random_state=0
+    )
+    weights = fuzzy_neighbor_graph(X).toarray()
+    degree = weights.sum(axis=1)
+    laplacian = np.eye(180) - weights / np.sqrt(np.outer(degree, degree))
+    fourth = np.linalg.eigvalsh(laplacian)[3]
+    conductance = [
+        weights[y == c][:, y != c].sum() / degree[y == c].sum() for c in range(3)
+    ]
+    assert separation_score(X, y) == pytest.approx(
+        np.sqrt(fourth) / np.mean(conductance)
+    )
+
+
+def test_separation_score_cases():
+    X, y = separated_blobs(3, spread=4.0)
+    assert separation_score(X, y) > separation_score(X, y % 2)
+    assert separation_score(X, np.zeros(90)) == 0.0
+    with pytest.raises(ValueError, match=r"3 clusters needs at least 5 rows, got 4"):
+        separation_score(X[:4], np.array([0, 1, 2, 2]))
+
+
+def test_components_make_an_infinite_or_zero_score():
+    # Three far-apart blobs, three components: the true labels cut no edge
+    # (infinite score); two clusters leave a free cut (zero score).
+    X, y = separated_blobs(3, spread=50.0)
+    assert separation_score(X, y) == np.inf
+    assert separation_score(X, np.minimum(y, 1)) == 0.0
+
+
+def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
+    from benchmarks import n_clusters as bench
+
+    out = tmp_path / "results.json"
+    tiny = {
+        "hidden_layer_sizes": [16],
+        "n_components": 4,
+        "pretrain_epochs": 1,
+        "max_iter": 5,
+        "update_interval": 5,
+        "n_init": 1,
+    }
+    argv = ["--datasets", "digits", "--seeds", "0", "1", "--candidates", "2", "3"]
+    argv += ["--dec-params", json.dumps(tiny), "--out-json", str(out)]
+    bench.main([*argv, "--out-md", str(tmp_path / "table.md")])
+    results = json.loads(out.read_text())
+    assert [(r["dataset"], r["seed"]) for r in results["records"]] == [
+        ("digits", 0),
+        ("digits", 1),
+    ]
+    record = results["records"][0]
+    assert record["n_classes"] == 10 and record["n_samples"] == 1797
+    for method in ("skdec", "silhouette"):
+        assert record[method]["n_clusters"] in (2, 3)
+        assert set(record[method]["scores"]) == {"2", "3"}
+        assert {record[method]["n_clusters"], record[method]["runner_up"]} == {2, 3}
+        assert 0 < record[method]["acc"] <= 1
+    table = (tmp_path / "table.md").read_text()
+    assert "| digits | 1797 | 10 |" in table
+    assert "Within ±1 of the class count (mode over seeds): skdec 0/1" in table
+    assert "benchmarks.n_clusters" in results["invocations"][0]["command"]
+    assert table.strip() in capsys.readouterr().out
+    # A second run replaces the records it reruns and keeps the others.
+    bench.main([*argv[:3], "1", *argv[5:]])
+    results = json.loads(out.read_text())
+    assert sorted(r["seed"] for r in results["records"]) == [0, 1]
+    assert len(results["invocations"]) == 2

@@ -1,0 +1,135 @@
+"""The label-free score and scorer: graph_separation_score(r)."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import KMeans
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_blobs
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdec.metrics import graph_separation_score, graph_separation_scorer
+
+
+def touching_blobs(k, per_cluster=40, seed=0):
+    """k unit-spread blobs whose centres are 5.7 apart: one connected graph."""
+    return make_blobs(
+        per_cluster * k, centers=4.0 * np.eye(k), cluster_std=1.0, random_state=seed
+    )
+
+
+def test_true_clusters_beat_shuffled_and_merged_labels():
+    X, y = touching_blobs(4)
+    true = graph_separation_score(X, y)
+    assert true > graph_separation_score(X, np.random.default_rng(0).permutation(y))
+    assert true > graph_separation_score(X, np.minimum(y, 2))  # two blobs merged
+
+
+def test_true_clusters_beat_a_split():
+    X, y = touching_blobs(3)
+    split = y.copy()
+    split[(y == 0) & (X[:, 1] > np.median(X[y == 0, 1]))] = 3
+    assert graph_separation_score(X, y) > graph_separation_score(X, split)
+
+
+def test_score_ignores_the_names_of_the_labels():
+    X, y = touching_blobs(3)
+    names = np.array(["c", "a", "b"])[y]
+    assert graph_separation_score(X, names) == graph_separation_score(X, y)
+
+
+def test_one_cluster_scores_zero():
+    X, _ = touching_blobs(3)
+    assert graph_separation_score(X, np.zeros(len(X))) == 0.0
+
+
+def test_large_inputs_are_scored_on_a_sample():
+    X, y = touching_blobs(3, per_cluster=200)
+    sampled = graph_separation_score(X, y, max_rows=150, random_state=0)
+    assert sampled == graph_separation_score(X, y, max_rows=150, random_state=0)
+    assert sampled != graph_separation_score(X, y, max_rows=150, random_state=1)
+    assert sampled != graph_separation_score(X, y)
+
+
+def test_bad_inputs_are_refused():
+    X, y = touching_blobs(3)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        graph_separation_score(X, y[:-1])
+    with pytest.raises(ValueError, match=r"3 clusters needs at least 5 rows, got 4"):
+        graph_separation_score(X[:4], [0, 1, 2, 2])
+    with pytest.raises(ValueError, match=r"'n_neighbors' parameter .* Got 1 instead"):
+        graph_separation_score(X, y, n_neighbors=1)
+    with pytest.raises(ValueError, match="Input contains NaN"):
+        graph_separation_score(np.where(X > 5, np.nan, X), y)
+
+
+def test_grid_search_over_n_clusters_without_labels():
+    X, _ = touching_blobs(4)
+    search = GridSearchCV(
+        KMeans(n_init=3, random_state=0),
+        {"n_clusters": [2, 3, 4, 5, 6, 7]},
+        scoring=graph_separation_scorer,
+        cv=3,
+    ).fit(X)
+    assert search.best_params_ == {"n_clusters": 4}
+
+
+def test_cross_val_score_without_labels_scores_the_validation_rows():
+    X, y = touching_blobs(3)
+    scores = cross_val_score(
+        KMeans(3, n_init=3, random_state=0), X, scoring=graph_separation_scorer, cv=3
+    )
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    # The first fold's score is the score of its own rows' predictions.
+    model = KMeans(3, n_init=3, random_state=0).fit(X[40:])
+    assert graph_separation_scorer(model, X[:40]) == pytest.approx(
+        graph_separation_score(X[:40], model.predict(X[:40]))
+    )
+
+
+def test_pipeline_is_scored_where_its_last_step_sees_the_rows():
+    # Columns 0-3 hold the blobs; column 4 is noise a million times larger.
+    # The pipeline keeps the first four columns and scales them: the graph
+    # must be built there, not on the raw rows dominated by the noise.
+    X, y = touching_blobs(4)
+    noise = np.random.default_rng(0).normal(scale=1e6, size=(len(X), 1))
+    X_raw = np.hstack([X, noise])
+    pipe = Pipeline(
+        [
+            ("keep", ColumnTransformer([("blobs", "passthrough", [0, 1, 2, 3])])),
+            ("scale", StandardScaler()),
+            ("kmeans", KMeans(4, n_init=3, random_state=0)),
+        ]
+    ).fit(X_raw)
+    labels = pipe.predict(X_raw)
+    seen = pipe[:-1].transform(X_raw)
+    assert graph_separation_scorer(pipe, X_raw) == graph_separation_score(seen, labels)
+    assert graph_separation_scorer(pipe, X_raw) > graph_separation_score(X_raw, labels)
+
+
+class FirstCoordinateSign(ClusterMixin, BaseEstimator):
+    """Labels rows by the sign of their first feature; fitting learns nothing
+    (its own labels_ are all 0)."""
+
+    def fit(self, X, y=None):
+        self.labels_ = np.zeros(len(X), dtype=int)
+        return self
+
+    def predict(self, X):
+        return (np.asarray(X)[:, 0] > 2.0).astype(int)
+
+
+def test_scorer_scores_predict_of_the_fitted_estimator_not_a_refit():
+    X, _ = touching_blobs(3)
+    model = FirstCoordinateSign().fit(X)
+    expected = graph_separation_score(X, model.predict(X))
+    assert expected > 0
+    assert graph_separation_scorer(model, X) == expected
+
+
+def test_y_is_ignored():
+    X, y = touching_blobs(3)
+    model = KMeans(3, n_init=3, random_state=0).fit(X)
+    assert graph_separation_scorer(model, X, y) == graph_separation_scorer(model, X)
