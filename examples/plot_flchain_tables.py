@@ -16,7 +16,8 @@ DEC. The ``skdec`` command runs the same pipeline (see :ref:`cli`):
 
 .. code-block:: bash
 
-   skdec fit flchain.csv --n-clusters 3 --out flchain.skdec --label-column death
+   skdec fit flchain.csv --n-clusters 3 --out flchain.skdec \
+       --label-column death --ignore chapter
    skdec predict flchain.skdec new_patients.csv --out clusters.csv
    skdec profile flchain.skdec flchain.csv --out profile.csv
 
@@ -50,7 +51,13 @@ print(table.isna().sum()[lambda n: n > 0].to_string())
 # One pipeline for the table
 # --------------------------
 # ``death`` is the outcome, not a feature: it is ignored here and used below
-# to read the clusters.
+# to read the clusters. So is ``chapter``, the chapter of the cause of death:
+# it is missing exactly for the people still alive, and missing values are a
+# category of their own, so ``chapter_missing`` would be ``death == 0`` under
+# another name. Clustered with it, the clusters would follow death by
+# construction, and the table of clusters against death below would prove
+# nothing.
+print(pd.crosstab(table["chapter"].isna(), table["death"]))
 dec = DECClusterer(
     n_clusters=3,
     hidden_layer_sizes=(32,),
@@ -61,7 +68,7 @@ dec = DECClusterer(
     update_interval=50,
     random_state=0,
 )
-pipe = make_tabular_pipeline(table, dec, ignore=["death"])
+pipe = make_tabular_pipeline(table, dec, ignore=["death", "chapter"])
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # self-training may stop at max_iter
     labels = pipe.fit(table).predict(table)
@@ -73,11 +80,11 @@ print("cluster sizes:", np.bincount(labels))
 # -----------------------
 # Missing values are imputed as in fitting, and a category never seen
 # before still gets a cluster.
-new = table.drop(columns="death").head(3).copy()
+new = table.drop(columns=["death", "chapter"]).head(3).copy()
 new.loc[0, "creatinine"] = np.nan
 new.loc[1, ["kappa", "lambda"]] = np.nan
-new["chapter"] = new["chapter"].astype(object)
-new.loc[2, "chapter"] = "not a chapter"
+new["sample.yr"] = new["sample.yr"].astype(object)
+new.loc[2, "sample.yr"] = "2010"  # after the study
 print(pipe.predict(new))
 
 # %%
@@ -85,17 +92,21 @@ print(pipe.predict(new))
 # --------------------
 # :func:`~skdec.tables.cluster_profile` compares each cluster with the other
 # rows, column by column, in the table's own units: means and medians of the
-# numbers, shares of the categories, and the standardised difference that
-# ranks the features.
-profile = cluster_profile(table, labels, ignore=["death"])
+# numbers, shares of the categories, and the standardised difference (the
+# difference of the means over the pooled standard deviation within the two
+# groups) that ranks the features. It describes the columns the pipeline
+# used, as the pipeline read them.
+kinds = {part: columns for part, _, columns in pipe[0].transformers}
+profile = cluster_profile(table, labels, **kinds)
 columns = ["feature", "cluster_mean", "other_mean", "std_difference"]
 for cluster, rows in profile.groupby("cluster"):
     print(f"cluster {cluster}: {rows['size'].iloc[0]} rows")
     print(rows.head(4)[columns].to_string(index=False), end="\n\n")
 
 # %%
-# The outcome was not used to cluster; set against the clusters it tells
-# whether they differ in survival.
+# Neither the outcome nor the column that encodes it was used to cluster;
+# set against the clusters, the outcome tells whether they differ in
+# survival.
 clusters = pd.Series(labels, name="cluster")
 print(pd.crosstab(clusters, table["death"], normalize="index").round(2))
 

@@ -335,6 +335,9 @@ def _add_estimator_options(parser):
 
 _START_UP_LINE = re.compile(
     r"^[IW]\d{4} [\d:.]+\s+\d+ \S+:\d+\] "  # absl's INFO and WARNING lines
+    # ERROR lines of the CUDA platform's start-up on a machine without a GPU
+    # ("failed call to cuInit", "Unable to register cuDNN factory").
+    r"|^E\d{4} [\d:.]+\s+\d+ cuda_\w+\.cc:\d+\] "
     r"|^WARNING: All log messages before absl::InitializeLog\(\) is called"
     r"|^To enable the following instructions:"
 )
@@ -346,9 +349,11 @@ def _quiet_keras():
     The command owns its process, so it sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless
     the user set it, and catches what TensorFlow's C++ code writes to the
     stderr file descriptor while it loads (before its logging honours that
-    setting): informational lines and absl's "All log messages before
-    absl::InitializeLog()" are dropped, anything else is passed on. Python's
-    ``tensorflow`` logger (tf.function retracing warnings) is set to ERROR.
+    setting): informational and warning lines, the CUDA platform's errors
+    of start-up ("failed call to cuInit" where there is no GPU) and absl's
+    "All log messages before absl::InitializeLog()" are dropped, anything
+    else (another error) is passed on. Python's ``tensorflow`` logger
+    (tf.function retracing warnings) is set to ERROR.
     """
     if "keras" in sys.modules:
         return
@@ -437,6 +442,7 @@ def _read_sidecar(path):
         and isinstance(content.get("columns"), list)
         and all(isinstance(c, str) for c in content["columns"])
         and content.get("scale") in _SCALINGS
+        and isinstance(content.get("label_column"), (str, type(None)))
     )
     if valid:
         n = len(content["columns"])
@@ -503,7 +509,7 @@ def _load_model(path):
     if isinstance(model, DECClusterer) and side.exists():  # skdec 0.1's fit
         prep = _read_sidecar(side)
         model = _legacy_pipeline(model, prep, side, path)
-        notes = {"label_column": prep["label_column"]}
+        notes = {"label_column": prep.get("label_column")}
     return model, notes
 
 
@@ -577,13 +583,15 @@ def _estimator_params(args):
 def _cmd_fit(args, info):
     frame = _read_table(args.data)
     exclude = [c for c in (args.label_column, args.id_column) if c is not None]
-    _check_columns_exist(frame, exclude, args.data)
+    ignore = args.ignore or []
+    _check_columns_exist(frame, exclude + ignore, args.data)
+    exclude += [c for c in ignore if c not in exclude]
     if args.columns:
         both = set(exclude).intersection(args.columns)
         if both:
             raise UsageError(
                 f"column(s) {', '.join(map(repr, sorted(both)))} cannot be both "
-                "a feature (--columns) and the label or id column."
+                "a feature (--columns) and the label or id column or ignored."
             )
         repeated = sorted({c for c in args.columns if args.columns.count(c) > 1})
         if repeated:
@@ -601,7 +609,8 @@ def _cmd_fit(args, info):
     if outside:
         raise UsageError(
             f"--categorical column(s) {', '.join(map(repr, outside))} are not "
-            "features (they are the label or id column, or not in --columns)."
+            "features (they are the label or id column, ignored, or not in "
+            "--columns)."
         )
     _quiet_keras()
     from skdec._estimator import DECClusterer
@@ -714,10 +723,12 @@ def _cmd_evaluate(args, info):
 
 
 def _format_profile(profile, top):
-    """The ``top`` features of each cluster, as lines of text."""
+    """The ``top`` features of each cluster, as lines of text: numeric
+    columns, and the categories over-represented in the cluster."""
     lines = []
     for cluster, rows in profile.groupby("cluster", sort=True):
         first = rows.iloc[0]
+        rows = rows[(rows["kind"] == "numeric") | (rows["std_difference"] > 0)]
         lines.append(
             f"cluster {cluster}: {first['size']} rows ({100 * first['share']:.1f}%)"
         )
@@ -751,8 +762,9 @@ def _cmd_profile(args, info):
     exclude = {label_column, notes.get("id_column")} - {None}
     numeric, categorical, X = _model_columns(model, frame, args.data, exclude)
     labels = _predict(model, X, "predict")
-    profile = cluster_profile(
-        frame[numeric + categorical], labels, categorical=categorical
+    # The columns as the model sees them, whatever their dtypes in DATA.
+    profile = _run(
+        lambda: cluster_profile(frame, labels, numeric=numeric, categorical=categorical)
     )
     for line in _format_profile(profile, args.top):
         print(line)
@@ -817,7 +829,14 @@ def _build_parser():
         "--columns",
         nargs="+",
         metavar="COLUMN",
-        help="feature columns (default: all but the label and id columns)",
+        help="feature columns (default: all but the label, id and ignored columns)",
+    )
+    fit.add_argument(
+        "--ignore",
+        nargs="+",
+        metavar="COLUMN",
+        help="columns left out of the features, besides the label and id columns "
+        "(such as another outcome, or a column that encodes the label)",
     )
     fit.add_argument(
         "--categorical",
@@ -855,8 +874,15 @@ def _build_parser():
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
     fit.set_defaults(handler=_cmd_fit, estimator_options=_add_estimator_options(fit))
 
+    # What predict, evaluate and profile share.
+    applying = argparse.ArgumentParser(add_help=False)
+    applying.add_argument("model", metavar="MODEL", help="model file")
+    applying.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    applying.add_argument("--quiet", action="store_true", help="no messages")
+
     predict = commands.add_parser(
         "predict",
+        parents=[applying],
         help="write the cluster of each row",
         description=(
             "Write a CSV with the row identifier, the cluster and its probability "
@@ -864,8 +890,6 @@ def _build_parser():
             "with missing values are imputed as in fitting."
         ),
     )
-    predict.add_argument("model", metavar="MODEL")
-    predict.add_argument("data", metavar="DATA")
     predict.add_argument("--out", required=True, metavar="LABELS", help="CSV file")
     predict.add_argument(
         "--id-column",
@@ -873,11 +897,11 @@ def _build_parser():
         help="column that identifies the rows (default: the one given to fit "
         "if DATA has it, else the row number from 0)",
     )
-    predict.add_argument("--quiet", action="store_true", help="no messages")
     predict.set_defaults(handler=_cmd_predict)
 
     evaluate = commands.add_parser(
         "evaluate",
+        parents=[applying],
         help="print ACC, NMI and ARI against true labels",
         description=(
             "Print the cluster accuracy (Hungarian matching), normalized mutual "
@@ -885,29 +909,26 @@ def _build_parser():
             "against its label column."
         ),
     )
-    evaluate.add_argument("model", metavar="MODEL")
-    evaluate.add_argument("data", metavar="DATA")
     evaluate.add_argument(
         "--label-column",
         metavar="C",
         help="column of true labels (default: the one given to 'skdec fit')",
     )
-    evaluate.add_argument("--quiet", action="store_true", help="no messages")
     evaluate.set_defaults(handler=_cmd_evaluate)
 
     profile = commands.add_parser(
         "profile",
+        parents=[applying],
         help="describe what distinguishes each cluster",
         description=(
             "Print, for each cluster of DATA, its size and the features that "
             "set it apart most: for numeric columns the mean in the cluster "
-            "and over the other rows, for categories the share of rows, and "
-            "the standardised difference. With a label column, also print "
-            "clusters against labels."
+            "and over the other rows, for the categories over-represented in "
+            "it the share of rows, and the standardised difference. Columns "
+            "are read as the model reads them. With a label column, also "
+            "print clusters against labels."
         ),
     )
-    profile.add_argument("model", metavar="MODEL")
-    profile.add_argument("data", metavar="DATA")
     profile.add_argument(
         "--out", metavar="FILE", help="write the whole profile to this CSV file"
     )
@@ -924,7 +945,6 @@ def _build_parser():
         metavar="N",
         help="features printed per cluster (default: 5)",
     )
-    profile.add_argument("--quiet", action="store_true", help="no messages")
     profile.set_defaults(handler=_cmd_profile)
     return parser
 

@@ -321,7 +321,8 @@ def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
     cluster and the other rows (see :func:`skdec.tables.cluster_profile`):
     red where the cluster is above the rest, blue where it is below. The
     ``top`` features that separate some cluster most are shown, the most
-    separating first.
+    separating first. An infinite difference (a perfect separation) takes
+    the colour at the end of the scale and is written ``+inf`` or ``-inf``.
 
     Parameters
     ----------
@@ -339,8 +340,9 @@ def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
     -------
     ax : matplotlib.axes.Axes
         The Axes drawn on; ``ax.images[0].get_array()`` holds the
-        standardised differences, clusters as rows and features as columns
-        (named by the x tick labels).
+        standardised differences (infinite ones clipped to the largest
+        finite one), clusters as rows and features as columns (named by the
+        x tick labels).
     """
     plt = _pyplot()
     table = profile.pivot(index="cluster", columns="feature", values="std_difference")
@@ -353,9 +355,11 @@ def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
             figsize=(max(width, 4.0), 1.0 + 0.5 * table.shape[0]),
             layout="constrained",
         )
-    limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    finite = np.isfinite(values)
+    limit = float(np.abs(values[finite]).max()) if finite.any() else 0.0
+    limit = limit or 1.0
     image = ax.imshow(
-        values,
+        np.clip(values, -limit, limit),  # a perfect separation at the ends
         cmap=cmap,
         vmin=-limit,
         vmax=limit,
@@ -363,7 +367,7 @@ def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
         interpolation="nearest",
     )
     for (i, j), value in np.ndenumerate(values):
-        if np.isfinite(value):
+        if not np.isnan(value):
             ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize="small")
     ax.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
     sizes = profile.groupby("cluster")["size"].first()

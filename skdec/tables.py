@@ -9,6 +9,7 @@ columns.
 """
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,12 @@ from sklearn.preprocessing import (
     MinMaxScaler,
     OneHotEncoder,
     StandardScaler,
+)
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
 )
 
 __all__ = ["cluster_profile", "make_tabular_pipeline"]
@@ -45,12 +52,43 @@ def _as_numbers(X, missing="impute"):
 
 
 def _category(value):
+    """One value as a text category (NaN if missing); the rule that
+    :func:`_as_categories` applies to whole columns."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return np.nan
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         # An integer code read as a float (a column with gaps): 2.0 is "2".
         return str(int(value))
     return str(value)
+
+
+def _category_column(column):
+    """A column's values as text categories, missing values as NaN."""
+    missing = column.isna().to_numpy()
+    result = np.full(len(column), np.nan, dtype=object)
+    present = column[~missing]
+    if column.dtype.kind == "f":  # as Python floats, whatever the width
+        numbers = present.to_numpy(dtype=np.float64)
+    else:
+        numbers = None
+        values = present.to_numpy(dtype=object)
+        kind = pd.api.types.infer_dtype(values, skipna=False)
+        if kind in ("floating", "mixed-integer-float"):
+            numbers = values.astype(np.float64)
+        elif kind not in ("string", "integer", "boolean"):  # mixed: one by one
+            result[~missing] = [_category(v) for v in values]
+            return result
+    if numbers is None:
+        result[~missing] = values.astype(str)
+        return result
+    # An integer code read as a float (a column with gaps): 2.0 is "2".
+    whole = np.isfinite(numbers) & (numbers == np.round(numbers))
+    text = numbers.astype(str).astype(object)
+    small = whole & (np.abs(numbers) < 2**63)
+    text[small] = numbers[small].astype(np.int64).astype(str)
+    text[whole & ~small] = [str(int(v)) for v in numbers[whole & ~small]]
+    result[~missing] = text
+    return result
 
 
 def _as_categories(X, missing="impute"):
@@ -61,7 +99,7 @@ def _as_categories(X, missing="impute"):
     frame = pd.DataFrame(X)
     values = np.empty(frame.shape, dtype=object)
     for j in range(frame.shape[1]):
-        values[:, j] = [_category(v) for v in frame.iloc[:, j]]
+        values[:, j] = _category_column(frame.iloc[:, j])
     if missing == "error":
         _refuse_missing(frame, pd.isna(values))
     return values
@@ -83,18 +121,20 @@ def _refuse_missing(frame, is_missing):
 
 def _is_number_text(values):
     present = values.dropna()
-    if len(present) == 0 or not all(isinstance(v, str) for v in present):
+    if len(present) == 0 or pd.api.types.infer_dtype(present) != "string":
         return False
     return bool(pd.to_numeric(present, errors="coerce").notna().all())
 
 
-def _column_kinds(X, categorical=(), ignore=(), max_categories=20, warn=True):
+def _column_kinds(
+    X, categorical=(), ignore=(), max_categories=20, missing="impute", warn=True
+):
     """Split the columns of ``X`` into numeric and categorical ones.
 
     Returns ``numeric, categorical, left_out``; ``left_out`` maps each column
     that is not used to the reason. Warns about columns left out, numbers
     stored as text and categorical columns of more than ``max_categories``
-    levels.
+    categories, the ``"missing"`` one included when ``missing="impute"``.
     """
     categorical, ignore = list(categorical or ()), list(ignore or ())
     unknown = [c for c in categorical + ignore if c not in X.columns]
@@ -143,10 +183,15 @@ def _column_kinds(X, categorical=(), ignore=(), max_categories=20, warn=True):
                 )
                 continue
             categorical_columns.append(column)
-        if column in categorical_columns and values.nunique() > max_categories:
+        if column not in categorical_columns:
+            continue
+        imputed = missing == "impute" and bool(values.isna().any())
+        n_categories = values.nunique() + imputed
+        if n_categories > max_categories:
+            with_missing = f" (with '{MISSING}')" if imputed else ""
             messages.append(
-                f"column '{column}' has {values.nunique()} categories: the "
-                f"{max_categories} most frequent are kept and the others "
+                f"column '{column}' has {n_categories} categories{with_missing}: "
+                f"the {max_categories} most frequent are kept and the others "
                 f"grouped as one (max_categories={max_categories})."
             )
     for column, reason in left_out.items():
@@ -157,6 +202,18 @@ def _column_kinds(X, categorical=(), ignore=(), max_categories=20, warn=True):
     return numeric_columns, categorical_columns, left_out
 
 
+@validate_params(
+    {
+        "X": [pd.DataFrame],
+        "estimator": [HasMethods(["fit"])],
+        "categorical": ["array-like", None],
+        "ignore": ["array-like", None],
+        "missing": [StrOptions({"impute", "error"})],
+        "scale": [StrOptions({"standard", "minmax", "none"})],
+        "max_categories": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_tabular_pipeline(
     X,
     estimator,
@@ -213,8 +270,9 @@ def make_tabular_pipeline(
     Raises
     ------
     ValueError
-        If ``X`` is not a DataFrame, names in ``categorical`` or ``ignore``
-        are not columns of ``X``, or no column is left to cluster.
+        If a parameter is invalid (``X`` not a DataFrame, for one), names in
+        ``categorical`` or ``ignore`` are not columns of ``X``, or no column
+        is left to cluster.
 
     See Also
     --------
@@ -236,72 +294,48 @@ def make_tabular_pipeline(
     >>> pipe.predict(X).shape
     (6,)
     """
-    if not isinstance(X, pd.DataFrame):
-        raise ValueError(
-            f"X must be a pandas DataFrame, got {type(X).__name__}: the kind of "
-            "each column is read from its dtype."
-        )
-    if missing not in ("impute", "error"):
-        raise ValueError(f"missing must be 'impute' or 'error', got {missing!r}.")
-    if scale not in ("standard", "minmax", "none"):
-        raise ValueError(
-            f"scale must be 'standard', 'minmax' or 'none', got {scale!r}."
-        )
-    if not (isinstance(max_categories, int) and max_categories >= 1):
-        raise ValueError(
-            f"max_categories must be a positive int, got {max_categories!r}."
-        )
-    numeric, categories, _ = _column_kinds(X, categorical, ignore, max_categories)
+    numeric, categories, _ = _column_kinds(
+        X, categorical, ignore, max_categories, missing
+    )
     if not numeric and not categories:
         raise ValueError(
             "X has no column left to cluster: "
             f"{', '.join(map(str, X.columns)) or 'no columns'}."
         )
-    convert = {"missing": missing}
     parts = []
     if numeric:
-        steps = [
-            (
-                "as_numbers",
-                FunctionTransformer(
-                    _as_numbers, kw_args=convert, feature_names_out="one-to-one"
-                ),
-            )
-        ]
-        if missing == "impute":
-            steps.append(("impute", SimpleImputer(strategy="median")))
-        steps.append(
-            ("scale", _SCALERS[scale]() if scale in _SCALERS else "passthrough")
-        )
-        parts.append(("numeric", Pipeline(steps), numeric))
+        scale = _SCALERS[scale]() if scale in _SCALERS else "passthrough"
+        steps = _converted(_as_numbers, missing, SimpleImputer(strategy="median"))
+        parts.append(("numeric", Pipeline([*steps, ("scale", scale)]), numeric))
     if categories:
-        steps = [
-            (
-                "as_categories",
-                FunctionTransformer(
-                    _as_categories, kw_args=convert, feature_names_out="one-to-one"
-                ),
-            )
-        ]
-        if missing == "impute":
-            steps.append(
-                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING))
-            )
-        steps.append(
-            (
-                "one_hot",
-                OneHotEncoder(
-                    handle_unknown="infrequent_if_exist",
-                    max_categories=max_categories + 1,  # + the grouped one
-                    sparse_output=False,
-                ),
-            )
+        imputer = SimpleImputer(strategy="constant", fill_value=MISSING)
+        one_hot = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            max_categories=max_categories + 1,  # + the grouped one
+            sparse_output=False,
         )
-        parts.append(("categorical", Pipeline(steps), categories))
+        steps = _converted(_as_categories, missing, imputer)
+        parts.append(
+            ("categorical", Pipeline([*steps, ("one_hot", one_hot)]), categories)
+        )
     preprocess = ColumnTransformer(parts, verbose_feature_names_out=False)
     # The clusterer then knows its features by name (feature_names_in_).
     preprocess.set_output(transform="pandas")
     return Pipeline([("preprocess", preprocess), ("cluster", estimator)])
+
+
+def _converted(convert, missing, imputer):
+    """The first steps of a part: ``convert`` (:func:`_as_numbers` or
+    :func:`_as_categories`), then ``imputer`` if missing values are imputed."""
+    steps = [
+        (
+            convert.__name__.removeprefix("_"),
+            FunctionTransformer(
+                convert, kw_args={"missing": missing}, feature_names_out="one-to-one"
+            ),
+        )
+    ]
+    return steps + ([("impute", imputer)] if missing == "impute" else [])
 
 
 def _pipeline_columns(pipeline):
@@ -338,22 +372,35 @@ def _summary(pipeline, X):
 # ---------------------------------------------------------------- profile
 
 
-def cluster_profile(X, labels, *, categorical=None, ignore=None, max_categories=20):
+@validate_params(
+    {
+        "X": [pd.DataFrame],
+        "labels": ["array-like"],
+        "numeric": ["array-like", None],
+        "categorical": ["array-like", None],
+        "ignore": ["array-like", None],
+        "max_categories": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def cluster_profile(
+    X, labels, *, numeric=None, categorical=None, ignore=None, max_categories=20
+):
     """Describe each cluster by the columns of the table.
 
     For every cluster and feature: the cluster's mean (for a category, the
     share of the cluster's rows in it) and median, the mean over the other
-    rows, and the standardised difference ``(cluster mean - other rows'
-    mean) / standard deviation over all rows``. Features are numeric
-    columns, and for categorical columns each category (missing values are
-    the category ``"missing"``). Within each cluster, features are ranked by
-    the absolute standardised difference: rank 1 separates the cluster most
-    from the other rows; a category with a positive difference is
+    rows, and the standardised difference of the two means, divided by the
+    pooled standard deviation within the two groups,
+    ``sqrt((sd_cluster**2 + sd_others**2) / 2)`` (Austin, 2009). Features
+    are numeric columns, and for categorical columns each category (missing
+    values are the category ``"missing"``). Within each cluster, features
+    are ranked by the absolute standardised difference: rank 1 separates
+    the cluster most from the other rows (of two equally strong, the
+    positive one first); a category with a positive difference is
     over-represented in the cluster.
 
-    Columns are sorted into numeric and categorical as by
-    :func:`make_tabular_pipeline`, with the same ``categorical`` and
-    ``ignore``; numeric means and medians are over the observed values.
+    Read more in the :ref:`User Guide <tables>`.
 
     Parameters
     ----------
@@ -361,9 +408,18 @@ def cluster_profile(X, labels, *, categorical=None, ignore=None, max_categories=
         The table, in its own units (not scaled).
     labels : array-like of shape (n_samples,)
         The cluster of each row, for example ``pipeline.predict(X)``.
-    categorical : list of str, default=None
-        Numeric columns to treat as categories.
-    ignore : list of str, default=None
+    numeric : array-like of str, default=None
+        The numeric columns, when the kinds of the columns are known, for
+        example those of a fitted pipeline (see the example). Then the
+        columns in ``numeric`` and ``categorical`` are described as such,
+        whatever their dtypes in ``X`` (text that is not a number is missing,
+        as the pipeline reads it), and no other column; ``ignore`` and
+        ``max_categories`` are not used. When None, the columns are sorted by
+        their dtypes as :func:`make_tabular_pipeline` sorts them.
+    categorical : array-like of str, default=None
+        With ``numeric``, the categorical columns; without it, the numeric
+        columns to treat as categories.
+    ignore : array-like of str, default=None
         Columns to leave out, such as an identifier.
     max_categories : int, default=20
         As in :func:`make_tabular_pipeline`: decides which text columns are
@@ -384,29 +440,61 @@ def cluster_profile(X, labels, *, categorical=None, ignore=None, max_categories=
     --------
     skdec.plotting.plot_cluster_profile : The profile as a heatmap.
 
+    Notes
+    -----
+    Numeric means, medians and standard deviations are over the observed
+    values; the standard deviations divide by the number of values
+    (``ddof=0``), which for a category's 0/1 indicator gives Austin's
+    ``p (1 - p)``. Pooling the spread within the two groups, rather than
+    taking it over all rows, keeps the spread between clusters out of the
+    denominator. The difference is NaN where either group has no observed
+    value, and infinite where both groups are constant but differ (a
+    category found in every row of the cluster and in no other row).
+
+    References
+    ----------
+    Austin, P. C. (2009). Balance diagnostics for comparing the distribution
+    of baseline covariates between treatment groups in propensity-score
+    matched samples. *Statistics in Medicine*, 28(25), 3083-3107.
+
     Examples
     --------
     >>> import pandas as pd
     >>> from skdec.tables import cluster_profile
-    >>> X = pd.DataFrame({"age": [30, 35, 70, 75], "sex": ["F", "F", "M", "F"]})
-    >>> profile = cluster_profile(X, [0, 0, 1, 1])
+    >>> X = pd.DataFrame({"age": [30, 35, 70, 75, 72], "sex": list("FFMFM")})
+    >>> profile = cluster_profile(X, [0, 0, 1, 1, 1])
     >>> profile.loc[profile.cluster == 1, ["feature", "cluster_mean", "rank"]]
       feature  cluster_mean  rank
-    3     age          72.5     1
-    4   sex=F           0.5     2
-    5   sex=M           0.5     3
+    3     age     72.333333     1
+    4   sex=M      0.666667     2
+    5   sex=F      0.333333     3
+
+    The kinds of the columns as a fitted pipeline of
+    :func:`make_tabular_pipeline` sees them, whatever the dtypes of new rows:
+
+    >>> from skdec import DECClusterer
+    >>> from skdec.tables import make_tabular_pipeline
+    >>> dec = DECClusterer(2, hidden_layer_sizes=(4,), n_components=2,
+    ...                    pretrain_epochs=1, max_iter=0, random_state=0)
+    >>> pipe = make_tabular_pipeline(X, dec).fit(X)
+    >>> kinds = {part: columns for part, _, columns in pipe[0].transformers}
+    >>> kinds
+    {'numeric': ['age'], 'categorical': ['sex']}
+    >>> profile = cluster_profile(X, pipe.predict(X), **kinds)
     """
-    if not isinstance(X, pd.DataFrame):
-        raise ValueError(f"X must be a pandas DataFrame, got {type(X).__name__}.")
     labels = np.asarray(labels)
     if labels.shape != (len(X),):
         raise ValueError(
             f"labels has shape {labels.shape}, but X has {len(X)} rows: give one "
             "label per row."
         )
-    numeric, categories, _ = _column_kinds(
-        X, categorical, ignore, max_categories, warn=False
-    )
+    if numeric is None:
+        numeric, categories, _ = _column_kinds(
+            X, categorical, ignore, max_categories, warn=False
+        )
+    else:
+        numeric, categories = list(numeric), list(categorical or [])
+        _check_kinds(X, numeric, categories)
     features = []  # (feature, column, category, kind, values)
     for column in numeric:
         values = _as_numbers(X[[column]])[:, 0]
@@ -425,10 +513,8 @@ def cluster_profile(X, labels, *, categorical=None, ignore=None, max_categories=
     for cluster in np.unique(labels):
         inside = labels == cluster
         for feature, column, category, kind, values in features:
-            spread = np.nanstd(values) if np.isfinite(values).any() else np.nan
-            cluster_mean = _nanmean(values[inside])
-            other_mean = _nanmean(values[~inside])
-            difference = cluster_mean - other_mean
+            cluster_mean, cluster_var = _nanmoments(values[inside])
+            other_mean, other_var = _nanmoments(values[~inside])
             rows.append(
                 {
                     "cluster": cluster.item(),
@@ -443,22 +529,58 @@ def cluster_profile(X, labels, *, categorical=None, ignore=None, max_categories=
                         _nanmedian(values[inside]) if kind == "numeric" else np.nan
                     ),
                     "other_mean": other_mean,
-                    "std_difference": difference / spread if spread > 0 else 0.0,
+                    "std_difference": _standardised_difference(
+                        cluster_mean - other_mean, (cluster_var + other_var) / 2
+                    ),
                 }
             )
     profile = pd.DataFrame(rows)
-    strength = profile["std_difference"].abs().fillna(-1.0)
-    profile["rank"] = (
-        strength.groupby(profile["cluster"])
-        .rank(method="first", ascending=False)
-        .astype(int)
+    # By strength, NaN last; of equal strength (the two categories of a
+    # binary column), the over-represented one first.
+    order = pd.DataFrame(
+        {
+            "cluster": profile["cluster"],
+            # Equal up to rounding: p - q and (1 - p) - (1 - q) differ in ulps.
+            "strength": profile["std_difference"].abs().round(12).fillna(-1.0),
+            "sign": profile["std_difference"].fillna(0.0),
+        }
+    ).sort_values(
+        ["cluster", "strength", "sign"], ascending=[True, False, False], kind="stable"
     )
-    return profile.sort_values(["cluster", "rank"], ignore_index=True)
+    profile = profile.loc[order.index].reset_index(drop=True)
+    profile["rank"] = profile.groupby("cluster").cumcount() + 1
+    return profile
 
 
-def _nanmean(values):
+def _check_kinds(X, numeric, categorical):
+    unknown = [c for c in numeric + categorical if c not in X.columns]
+    if unknown:
+        raise ValueError(
+            f"Column(s) {', '.join(map(repr, unknown))} not in X. Columns: "
+            f"{', '.join(map(str, X.columns))}."
+        )
+    both = sorted(set(numeric) & set(categorical), key=str)
+    if both:
+        raise ValueError(
+            f"Column(s) {', '.join(map(repr, both))} are both numeric and categorical."
+        )
+
+
+def _standardised_difference(difference, pooled_variance):
+    """``difference / sqrt(pooled_variance)``, guarded against zero."""
+    if pooled_variance > 0:
+        return float(difference / np.sqrt(pooled_variance))
+    if np.isnan(difference) or difference == 0:
+        return float(difference)  # NaN, or 0.0 for two equal constants
+    return float(np.copysign(np.inf, difference))
+
+
+def _nanmoments(values):
+    """Mean and variance (ddof=0) of the observed values, NaN if none."""
     values = values[~np.isnan(values)]
-    return float(values.mean()) if values.size else np.nan
+    if not values.size:
+        return np.nan, np.nan
+    return float(values.mean()), float(values.var())
 
 
 def _nanmedian(values):

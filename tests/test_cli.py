@@ -1,11 +1,14 @@
 """The ``skdec`` command: fit, predict, evaluate, profile, and its messages."""
 
 import inspect
+import json
 import os
 import re
 import subprocess
 import sys
+import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -152,20 +155,29 @@ def test_fit_no_impute_refuses_missing_values(fitted, capsys, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
-def test_fit_passes_the_joint_loss_weight_and_the_initialisation(tmp_path):
+def test_fit_passes_the_options_it_is_given(tmp_path):
+    # What reaches the estimator, not what it makes of it: a fit of no
+    # self-training and one pretraining epoch.
     frame = pd.DataFrame(
-        np.random.default_rng(0).normal(size=(40, 3)), columns=list("abc")
+        np.random.default_rng(0).normal(size=(40, 4)), columns=list("abcd")
     )
     data, model = tmp_path / "d.csv", tmp_path / "m.skdec"
     frame.to_csv(data, index=False)
     argv = ["fit", str(data), "--n-clusters", "2", "--out", str(model), "--quiet"]
-    options = ["--reconstruction-weight", "2.5", "--init", "umap"]
-    options += ["--umap-metric", "cosine", "--umap-merge"]
-    assert main([*argv, *TINY, *options]) == 0
-    dec = skdec.load(model)[-1]
+    argv += ["--max-iter", "0", "--pretrain-epochs", "1", "--hidden-layer-sizes", "4"]
+    options = ["--reconstruction-weight", "2.5", "--init", "kmeans_input"]
+    options += ["--umap-metric", "cosine", "--umap-merge", "--ignore", "b", "d"]
+    assert main([*argv, *options]) == 0
+    pipe = skdec.load(model)
+    dec = pipe[-1]
     assert dec.reconstruction_weight == 2.5
-    assert (dec.init, dec.umap_metric, dec.umap_merge) == ("umap", "cosine", True)
-    assert main([*argv, *TINY]) == 0
+    assert (dec.init, dec.umap_metric, dec.umap_merge) == (
+        "kmeans_input",
+        "cosine",
+        True,
+    )
+    assert list(dec.feature_names_in_) == ["a", "c"]  # b and d ignored
+    assert main([*argv, "--no-umap-merge"]) == 0
     assert skdec.load(model)[-1].umap_merge is False
 
 
@@ -256,7 +268,7 @@ def test_profile_prints_each_cluster_and_writes_the_whole_profile(
     assert status == 0
     labels = skdec.load(model_path).predict(frame)
     expected = cluster_profile(
-        frame[["a", "b", "c", "ward"]], labels, categorical=["ward"]
+        frame, labels, numeric=["a", "b", "c"], categorical=["ward"]
     )
     written = pd.read_csv(out, keep_default_na=False, na_values=[""])
     assert len(written) == len(expected)
@@ -269,17 +281,47 @@ def test_profile_prints_each_cluster_and_writes_the_whole_profile(
         size = int((labels == cluster).sum())
         header = f"cluster {cluster}: {size} rows ({100 * size / len(frame):.1f}%)"
         start = lines.index(header)
-        top = expected[expected.cluster == cluster].head(2)
+        # Numbers, and only the categories over-represented in the cluster
+        # (of ward=north and ward=south, one is below the others' share).
+        rows = expected[expected.cluster == cluster]
+        top = rows[(rows.kind == "numeric") | (rows.std_difference > 0)].head(2)
         for line, (_, row) in zip(
             lines[start + 2 : start + 4], top.iterrows(), strict=True
         ):
             assert line.split()[0] == row.feature
             assert line.split()[-1] == f"{row.std_difference:+.2f}"
+    printed_categories = [line.split() for line in lines if line.startswith("  ward=")]
+    assert printed_categories
+    assert all(float(words[-1]) > 0 for words in printed_categories)
     # The label column given to fit: clusters against labels.
     table = pd.crosstab(labels, frame["label"]).to_numpy()
     start = lines.index("clusters against 'label':")
     counts = [list(map(int, line.split()[1:])) for line in lines[start + 3 : start + 6]]
     np.testing.assert_array_equal(counts, table)
+
+
+def test_profile_reads_the_columns_as_the_model_does(fitted, tmp_path, capsys):
+    _, _, model_path, frame = fitted
+    # New rows where a numeric column holds a text value (read as a gap, as
+    # the model reads it) and another has no value at all.
+    new = frame.astype({"a": object})
+    new.loc[0, "a"] = "<0.5"
+    new["c"] = np.nan
+    new.to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "profile.csv"
+    argv = ["profile", str(model_path), str(tmp_path / "new.csv"), "--out", str(out)]
+    status, _, _ = _run([*argv, "--quiet"], capsys)
+    assert status == 0
+    written = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert set(written["column"]) == {"a", "b", "c", "ward"}
+    assert set(written.loc[written.kind == "numeric", "feature"]) == {"a", "b", "c"}
+    assert written.loc[written.feature == "c", "std_difference"].isna().all()
+    labels = skdec.load(model_path).predict(new)
+    a = pd.to_numeric(new["a"], errors="coerce")
+    a_rows = written[written.feature == "a"].set_index("cluster")
+    for cluster in range(3):
+        inside = a[labels == cluster]
+        assert a_rows.loc[cluster, "cluster_mean"] == pytest.approx(inside.mean())
 
 
 # ---------------------------------------------------------- old models
@@ -297,6 +339,19 @@ def test_models_of_skdec_0_1_still_predict_as_before(tmp_path, capsys):
     # The label column saved in its MODEL.json is still the default.
     argv = ["evaluate", str(DATA / "v1_cli.skdec"), str(DATA / "v1_cli_blobs.csv")]
     status, printed, _ = _run(argv, capsys)
+    assert status == 0 and printed.startswith("ACC ")
+
+
+def test_a_preprocessing_file_of_skdec_0_1_without_label_column(tmp_path, capsys):
+    # Written before the label column was kept: it had none.
+    copy = tmp_path / "m.skdec"
+    copy.write_bytes((DATA / "v1_cli.skdec").read_bytes())
+    prep = json.loads(sidecar_path(DATA / "v1_cli.skdec").read_text())
+    del prep["label_column"]
+    sidecar_path(copy).write_text(json.dumps(prep))
+    argv = ["evaluate", str(copy), str(DATA / "v1_cli_blobs.csv")]
+    assert "give the column of true labels with --label-column" in _error(argv, capsys)
+    status, printed, _ = _run([*argv, "--label-column", "label"], capsys)
     assert status == 0 and printed.startswith("ACC ")
 
 
@@ -351,6 +406,10 @@ def test_error_missing_column(fitted, capsys, tmp_path):
     assert "column 'target' not found" in err
     err = _error([*argv, "--categorical", "a", "--columns", "b"], capsys)
     assert "--categorical column(s) 'a' are not features" in err
+    err = _error([*argv, "--ignore", "zz"], capsys)
+    assert "column 'zz' not found in" in err
+    err = _error([*argv, "--ignore", "a", "--columns", "a", "b"], capsys)
+    assert "column(s) 'a' cannot be both a feature" in err
     # New data without one of the model's columns.
     frame.drop(columns="b").to_csv(tmp_path / "no_b.csv", index=False)
     argv = ["predict", str(model), str(tmp_path / "no_b.csv"), "--out", "x.csv"]
@@ -370,6 +429,19 @@ def test_error_not_a_model(fitted, capsys, tmp_path):
     )
     argv = ["profile", str(tmp_path / "absent.skdec"), str(data)]
     assert "model file" in _error(argv, capsys)
+
+
+def test_error_edited_notes(fitted, capsys, tmp_path):
+    _, data, model, _ = fitted
+    edited = tmp_path / "edited.skdec"
+    with zipfile.ZipFile(model) as source, zipfile.ZipFile(edited, "w") as target:
+        header = json.loads(source.read("skdec.json"))
+        header["notes"]["id_column"] = [1]
+        target.writestr("skdec.json", json.dumps(header))
+        target.writestr("model.skops", source.read("model.skops"))
+    argv = ["predict", str(edited), str(data), "--out", str(tmp_path / "x.csv")]
+    err = _error(argv, capsys)
+    assert "is not a valid skdec model file: its metadata is invalid" in err
 
 
 def test_error_parquet_without_pyarrow(monkeypatch, capsys, tmp_path):
@@ -558,21 +630,68 @@ def test_the_command_prints_only_its_own_messages(fitted, tmp_path):
     lines = done.stderr.splitlines()
     assert lines and all(line.startswith("skdec: ") for line in lines), lines
     assert "━" in done.stdout  # progress bars go to stdout
-    # A tf.function retracing warning, as a grid search once logged, is not
-    # shown either.
-    script = (
-        "import sys, skdec.cli as c\n"
-        "c._quiet_keras()\n"
-        "import tensorflow as tf\n"
-        "tf.get_logger().warning('5 out of the last 5 calls to <function f> "
-        "triggered tf.function retracing.')\n"
-        "sys.exit(c.main(sys.argv[1:]))\n"
+    # Real tf.function retracing warnings, as a grid search once logged, are
+    # not shown either; shown again once the logger is back at WARNING.
+    script = textwrap.dedent(
+        """
+        import logging, sys, skdec.cli as c
+        c._quiet_keras()
+        import tensorflow as tf
+
+        def retrace(g):  # a new function each time: TF warns per function
+            f = tf.function(g)
+            for n in range(1, 9):
+                f(tf.zeros((n,)))
+
+        retrace(lambda x: x + 1)
+        status = c.main(sys.argv[1:])
+        sys.stdout.flush()
+        sys.stderr.write("RETRACING SHOWN:\\n")
+        logging.getLogger("tensorflow").setLevel(logging.WARNING)
+        retrace(lambda x: x * 2)
+        sys.exit(status)
+        """
     )
     done, _ = _python(["-c", script, "evaluate", str(model), str(data)])
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    quiet, shown = done.stderr.split("RETRACING SHOWN:\n")
+    assert quiet == ""
+    assert "triggered tf.function retracing" in shown
     assert [line.split()[0] for line in done.stdout.splitlines()] == [
         "ACC",
         "NMI",
         "ARI",
+    ]
+
+
+def test_start_up_lines_are_dropped_and_other_errors_kept(tmp_path):
+    # A stand-in for Keras that writes what TensorFlow writes on a machine
+    # without a GPU while it loads, and an error of another kind.
+    (tmp_path / "keras").mkdir()
+    (tmp_path / "keras" / "__init__.py").write_text(
+        textwrap.dedent(
+            """
+            import os
+            os.write(2, (
+                "WARNING: All log messages before absl::InitializeLog() is "
+                "called are written to STDERR\\n"
+                "I0000 00:00:1796192695.1   8207 cudart_stub.cc:31] Could not "
+                "find cuda drivers on your machine, GPU will not be used.\\n"
+                "E0000 00:00:1796192695.816354    8207 cuda_platform.cc:52] "
+                "failed call to cuInit: INTERNAL: CUDA error: Failed call to "
+                "cuInit: UNKNOWN ERROR (303)\\n"
+                "E0000 00:00:1796192695.9   8207 cuda_dnn.cc:8310] Unable to "
+                "register cuDNN factory\\n"
+                "E0000 00:00:1796192696.0   8207 mlir_graph.cc:1] a real error\\n"
+                "something else\\n"
+            ).encode())
+            """
+        )
+    )
+    script = "import skdec.cli as c; c._quiet_keras()"
+    done, _ = _python(["-c", script], env={"PYTHONPATH": f"{tmp_path}:{ROOT}"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "E0000 00:00:1796192696.0   8207 mlir_graph.cc:1] a real error",
+        "something else",
     ]

@@ -184,3 +184,19 @@ def test_profile_heatmap_shows_the_most_separating_features(tmp_path):
     low, high = ax.images[0].get_clim()
     assert low == -high == -np.abs(table.to_numpy()).max()
     _save(ax.figure, tmp_path)
+
+
+def test_profile_heatmap_shows_a_perfect_separation_at_the_end_of_the_scale():
+    X = pd.DataFrame(
+        {"age": [30.0, 34, 31, 70, 74, 72], "sex": ["F", "F", "F", "M", "M", "M"]}
+    )
+    profile = cluster_profile(X, [0, 0, 0, 1, 1, 1])
+    ax = plot_cluster_profile(profile)
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    assert shown[:2] == ["sex=F", "sex=M"]  # infinite: the most separating
+    low, high = ax.images[0].get_clim()
+    age = profile.loc[profile.feature == "age", "std_difference"]
+    assert high == -low == pytest.approx(age.abs().max())
+    np.testing.assert_allclose(ax.images[0].get_array()[:, 0], [high, low])
+    assert {t.get_text() for t in ax.texts} >= {"+inf", "-inf"}
+    plt.close(ax.figure)

@@ -8,11 +8,17 @@ import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
-from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sksurv.datasets import load_flchain
 
 import skdec
-from skdec.tables import _summary, cluster_profile, make_tabular_pipeline
+from skdec.tables import (
+    _as_categories,
+    _category,
+    _summary,
+    cluster_profile,
+    make_tabular_pipeline,
+)
 
 from _helpers import small_dec
 
@@ -109,10 +115,32 @@ def test_preprocessing_is_scikit_learns_imputers_encoder_and_scaler():
 def test_many_categories_are_capped_with_the_rest_grouped():
     frame = mixed_frame(300)[["age", "ward"]]
     with pytest.warns(UserWarning, match="'ward' has 150 categories: the 5 most"):
-        pipe = make_tabular_pipeline(frame, small_dec(), max_categories=5)
+        pipe = make_tabular_pipeline(frame, small_dec(), max_categories=np.int64(5))
     fit(pipe, frame)
     names = [n for n in pipe[0].get_feature_names_out() if n.startswith("ward")]
     assert len(names) == 6 and names[-1] == "ward_infrequent_sklearn"
+
+
+def _encoded_names(frame, **kwargs):
+    pipe = make_tabular_pipeline(frame, small_dec(n_clusters=2), **kwargs)
+    return list(pipe[0].fit(frame).get_feature_names_out())
+
+
+def test_the_missing_category_counts_towards_the_cap():
+    # 20 levels and gaps: 21 categories once imputed, one of them grouped.
+    levels = pd.Series([f"c{i:02d}" for i in range(20)] * 3 + [None] * 2)
+    frame = pd.DataFrame({"x": np.arange(62.0), "c": levels})
+    with pytest.warns(
+        UserWarning, match=r"'c' has 21 categories \(with 'missing'\): the 20 most"
+    ):
+        names = _encoded_names(frame)
+    assert "c_infrequent_sklearn" in names
+    # Without gaps, or refusing them, 20 categories are kept as they are.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        names = _encoded_names(frame.dropna())
+        assert len(names) == 21 and "c_infrequent_sklearn" not in names
+        make_tabular_pipeline(frame, small_dec(), missing="error")
 
 
 def test_new_rows_with_gaps_and_unseen_categories_get_a_cluster():
@@ -138,6 +166,71 @@ def test_new_rows_with_gaps_and_unseen_categories_get_a_cluster():
     np.testing.assert_array_equal(
         one_hot.iloc[:2].idxmax(axis=1), "stage_" + stage[:2].astype(str)
     )
+    # The row with nothing known: each number its column's median, scaled;
+    # each category "missing" where fitting saw gaps, else no category.
+    nothing = Xt.iloc[2]
+    for column in ("age", "dose"):
+        values = pd.to_numeric(frame[column])
+        filled = values.fillna(values.median())
+        expected = (values.median() - filled.mean()) / filled.std(ddof=0)
+        assert nothing[column] == pytest.approx(expected)
+    assert nothing["sex_missing"] == 1
+    assert nothing.filter(like="sex_").sum() == 1
+    assert nothing.filter(like="stage_").sum() == 0  # no gaps in fitting
+    assert nothing.filter(like="smoker_").sum() == 0
+
+
+def test_an_unseen_category_is_encoded_as_the_grouped_rare_ones():
+    frame = mixed_frame(300)[["age", "ward"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        pipe = make_tabular_pipeline(frame, small_dec(), max_categories=5)
+    fit(pipe, frame)
+    new = frame.head(2).copy()
+    new["ward"] = ["w149", "never seen"]  # a rare one and an unseen one
+    wards = pipe[0].transform(new).filter(like="ward_")
+    np.testing.assert_array_equal(wards["ward_infrequent_sklearn"], [1, 1])
+    np.testing.assert_array_equal(wards.sum(axis=1), [1, 1])
+
+
+def test_a_boolean_column_with_gaps_is_a_category_with_missing():
+    # As pandas reads True/False with blanks from a CSV file: objects.
+    flag = pd.Series([True, False, None, True, np.nan, False] * 3, dtype=object)
+    frame = pd.DataFrame({"x": np.arange(18.0), "flag": flag})
+    pipe = make_tabular_pipeline(frame, small_dec(n_clusters=2))
+    assert {n: c for n, _, c in pipe[0].transformers} == {
+        "numeric": ["x"],
+        "categorical": ["flag"],
+    }
+    Xt = fit(pipe, frame)[0].transform(frame)
+    assert list(Xt.columns) == ["x", "flag_False", "flag_True", "flag_missing"]
+    np.testing.assert_array_equal(Xt["flag_True"], flag.eq(True))
+    np.testing.assert_array_equal(Xt["flag_missing"], flag.isna())
+    assert Xt.filter(like="flag_").sum(axis=1).eq(1).all()
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series([1.0, 2.5, np.nan, -3.0, 1e20, 0.1]),
+        pd.Series([1.0, 2.5, np.nan, 7.0, 0.1, 2.0], dtype=np.float32),
+        pd.Series([3, 1, 2, 1, 2, 3]),
+        pd.Series([True, False, None, True, False, None], dtype=object),
+        pd.Series(["a", None, "b", np.nan, "2", "2.0"]),
+        pd.Series([1, "a", 2.0, None, 2.5, True], dtype=object),  # mixed
+        pd.Series([2.0, 1, None, 3.0, 4, 5], dtype=object),
+        pd.Series(pd.Categorical(["x", "y", None, "x", "y", "x"])),
+        pd.Series([1, None, 3, 4, None, 6], dtype="Int64"),
+        pd.Series(["u", None, "v", "u", "v", "w"], dtype="string"),
+    ],
+    ids=lambda c: str(c.dtype),
+)
+def test_categories_of_whole_columns_follow_the_rule_for_one_value(column):
+    expected = [_category(v) for v in column]  # as skdec 0.2.0 did, cell by cell
+    got = _as_categories(column.to_frame())[:, 0]
+    assert [None if pd.isna(v) else v for v in got] == [
+        None if pd.isna(v) else v for v in expected
+    ]
 
 
 def test_integer_codes_stay_the_same_category_when_read_as_floats():
@@ -163,14 +256,21 @@ def test_missing_error_refuses_rows_with_gaps_naming_the_columns():
     fit(pipe, frame.dropna())
 
 
+PARAMETER = "The '{}' parameter of make_tabular_pipeline must be "
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
         (dict(categorical=["nope"]), r"Column\(s\) 'nope' not in X"),
         (dict(ignore=["age"], categorical=["age"]), "both categorical and ignored"),
-        (dict(missing="drop"), "missing must be 'impute' or 'error'"),
-        (dict(scale="robust"), "scale must be 'standard', 'minmax' or 'none'"),
-        (dict(max_categories=0), "max_categories must be a positive int"),
+        (dict(missing="drop"), PARAMETER.format("missing") + "a str among"),
+        (dict(scale="robust"), PARAMETER.format("scale") + "a str among"),
+        (
+            dict(max_categories=0),
+            PARAMETER.format("max_categories") + r"an int in the range \[1, inf\)",
+        ),
+        (dict(categorical="age"), PARAMETER.format("categorical") + "an array-like"),
         (dict(ignore=["age", "sex"]), "X has no column left to cluster"),
     ],
 )
@@ -181,16 +281,25 @@ def test_bad_arguments_are_refused(kwargs, match):
 
 
 def test_an_array_is_refused():
-    with pytest.raises(ValueError, match="X must be a pandas DataFrame, got ndarray"):
+    with pytest.raises(
+        ValueError, match=PARAMETER.format("X") + "an instance of 'pandas"
+    ):
         make_tabular_pipeline(np.zeros((3, 2)), small_dec())
+    with pytest.raises(ValueError, match="The 'X' parameter of cluster_profile"):
+        cluster_profile(np.zeros((3, 2)), [0, 1, 1])
 
 
-@pytest.mark.parametrize("scale, scaler", [("minmax", MinMaxScaler), ("none", str)])
-def test_other_scalings(scale, scaler):
+def test_other_scalings():
     frame = mixed_frame()[["age"]]
-    pipe = make_tabular_pipeline(frame, small_dec(), scale=scale)
-    step = pipe[0].transformers[0][1].named_steps["scale"]
-    assert isinstance(step, scaler)  # "passthrough" when none
+    filled = frame["age"].fillna(frame["age"].median()).to_numpy()
+    minmax = make_tabular_pipeline(frame, small_dec(), scale="minmax")[0]
+    scaled = minmax.fit_transform(frame)["age"].to_numpy()
+    assert scaled.min() == 0.0 and scaled.max() == 1.0
+    np.testing.assert_allclose(
+        scaled, (filled - filled.min()) / (filled.max() - filled.min())
+    )
+    none = make_tabular_pipeline(frame, small_dec(), scale="none")[0]
+    np.testing.assert_array_equal(none.fit_transform(frame)["age"], filled)
 
 
 def test_summary_counts_columns_features_and_imputed_values():
@@ -260,18 +369,20 @@ def test_profile_values_ranks_and_categories():
     ]  # fmt: skip
     one = profile[profile.cluster == 1].set_index("feature")
     assert (one["size"] == 3).all() and (one["share"] == 0.5).all()
-    # Numeric: over the observed values; sd over all observed rows.
-    ages = np.array([30.0, 32.0, 70.0, 74.0, 72.0])
+    # Numeric: over the observed values; divided by the pooled standard
+    # deviation within the two groups (Austin 2009), not the one over all rows.
     assert one.loc["age", "cluster_mean"] == 72.0
     assert one.loc["age", "cluster_median"] == 72.0
     assert one.loc["age", "other_mean"] == 31.0
-    assert one.loc["age", "std_difference"] == pytest.approx(41.0 / ages.std())
-    # Categories: shares, with the missing value as its own category.
+    pooled = np.sqrt((np.var([70.0, 74.0, 72.0]) + np.var([30.0, 32.0])) / 2)
+    assert one.loc["age", "std_difference"] == pytest.approx(41.0 / pooled)
+    # Categories: shares, with the missing value as its own category, and
+    # p (1 - p) as the variance of each group.
     assert one.loc["sex=M", "cluster_mean"] == pytest.approx(2 / 3)
     assert one.loc["sex=M", "other_mean"] == 0.0
-    m = 2 / 6
+    p_in, p_out = 2 / 3, 0.0
     assert one.loc["sex=M", "std_difference"] == pytest.approx(
-        (2 / 3) / np.sqrt(m * (1 - m))
+        (p_in - p_out) / np.sqrt((p_in * (1 - p_in) + p_out * (1 - p_out)) / 2)
     )
     assert one.loc["sex=missing", "std_difference"] < 0
     assert np.isnan(one.loc["sex=M", "cluster_median"])
@@ -303,3 +414,41 @@ def test_profile_of_a_fitted_pipeline_on_flchain(flchain):
 def test_profile_refuses_labels_of_another_length():
     with pytest.raises(ValueError, match=r"labels has shape \(2,\), but X has 3 rows"):
         cluster_profile(pd.DataFrame({"a": [1, 2, 3]}), [0, 1])
+
+
+def test_profile_takes_the_kinds_it_is_given():
+    # New rows where a numeric column holds a text value and another has no
+    # value at all: described as the model's numbers, not re-sorted.
+    X = pd.DataFrame(
+        {
+            "creatinine": ["1.2", "<0.5", "0.9", "3.1", "2.9", "3.3"],
+            "kappa": np.full(6, np.nan),
+            "sex": ["F", "F", "M", "M", "F", "M"],
+        }
+    )
+    labels = [0, 0, 0, 1, 1, 1]
+    inferred = cluster_profile(X, labels)
+    assert set(inferred["column"]) == {"creatinine", "sex"}  # by the dtypes
+    profile = cluster_profile(
+        X, labels, numeric=["creatinine", "kappa"], categorical=["sex"]
+    )
+    one = profile[profile.cluster == 1].set_index("feature")
+    assert list(one.sort_index().index) == ["creatinine", "kappa", "sex=F", "sex=M"]
+    assert one.loc["creatinine", "other_mean"] == pytest.approx(1.05)  # "<0.5": NaN
+    assert one.loc["creatinine", "cluster_median"] == pytest.approx(3.1)
+    # No observed value: NaN, ranked last, not a difference of 0.
+    assert np.isnan(one.loc["kappa", "cluster_mean"])
+    assert np.isnan(one.loc["kappa", "std_difference"])
+    assert one.loc["kappa", "rank"] == 4
+    with pytest.raises(ValueError, match="'sex' are both numeric and categorical"):
+        cluster_profile(X, labels, numeric=["sex"], categorical=["sex"])
+    with pytest.raises(ValueError, match=r"Column\(s\) 'age' not in X"):
+        cluster_profile(X, labels, numeric=["age"])
+
+
+def test_a_perfect_separation_has_an_infinite_difference():
+    X = pd.DataFrame({"sex": list("FFFMMM"), "age": [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]})
+    profile = cluster_profile(X, [0, 0, 0, 1, 1, 1]).set_index(["cluster", "feature"])
+    assert profile.loc[(0, "sex=F"), "std_difference"] == np.inf
+    assert profile.loc[(0, "sex=M"), "std_difference"] == -np.inf
+    assert profile.loc[(0, "age"), "std_difference"] == 0.0  # equal constants
