@@ -16,7 +16,12 @@ from sklearn.metrics import pairwise_distances_argmin
 from sklearn.neighbors import KNeighborsClassifier
 
 from skdec._batches import PREDICT_BATCH_SIZE, map_batches
-from skdec._modularity import graph_modularity, merge_by_modularity
+from skdec._modularity import (
+    N_NEIGHBORS,
+    fuzzy_neighbor_graph,
+    graph_modularity,
+    merge_by_modularity,
+)
 
 # Rows the initial clustering (k-means, or UMAP and k-means) is fitted on at
 # most; larger data sets use a random sample of this size. See
@@ -27,10 +32,6 @@ INIT_MAX_ROWS = 100_000
 # other rows then take the label of the chosen clustering from their
 # neighbours. It bounds the cost of the two UMAP maps (see benchmarks/).
 AUTO_MAX_ROWS = 10_000
-
-# Neighbours of each row in UMAP's graphs, and in the vote that labels the
-# rows outside the sample.
-N_NEIGHBORS = 15
 
 # Over-clusterings that the k-means runs in a UMAP map also try with
 # ``merge=True``, as multiples of ``n_clusters``.
@@ -280,31 +281,6 @@ def _nearest_centers(M, centers):
     )
 
 
-def neighbour_graph(M, seed, n_neighbors=N_NEIGHBORS):
-    """UMAP's fuzzy neighbour graph of the rows of M (euclidean), as CSR.
-
-    Each row is linked to its ``n_neighbors`` nearest rows with weights that
-    fall with distance; the graph is symmetrised by fuzzy union. Fewer than
-    three rows give a graph without edges.
-    """
-    import scipy.sparse
-    from sklearn.utils import check_random_state
-    from umap.umap_ import fuzzy_simplicial_set
-
-    n_samples = M.shape[0]
-    if n_samples < 3:
-        return scipy.sparse.csr_matrix((n_samples, n_samples))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        graph, _, _ = fuzzy_simplicial_set(
-            M,
-            min(n_neighbors, n_samples - 1),
-            check_random_state(seed),
-            "euclidean",
-        )
-    return graph.tocsr()
-
-
 def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     """The start of highest modularity on the input's neighbour graph.
 
@@ -318,15 +294,16 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
       ``merge=True``).
 
     Each partition is judged by the same label-free criterion: Newman's
-    modularity on UMAP's neighbour graph of the input ``X``
-    (:func:`neighbour_graph`), the fraction of neighbour links that fall
-    inside clusters minus what is expected by chance. The judge is the graph
-    of the input, which no candidate was built on, so that no partition wins
-    because it was optimised on the graph that scores it. The partition of
-    highest modularity is kept (ties go to the first candidate in the order
-    above). Rows outside the sample take the label of a k-means partition's
-    nearest centre, or the majority label of their :data:`N_NEIGHBORS`
-    nearest sampled rows in the embedding.
+    modularity on UMAP's fuzzy neighbour graph of the input ``X``, built on
+    exact neighbours (:func:`~skdec._modularity.fuzzy_neighbor_graph`): the
+    fraction of neighbour links that fall inside clusters minus what is
+    expected by chance. The judge is the graph of the input, which no
+    candidate was built on, so that no partition wins because it was
+    optimised on the graph that scores it. The partition of highest
+    modularity is kept (ties go to the first candidate in the order above).
+    Rows outside the sample take the label of a k-means partition's nearest
+    centre, or the majority label of their :data:`N_NEIGHBORS` nearest
+    sampled rows in the embedding.
 
     Returns
     -------
@@ -349,7 +326,7 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
             mapped, graph, n_clusters, n_init, seed, merge=True
         )
     ]
-    judge = neighbour_graph(X_fit, seed)
+    judge = fuzzy_neighbor_graph(X_fit)
     modularity = [graph_modularity(judge, labels) for _, labels, _ in candidates]
     scores = {}
     for (name, _, _), value in zip(candidates, modularity, strict=True):

@@ -1,11 +1,69 @@
-"""Modularity of a partition of a weighted graph, and greedy merging by it.
+"""Neighbour graphs, the modularity of a partition of one, and greedy merging
+by it.
 
-Used to judge and to refine the clusterings found on UMAP's neighbour graph;
-plain NumPy and SciPy on sparse matrices.
+Used to judge and to refine clusterings on UMAP-style fuzzy neighbour graphs;
+plain NumPy, SciPy and scikit-learn on sparse matrices, so that judging a
+clustering needs no just-in-time compilation.
 """
 
 import numpy as np
 import scipy.sparse
+from sklearn.neighbors import NearestNeighbors
+
+#: Neighbours per row in the graph, as UMAP's default.
+N_NEIGHBORS = 15
+
+
+def fuzzy_neighbor_graph(X, n_neighbors=N_NEIGHBORS):
+    """UMAP's fuzzy neighbour graph of the rows of ``X``, euclidean.
+
+    Each row is joined to its ``n_neighbors - 1`` nearest other rows with
+    weight ``exp(-(d - rho) / sigma)``, where ``rho`` is the distance to the
+    nearest other row and ``sigma`` makes the weights of the row sum to
+    ``log2(n_neighbors)``; the directed weights ``w`` are then symmetrised as
+    ``w + w.T - w * w.T`` (the fuzzy union). The same graph as
+    ``umap.umap_.fuzzy_simplicial_set`` on exact neighbours, without umap-learn.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        At least 2 rows.
+    n_neighbors : int, default=15
+        Neighbours per row, counting the row itself as UMAP does.
+
+    Returns
+    -------
+    graph : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
+        Symmetric weights in [0, 1], zero diagonal.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n_samples = X.shape[0]
+    k = max(1, min(n_neighbors, n_samples) - 1)
+    dist, ind = NearestNeighbors(n_neighbors=k).fit(X).kneighbors()
+    rho = np.where(dist > 0, dist, np.inf).min(axis=1)
+    rho[~np.isfinite(rho)] = 0.0
+    excess = np.maximum(dist - rho[:, None], 0.0)
+    # Binary search for sigma, as UMAP's smooth_knn_dist (64 halvings).
+    target = np.log2(k + 1)
+    lo = np.zeros(n_samples)
+    hi = np.full(n_samples, np.inf)
+    sigma = np.ones(n_samples)
+    for _ in range(64):
+        above = np.exp(-excess / sigma[:, None]).sum(axis=1) > target
+        hi = np.where(above, sigma, hi)
+        lo = np.where(above, lo, sigma)
+        sigma = np.where(np.isfinite(hi), (lo + hi) / 2.0, sigma * 2.0)
+    # UMAP's floor on sigma, 1e-3 times the mean distance to the neighbours.
+    mean_dist = np.concatenate([np.zeros((n_samples, 1)), dist], axis=1)
+    floor = 1e-3 * np.where(rho > 0, mean_dist.mean(axis=1), mean_dist.mean())
+    sigma = np.maximum(sigma, floor)
+    weights = np.exp(-excess / sigma[:, None])
+    graph = scipy.sparse.csr_matrix(
+        (weights.ravel(), (np.repeat(np.arange(n_samples), k), ind.ravel())),
+        shape=(n_samples, n_samples),
+    )
+    graph.eliminate_zeros()
+    return (graph + graph.T - graph.multiply(graph.T)).tocsr()
 
 
 def graph_modularity(graph, labels):
