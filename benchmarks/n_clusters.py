@@ -7,26 +7,25 @@ Run from the repository root, for example::
 
 For each data set and seed:
 
-- **skdec**: pretrain DEC's autoencoder once, choose the number of clusters
-  with :func:`skdec._n_clusters.choose_n_clusters` on the scaled rows ``X``
-  and the embedding ``Z``, then self-train DEC with that number of clusters:
-  the steps of ``DECClusterer(n_clusters="auto")``, run here by hand (two
-  fits sharing their pretraining through ``memory=``, a temporary directory;
-  the choice is seeded as ``fit`` seeds its parts, from ``random_state``).
+- **skdec**: ``DECClusterer(n_clusters="auto")``, which pretrains once,
+  chooses the number of clusters with
+  :func:`skdec._n_clusters.choose_n_clusters` on the scaled rows ``X`` and
+  the embedding ``Z``, then self-trains DEC with that number of clusters.
 - **baseline**: k-means on ``X`` (``n_init=10``) for every candidate, and the
   candidate of highest silhouette (on a random 5,000 rows above that).
 
-Both choose among the same candidates (``--candidates``, default 2 to 15).
+Both choose among the same candidates (``--n-clusters-range``, default 2 to
+15, both included).
 Each record holds the class count, both choices, every candidate's score, the
 cluster accuracy (:func:`skdec.cluster_accuracy`) of DEC's final labels at
 skdec's choice and of k-means at the baseline's choice, and the times.
 Labels are used for nothing but these accuracies.
 
-The DEC settings (``--schedule``): ``benchmark`` (default) is
-``benchmarks.accuracy``'s ``dec`` configuration (about ``--pretrain-steps``
-gradient steps of pretraining, ``--max-iter`` of self-training; the paper's
-network from 1,000 rows on, ``(64, 64)`` below); ``defaults`` is
-``DECClusterer``'s own defaults. ``--dec-params`` (JSON) overrides either.
+The DEC settings (``--schedule``): ``defaults`` (default) is
+``DECClusterer``'s own defaults; ``benchmark`` is ``benchmarks.accuracy``'s
+``dec`` configuration (about ``--pretrain-steps`` gradient steps of
+pretraining, ``--max-iter`` of self-training; the paper's network from 1,000
+rows on, ``(64, 64)`` below). ``--dec-params`` (JSON) overrides either.
 ``--max-rows N`` keeps N rows of each larger data set, drawn with seed 12345
 (MNIST's 70,000 rows, say); the table says so.
 
@@ -43,7 +42,6 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -64,7 +62,7 @@ from benchmarks.accuracy import (  # noqa: E402
     load_dataset,
 )
 from skdec import DECClusterer, cluster_accuracy  # noqa: E402
-from skdec._n_clusters import DEFAULT_CANDIDATES, choose_n_clusters  # noqa: E402
+from skdec._n_clusters import DEFAULT_CANDIDATES  # noqa: E402
 
 SILHOUETTE_ROWS = 5000
 
@@ -101,19 +99,14 @@ def quiet():
 
 def skdec_choice(X, seed, params, candidates):
     """skdec's number of clusters, its scores, and DEC's labels with it."""
-    with tempfile.TemporaryDirectory() as cache, quiet():
-        pretrained = DECClusterer(
-            2, random_state=seed, memory=cache, **{**params, "max_iter": 0}
-        ).fit(X)
-        # The seed DECClusterer draws from random_state, as fit would pass it.
-        inner_seed = int(np.random.RandomState(seed).randint(2**31 - 1))
-        choice = choose_n_clusters(
-            X, pretrained.transform(X), candidates, seed=inner_seed
-        )
+    with quiet():
         model = DECClusterer(
-            choice.n_clusters, random_state=seed, memory=cache, **params
+            "auto",
+            n_clusters_range=(min(candidates), max(candidates)),
+            random_state=seed,
+            **params,
         ).fit(X)
-    return choice.n_clusters, choice.scores, model.labels_
+    return model.n_clusters_, model.n_clusters_scores_, model.labels_
 
 
 def silhouette_choice(X, seed, candidates):
@@ -257,10 +250,14 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument(
-        "--candidates", nargs="+", type=int, default=list(DEFAULT_CANDIDATES)
+        "--n-clusters-range",
+        nargs=2,
+        type=int,
+        default=[min(DEFAULT_CANDIDATES), max(DEFAULT_CANDIDATES)],
+        metavar=("MIN", "MAX"),
     )
     parser.add_argument(
-        "--schedule", choices=["benchmark", "defaults"], default="benchmark"
+        "--schedule", choices=["benchmark", "defaults"], default="defaults"
     )
     parser.add_argument("--pretrain-steps", type=int, default=2000)
     parser.add_argument("--max-iter", type=int, default=2000)
@@ -275,7 +272,8 @@ def main(argv=None):
     if args.threads is not None:
         limit_threads(args.threads)
     overrides = json.loads(args.dec_params)
-    candidates = sorted(set(args.candidates))
+    smallest, largest = args.n_clusters_range
+    candidates = list(range(smallest, largest + 1))
 
     meta = invocation_metadata(argv)
     meta["command"] = meta["command"].replace(

@@ -99,6 +99,8 @@ FITTED_ATTRIBUTES = frozenset(
         "batch_size_",
         "pretrain_epochs_",
         "self_training_kept_",
+        "n_clusters_",
+        "n_clusters_scores_",
     }
 )
 # The initial clusterings a fit can have started from (init_).
@@ -770,7 +772,10 @@ def check_recipe(recipe, params):
         int(np.prod(recipe["input_shape"], dtype=object)) != recipe["n_features"]
     ):
         raise ValueError("input_shape does not hold n_features values.")
-    for name in ("n_components", "n_clusters", "autoencoder"):
+    names = ["n_components", "autoencoder"]
+    if params["n_clusters"] != "auto":  # "auto" is checked against n_clusters_
+        names.append("n_clusters")
+    for name in names:
         if recipe[name] != params[name]:
             raise ValueError(f"architecture and parameters disagree on {name}.")
     if float(recipe["alpha"]) != float(params["alpha"]):
@@ -853,6 +858,13 @@ def with_default_params(estimator_class, state):
             **{name: state.get(param) for name, param in _DERIVED_ATTRIBUTES.items()},
             "init_scores_": None,
             "self_training_kept_": True,
+            **state,
+        }
+    if "labels_" in state and "n_clusters_" not in state:
+        # Fitted before n_clusters could be "auto".
+        state = {
+            "n_clusters_": state.get("n_clusters"),
+            "n_clusters_scores_": None,
             **state,
         }
     return state
@@ -961,6 +973,17 @@ def check_state(estimator_class, state):
         and isinstance(centers, np.ndarray)
         and centers.dtype.kind == "f"
         and centers.shape == (recipe["n_clusters"], recipe["n_components"])
+        and state["n_clusters_"] == recipe["n_clusters"]
+        and (
+            state["n_clusters_scores_"] is None
+            or (
+                isinstance(state["n_clusters_scores_"], dict)
+                and all(
+                    _is_int(k) and isinstance(v, Real) and not isinstance(v, bool)
+                    for k, v in state["n_clusters_scores_"].items()
+                )
+            )
+        )
         and isinstance(history, dict)
         and all(
             isinstance(k, str)

@@ -74,8 +74,22 @@ class DECClusterer(
 
     Parameters
     ----------
-    n_clusters : int, default=8
-        The number of clusters to form.
+    n_clusters : int or "auto", default=8
+        The number of clusters to form. ``"auto"`` chooses it from the data,
+        among ``n_clusters_range``, after pretraining (which does not depend
+        on it): for each candidate ``k`` the best of a few partitions of the
+        pretrained rows is scored by how well its clusters separate on the
+        neighbour graph of ``X`` (the spectral gap after ``k`` eigenvalues of
+        the graph's Laplacian over the clusters' mean conductance), and the
+        ``k`` of highest score is kept. It finds groups that the neighbour
+        graph separates, which are not always the classes one has in mind.
+        See :ref:`the User Guide <n_clusters_auto>`.
+
+    n_clusters_range : tuple of (int, int), default=(2, 15)
+        The smallest and largest number of clusters that
+        ``n_clusters="auto"`` considers, both included; at most
+        ``n_samples - 2`` (and 5,000 - 2 above 5,000 rows, which the choice
+        samples). Not used otherwise.
 
     autoencoder : {"dense", "conv"} or callable, default="dense"
         The autoencoder. ``"dense"``: fully connected layers of
@@ -248,8 +262,16 @@ class DECClusterer(
 
     Attributes
     ----------
-    cluster_centers_ : ndarray of shape (n_clusters, n_components)
+    cluster_centers_ : ndarray of shape (n_clusters_, n_components)
         Cluster centres in the embedding, after self-training.
+
+    n_clusters_ : int
+        The number of clusters: ``n_clusters``, or what ``"auto"`` chose.
+
+    n_clusters_scores_ : dict of int to float or None
+        With ``n_clusters="auto"``, the score of each candidate number of
+        clusters (higher separates better; the highest is
+        :attr:`n_clusters_`). None otherwise.
 
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training row; equal to ``predict(X)`` on the training
@@ -341,7 +363,11 @@ class DECClusterer(
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_clusters": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "n_clusters_range": ["array-like"],
         "autoencoder": [StrOptions({"dense", "conv"}), callable],
         "hidden_layer_sizes": [StrOptions({"auto"}), "array-like"],
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -381,6 +407,7 @@ class DECClusterer(
         self,
         n_clusters=8,
         *,
+        n_clusters_range=(2, 15),
         autoencoder="dense",
         hidden_layer_sizes="auto",
         n_components=10,
@@ -410,6 +437,7 @@ class DECClusterer(
         memory=None,
     ):
         self.n_clusters = n_clusters
+        self.n_clusters_range = n_clusters_range
         self.autoencoder = autoencoder
         self.hidden_layer_sizes = hidden_layer_sizes
         self.n_components = n_components
@@ -463,12 +491,31 @@ class DECClusterer(
             return fitted_recipe["hidden_layer_sizes"]
         return _schedule.hidden_layer_sizes(n_samples, n_features)
 
-    def _make_recipe(self, n_features, n_samples, fitted_recipe=None):
-        """Validated description of the networks, from which they are built."""
+    def _n_clusters_candidates(self, n_samples):
+        """The numbers of clusters that ``n_clusters="auto"`` tries."""
+        from skdec._n_clusters import MAX_ROWS
+
+        bounds = self._positive_ints("n_clusters_range", self.n_clusters_range)
+        if len(bounds) != 2 or not 2 <= bounds[0] <= bounds[1]:
+            raise ValueError(
+                "n_clusters_range must be (smallest, largest) with "
+                f"2 <= smallest <= largest, got {self.n_clusters_range!r}."
+            )
+        largest = min(bounds[1], min(n_samples, MAX_ROWS) - 2)
+        if largest < bounds[0]:
+            raise ValueError(
+                f"n_clusters='auto' needs at least {bounds[0] + 2} samples to try "
+                f"n_clusters_range={self.n_clusters_range!r}, got {n_samples}."
+            )
+        return range(bounds[0], largest + 1)
+
+    def _make_recipe(self, n_features, n_samples, n_clusters, fitted_recipe=None):
+        """Validated description of the networks, from which they are built.
+        ``n_clusters`` is None until ``n_clusters="auto"`` has chosen."""
         recipe = {
             "n_features": n_features,
             "n_components": self.n_components,
-            "n_clusters": self.n_clusters,
+            "n_clusters": n_clusters,
             "alpha": float(self.alpha),
             "autoencoder": self.autoencoder,
             "hidden_layer_sizes": self._hidden_layer_sizes(
@@ -554,12 +601,20 @@ class DECClusterer(
         )
         _check_float32_range(X)
         n_samples = X.shape[0]
-        if n_samples < self.n_clusters:
+        choose_k = self.n_clusters == "auto"
+        if warm:
+            n_clusters = self.n_clusters_  # a warm start keeps its clusters
+        elif choose_k:
+            n_clusters, candidates = None, self._n_clusters_candidates(n_samples)
+        else:
+            n_clusters = self.n_clusters
+        if n_clusters is not None and n_samples < n_clusters:
             raise ValueError(
-                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
+                f"n_samples={n_samples} should be >= n_clusters={n_clusters}."
             )
         from skdec import _training
         from skdec._initialization import InitialClustering, initial_clustering
+        from skdec._n_clusters import choose_n_clusters
         from skdec._networks import autoencoder_recipe, networks_from_weights
         from skdec._trainers import TRAINER_POOL
 
@@ -569,7 +624,7 @@ class DECClusterer(
             pretrain = check_memory(self.memory).cache(pretrain, ignore=["verbose"])
 
         recipe = self._make_recipe(
-            X.shape[1], n_samples, self._network_recipe if warm else None
+            X.shape[1], n_samples, n_clusters, self._network_recipe if warm else None
         )
         if warm and recipe != self._network_recipe:
             changed = sorted(k for k in recipe if recipe[k] != self._network_recipe[k])
@@ -583,13 +638,44 @@ class DECClusterer(
         pretrain_epochs = self.pretrain_epochs
         if pretrain_epochs == "auto":
             pretrain_epochs = _schedule.pretrain_epochs(n_samples, batch_size)
+        pretrain_optimizer = {
+            "optimizer": self.pretrain_optimizer,
+            "momentum": (
+                float(self.momentum) if self.pretrain_optimizer == "sgd" else 0.0
+            ),
+        }
         history = {"pretrain_loss": [], "kl_loss": [], "delta_label": []}
         n_iter_before = 0
+        n_clusters_scores = None
         if warm:
             history = {key: list(values) for key, values in self.history_.items()}
             n_iter_before = self.n_iter_
             # A warm start neither pretrains nor initialises again.
             pretrain_epochs = self.pretrain_epochs_
+            n_clusters_scores = self.n_clusters_scores_
+        else:
+            *autoencoder, history["pretrain_loss"] = pretrain(
+                X,
+                autoencoder_recipe(recipe),
+                epochs=pretrain_epochs,
+                batch_size=batch_size,
+                learning_rate=float(self.pretrain_learning_rate),
+                seed=seed,
+                verbose=self.verbose,
+                **pretrain_optimizer,
+            )
+        if choose_k and not warm:
+            choice = choose_n_clusters(
+                X,
+                _training.embed(
+                    X, autoencoder_recipe(recipe), autoencoder[0], **pretrain_optimizer
+                ),
+                candidates,
+                seed=seed,
+            )
+            recipe["n_clusters"] = n_clusters = choice.n_clusters
+            n_clusters_scores = choice.scores
+            self._report_n_clusters(choice.scores, n_clusters)
 
         with TRAINER_POOL.clustering(
             recipe,
@@ -608,27 +694,12 @@ class DECClusterer(
                     scores=self.init_scores_,
                 )
             else:
-                *autoencoder, history["pretrain_loss"] = pretrain(
-                    X,
-                    autoencoder_recipe(recipe),
-                    epochs=pretrain_epochs,
-                    batch_size=batch_size,
-                    optimizer=self.pretrain_optimizer,
-                    learning_rate=float(self.pretrain_learning_rate),
-                    momentum=(
-                        float(self.momentum)
-                        if self.pretrain_optimizer == "sgd"
-                        else 0.0
-                    ),
-                    seed=seed,
-                    verbose=self.verbose,
-                )
                 trainer.start(self.learning_rate, autoencoder=autoencoder)
                 start = initial_clustering(
                     self.init,
                     X,
                     trainer.embed(X),
-                    self.n_clusters,
+                    n_clusters,
                     n_init=self.n_init,
                     seed=seed,
                     umap_metric=self.umap_metric,
@@ -664,6 +735,8 @@ class DECClusterer(
         self._network_recipe = recipe
         self._networks = fitted_networks
         self.cluster_centers_ = fitted_networks.clustering_layer.get_weights()[0]
+        self.n_clusters_ = n_clusters
+        self.n_clusters_scores_ = n_clusters_scores
         self.labels_ = labels
         self.n_iter_ = n_iter_before + n_iter
         self.history_ = history
@@ -685,15 +758,32 @@ class DECClusterer(
                 stacklevel=4,
             )
         n_distinct = np.unique(labels).size
-        if n_distinct < self.n_clusters:
+        if n_distinct < n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
-                f"n_clusters ({self.n_clusters}): some clusters are empty after "
+                f"n_clusters ({n_clusters}): some clusters are empty after "
                 "fitting; their centres receive no training row.",
                 ConvergenceWarning,
                 stacklevel=4,
             )
         return self
+
+    def _report_n_clusters(self, scores, n_clusters):
+        """Say which number of clusters n_clusters="auto" chose, the
+        runner-up and every candidate's score."""
+        runner_up = max(
+            (k for k in scores if k != n_clusters),
+            key=lambda k: (scores[k], -k),
+            default=None,
+        )
+        values = ", ".join(f"{k}: {value:.4f}" for k, value in scores.items())
+        message = (
+            f"n_clusters='auto' chose {n_clusters} (runner-up {runner_up}; "
+            f"separation score per k: {values})"
+        )
+        logger.info(message)
+        if self.verbose:
+            print(message)
 
     def _report_start(self, start):
         """Say which start init="auto" chose, and the criterion's values."""

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from skdec._assignment import kl_divergence, target_distribution
-from skdec._batches import take_rows
+from skdec._batches import predict_batches, take_rows
 from skdec._trainers import TRAINER_POOL
 
 logger = logging.getLogger("skdec")
@@ -127,6 +127,19 @@ def pretrain(
             verbose=verbose,
         )
         return trainer.encoder.get_weights(), trainer.decoder.get_weights(), losses
+
+
+def embed(X, autoencoder_recipe, encoder_weights, *, optimizer, momentum):
+    """The embedding of the rows of X by an encoder of ``encoder_weights``.
+
+    Runs on the pooled autoencoder trainer of the same ``optimizer`` and
+    ``momentum`` as :func:`pretrain`, so no network is built or traced anew.
+    """
+    with TRAINER_POOL.autoencoder(
+        autoencoder_recipe, optimizer=optimizer, momentum=momentum
+    ) as trainer:
+        trainer.encoder.set_weights(encoder_weights)
+        return predict_batches(trainer.encoder, X)
 
 
 class _Minibatches:

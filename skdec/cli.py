@@ -231,6 +231,8 @@ def _option_kind(tokens):
     options = [t[1] for t in tokens if t[0] == "options"]
     if options and ("array-like",) in tokens:
         return "layers"
+    if ("array-like",) in tokens:
+        return "ints"
     if options and ("interval", "Integral") in tokens:
         return "choice_or_int"
     if options:
@@ -303,7 +305,13 @@ def _add_estimator_options(parser):
         flag = "--" + name.replace("_", "-")
         help_text = f"{text.rstrip('.')} (default: {_show_default(default)})"
         if name == "n_clusters":
-            group.add_argument(flag, type=int, required=True, metavar="K", help=text)
+            group.add_argument(
+                flag,
+                type=_choice_or_int(["auto"]),
+                required=True,
+                metavar="{auto}|K",
+                help=text,
+            )
         elif kind == "layers":
             group.add_argument(
                 flag, nargs="*", action=_LayersAction, metavar="N", help=help_text
@@ -319,6 +327,8 @@ def _add_estimator_options(parser):
                 metavar="{" + ",".join(choices) + "}|N",
                 help=help_text,
             )
+        elif kind == "ints":
+            group.add_argument(flag, nargs="+", type=int, metavar="N", help=help_text)
         elif kind == "bool":
             group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, help=help_text
@@ -573,11 +583,12 @@ def _model_columns(model, frame, data_path, exclude):
 
 
 def _estimator_params(args):
-    return {
+    params = {
         name: getattr(args, name)
         for name in args.estimator_options
         if getattr(args, name) is not None
     }
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
 
 
 def _cmd_fit(args, info):
@@ -641,7 +652,19 @@ def _cmd_fit(args, info):
         raise UsageError(f"cannot write the model: {exc}") from exc
     import numpy as np
 
-    sizes = np.bincount(dec.labels_, minlength=dec.n_clusters)
+    if dec.n_clusters_scores_ is not None:
+        scores = dec.n_clusters_scores_
+        runner_up = max(
+            (k for k in scores if k != dec.n_clusters_),
+            key=lambda k: (scores[k], -k),
+            default=None,
+        )
+        info(
+            f"--n-clusters auto chose {dec.n_clusters_} (score "
+            f"{scores[dec.n_clusters_]:.4f}); runner-up {runner_up} (score "
+            f"{scores.get(runner_up, float('nan')):.4f})"
+        )
+    sizes = np.bincount(dec.labels_, minlength=dec.n_clusters_)
     info(f"{dec.n_iter_} self-training iterations; cluster sizes {sizes.tolist()}")
     info(f"wrote {model_path}")
     return 0

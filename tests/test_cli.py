@@ -480,7 +480,10 @@ FIT = ["fit", "d.csv", "--out", "m", "--n-clusters", "2"]
     [
         (FIT[:2] + FIT[4:], "the following arguments are required: --out"),
         (FIT[:4], "the following arguments are required: --n-clusters"),
-        (FIT[:5] + ["two"], "argument --n-clusters: invalid int value: 'two'"),
+        (
+            FIT[:5] + ["two"],
+            "argument --n-clusters: give 'auto' or an integer, got 'two'",
+        ),
         ([*FIT, "--scale", "x"], "argument --scale: invalid choice: 'x'"),
         ([*FIT, "--init", "pca"], "argument --init: invalid choice: 'pca'"),
         (

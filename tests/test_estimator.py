@@ -272,7 +272,7 @@ def test_defaults_follow_the_paper():
     dec = DECClusterer()
     assert dec.n_clusters == 8
     assert dec.hidden_layer_sizes == "auto"
-    assert dec._make_recipe(784, 70_000)["hidden_layer_sizes"] == (500, 500, 2000)
+    assert dec._make_recipe(784, 70_000, 10)["hidden_layer_sizes"] == (500, 500, 2000)
     assert dec.n_components == 10
     assert dec.alpha == 1.0
     assert dec.n_init == 20
@@ -289,13 +289,13 @@ def test_reused_trainer_gives_the_same_fit_as_a_new_one(blobs):
 
 
 def test_trainer_pool_evicts_while_trainers_are_lent_out():
-    """Nested checkouts (a fit's pretraining borrows a second trainer) with
+    """Nested checkouts (a model lent while another fits) with
     more architectures than the pool keeps."""
     pool = TrainerPool(max_free=1)
     options = dict(optimizer="sgd", momentum=0.9, reconstruction_weight=0.0)
 
     def recipe(width):
-        return small_dec(hidden_layer_sizes=(width,))._make_recipe(3, 100)
+        return small_dec(hidden_layer_sizes=(width,))._make_recipe(3, 100, 3)
 
     with pool.clustering(recipe(4), **options):
         pass

@@ -232,8 +232,9 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
         "max_iter": 5,
         "update_interval": 5,
         "n_init": 1,
+        "init": "kmeans",
     }
-    argv = ["--datasets", "digits", "--seeds", "0", "1", "--candidates", "2", "3"]
+    argv = ["--datasets", "digits", "--seeds", "0", "1", "--n-clusters-range", "2", "3"]
     argv += ["--dec-params", json.dumps(tiny), "--out-json", str(out)]
     bench.main([*argv, "--out-md", str(tmp_path / "table.md")])
     results = json.loads(out.read_text())

@@ -182,13 +182,17 @@ def test_save_and_load_restore_through_getstate_and_setstate(
     skdec.load(DATA / "v1_dec.skdec")
     assert len(restores) == 2
     assert {"_network_weights", "_network_recipe", "labels_"} <= restores[0]
-    # Format 1 predates the attributes that record what "auto" chose.
+    # Format 1 predates the attributes that record what "auto" chose, and
+    # the parameter n_clusters_range.
     since_v2 = {
         "init_",
         "init_scores_",
         "batch_size_",
         "pretrain_epochs_",
         "self_training_kept_",
+        "n_clusters_",
+        "n_clusters_scores_",
+        "n_clusters_range",
     }
     assert since_v2 <= restores[0]
     assert restores[0] - since_v2 == restores[1] - {"feature_names_in_"}

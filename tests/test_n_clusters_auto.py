@@ -1,0 +1,168 @@
+"""DECClusterer(n_clusters="auto"): the estimator chooses k after pretraining."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from test_n_clusters import separated_blobs
+
+import skdec
+from skdec import _training
+from skdec.cli import main
+
+from _helpers import record_calls, small_dec
+
+
+@pytest.fixture(scope="module")
+def four_blobs():
+    X, y = separated_blobs(4, per_cluster=40)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted(four_blobs):
+    X, _ = four_blobs
+    return small_dec(n_clusters="auto", n_components=3).fit(X)
+
+
+def test_auto_finds_the_separated_blobs(fitted, four_blobs):
+    X, y = four_blobs
+    assert fitted.n_clusters_ == 4
+    assert fitted.cluster_centers_.shape == (4, 3)
+    assert fitted.predict_proba(X).shape == (len(X), 4)
+    assert skdec.cluster_accuracy(y, fitted.labels_) > 0.95
+    # The parameter keeps what the user gave.
+    assert fitted.n_clusters == "auto"
+
+
+def test_scores_cover_the_range_and_the_choice_is_the_best(fitted):
+    scores = fitted.n_clusters_scores_
+    assert list(scores) == list(range(2, 16))
+    assert max(scores, key=scores.get) == fitted.n_clusters_
+
+
+def test_the_range_is_respected(four_blobs):
+    X, _ = four_blobs
+    dec = small_dec(n_clusters="auto", n_clusters_range=(5, 7)).fit(X)
+    assert list(dec.n_clusters_scores_) == [5, 6, 7]
+    assert dec.n_clusters_ in (5, 6, 7)
+    assert dec.cluster_centers_.shape[0] == dec.n_clusters_
+
+
+def test_the_range_is_cut_to_the_rows():
+    X, _ = separated_blobs(2, per_cluster=4)  # 8 rows: at most 6 clusters
+    dec = small_dec(n_clusters="auto", max_iter=0).fit(X)
+    assert list(dec.n_clusters_scores_) == [2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    "bounds, match",
+    [
+        ((1, 5), "smallest"),
+        ((6, 5), "smallest"),
+        ((2, 3, 4), "smallest"),
+        ((2.5, 4), "positive integers"),
+    ],
+)
+def test_bad_ranges_are_refused(four_blobs, bounds, match):
+    X, _ = four_blobs
+    with pytest.raises(ValueError, match=match):
+        small_dec(n_clusters="auto", n_clusters_range=bounds).fit(X)
+
+
+def test_too_few_rows_for_the_range_are_refused():
+    X, _ = separated_blobs(2, per_cluster=3)
+    with pytest.raises(ValueError, match="at least 12 samples"):
+        small_dec(n_clusters="auto", n_clusters_range=(10, 12)).fit(X)
+
+
+def test_a_given_n_clusters_records_no_scores(four_blobs):
+    X, _ = four_blobs
+    dec = small_dec(n_clusters=3, n_clusters_range=(5, 7), max_iter=0).fit(X)
+    assert dec.n_clusters_ == 3 and dec.n_clusters_scores_ is None
+
+
+def test_pretraining_runs_once_and_the_choice_sees_its_embedding(
+    monkeypatch, four_blobs
+):
+    X, _ = four_blobs
+    pretrains = record_calls(monkeypatch, _training, "pretrain", lambda *a, **k: 1)
+    embeds = record_calls(monkeypatch, _training, "embed", lambda *a, **k: 1)
+    small_dec(n_clusters="auto", max_iter=0).fit(X)
+    assert len(pretrains) == 1 and len(embeds) == 1
+
+
+def test_same_seed_same_choice_and_labels(fitted, four_blobs):
+    X, _ = four_blobs
+    again = clone(fitted).fit(X)
+    assert again.n_clusters_ == fitted.n_clusters_
+    assert again.n_clusters_scores_ == fitted.n_clusters_scores_
+    np.testing.assert_array_equal(again.labels_, fitted.labels_)
+
+
+def test_verbose_reports_the_choice_and_runner_up(capsys, four_blobs):
+    X, _ = four_blobs
+    dec = small_dec(n_clusters="auto", max_iter=0, verbose=1).fit(X)
+    scores = dec.n_clusters_scores_
+    runner_up = sorted(scores, key=lambda k: (-scores[k], k))[1]
+    out = capsys.readouterr().out
+    assert f"n_clusters='auto' chose {dec.n_clusters_} (runner-up {runner_up};" in out
+
+
+def test_warm_start_keeps_the_chosen_number(fitted, four_blobs):
+    X, _ = four_blobs
+    warm = pickle.loads(pickle.dumps(fitted))
+    warm.set_params(warm_start=True, max_iter=10)
+    warm.fit(X[::-1])
+    assert warm.n_clusters_ == fitted.n_clusters_
+    assert warm.n_clusters_scores_ == fitted.n_clusters_scores_
+
+
+def test_saved_and_pickled_models_keep_the_choice(tmp_path, fitted, four_blobs):
+    X, _ = four_blobs
+    path = tmp_path / "auto.skdec"
+    skdec.save(fitted, path)
+    for restored in (skdec.load(path), pickle.loads(pickle.dumps(fitted))):
+        assert restored.n_clusters == "auto"
+        assert restored.n_clusters_ == fitted.n_clusters_
+        assert restored.n_clusters_scores_ == fitted.n_clusters_scores_
+        np.testing.assert_array_equal(restored.predict(X), fitted.labels_)
+
+
+def test_a_state_without_n_clusters_fitted_loads_with_its_parameter(fitted):
+    state = pickle.loads(pickle.dumps(small_dec(n_clusters=4, max_iter=0)))
+    state.fit(separated_blobs(4, per_cluster=10)[0])
+    old = state.__getstate__()
+    del old["n_clusters_"], old["n_clusters_scores_"]
+    restored = small_dec().__class__.__new__(small_dec().__class__)
+    restored.__setstate__(old)
+    assert restored.n_clusters_ == 4 and restored.n_clusters_scores_ is None
+
+
+def test_a_state_whose_choice_disagrees_with_its_networks_is_refused(fitted):
+    state = fitted.__getstate__()
+    state["n_clusters_"] = fitted.n_clusters_ + 1
+    restored = fitted.__class__.__new__(fitted.__class__)
+    with pytest.raises(ValueError, match="inconsistent"):
+        restored.__setstate__(state)
+
+
+def test_command_line_prints_the_choice_and_runner_up(tmp_path, capsys, four_blobs):
+    import pandas as pd
+
+    X, _ = four_blobs
+    data = tmp_path / "blobs.csv"
+    pd.DataFrame(X, columns=["a", "b", "c", "d"]).to_csv(data, index=False)
+    args = ["fit", str(data), "--n-clusters", "auto", "--out", str(tmp_path / "m")]
+    args += ["--n-clusters-range", "2", "6", "--hidden-layer-sizes", "16"]
+    args += ["--n-components", "3", "--pretrain-epochs", "10", "--max-iter", "0"]
+    args += ["--init", "kmeans", "--random-state", "0"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    model = skdec.load(tmp_path / "m")
+    scores = model[-1].n_clusters_scores_
+    assert list(scores) == [2, 3, 4, 5, 6]
+    runner_up = sorted(scores, key=lambda k: (-scores[k], k))[1]
+    assert f"--n-clusters auto chose {model[-1].n_clusters_} (score" in err
+    assert f"runner-up {runner_up} (score" in err
