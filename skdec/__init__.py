@@ -13,6 +13,8 @@ _EXPORTS = {
     "align_clusters": "skdec.metrics",
     "cluster_accuracy": "skdec.metrics",
     "cluster_accuracy_scorer": "skdec.metrics",
+    "graph_separation_score": "skdec.metrics",
+    "graph_separation_scorer": "skdec.metrics",
     "load": "skdec._persistence",
     "save": "skdec._persistence",
 }
@@ -22,6 +24,8 @@ __all__ = [
     "align_clusters",
     "cluster_accuracy",
     "cluster_accuracy_scorer",
+    "graph_separation_score",
+    "graph_separation_scorer",
     "load",
     "save",
     "__version__",
