@@ -31,7 +31,8 @@ rows on, ``(64, 64)`` below). ``--dec-params`` (JSON) overrides either.
 
 The records go to ``--out-json`` (a later run replaces only the records it
 reruns); the markdown table, regenerated from the whole file, is printed and
-written to ``--out-md`` when given. Per data set: rows, classes, skdec's
+written to ``--out-md`` when given, between the markers :data:`MD_BEGIN`
+and :data:`MD_END` (the rest of that file is kept). Per data set: rows, classes, skdec's
 choice over seeds (mode and range), the baseline's, whether each mode is
 within one of the class count, and the mean accuracies.
 """
@@ -56,6 +57,7 @@ from sklearn.metrics import silhouette_score  # noqa: E402
 from benchmarks.accuracy import (  # noqa: E402
     DATASETS,
     DEFAULT_DATA_DIR,
+    _replace_section,
     dec_params,
     invocation_metadata,
     limit_threads,
@@ -65,6 +67,8 @@ from skdec import DECClusterer, cluster_accuracy  # noqa: E402
 from skdec._n_clusters import DEFAULT_CANDIDATES  # noqa: E402
 
 SILHOUETTE_ROWS = 5000
+MD_BEGIN = "<!-- benchmarks.n_clusters: begin (generated, do not edit) -->"
+MD_END = "<!-- benchmarks.n_clusters: end -->"
 
 
 def subsample(X, y, max_rows):
@@ -238,6 +242,15 @@ def markdown(results):
     return "\n".join(lines)
 
 
+def write_section(path, table):
+    """Put ``table`` between :data:`MD_BEGIN` and :data:`MD_END` in ``path``,
+    replacing what stood there, so that it can live inside RESULTS.md."""
+    path = Path(path)
+    text = path.read_text() if path.is_file() else ""
+    section = f"{MD_BEGIN}\n\n{table}\n\n{MD_END}"
+    path.write_text(_replace_section(text, MD_BEGIN, MD_END, section).lstrip("\n"))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(
@@ -305,7 +318,7 @@ def main(argv=None):
     table = markdown(load_results(args.out_json))
     print(table)
     if args.out_md:
-        Path(args.out_md).write_text(table + "\n")
+        write_section(args.out_md, table)
 
 
 if __name__ == "__main__":

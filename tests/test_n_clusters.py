@@ -236,6 +236,7 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
     }
     argv = ["--datasets", "digits", "--seeds", "0", "1", "--n-clusters-range", "2", "3"]
     argv += ["--dec-params", json.dumps(tiny), "--out-json", str(out)]
+    (tmp_path / "table.md").write_text("# Results\n\nWritten by hand.\n")
     bench.main([*argv, "--out-md", str(tmp_path / "table.md")])
     results = json.loads(out.read_text())
     assert [(r["dataset"], r["seed"]) for r in results["records"]] == [
@@ -250,10 +251,13 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
         assert {record[method]["n_clusters"], record[method]["runner_up"]} == {2, 3}
         assert 0 < record[method]["acc"] <= 1
     table = (tmp_path / "table.md").read_text()
+    assert table.startswith("# Results\n\nWritten by hand.\n")
+    assert table.count(bench.MD_BEGIN) == 1 and table.count(bench.MD_END) == 1
     assert "| digits | 1797 | 10 |" in table
     assert "Within ±1 of the class count (mode over seeds): skdec 0/1" in table
     assert "benchmarks.n_clusters" in results["invocations"][0]["command"]
-    assert table.strip() in capsys.readouterr().out
+    section = table.split(bench.MD_BEGIN)[1].split(bench.MD_END)[0]
+    assert section.strip() in capsys.readouterr().out
     # A second run replaces the records it reruns and keeps the others.
     bench.main([*argv[:3], "1", *argv[5:]])
     results = json.loads(out.read_text())
