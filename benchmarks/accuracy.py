@@ -668,10 +668,12 @@ def render_headline(results, method=HEADLINE_METHOD):
 def _replace_section(text, begin, end, section):
     """``text`` with the section between ``begin`` and ``end`` replaced (or
     ``section`` appended where there is none)."""
+    section = section.rstrip("\n") + "\n"
     start, stop = text.find(begin), text.find(end)
     if start >= 0 and stop > start:
-        return text[:start] + section + text[stop + len(end) :].lstrip("\n")
-    return text.rstrip("\n") + "\n\n" + section
+        rest = text[stop + len(end) :].lstrip("\n")
+        return text[:start] + section + ("\n" + rest if rest else "")
+    return (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
 
 
 def write_markdown(results, path, json_name="results_accuracy.json"):

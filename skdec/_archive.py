@@ -973,6 +973,7 @@ def check_state(estimator_class, state):
         and isinstance(centers, np.ndarray)
         and centers.dtype.kind == "f"
         and centers.shape == (recipe["n_clusters"], recipe["n_components"])
+        and _is_int(state["n_clusters_"])
         and state["n_clusters_"] == recipe["n_clusters"]
         and (
             state["n_clusters_scores_"] is None

@@ -79,8 +79,9 @@ class DECClusterer(
         among ``n_clusters_range``, after pretraining (which does not depend
         on it): for each candidate ``k`` the best of a few partitions of the
         pretrained rows is scored by how well its clusters separate on the
-        neighbour graph of ``X`` (the spectral gap after ``k`` eigenvalues of
-        the graph's Laplacian over the clusters' mean conductance), and the
+        neighbour graph of ``X`` (the square root of the ``(k + 1)``-th
+        smallest eigenvalue of the graph's normalised Laplacian over the
+        clusters' mean conductance), and the
         ``k`` of highest score is kept. It finds groups that the neighbour
         graph separates, which are not always the classes one has in mind.
         See :ref:`the User Guide <n_clusters_auto>`.
@@ -492,15 +493,22 @@ class DECClusterer(
         return _schedule.hidden_layer_sizes(n_samples, n_features)
 
     def _n_clusters_candidates(self, n_samples):
-        """The numbers of clusters that ``n_clusters="auto"`` tries."""
+        """The numbers of clusters that ``n_clusters="auto"`` tries;
+        ``n_clusters_range`` is validated whatever ``n_clusters`` is."""
         from skdec._n_clusters import MAX_ROWS
 
         bounds = self._positive_ints("n_clusters_range", self.n_clusters_range)
-        if len(bounds) != 2 or not 2 <= bounds[0] <= bounds[1]:
+        if (
+            np.ndim(self.n_clusters_range) != 1
+            or len(bounds) != 2
+            or not 2 <= bounds[0] <= bounds[1]
+        ):
             raise ValueError(
                 "n_clusters_range must be (smallest, largest) with "
                 f"2 <= smallest <= largest, got {self.n_clusters_range!r}."
             )
+        if self.n_clusters != "auto":
+            return None
         largest = min(bounds[1], min(n_samples, MAX_ROWS) - 2)
         if largest < bounds[0]:
             raise ValueError(
@@ -602,12 +610,13 @@ class DECClusterer(
         _check_float32_range(X)
         n_samples = X.shape[0]
         choose_k = self.n_clusters == "auto"
-        if warm:
-            n_clusters = self.n_clusters_  # a warm start keeps its clusters
-        elif choose_k:
-            n_clusters, candidates = None, self._n_clusters_candidates(n_samples)
-        else:
+        candidates = self._n_clusters_candidates(n_samples)
+        if not choose_k:
             n_clusters = self.n_clusters
+        elif warm:
+            n_clusters = self.n_clusters_  # a warm start keeps what it chose
+        else:
+            n_clusters = None
         if n_clusters is not None and n_samples < n_clusters:
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={n_clusters}."
@@ -777,8 +786,9 @@ class DECClusterer(
             default=None,
         )
         values = ", ".join(f"{k}: {value:.4f}" for k, value in scores.items())
+        second = "" if runner_up is None else f"runner-up {runner_up}; "
         message = (
-            f"n_clusters='auto' chose {n_clusters} (runner-up {runner_up}; "
+            f"n_clusters='auto' chose {n_clusters} ({second}"
             f"separation score per k: {values})"
         )
         logger.info(message)
@@ -842,7 +852,7 @@ class DECClusterer(
 
         Returns
         -------
-        q : ndarray of shape (n_samples, n_clusters)
+        q : ndarray of shape (n_samples, n_clusters_)
             Student's t similarity of each row's embedding to each centre,
             normalised so that each row sums to one.
         """

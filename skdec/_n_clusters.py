@@ -234,7 +234,8 @@ def choose_n_clusters(
     embedding cannot favour its own clusters, and the same score judges any
     labelling (:func:`skdec.metrics.graph_separation_score`). The cost is one
     exact neighbour search on at most ``max_rows`` rows, one sparse
-    eigendecomposition, and ``3 * n_init`` k-means runs per candidate.
+    eigendecomposition (dense below 1,000 rows), and ``n_init`` k-means runs
+    per partition, three partitions per candidate (two without ``Z``).
 
     It finds clusters, not classes, and errs low where clusters are nested
     (one group far from the rest wins at ``k = 2``), where classes overlap in

@@ -327,8 +327,10 @@ def _add_estimator_options(parser):
                 metavar="{" + ",".join(choices) + "}|N",
                 help=help_text,
             )
-        elif kind == "ints":
-            group.add_argument(flag, nargs="+", type=int, metavar="N", help=help_text)
+        elif kind == "ints":  # n_clusters_range, the one such option
+            group.add_argument(
+                flag, nargs=2, type=int, metavar=("MIN", "MAX"), help=help_text
+            )
         elif kind == "bool":
             group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, help=help_text
@@ -627,6 +629,11 @@ def _cmd_fit(args, info):
     from skdec._estimator import DECClusterer
     from skdec.tables import _summary, make_tabular_pipeline
 
+    if args.n_clusters_range is not None and args.n_clusters != "auto":
+        raise UsageError(
+            "--n-clusters-range bounds the choice of --n-clusters auto; with "
+            f"--n-clusters {args.n_clusters} it would be ignored."
+        )
     params = _estimator_params(args)
     params.setdefault("verbose", 0 if args.quiet else 1)
     pipeline = _run(
@@ -659,10 +666,14 @@ def _cmd_fit(args, info):
             key=lambda k: (scores[k], -k),
             default=None,
         )
+        second = (
+            ""
+            if runner_up is None
+            else f"; runner-up {runner_up} (score {scores[runner_up]:.4f})"
+        )
         info(
             f"--n-clusters auto chose {dec.n_clusters_} (score "
-            f"{scores[dec.n_clusters_]:.4f}); runner-up {runner_up} (score "
-            f"{scores.get(runner_up, float('nan')):.4f})"
+            f"{scores[dec.n_clusters_]:.4f}){second}"
         )
     sizes = np.bincount(dec.labels_, minlength=dec.n_clusters_)
     info(f"{dec.n_iter_} self-training iterations; cluster sizes {sizes.tolist()}")

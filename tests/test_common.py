@@ -9,7 +9,7 @@ EXPECTED_FAILED_CHECKS = {}
 
 
 @parametrize_with_checks(
-    [small_dec()],
+    [small_dec(), small_dec(n_clusters="auto", n_clusters_range=(2, 3))],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible_estimator(estimator, check):

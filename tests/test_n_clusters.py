@@ -263,3 +263,18 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
     results = json.loads(out.read_text())
     assert sorted(r["seed"] for r in results["records"]) == [0, 1]
     assert len(results["invocations"]) == 2
+
+
+def test_a_rewritten_section_keeps_what_follows_it(tmp_path):
+    from benchmarks import n_clusters as bench
+
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Results\n\nBy hand.\n")
+    bench.write_section(path, "first")
+    path.write_text(path.read_text() + "\n## After\n\nAlso by hand.\n")
+    bench.write_section(path, "second")
+    bench.write_section(path, "third")
+    assert path.read_text() == (
+        f"# Results\n\nBy hand.\n\n{bench.MD_BEGIN}\n\nthird\n\n{bench.MD_END}\n"
+        "\n## After\n\nAlso by hand.\n"
+    )

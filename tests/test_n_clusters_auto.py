@@ -8,7 +8,7 @@ from sklearn.base import clone
 from test_n_clusters import separated_blobs
 
 import skdec
-from skdec import _training
+from skdec import _n_clusters, _training
 from skdec.cli import main
 
 from _helpers import record_calls, small_dec
@@ -77,6 +77,22 @@ def test_too_few_rows_for_the_range_are_refused():
         small_dec(n_clusters="auto", n_clusters_range=(10, 12)).fit(X)
 
 
+def test_the_range_is_checked_whatever_n_clusters_is(four_blobs):
+    X, _ = four_blobs
+    for bounds in [(1, 5), [[2, 5]]]:
+        with pytest.raises(ValueError, match="n_clusters_range must be"):
+            small_dec(n_clusters=3, n_clusters_range=bounds).fit(X)
+
+
+def test_one_candidate_has_no_runner_up(capsys, four_blobs):
+    X, _ = four_blobs
+    dec = small_dec(n_clusters="auto", n_clusters_range=(4, 4), max_iter=0)
+    dec.set_params(verbose=1).fit(X)
+    assert dec.n_clusters_ == 4 and list(dec.n_clusters_scores_) == [4]
+    out = capsys.readouterr().out
+    assert "n_clusters='auto' chose 4 (separation score per k: 4: " in out
+
+
 def test_a_given_n_clusters_records_no_scores(four_blobs):
     X, _ = four_blobs
     dec = small_dec(n_clusters=3, n_clusters_range=(5, 7), max_iter=0).fit(X)
@@ -88,9 +104,15 @@ def test_pretraining_runs_once_and_the_choice_sees_its_embedding(
 ):
     X, _ = four_blobs
     pretrains = record_calls(monkeypatch, _training, "pretrain", lambda *a, **k: 1)
-    embeds = record_calls(monkeypatch, _training, "embed", lambda *a, **k: 1)
-    small_dec(n_clusters="auto", max_iter=0).fit(X)
-    assert len(pretrains) == 1 and len(embeds) == 1
+    choices = record_calls(
+        monkeypatch, _n_clusters, "choose_n_clusters", lambda X, Z, *a, **k: (X, Z)
+    )
+    dec = small_dec(n_clusters="auto", n_components=3, max_iter=0).fit(X)
+    assert len(pretrains) == 1 and len(choices) == 1
+    seen_X, seen_Z = choices[0]
+    np.testing.assert_array_equal(seen_X, X)
+    # The embedding of the pretrained encoder, which max_iter=0 leaves as is.
+    np.testing.assert_allclose(seen_Z, dec.transform(X), rtol=1e-5, atol=1e-6)
 
 
 def test_same_seed_same_choice_and_labels(fitted, four_blobs):
@@ -108,6 +130,18 @@ def test_verbose_reports_the_choice_and_runner_up(capsys, four_blobs):
     runner_up = sorted(scores, key=lambda k: (-scores[k], k))[1]
     out = capsys.readouterr().out
     assert f"n_clusters='auto' chose {dec.n_clusters_} (runner-up {runner_up};" in out
+
+
+def test_warm_start_refuses_a_changed_number(fitted, four_blobs):
+    X, _ = four_blobs
+    warm = pickle.loads(pickle.dumps(fitted))
+    warm.set_params(warm_start=True, n_clusters=fitted.n_clusters_ + 1)
+    with pytest.raises(ValueError, match="changed since the last fit"):
+        warm.fit(X)
+    # An int model asked for "auto" keeps its clusters, like "auto" does.
+    as_int = small_dec(n_clusters=3, max_iter=0).fit(X)
+    as_int.set_params(warm_start=True, n_clusters="auto", max_iter=10)
+    assert as_int.fit(X).n_clusters_ == 3
 
 
 def test_warm_start_keeps_the_chosen_number(fitted, four_blobs):
@@ -130,7 +164,7 @@ def test_saved_and_pickled_models_keep_the_choice(tmp_path, fitted, four_blobs):
         np.testing.assert_array_equal(restored.predict(X), fitted.labels_)
 
 
-def test_a_state_without_n_clusters_fitted_loads_with_its_parameter(fitted):
+def test_a_state_without_n_clusters_fitted_loads_with_its_parameter():
     state = pickle.loads(pickle.dumps(small_dec(n_clusters=4, max_iter=0)))
     state.fit(separated_blobs(4, per_cluster=10)[0])
     old = state.__getstate__()
@@ -166,3 +200,14 @@ def test_command_line_prints_the_choice_and_runner_up(tmp_path, capsys, four_blo
     runner_up = sorted(scores, key=lambda k: (-scores[k], k))[1]
     assert f"--n-clusters auto chose {model[-1].n_clusters_} (score" in err
     assert f"runner-up {runner_up} (score" in err
+
+
+def test_command_line_refuses_a_range_without_auto(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n3,4\n5,6\n")
+    argv = ["fit", str(data), "--n-clusters", "3", "--out", str(tmp_path / "m")]
+    assert main([*argv, "--n-clusters-range", "2", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "--n-clusters-range bounds the choice of --n-clusters auto" in err
+    assert main([*argv, "--n-clusters-range", "2"]) == 2
+    assert "--n-clusters-range: expected 2 arguments" in capsys.readouterr().err
