@@ -28,9 +28,10 @@ from skdec._modularity import (
 # benchmarks/scale.py for the cost that sets it.
 INIT_MAX_ROWS = 100_000
 
-# Rows on which init="auto" builds and judges its candidates at most; the
-# other rows then take the label of the chosen clustering from their
-# neighbours. It bounds the cost of the two UMAP maps (see benchmarks/).
+# Rows on which init="auto" judges its candidates and runs its k-means
+# candidates at most: the exact neighbour graph of the input that judges them
+# costs the square of its rows. The UMAP candidate maps up to INIT_MAX_ROWS
+# rows, as init="umap" does, which holds these rows.
 AUTO_MAX_ROWS = 10_000
 
 # Over-clusterings that the k-means runs in a UMAP map also try with
@@ -284,14 +285,15 @@ def _nearest_centers(M, centers):
 def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     """The start of highest modularity on the input's neighbour graph.
 
-    Candidates, built on at most ``max_rows`` rows (default
-    :data:`AUTO_MAX_ROWS`) drawn at random:
+    Candidates:
 
     - ``"kmeans"`` and ``"kmeans_input"``: k-means (``n_init`` runs, lowest
-      inertia) in the embedding ``Z`` and on the input ``X``;
+      inertia) in the embedding ``Z`` and on the input ``X``, on at most
+      ``max_rows`` rows (default :data:`AUTO_MAX_ROWS`) drawn at random;
     - ``"umap"``: every k-means run in UMAP's map of ``Z``, with
       over-clusterings merged back (:func:`map_partitions` with
-      ``merge=True``).
+      ``merge=True``), on up to :data:`INIT_MAX_ROWS` rows, as
+      ``init="umap"``, which include the ``max_rows`` rows.
 
     Each partition is judged by the same label-free criterion: Newman's
     modularity on UMAP's fuzzy neighbour graph of the input ``X``, built on
@@ -300,10 +302,11 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     expected by chance. The judge is the graph of the input, which no
     candidate was built on, so that no partition wins because it was
     optimised on the graph that scores it. The partition of highest
-    modularity is kept (ties go to the first candidate in the order above).
-    Rows outside the sample take the label of a k-means partition's nearest
-    centre, or the majority label of their :data:`N_NEIGHBORS` nearest
-    sampled rows in the embedding.
+    modularity is kept (ties go to the first candidate in the order above);
+    all are judged on the same ``max_rows`` rows. Rows a candidate was not
+    built on take the label of a k-means partition's nearest centre, or the
+    majority label of their :data:`N_NEIGHBORS` nearest mapped rows in the
+    embedding.
 
     Returns
     -------
@@ -312,40 +315,57 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
         modularity of each candidate, and ``judge`` the criterion.
     """
     max_rows = AUTO_MAX_ROWS if max_rows is None else max_rows
-    sample = _init_sample(Z.shape[0], max_rows, seed)
+    # The UMAP candidate maps up to INIT_MAX_ROWS rows, and the judge's
+    # sample is drawn from those: every candidate labels the judged rows.
+    map_rows = _init_sample(Z.shape[0], None, seed)
+    n_mapped = Z.shape[0] if map_rows is None else len(map_rows)
+    in_map = _init_sample(n_mapped, max_rows, seed)
+    if in_map is None:
+        sample = map_rows
+    else:
+        sample = in_map if map_rows is None else map_rows[in_map]
     X_fit, Z_fit = _sample_rows(X, sample), _sample_rows(Z, sample)
     candidates = []  # (name, labels, centres of k-means or None)
     for name, M in (("kmeans", Z_fit), ("kmeans_input", X_fit)):
         kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
         labels = kmeans.fit_predict(M)
         candidates.append((name, labels, kmeans.cluster_centers_))
-    mapped, graph = umap_view(Z_fit, n_clusters, seed)
-    candidates += [
-        ("umap", labels, None)
-        for labels, _ in map_partitions(
-            mapped, graph, n_clusters, n_init, seed, merge=True
-        )
-    ]
+    mapped, graph = umap_view(_sample_rows(Z, map_rows), n_clusters, seed)
+    map_labels = {}  # position among the candidates: labels of the mapped rows
+    runs = map_partitions(mapped, graph, n_clusters, n_init, seed, merge=True)
+    for labels, _ in runs:
+        map_labels[len(candidates)] = labels
+        judged = labels if in_map is None else labels[in_map]
+        candidates.append(("umap", judged, None))
     judge = fuzzy_neighbor_graph(X_fit)
     modularity = [graph_modularity(judge, labels) for _, labels, _ in candidates]
     scores = {}
     for (name, _, _), value in zip(candidates, modularity, strict=True):
         scores[name] = max(scores.get(name, -np.inf), value)
-    method, labels, centers = candidates[int(np.argmax(modularity))]
+    best = int(np.argmax(modularity))
+    method, labels, centers = candidates[best]
 
     def judge_labels(all_labels):
         rows = all_labels if sample is None else np.asarray(all_labels)[sample]
         return graph_modularity(judge, rows)
 
-    if sample is not None:
+    # The labels of every row: a UMAP partition's own on the mapped rows,
+    # the nearest k-means centre, or a vote of the nearest labelled rows.
+    known, known_rows = labels, sample
+    if method == "umap":
+        known, known_rows = map_labels[best], map_rows
+    if known_rows is None:
+        labels = known
+    else:
         space = X if method == "kmeans_input" else Z
         if centers is not None:
-            all_labels = _nearest_centers(space, centers)
+            labels = _nearest_centers(space, centers)
         else:
-            vote = KNeighborsClassifier(N_NEIGHBORS).fit(Z_fit, labels)
-            all_labels = map_batches(vote.predict, Z, dtype=np.float64)
-        all_labels[sample] = labels
-        labels = all_labels
+            vote = KNeighborsClassifier(N_NEIGHBORS).fit(
+                _sample_rows(Z, known_rows), known
+            )
+            labels = map_batches(vote.predict, Z, dtype=np.float64)
+        labels[known_rows] = known
     if method == "kmeans":
         # The paper's start: k-means' own centres, and no target to learn.
         return InitialClustering(centers, labels, None, method, scores, judge_labels)

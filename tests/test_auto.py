@@ -151,6 +151,25 @@ def test_auto_on_a_sample_labels_every_row(rings, monkeypatch):
     np.testing.assert_array_equal(again.labels, start.labels)
 
 
+def test_the_umap_candidate_maps_more_rows_than_are_judged(rings, monkeypatch):
+    X, y = rings
+    monkeypatch.setattr(_initialization, "AUTO_MAX_ROWS", 150)
+    monkeypatch.setattr(_initialization, "INIT_MAX_ROWS", 300)
+    mapped = record_calls(
+        monkeypatch, _initialization, "umap_view", lambda M, *a, **k: M.copy()
+    )
+    judged = record_calls(
+        monkeypatch, _initialization, "fuzzy_neighbor_graph", lambda M: M.copy()
+    )
+    start = _initialization.auto_clustering(X, X, 2, n_init=3, seed=0)
+    assert mapped[0].shape == (300, 2) and judged[0].shape == (150, 2)
+    # The judged rows are among the mapped ones, which are rows of X.
+    rows = {tuple(r) for r in X}
+    assert {tuple(r) for r in judged[0]} <= {tuple(r) for r in mapped[0]} <= rows
+    assert start.labels.shape == (400,)
+    assert cluster_accuracy(y, start.labels) > 0.95
+
+
 def test_the_estimator_records_what_auto_chose(rings, capsys):
     X, y = rings
     dec = small_dec(n_clusters=2, init="auto", pretrain_epochs=20, max_iter=200)

@@ -133,3 +133,12 @@ def test_y_is_ignored():
     X, y = touching_blobs(3)
     model = KMeans(3, n_init=3, random_state=0).fit(X)
     assert graph_separation_scorer(model, X, y) == graph_separation_scorer(model, X)
+
+
+def test_the_scorer_and_score_are_exported_at_the_top_level():
+    import skdec
+    import skdec.metrics
+
+    assert skdec.graph_separation_scorer is skdec.metrics.graph_separation_scorer
+    assert skdec.graph_separation_score is skdec.metrics.graph_separation_score
+    assert {"graph_separation_score", "graph_separation_scorer"} <= set(skdec.__all__)
