@@ -263,7 +263,7 @@ class DECClusterer(
 
     Attributes
     ----------
-    cluster_centers_ : ndarray of shape (n_clusters_, n_components)
+    cluster_centers_ : ndarray of shape (`n_clusters_`, n_components)
         Cluster centres in the embedding, after self-training.
 
     n_clusters_ : int
@@ -852,7 +852,7 @@ class DECClusterer(
 
         Returns
         -------
-        q : ndarray of shape (n_samples, n_clusters_)
+        q : ndarray of shape (n_samples, `n_clusters_`)
             Student's t similarity of each row's embedding to each centre,
             normalised so that each row sums to one.
         """
