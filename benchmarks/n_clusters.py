@@ -64,7 +64,7 @@ from benchmarks.accuracy import (  # noqa: E402
     load_dataset,
 )
 from skdec import DECClusterer, cluster_accuracy  # noqa: E402
-from skdec._n_clusters import DEFAULT_CANDIDATES  # noqa: E402
+from skdec._n_clusters import DEFAULT_CANDIDATES, runner_up  # noqa: E402
 
 SILHOUETTE_ROWS = 5000
 MD_BEGIN = "<!-- benchmarks.n_clusters: begin (generated, do not edit) -->"
@@ -125,11 +125,6 @@ def silhouette_choice(X, seed, candidates):
         accuracy_labels[k] = labels
     best = max(candidates, key=lambda k: (scores[k], -k))
     return best, scores, accuracy_labels[best]
-
-
-def runner_up(scores, best):
-    rest = {k: v for k, v in scores.items() if k != best}
-    return max(rest, key=lambda k: (rest[k], -k)) if rest else None
 
 
 def run_one(name, X, y, seed, params, candidates):

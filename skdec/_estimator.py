@@ -780,13 +780,11 @@ class DECClusterer(
     def _report_n_clusters(self, scores, n_clusters):
         """Say which number of clusters n_clusters="auto" chose, the
         runner-up and every candidate's score."""
-        runner_up = max(
-            (k for k in scores if k != n_clusters),
-            key=lambda k: (scores[k], -k),
-            default=None,
-        )
+        from skdec._n_clusters import runner_up
+
+        second = runner_up(scores, n_clusters)
         values = ", ".join(f"{k}: {value:.4f}" for k, value in scores.items())
-        second = "" if runner_up is None else f"runner-up {runner_up}; "
+        second = "" if second is None else f"runner-up {second}; "
         message = (
             f"n_clusters='auto' chose {n_clusters} ({second}"
             f"separation score per k: {values})"

@@ -273,8 +273,19 @@ def choose_n_clusters(
         best = max(partitions, key=lambda p: graph_modularity(graph, p))
         scores[k] = _score(eigenvalues, mean_conductance(graph, best), k)
         labels[k] = _extend(best, sample, X_all if Z_all is None else Z_all)
-    n_clusters = max(candidates, key=lambda k: (scores[k], -k))
+    n_clusters = _highest(scores, candidates)
     return NClustersChoice(n_clusters, scores, labels)
+
+
+def _highest(scores, candidates):
+    """The candidate of highest score, the smaller on ties; None if none."""
+    return max(candidates, key=lambda k: (scores[k], -k), default=None)
+
+
+def runner_up(scores, chosen):
+    """The candidate of highest score but ``chosen`` (of ``{k: score}``), the
+    smaller on ties; None when ``chosen`` is the only one."""
+    return _highest(scores, [k for k in scores if k != chosen])
 
 
 def _extend(labels, sample, space):

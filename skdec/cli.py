@@ -660,12 +660,10 @@ def _cmd_fit(args, info):
     import numpy as np
 
     if dec.n_clusters_scores_ is not None:
+        from skdec._n_clusters import runner_up as second_best
+
         scores = dec.n_clusters_scores_
-        runner_up = max(
-            (k for k in scores if k != dec.n_clusters_),
-            key=lambda k: (scores[k], -k),
-            default=None,
-        )
+        runner_up = second_best(scores, dec.n_clusters_)
         second = (
             ""
             if runner_up is None

@@ -278,3 +278,11 @@ def test_a_rewritten_section_keeps_what_follows_it(tmp_path):
         f"# Results\n\nBy hand.\n\n{bench.MD_BEGIN}\n\nthird\n\n{bench.MD_END}\n"
         "\n## After\n\nAlso by hand.\n"
     )
+
+
+def test_runner_up_is_the_next_best_smaller_on_ties():
+    from skdec._n_clusters import runner_up
+
+    assert runner_up({2: 1.0, 3: 5.0, 4: 3.0, 5: 3.0}, 3) == 4
+    assert runner_up({2: 1.0, 3: 5.0}, 3) == 2
+    assert runner_up({4: 1.0}, 4) is None
