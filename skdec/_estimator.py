@@ -673,15 +673,12 @@ class DECClusterer(
                 verbose=self.verbose,
                 **pretrain_optimizer,
             )
+        embedding = None  # of the pretrained encoder, once computed
         if choose_k and not warm:
-            choice = choose_n_clusters(
-                X,
-                _training.embed(
-                    X, autoencoder_recipe(recipe), autoencoder[0], **pretrain_optimizer
-                ),
-                candidates,
-                seed=seed,
+            embedding = _training.embed(
+                X, autoencoder_recipe(recipe), autoencoder[0], **pretrain_optimizer
             )
+            choice = choose_n_clusters(X, embedding, candidates, seed=seed)
             recipe["n_clusters"] = n_clusters = choice.n_clusters
             n_clusters_scores = choice.scores
             self._report_n_clusters(choice.scores, n_clusters)
@@ -707,7 +704,7 @@ class DECClusterer(
                 start = initial_clustering(
                     self.init,
                     X,
-                    trainer.embed(X),
+                    trainer.embed(X) if embedding is None else embedding,
                     n_clusters,
                     n_init=self.n_init,
                     seed=seed,

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from test_n_clusters import separated_blobs
 
 import skdec
-from skdec import _n_clusters, _training
+from skdec import _initialization, _n_clusters, _training
 from skdec.cli import main
 
 from _helpers import record_calls, small_dec
@@ -107,9 +107,14 @@ def test_pretraining_runs_once_and_the_choice_sees_its_embedding(
     choices = record_calls(
         monkeypatch, _n_clusters, "choose_n_clusters", lambda X, Z, *a, **k: (X, Z)
     )
+    starts = record_calls(
+        monkeypatch, _initialization, "initial_clustering", lambda i, X, Z, *a, **k: Z
+    )
     dec = small_dec(n_clusters="auto", n_components=3, max_iter=0).fit(X)
     assert len(pretrains) == 1 and len(choices) == 1
     seen_X, seen_Z = choices[0]
+    # The start is found in that same embedding, not in a second pass.
+    assert starts[0] is seen_Z
     np.testing.assert_array_equal(seen_X, X)
     # The embedding of the pretrained encoder, which max_iter=0 leaves as is.
     np.testing.assert_allclose(seen_Z, dec.transform(X), rtol=1e-5, atol=1e-6)
