@@ -126,6 +126,22 @@ def _is_number_text(values):
     return bool(pd.to_numeric(present, errors="coerce").notna().all())
 
 
+def _check_column_lists(X, first, second, both_kinds):
+    """Refuse names in ``first`` or ``second`` that are not columns of X, and
+    names in both lists (which are ``both_kinds``, as the message says)."""
+    unknown = [c for c in first + second if c not in X.columns]
+    if unknown:
+        raise ValueError(
+            f"Column(s) {', '.join(map(repr, unknown))} not in X. Columns: "
+            f"{', '.join(map(str, X.columns))}."
+        )
+    both = sorted(set(first) & set(second), key=str)
+    if both:
+        raise ValueError(
+            f"Column(s) {', '.join(map(repr, both))} are both {both_kinds}."
+        )
+
+
 def _column_kinds(
     X, categorical=(), ignore=(), max_categories=20, missing="impute", warn=True
 ):
@@ -137,17 +153,7 @@ def _column_kinds(
     categories, the ``"missing"`` one included when ``missing="impute"``.
     """
     categorical, ignore = list(categorical or ()), list(ignore or ())
-    unknown = [c for c in categorical + ignore if c not in X.columns]
-    if unknown:
-        raise ValueError(
-            f"Column(s) {', '.join(map(repr, unknown))} not in X. Columns: "
-            f"{', '.join(map(str, X.columns))}."
-        )
-    both = sorted(set(categorical) & set(ignore), key=str)
-    if both:
-        raise ValueError(
-            f"Column(s) {', '.join(map(repr, both))} are both categorical and ignored."
-        )
+    _check_column_lists(X, categorical, ignore, "categorical and ignored")
     messages = []
     numeric_columns, categorical_columns, left_out = [], [], {}
     for column in X.columns:
@@ -494,7 +500,7 @@ def cluster_profile(
         )
     else:
         numeric, categories = list(numeric), list(categorical or [])
-        _check_kinds(X, numeric, categories)
+        _check_column_lists(X, numeric, categories, "numeric and categorical")
     features = []  # (feature, column, category, kind, values)
     for column in numeric:
         values = _as_numbers(X[[column]])[:, 0]
@@ -550,20 +556,6 @@ def cluster_profile(
     profile = profile.loc[order.index].reset_index(drop=True)
     profile["rank"] = profile.groupby("cluster").cumcount() + 1
     return profile
-
-
-def _check_kinds(X, numeric, categorical):
-    unknown = [c for c in numeric + categorical if c not in X.columns]
-    if unknown:
-        raise ValueError(
-            f"Column(s) {', '.join(map(repr, unknown))} not in X. Columns: "
-            f"{', '.join(map(str, X.columns))}."
-        )
-    both = sorted(set(numeric) & set(categorical), key=str)
-    if both:
-        raise ValueError(
-            f"Column(s) {', '.join(map(repr, both))} are both numeric and categorical."
-        )
 
 
 def _standardised_difference(difference, pooled_variance):
