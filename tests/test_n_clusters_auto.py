@@ -179,9 +179,10 @@ def test_a_state_without_n_clusters_fitted_loads_with_its_parameter():
     assert restored.n_clusters_ == 4 and restored.n_clusters_scores_ is None
 
 
-def test_a_state_whose_choice_disagrees_with_its_networks_is_refused(fitted):
+@pytest.mark.parametrize("shift", [1, 0.0])
+def test_a_state_whose_choice_disagrees_with_its_networks_is_refused(fitted, shift):
     state = fitted.__getstate__()
-    state["n_clusters_"] = fitted.n_clusters_ + 1
+    state["n_clusters_"] = fitted.n_clusters_ + shift  # another k, or a float
     restored = fitted.__class__.__new__(fitted.__class__)
     with pytest.raises(ValueError, match="inconsistent"):
         restored.__setstate__(state)
