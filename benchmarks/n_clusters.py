@@ -237,25 +237,28 @@ def markdown(results):
     return "\n".join(lines)
 
 
-def write_section(path, table):
-    """Put ``table`` between :data:`MD_BEGIN` and :data:`MD_END` in ``path``,
-    replacing what stood there, so that it can live inside RESULTS.md."""
+def write_section(path, table, begin=MD_BEGIN, end=MD_END):
+    """Put ``table`` between the markers ``begin`` and ``end`` (by default
+    :data:`MD_BEGIN` and :data:`MD_END`) in ``path``, replacing what stood
+    there, so that it can live inside RESULTS.md."""
     path = Path(path)
     text = path.read_text() if path.is_file() else ""
-    section = f"{MD_BEGIN}\n\n{table}\n\n{MD_END}"
-    path.write_text(_replace_section(text, MD_BEGIN, MD_END, section).lstrip("\n"))
+    section = f"{begin}\n\n{table}\n\n{end}"
+    path.write_text(_replace_section(text, begin, end, section).lstrip("\n"))
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
+def argument_parser(description, seeds):
+    """A parser with the options both n_clusters benchmarks take: the data
+    sets, the seeds (default ``seeds``), the data folder and the range of
+    candidate numbers of clusters."""
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
+        description=description.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--datasets", nargs="+", default=list(DATASETS), choices=DATASETS
     )
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(seeds))
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument(
         "--n-clusters-range",
@@ -264,6 +267,12 @@ def main(argv=None):
         default=[min(DEFAULT_CANDIDATES), max(DEFAULT_CANDIDATES)],
         metavar=("MIN", "MAX"),
     )
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argument_parser(__doc__, seeds=[0, 1, 2, 3, 4])
     parser.add_argument(
         "--schedule", choices=["benchmark", "defaults"], default="defaults"
     )

@@ -286,3 +286,46 @@ def test_runner_up_is_the_next_best_smaller_on_ties():
     assert runner_up({2: 1.0, 3: 5.0, 4: 3.0, 5: 3.0}, 3) == 4
     assert runner_up({2: 1.0, 3: 5.0}, 3) == 2
     assert runner_up({4: 1.0}, 4) is None
+
+
+def test_rules_benchmark_counts_modes_within_one_of_the_class_count():
+    from benchmarks import n_clusters_rules as rules
+
+    def record(name, n_classes, seed, k):
+        return {
+            "dataset": name,
+            "seed": seed,
+            "n_classes": n_classes,
+            "choices": dict.fromkeys(rules.RULES, k) | {"silhouette": 2},
+        }
+
+    table = rules.markdown(
+        [record("a", 10, 0, 9), record("a", 10, 1, 3), record("a", 10, 2, 9)]
+        + [record("b", 3, 0, 6), record("b", 3, 1, 6)]
+    )
+    assert "| a | 10 | 0,1,2 | 9 (3-9) ✓ |" in table
+    assert "| b | 3 | 0,1 | 6 (6-6) |" in table
+    assert table.splitlines()[-1].endswith("| 1/2 | 1/2 | 1/2 | 1/2 | 1/2 | 1/2 |")
+    # The silhouette column: 2 is one from b's 3 classes, far from a's 10.
+    assert table.splitlines()[2].endswith("| 2 (2-2) |")
+    assert table.splitlines()[3].endswith("| 2 (2-2) ✓ |")
+
+
+def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
+    from benchmarks import n_clusters_rules as rules
+
+    out = tmp_path / "rules.json"
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Results\n")
+    argv = ["--datasets", "digits", "--seeds", "0", "--max-rows", "300"]
+    argv += ["--n-clusters-range", "2", "4", "--out-json", str(out)]
+    rules.main([*argv, "--out-md", str(md)])
+    result = json.loads(out.read_text())
+    (record,) = result["records"]
+    assert record["dataset"] == "digits" and record["n_classes"] == 10
+    assert set(record["choices"]) == set(rules.RULES)
+    assert all(k in (2, 3, 4) for k in record["choices"].values())
+    assert "benchmarks.n_clusters_rules" in result["invocation"]["command"]
+    text = md.read_text()
+    assert text.startswith("# Results\n") and text.count(rules.MD_BEGIN) == 1
+    assert "| digits | 10 | 0 |" in capsys.readouterr().out
