@@ -24,6 +24,9 @@ pretrained one), and every rule chooses among the same candidates
   Laplacian of the graph of ``X``;
 - ``hdbscan_map``: the number of clusters HDBSCAN finds in that UMAP map
   (``min_cluster_size`` 5% of the rows), clipped to the candidates;
+- ``strength_map``: the prediction strength of Tibshirani and Walther
+  (2005) in that map: the largest ``k`` whose strength is at least 0.8,
+  their threshold (2 when none is);
 - ``silhouette``: the baseline of :mod:`benchmarks.n_clusters`.
 
 Every rule sees at most ``choose_n_clusters``' 5,000 sampled rows; larger data
@@ -44,7 +47,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-from sklearn.cluster import HDBSCAN  # noqa: E402
+from sklearn.cluster import HDBSCAN, KMeans  # noqa: E402
 
 from benchmarks.accuracy import (  # noqa: E402
     invocation_metadata,
@@ -72,7 +75,39 @@ MD_BEGIN = "<!-- benchmarks.n_clusters_rules: begin (generated, do not edit) -->
 MD_END = "<!-- benchmarks.n_clusters_rules: end -->"
 #: HDBSCAN's smallest cluster, as a fraction of the rows.
 HDBSCAN_FRACTION = 0.05
-RULES = ("skdec", "graph_Z", "graph_map", "eigengap", "hdbscan_map", "silhouette")
+#: Tibshirani and Walther's threshold on the prediction strength.
+STRENGTH_THRESHOLD = 0.8
+RULES = (
+    "skdec",
+    "graph_Z",
+    "graph_map",
+    "eigengap",
+    "hdbscan_map",
+    "strength_map",
+    "silhouette",
+)
+
+
+def prediction_strength(M, k, seed):
+    """Tibshirani and Walther's prediction strength of k-means with ``k``
+    clusters on the rows of ``M``, averaged over both halves of one random
+    split: for each cluster k-means finds in the test half, the share of its
+    pairs of rows that the training half's centres also put together; the
+    strength is the smallest share."""
+    order = np.random.default_rng(seed).permutation(len(M))
+    halves = M[order[: len(M) // 2]], M[order[len(M) // 2 :]]
+    strengths = []
+    for train, test in (halves, halves[::-1]):
+        by_train = KMeans(k, n_init=4, random_state=seed).fit(train).predict(test)
+        own = KMeans(k, n_init=4, random_state=seed).fit_predict(test)
+        shares = []
+        for cluster in range(k):
+            counts = np.bincount(by_train[own == cluster])
+            n = counts.sum()
+            if n >= 2:
+                shares.append((counts * (counts - 1)).sum() / (n * (n - 1)))
+        strengths.append(min(shares))
+    return float(np.mean(strengths))
 
 
 def pretrained_embedding(X, seed, cache_dir):
@@ -101,6 +136,12 @@ def choices(X, Z, seed, candidates):
         min_cluster_size=max(5, int(HDBSCAN_FRACTION * len(Xs))), copy=True
     ).fit_predict(mapped)
     out["hdbscan_map"] = int(np.clip(found.max() + 1, min(candidates), max(candidates)))
+    strong = [
+        k
+        for k in candidates
+        if prediction_strength(mapped, k, seed) >= STRENGTH_THRESHOLD
+    ]
+    out["strength_map"] = max(strong, default=min(candidates))
     out["silhouette"] = silhouette_choice(X, seed, candidates)[0]
     return {rule: int(k) for rule, k in out.items()}
 
