@@ -334,7 +334,9 @@ def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
 def test_prediction_strength_is_high_at_the_number_of_separated_blobs():
     from benchmarks.n_clusters_rules import prediction_strength
 
-    X, _ = make_blobs(400, centers=4, cluster_std=0.3, center_box=(-10, 10), random_state=0)
+    X, _ = make_blobs(
+        400, centers=4, cluster_std=0.3, center_box=(-10, 10), random_state=0
+    )
     assert prediction_strength(X, 4, seed=0) > 0.95
     # Splitting a blob in two is arbitrary: the halves disagree on where.
     assert prediction_strength(X, 6, seed=0) < 0.8
