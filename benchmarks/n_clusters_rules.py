@@ -12,7 +12,7 @@ with the defaults (``DECClusterer(max_iter=0)``, whose encoder is then the
 pretrained one), and every rule chooses among the same candidates
 (``--n-clusters-range``, default 2 to 15) on the same ``X`` and embedding
 ``Z``. ``--cache-dir`` keeps the pretrained networks (the estimator's
-``memory``) for a rerun. The rules:
+``memory``) for a rerun; ``--dec-params`` (JSON) changes the pretraining. The rules:
 
 - ``skdec``: :func:`skdec._n_clusters.choose_n_clusters` on ``X`` and ``Z``,
   what ``n_clusters="auto"`` does;
@@ -110,12 +110,20 @@ def prediction_strength(M, k, seed):
     return float(np.mean(strengths))
 
 
-def pretrained_embedding(X, seed, cache_dir):
-    """The rows of ``X`` in the embedding of the default pretraining."""
+def pretrained_embedding(X, seed, cache_dir, params=None):
+    """The rows of ``X`` in the embedding of the default pretraining (with
+    ``DECClusterer`` parameters ``params`` changed, if given)."""
+    params = {
+        "max_iter": 0,
+        "init": "kmeans",
+        "random_state": seed,
+        "memory": cache_dir,
+        **(params or {}),
+    }
+    if isinstance(params.get("hidden_layer_sizes"), list):  # from JSON
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     with quiet():
-        model = DECClusterer(
-            2, max_iter=0, init="kmeans", random_state=seed, memory=cache_dir
-        ).fit(X)
+        model = DECClusterer(2, **params).fit(X)
     return model.transform(X)
 
 
@@ -180,6 +188,9 @@ def main(argv=None):
     parser = argument_parser(__doc__, seeds=[0, 1, 2])
     parser.add_argument("--max-rows", type=int, default=10000)
     parser.add_argument("--cache-dir", default=None)
+    parser.add_argument(
+        "--dec-params", default="{}", help="JSON object of DECClusterer parameters"
+    )
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out-json", default=None)
     parser.add_argument("--out-md", default=None)
@@ -190,6 +201,7 @@ def main(argv=None):
     meta["command"] = meta["command"].replace(
         "benchmarks.accuracy", "benchmarks.n_clusters_rules"
     )
+    dec_params = json.loads(args.dec_params)
     smallest, largest = args.n_clusters_range
     candidates = list(range(smallest, largest + 1))
     records = []
@@ -200,7 +212,7 @@ def main(argv=None):
             X, y, _ = subsample(X, y, args.max_rows)
             usable = [k for k in candidates if k <= min(len(X), MAX_ROWS) - 2]
             for seed in args.seeds:
-                Z = pretrained_embedding(X, seed, cache_dir)
+                Z = pretrained_embedding(X, seed, cache_dir, dec_params)
                 picks = choices(X.astype(np.float64), Z, seed, usable)
                 records.append(
                     {

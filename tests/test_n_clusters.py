@@ -319,7 +319,8 @@ def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
     md.write_text("# Results\n")
     argv = ["--datasets", "digits", "--seeds", "0", "--max-rows", "300"]
     argv += ["--n-clusters-range", "2", "4", "--out-json", str(out)]
-    rules.main([*argv, "--out-md", str(md)])
+    tiny = {"hidden_layer_sizes": [16], "n_components": 4, "pretrain_epochs": 1}
+    rules.main([*argv, "--dec-params", json.dumps(tiny), "--out-md", str(md)])
     result = json.loads(out.read_text())
     (record,) = result["records"]
     assert record["dataset"] == "digits" and record["n_classes"] == 10
