@@ -34,7 +34,8 @@ sets are first cut to ``--max-rows`` rows (seed 12345). Labels are used for
 nothing but the class count that the table compares with. The table (printed,
 and written between markers to ``--out-md`` when given) has each rule's
 choice per data set (the mode over seeds, and the range) and, per rule, on
-how many data sets that mode is within one of the class count.
+how many data sets that mode is within one of the class count; ``--render-only``
+writes it again from the records of ``--out-json``.
 """
 
 import collections
@@ -154,8 +155,9 @@ def choices(X, Z, seed, candidates):
     return {rule: int(k) for rule, k in out.items()}
 
 
-def markdown(records):
-    """The table: per data set each rule's mode (range), and the hit counts."""
+def markdown(records, invocation=None):
+    """The table: per data set each rule's mode (range), and the hit counts;
+    then the run's date, machine, commit and command, when given."""
     by_data = collections.defaultdict(list)
     for record in records:
         by_data[record["dataset"]].append(record)
@@ -180,6 +182,11 @@ def markdown(records):
         + " | ".join(f"{hits[rule]}/{len(by_data)}" for rule in RULES)
         + " |"
     )
+    if invocation is not None:
+        lines.append(
+            f"\n{invocation['date']}, {invocation['machine']}, commit "
+            f"{invocation['commit']}: `{invocation['command']}`"
+        )
     return "\n".join(lines)
 
 
@@ -194,7 +201,16 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out-json", default=None)
     parser.add_argument("--out-md", default=None)
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: write the table of the records in --out-json",
+    )
     args = parser.parse_args(argv)
+    if args.render_only:
+        saved = json.loads(Path(args.out_json).read_text())
+        render(saved["records"], saved["invocation"], args.out_md)
+        return
     if args.threads is not None:
         limit_threads(args.threads)
     meta = invocation_metadata(argv)
@@ -223,14 +239,19 @@ def main(argv=None):
                     }
                 )
                 print(name, seed, picks, flush=True)
-    table = markdown(records)
-    print(table)
     if args.out_json:
         Path(args.out_json).write_text(
             json.dumps({"invocation": meta, "records": records}, indent=1)
         )
-    if args.out_md:
-        write_section(args.out_md, table, MD_BEGIN, MD_END)
+    render(records, meta, args.out_md)
+
+
+def render(records, invocation, out_md):
+    """Print the table, and write it between the markers of ``out_md``."""
+    table = markdown(records, invocation)
+    print(table)
+    if out_md:
+        write_section(out_md, table, MD_BEGIN, MD_END)
 
 
 if __name__ == "__main__":

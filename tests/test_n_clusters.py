@@ -330,6 +330,11 @@ def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
     text = md.read_text()
     assert text.startswith("# Results\n") and text.count(rules.MD_BEGIN) == 1
     assert "| digits | 10 | 0 |" in capsys.readouterr().out
+    assert "`python -m benchmarks.n_clusters_rules --datasets digits" in text
+    # --render-only writes the same table from the records, running nothing.
+    md.write_text("# Results\n")
+    rules.main(["--render-only", "--out-json", str(out), "--out-md", str(md)])
+    assert md.read_text() == text
 
 
 def test_prediction_strength_is_high_at_the_number_of_separated_blobs():
