@@ -177,6 +177,12 @@ def merge_record(path, record):
     Path(path).write_text(json.dumps(results, indent=1))
 
 
+def most_common(ks):
+    """The most frequent of ``ks``, the smallest on ties."""
+    counts = collections.Counter(ks)
+    return min(counts, key=lambda k: (-counts[k], k))
+
+
 def summarize(records):
     """Per data set: mode and range of each choice, hits, mean accuracies."""
     by_data = collections.defaultdict(list)
@@ -189,8 +195,7 @@ def summarize(records):
         row = {"dataset": name, "n_samples": runs[0]["n_samples"], "classes": classes}
         for method in ("skdec", "silhouette"):
             ks = [r[method]["n_clusters"] for r in runs]
-            counts = collections.Counter(ks)
-            mode = min(counts, key=lambda k: (-counts[k], k))
+            mode = most_common(ks)
             row[method] = {
                 "mode": mode,
                 "min": min(ks),

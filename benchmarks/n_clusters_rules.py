@@ -33,7 +33,8 @@ Every rule sees at most ``choose_n_clusters``' 5,000 sampled rows; larger data
 sets are first cut to ``--max-rows`` rows (seed 12345). Labels are used for
 nothing but the class count that the table compares with. The table (printed,
 and written between markers to ``--out-md`` when given) has each rule's
-choice per data set (the mode over seeds, and the range) and, per rule, on
+choice per data set (the mode over seeds, the smallest on ties, and the
+range) and, per rule, on
 how many data sets that mode is within one of the class count; ``--render-only``
 writes it again from the records of ``--out-json``.
 """
@@ -57,6 +58,7 @@ from benchmarks.accuracy import (  # noqa: E402
 )
 from benchmarks.n_clusters import (  # noqa: E402
     argument_parser,
+    most_common,
     quiet,
     silhouette_choice,
     subsample,
@@ -171,7 +173,7 @@ def markdown(records, invocation=None):
         cells = []
         for rule in RULES:
             picks = [r["choices"][rule] for r in group]
-            mode = collections.Counter(picks).most_common(1)[0][0]
+            mode = most_common(picks)
             hit = abs(mode - n_classes) <= 1
             hits[rule] += hit
             cells.append(f"{mode} ({min(picks)}-{max(picks)}){' ✓' if hit else ''}")

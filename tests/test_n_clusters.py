@@ -302,10 +302,12 @@ def test_rules_benchmark_counts_modes_within_one_of_the_class_count():
     table = rules.markdown(
         [record("a", 10, 0, 9), record("a", 10, 1, 3), record("a", 10, 2, 9)]
         + [record("b", 3, 0, 6), record("b", 3, 1, 6)]
+        + [record("c", 4, 0, 9), record("c", 4, 1, 4)]
     )
     assert "| a | 10 | 0,1,2 | 9 (3-9) ✓ |" in table
     assert "| b | 3 | 0,1 | 6 (6-6) |" in table
-    assert table.splitlines()[-1].endswith(" | ".join(["1/2"] * 7) + " |")
+    assert "| c | 4 | 0,1 | 4 (4-9) ✓ |" in table  # a tie goes to the smaller
+    assert table.splitlines()[-1].endswith(" | ".join(["2/3"] * 6 + ["1/3"]) + " |")
     # The silhouette column: 2 is one from b's 3 classes, far from a's 10.
     assert table.splitlines()[2].endswith("| 2 (2-2) |")
     assert table.splitlines()[3].endswith("| 2 (2-2) ✓ |")
