@@ -12,14 +12,16 @@ with the defaults (``DECClusterer(max_iter=0)``, whose encoder is then the
 pretrained one), and every rule chooses among the same candidates
 (``--n-clusters-range``, default 2 to 15) on the same ``X`` and embedding
 ``Z``. ``--cache-dir`` keeps the pretrained networks (the estimator's
-``memory``) for a rerun; ``--dec-params`` (JSON) changes the pretraining. The rules:
+``memory``) for a rerun; ``--dec-params`` (JSON) changes the pretraining.
+The rules:
 
 - ``skdec``: :func:`skdec._n_clusters.choose_n_clusters` on ``X`` and ``Z``,
   what ``n_clusters="auto"`` does;
 - ``graph_Z``: the same score on the neighbour graph of ``Z`` instead of
   ``X`` (partitions from k-means on both and the graph's spectrum);
-- ``graph_map``: the same score on the graph of UMAP's 10-dimensional map of
-  ``Z`` (as ``init="umap"`` maps it);
+- ``graph_map``: the same score on the graph of UMAP's map of ``Z``
+  (:func:`skdec._initialization.umap_view`, as ``init="umap"`` maps it, with
+  as many dimensions as the largest candidate);
 - ``eigengap``: the largest gap ``lambda_{k+1} - lambda_k`` of the normalised
   Laplacian of the graph of ``X``;
 - ``hdbscan_map``: the number of clusters HDBSCAN finds in that UMAP map
@@ -34,9 +36,9 @@ sets are first cut to ``--max-rows`` rows (seed 12345). Labels are used for
 nothing but the class count that the table compares with. The table (printed,
 and written between markers to ``--out-md`` when given) has each rule's
 choice per data set (the mode over seeds, the smallest on ties, and the
-range) and, per rule, on
-how many data sets that mode is within one of the class count; ``--render-only``
-writes it again from the records of ``--out-json``.
+range) and, per rule, on how many data sets that mode is within one of the
+class count; ``--render-only`` writes it again from the records of
+``--out-json``.
 """
 
 import collections
