@@ -60,6 +60,7 @@ from benchmarks.accuracy import (  # noqa: E402
 )
 from benchmarks.n_clusters import (  # noqa: E402
     argument_parser,
+    dec_settings,
     most_common,
     quiet,
     silhouette_choice,
@@ -118,15 +119,10 @@ def prediction_strength(M, k, seed):
 def pretrained_embedding(X, seed, cache_dir, params=None):
     """The rows of ``X`` in the embedding of the default pretraining (with
     ``DECClusterer`` parameters ``params`` changed, if given)."""
-    params = {
-        "max_iter": 0,
-        "init": "kmeans",
-        "random_state": seed,
-        "memory": cache_dir,
-        **(params or {}),
-    }
-    if isinstance(params.get("hidden_layer_sizes"), list):  # from JSON
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    overrides = {"max_iter": 0, "init": "kmeans", "memory": cache_dir}
+    # The defaults' schedule uses neither a step count nor max_iter.
+    params = dec_settings("defaults", len(X), None, None, overrides | (params or {}))
+    params["random_state"] = seed
     with quiet():
         model = DECClusterer(2, **params).fit(X)
     return model.transform(X)
@@ -211,6 +207,8 @@ def main(argv=None):
         help="run nothing: write the table of the records in --out-json",
     )
     args = parser.parse_args(argv)
+    if args.render_only and args.out_json is None:
+        parser.error("--render-only reads the records of --out-json; give it")
     if args.render_only:
         saved = json.loads(Path(args.out_json).read_text())
         render(saved["records"], saved["invocation"], args.out_md)

@@ -348,3 +348,11 @@ def test_prediction_strength_is_high_at_the_number_of_separated_blobs():
     assert prediction_strength(X, 4, seed=0) > 0.95
     # Splitting a blob in two is arbitrary: the halves disagree on where.
     assert prediction_strength(X, 6, seed=0) < 0.8
+
+
+def test_rules_benchmark_refuses_render_only_without_records(capsys):
+    from benchmarks import n_clusters_rules as rules
+
+    with pytest.raises(SystemExit, match="2"):
+        rules.main(["--render-only"])
+    assert "--render-only reads the records of --out-json" in capsys.readouterr().err
