@@ -29,7 +29,15 @@ The rules:
 - ``strength_map``: the prediction strength of Tibshirani and Walther
   (2005) in that map: the largest ``k`` whose strength is at least 0.8,
   their threshold (2 when none is);
-- ``silhouette``: the baseline of :mod:`benchmarks.n_clusters`.
+- ``silhouette``: the baseline of :mod:`benchmarks.n_clusters`;
+- ``generalisability``: the criterion of the DEC paper (Xie et al., 2016,
+  section 5.5): DEC (``init="kmeans"``, the paper's start, every other
+  parameter at its default) is fitted for each ``k`` on 90% of the rows, and
+  ``G = L_train / L_validation`` is the ratio of its loss ``KL(P || Q)`` per
+  row on the training rows to that on the 10% held out, each set's target
+  ``P`` computed from its own ``Q``. The paper reads ``k`` off the curve where
+  ``G`` drops sharply; here that is the ``k`` before the largest drop,
+  ``argmax G_k - G_{k+1}``. It costs a pretraining and one DEC fit per ``k``.
 
 Every rule sees at most ``choose_n_clusters``' 5,000 sampled rows; larger data
 sets are first cut to ``--max-rows`` rows (seed 12345). Labels are used for
@@ -38,10 +46,14 @@ and written between markers to ``--out-md`` when given) has each rule's
 choice per data set (the mode over seeds, the smallest on ties, and the
 range) and, per rule, on how many data sets that mode is within one of the
 class count; ``--render-only`` writes it again from the records of
-``--out-json``.
+``--out-json``. ``--rules`` runs only some rules and, with ``--merge``, adds
+their choices to the records already in ``--out-json`` (the run is added to
+the invocations the table lists).
 """
 
 import collections
+import functools
+import itertools
 import json
 import os
 import sys
@@ -91,7 +103,10 @@ RULES = (
     "hdbscan_map",
     "strength_map",
     "silhouette",
+    "generalisability",
 )
+#: Share of the rows the generalisability rule holds out.
+VALIDATION_FRACTION = 0.1
 
 
 def prediction_strength(M, k, seed):
@@ -116,61 +131,140 @@ def prediction_strength(M, k, seed):
     return float(np.mean(strengths))
 
 
+def _dec(n_clusters, X, seed, overrides):
+    """``DECClusterer`` with the defaults but ``overrides``, fitted on ``X``."""
+    # The defaults' schedule uses neither a step count nor max_iter.
+    params = dec_settings("defaults", len(X), None, None, overrides)
+    with quiet():
+        return DECClusterer(n_clusters, random_state=seed, **params).fit(X)
+
+
 def pretrained_embedding(X, seed, cache_dir, params=None):
     """The rows of ``X`` in the embedding of the default pretraining (with
     ``DECClusterer`` parameters ``params`` changed, if given)."""
     overrides = {"max_iter": 0, "init": "kmeans", "memory": cache_dir}
-    # The defaults' schedule uses neither a step count nor max_iter.
-    params = dec_settings("defaults", len(X), None, None, overrides | (params or {}))
-    params["random_state"] = seed
-    with quiet():
-        model = DECClusterer(2, **params).fit(X)
-    return model.transform(X)
+    return _dec(2, X, seed, overrides | (params or {})).transform(X)
 
 
-def choices(X, Z, seed, candidates):
-    """``{rule: k}`` for every rule of :data:`RULES`."""
-    out = {
-        "skdec": choose_n_clusters(X, Z, candidates, seed=seed).n_clusters,
-        "graph_Z": choose_n_clusters(Z, X, candidates, seed=seed).n_clusters,
-    }
+def dec_loss(Q):
+    """DEC's loss ``KL(P || Q)`` per row, for the target ``P`` of ``Q``
+    (``q_ij^2 / f_j``, renormalised per row, ``f_j = sum_i q_ij``)."""
+    Q = np.clip(np.asarray(Q, dtype=np.float64), 1e-12, None)
+    P = Q**2 / Q.sum(axis=0)
+    P /= P.sum(axis=1, keepdims=True)
+    return float(np.mean(np.sum(P * np.log(P / Q), axis=1)))
+
+
+def generalisability(X, seed, candidates, cache_dir, params=None):
+    """The DEC paper's rule: ``(k, {k: G})``, ``k`` before the largest drop
+    of ``G = L_train / L_validation`` (see the module's docstring)."""
+    order = np.random.default_rng([seed, 5]).permutation(len(X))
+    n_validation = max(1, int(round(VALIDATION_FRACTION * len(X))))
+    validation, train = X[order[:n_validation]], X[order[n_validation:]]
+    overrides = {"init": "kmeans", "memory": cache_dir} | (params or {})
+    ratios = {}
+    for k in candidates:
+        model = _dec(k, train, seed, overrides)
+        ratios[k] = dec_loss(model.predict_proba(train)) / max(
+            dec_loss(model.predict_proba(validation)), np.finfo(float).tiny
+        )
+    return before_largest_drop(ratios), ratios
+
+
+def before_largest_drop(ratios):
+    """The ``k`` of ``{k: G}`` followed by the largest fall of ``G`` to the
+    next candidate (the smaller on ties; the smallest with one candidate)."""
+    ks = sorted(ratios)
+    drops = {k: ratios[k] - ratios[after] for k, after in itertools.pairwise(ks)}
+    return max(drops, key=lambda k: (drops[k], -k), default=ks[0])
+
+
+def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
+    """``({rule: k}, details)`` for the ``rules`` of :data:`RULES`; details
+    holds the generalisability per ``k`` when that rule ran. The pretraining
+    and the UMAP map are computed once, and only for rules that use them."""
     sample = _sample(X.shape[0], MAX_ROWS, seed)
-    Xs, Zs = (X, Z) if sample is None else (X[sample], Z[sample])
-    mapped, _ = umap_view(Zs, max(candidates), seed)
-    out["graph_map"] = choose_n_clusters(mapped, Zs, candidates, seed=seed).n_clusters
-    values, _ = laplacian_spectrum(fuzzy_neighbor_graph(Xs), max(candidates) + 1, seed)
-    # values[k] is lambda_{k+1}.
-    out["eigengap"] = max(candidates, key=lambda k: values[k] - values[k - 1])
-    found = HDBSCAN(
-        min_cluster_size=max(5, int(HDBSCAN_FRACTION * len(Xs))), copy=True
-    ).fit_predict(mapped)
-    out["hdbscan_map"] = int(np.clip(found.max() + 1, min(candidates), max(candidates)))
-    strong = [
-        k
-        for k in candidates
-        if prediction_strength(mapped, k, seed) >= STRENGTH_THRESHOLD
-    ]
-    out["strength_map"] = max(strong, default=min(candidates))
-    out["silhouette"] = silhouette_choice(X, seed, candidates)[0]
-    return {rule: int(k) for rule, k in out.items()}
+    X64 = X.astype(np.float64)  # as choose_n_clusters computes
+    Xs = X64 if sample is None else X64[sample]
+    details = {}
+
+    @functools.cache
+    def embedding():
+        return pretrained_embedding(X, seed, cache_dir, params)
+
+    @functools.cache
+    def mapped():
+        Z = embedding()
+        return umap_view(Z if sample is None else Z[sample], max(candidates), seed)[0]
+
+    def graph_map():
+        Zs = embedding() if sample is None else embedding()[sample]
+        return choose_n_clusters(mapped(), Zs, candidates, seed=seed).n_clusters
+
+    def eigengap():
+        graph = fuzzy_neighbor_graph(Xs)
+        values, _ = laplacian_spectrum(graph, max(candidates) + 1, seed)
+        # values[k] is lambda_{k+1}.
+        return max(candidates, key=lambda k: values[k] - values[k - 1])
+
+    def hdbscan_map():
+        smallest = max(5, int(HDBSCAN_FRACTION * len(Xs)))
+        found = HDBSCAN(min_cluster_size=smallest, copy=True).fit_predict(mapped())
+        return np.clip(found.max() + 1, min(candidates), max(candidates))
+
+    def strength_map():
+        strong = [
+            k
+            for k in candidates
+            if prediction_strength(mapped(), k, seed) >= STRENGTH_THRESHOLD
+        ]
+        return max(strong, default=min(candidates))
+
+    def dec_generalisability():
+        rows = X if sample is None else X[sample]
+        k, details["generalisability"] = generalisability(
+            rows, seed, candidates, cache_dir, params
+        )
+        return k
+
+    run = {
+        "skdec": lambda: (
+            choose_n_clusters(X64, embedding(), candidates, seed=seed).n_clusters
+        ),
+        "graph_Z": lambda: (
+            choose_n_clusters(embedding(), X64, candidates, seed=seed).n_clusters
+        ),
+        "graph_map": graph_map,
+        "eigengap": eigengap,
+        "hdbscan_map": hdbscan_map,
+        "strength_map": strength_map,
+        "silhouette": lambda: silhouette_choice(X64, seed, candidates)[0],
+        "generalisability": dec_generalisability,
+    }
+    return {rule: int(run[rule]()) for rule in RULES if rule in rules}, details
 
 
-def markdown(records, invocation=None):
-    """The table: per data set each rule's mode (range), and the hit counts;
-    then the run's date, machine, commit and command, when given."""
+def markdown(records, invocations=()):
+    """The table: per data set each rule's mode (range), and the hit counts,
+    for the rules the records hold; then each run's date, machine, commit and
+    command."""
+    rules = [r for r in RULES if any(r in record["choices"] for record in records)]
     by_data = collections.defaultdict(list)
     for record in records:
         by_data[record["dataset"]].append(record)
     lines = [
-        "| data | classes | seeds | " + " | ".join(RULES) + " |",
-        "|---|---|---|" + "---|" * len(RULES),
+        "| data | classes | seeds | " + " | ".join(rules) + " |",
+        "|---|---|---|" + "---|" * len(rules),
     ]
     hits = collections.Counter()
     for name, group in by_data.items():
         n_classes = group[0]["n_classes"]
         cells = []
-        for rule in RULES:
-            picks = [r["choices"][rule] for r in group]
+        for rule in rules:
+            picks = [r["choices"][rule] for r in group if rule in r["choices"]]
+            if not picks:
+                cells.append("–")
+                continue
             mode = most_common(picks)
             hit = abs(mode - n_classes) <= 1
             hits[rule] += hit
@@ -179,15 +273,38 @@ def markdown(records, invocation=None):
         lines.append(f"| {name} | {n_classes} | {seeds} | " + " | ".join(cells) + " |")
     lines.append(
         "| **within ±1 of the class count** | | | "
-        + " | ".join(f"{hits[rule]}/{len(by_data)}" for rule in RULES)
+        + " | ".join(f"{hits[rule]}/{len(by_data)}" for rule in rules)
         + " |"
     )
-    if invocation is not None:
-        lines.append(
-            f"\n{invocation['date']}, {invocation['machine']}, commit "
-            f"{invocation['commit']}: `{invocation['command']}`"
-        )
+    if invocations:
+        lines.append("")
+    lines.extend(
+        f"- {run['date']}, {run['machine']}, commit {run['commit']}: `{run['command']}`"
+        for run in invocations
+    )
     return "\n".join(lines)
+
+
+def _saved(path):
+    """``(records, invocations)`` of a records file (older files name one
+    ``invocation``)."""
+    saved = json.loads(Path(path).read_text())
+    return saved["records"], saved.get("invocations") or [saved["invocation"]]
+
+
+def _merge(records, new):
+    """``records`` with the choices (and details) of ``new`` added to those
+    of the same data set and seed; records of new pairs are appended."""
+    by_key = {(r["dataset"], r["seed"]): r for r in records}
+    for record in new:
+        key = (record["dataset"], record["seed"])
+        if key in by_key:
+            by_key[key]["choices"].update(record["choices"])
+            by_key[key].setdefault("details", {}).update(record.get("details", {}))
+        else:
+            records.append(record)
+            by_key[key] = record
+    return records
 
 
 def main(argv=None):
@@ -206,12 +323,21 @@ def main(argv=None):
         action="store_true",
         help="run nothing: write the table of the records in --out-json",
     )
+    parser.add_argument(
+        "--rules", nargs="+", choices=RULES, default=list(RULES), help="rules to run"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="add the choices to the records already in --out-json",
+    )
     args = parser.parse_args(argv)
-    if args.render_only and args.out_json is None:
-        parser.error("--render-only reads the records of --out-json; give it")
+    for flag in ("render_only", "merge"):
+        if getattr(args, flag) and args.out_json is None:
+            option = "--" + flag.replace("_", "-")
+            parser.error(f"{option} reads the records of --out-json; give it")
     if args.render_only:
-        saved = json.loads(Path(args.out_json).read_text())
-        render(saved["records"], saved["invocation"], args.out_md)
+        render(*_saved(args.out_json), args.out_md)
         return
     if args.threads is not None:
         limit_threads(args.threads)
@@ -230,27 +356,33 @@ def main(argv=None):
             X, y, _ = subsample(X, y, args.max_rows)
             usable = [k for k in candidates if k <= min(len(X), MAX_ROWS) - 2]
             for seed in args.seeds:
-                Z = pretrained_embedding(X, seed, cache_dir, dec_params)
-                picks = choices(X.astype(np.float64), Z, seed, usable)
+                picks, details = choices(
+                    X, seed, usable, cache_dir, dec_params, args.rules
+                )
                 records.append(
                     {
                         "dataset": name,
                         "seed": seed,
                         "n_classes": int(np.unique(y).size),
                         "choices": picks,
+                        "details": details,
                     }
                 )
                 print(name, seed, picks, flush=True)
+    invocations = [meta]
+    if args.merge:
+        saved, invocations = _saved(args.out_json)
+        records, invocations = _merge(saved, records), [*invocations, meta]
     if args.out_json:
         Path(args.out_json).write_text(
-            json.dumps({"invocation": meta, "records": records}, indent=1)
+            json.dumps({"invocations": invocations, "records": records}, indent=1)
         )
-    render(records, meta, args.out_md)
+    render(records, invocations, args.out_md)
 
 
-def render(records, invocation, out_md):
+def render(records, invocations, out_md):
     """Print the table, and write it between the markers of ``out_md``."""
-    table = markdown(records, invocation)
+    table = markdown(records, invocations)
     print(table)
     if out_md:
         write_section(out_md, table, MD_BEGIN, MD_END)

@@ -307,10 +307,26 @@ def test_rules_benchmark_counts_modes_within_one_of_the_class_count():
     assert "| a | 10 | 0,1,2 | 9 (3-9) ✓ |" in table
     assert "| b | 3 | 0,1 | 6 (6-6) |" in table
     assert "| c | 4 | 0,1 | 4 (4-9) ✓ |" in table  # a tie goes to the smaller
-    assert table.splitlines()[-1].endswith(" | ".join(["2/3"] * 6 + ["1/3"]) + " |")
+    expected = ["1/3" if rule == "silhouette" else "2/3" for rule in rules.RULES]
+    assert table.splitlines()[-1].endswith(" | ".join(expected) + " |")
     # The silhouette column: 2 is one from b's 3 classes, far from a's 10.
-    assert table.splitlines()[2].endswith("| 2 (2-2) |")
-    assert table.splitlines()[3].endswith("| 2 (2-2) ✓ |")
+    silhouette = 3 + rules.RULES.index("silhouette")
+    assert table.splitlines()[2].split(" | ")[silhouette] == "2 (2-2)"
+    assert table.splitlines()[3].split(" | ")[silhouette] == "2 (2-2) ✓"
+
+
+def test_rules_benchmark_table_shows_only_the_rules_the_records_hold():
+    from benchmarks import n_clusters_rules as rules
+
+    records = [
+        {"dataset": "a", "seed": 0, "n_classes": 3, "choices": {"skdec": 3}},
+        {"dataset": "b", "seed": 0, "n_classes": 2, "choices": {"eigengap": 2}},
+    ]
+    lines = rules.markdown(records).splitlines()
+    assert lines[0] == "| data | classes | seeds | skdec | eigengap |"
+    assert lines[2] == "| a | 3 | 0 | 3 (3-3) ✓ | – |"
+    assert lines[3] == "| b | 2 | 0 | – | 2 (2-2) ✓ |"
+    assert lines[-1] == "| **within ±1 of the class count** | | | 1/2 | 1/2 |"
 
 
 def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
@@ -328,7 +344,10 @@ def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
     assert record["dataset"] == "digits" and record["n_classes"] == 10
     assert set(record["choices"]) == set(rules.RULES)
     assert all(k in (2, 3, 4) for k in record["choices"].values())
-    assert "benchmarks.n_clusters_rules" in result["invocation"]["command"]
+    (invocation,) = result["invocations"]
+    assert "benchmarks.n_clusters_rules" in invocation["command"]
+    ratios = record["details"]["generalisability"]
+    assert set(ratios) == {"2", "3", "4"} and all(g > 0 for g in ratios.values())
     text = md.read_text()
     assert text.startswith("# Results\n") and text.count(rules.MD_BEGIN) == 1
     assert "| digits | 10 | 0 |" in capsys.readouterr().out
@@ -350,9 +369,54 @@ def test_prediction_strength_is_high_at_the_number_of_separated_blobs():
     assert prediction_strength(X, 6, seed=0) < 0.8
 
 
-def test_rules_benchmark_refuses_render_only_without_records(capsys):
+@pytest.mark.parametrize("flag", ["--render-only", "--merge"])
+def test_rules_benchmark_refuses_to_read_records_without_out_json(flag, capsys):
     from benchmarks import n_clusters_rules as rules
 
     with pytest.raises(SystemExit, match="2"):
-        rules.main(["--render-only"])
-    assert "--render-only reads the records of --out-json" in capsys.readouterr().err
+        rules.main([flag])
+    assert f"{flag} reads the records of --out-json" in capsys.readouterr().err
+
+
+def test_rules_benchmark_merges_new_rules_into_the_records(tmp_path):
+    from benchmarks import n_clusters_rules as rules
+
+    out = tmp_path / "rules.json"
+    earlier = {"date": "then", "machine": "m", "commit": "c", "command": "first"}
+    old = {"dataset": "digits", "seed": 0, "n_classes": 10, "choices": {"skdec": 9}}
+    other = {"dataset": "uci_zoo", "seed": 0, "n_classes": 7, "choices": {}}
+    # An older records file names its one run "invocation".
+    out.write_text(json.dumps({"invocation": earlier, "records": [old, other]}))
+    argv = ["--datasets", "digits", "--seeds", "0", "--max-rows", "200"]
+    argv += ["--n-clusters-range", "2", "3", "--rules", "silhouette"]
+    rules.main([*argv, "--merge", "--out-json", str(out)])
+    result = json.loads(out.read_text())
+    assert [run["command"] for run in result["invocations"]][0] == "first"
+    assert "--rules silhouette --merge" in result["invocations"][1]["command"]
+    digits, zoo = result["records"]
+    assert digits["choices"]["skdec"] == 9  # kept
+    assert digits["choices"]["silhouette"] in (2, 3)  # added
+    assert zoo == other
+
+
+def test_dec_loss_is_the_mean_kl_divergence_from_the_target():
+    from scipy.stats import entropy
+
+    from benchmarks.n_clusters_rules import dec_loss
+
+    Q = np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]])
+    frequency = Q.sum(axis=0)  # 1.6, 1.4
+    P = Q**2 / frequency
+    P /= P.sum(axis=1, keepdims=True)
+    expected = np.mean([entropy(p, q) for p, q in zip(P, Q, strict=True)])
+    assert dec_loss(Q) == pytest.approx(expected) and expected > 0
+    # The target of hard assignments is themselves.
+    assert dec_loss(np.eye(3)[[0, 1, 2, 0]]) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_generalisability_rule_takes_the_k_before_the_largest_drop():
+    from benchmarks.n_clusters_rules import before_largest_drop
+
+    assert before_largest_drop({2: 1.0, 3: 0.98, 4: 0.97, 5: 0.7, 6: 0.69}) == 4
+    assert before_largest_drop({2: 1.0, 3: 0.9, 4: 0.8}) == 2  # ties: smaller
+    assert before_largest_drop({5: 1.0}) == 5
