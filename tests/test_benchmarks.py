@@ -327,6 +327,15 @@ def test_headline_table_sets_the_defaults_against_kmeans(tmp_path):
     assert cells[9] == "batch 32, 500 epochs, widths 32-32-128"
     assert "below k-means on 1." in table
     assert "On the 1 UCI tables: mean gain -0.0500; below k-means on 1." in table
+    assert "no rule was compared on" not in table
+    # The tables no rule of the defaults was compared on have their own line.
+    wine = [r | {"dataset": "wine"} for r in results["records"]]
+    wine_table = accuracy.render_headline({"invocations": [], "records": wine})
+    assert "UCI tables" not in wine_table
+    assert (
+        "On the 1 tables no rule was compared on (wine): mean gain -0.0500; "
+        "below k-means on 1." in wine_table
+    )
     # Written above the section of every record, and replaced on a rerun.
     path = tmp_path / "RESULTS.md"
     path.write_text(
@@ -338,6 +347,21 @@ def test_headline_table_sets_the_defaults_against_kmeans(tmp_path):
     assert "old" not in text and text.count("| uci_zoo |") == 1
     assert text.index("intro") < text.index("| uci_zoo |") < text.index("more")
     assert text.index("more") < text.index(accuracy.MD_BEGIN)
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "n_classes"),
+    [("iris", (150, 4), 3), ("wine", (178, 13), 3), ("breast_cancer", (569, 30), 2)],
+)
+def test_shipped_tables_load_without_files_standardised(name, shape, n_classes):
+    from benchmarks import accuracy
+
+    X, y = accuracy.load_dataset(name, data_dir="/nonexistent")
+    assert X.shape == shape and X.dtype == np.float32
+    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(X.std(axis=0), 1, atol=1e-4)
+    assert np.unique(y).size == n_classes
+    assert name in accuracy.UNSEEN
 
 
 def test_table_20k_is_made_here_standardised_with_eight_classes():
