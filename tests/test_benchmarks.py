@@ -364,6 +364,21 @@ def test_shipped_tables_load_without_files_standardised(name, shape, n_classes):
     assert name in accuracy.UNSEEN
 
 
+def test_unequal_blobs_are_four_separated_clusters_of_unequal_sizes():
+    from sklearn.cluster import KMeans
+
+    from benchmarks import accuracy
+    from skdec import cluster_accuracy
+
+    X, y = accuracy.load_dataset("unequal_blobs", data_dir="/nonexistent")
+    assert X.shape == (1450, 8) and X.dtype == np.float32
+    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-5)
+    assert np.bincount(y).tolist() == [1000, 300, 100, 50]
+    labels = KMeans(4, n_init=20, random_state=0).fit_predict(X)
+    assert cluster_accuracy(y, labels) == 1.0
+    assert "unequal_blobs" in accuracy.UNSEEN
+
+
 def test_table_20k_is_made_here_standardised_with_eight_classes():
     from benchmarks import accuracy
 
