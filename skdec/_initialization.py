@@ -9,6 +9,7 @@ that self-training first teaches the encoder (see
 
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -282,6 +283,53 @@ def _nearest_centers(M, centers):
     )
 
 
+class AutoCandidates(NamedTuple):
+    """What :func:`auto_candidates` returns."""
+
+    candidates: list
+    """``(name, labels, centres)`` per candidate partition: its kind (one of
+    :data:`AUTO_CANDIDATES`), its labels of the judged rows, and k-means'
+    centres (None for the UMAP runs)."""
+    sample: np.ndarray | None
+    """The judged rows (None: all)."""
+    map_rows: np.ndarray | None
+    """The rows UMAP mapped (None: all)."""
+    map_labels: dict
+    """``{position in candidates: labels of the mapped rows}``, UMAP runs."""
+
+
+def auto_candidates(X, Z, n_clusters, *, n_init, seed, max_rows=None):
+    """The candidate partitions of ``init="auto"``, before any is judged.
+
+    See :func:`auto_clustering`; the same arguments. Returns an
+    :class:`AutoCandidates`.
+    """
+    max_rows = AUTO_MAX_ROWS if max_rows is None else max_rows
+    # The UMAP candidate maps up to INIT_MAX_ROWS rows, and the judge's
+    # sample is drawn from those: every candidate labels the judged rows.
+    map_rows = _init_sample(Z.shape[0], None, seed)
+    n_mapped = Z.shape[0] if map_rows is None else len(map_rows)
+    in_map = _init_sample(n_mapped, max_rows, seed)
+    if in_map is None:
+        sample = map_rows
+    else:
+        sample = in_map if map_rows is None else map_rows[in_map]
+    X_fit, Z_fit = _sample_rows(X, sample), _sample_rows(Z, sample)
+    candidates = []  # (name, labels, centres of k-means or None)
+    for name, M in (("kmeans", Z_fit), ("kmeans_input", X_fit)):
+        kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
+        labels = kmeans.fit_predict(M)
+        candidates.append((name, labels, kmeans.cluster_centers_))
+    mapped, graph = umap_view(_sample_rows(Z, map_rows), n_clusters, seed)
+    map_labels = {}  # position among the candidates: labels of the mapped rows
+    runs = map_partitions(mapped, graph, n_clusters, n_init, seed, merge=True)
+    for labels, _ in runs:
+        map_labels[len(candidates)] = labels
+        judged = labels if in_map is None else labels[in_map]
+        candidates.append(("umap", judged, None))
+    return AutoCandidates(candidates, sample, map_rows, map_labels)
+
+
 def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     """The start of highest modularity on the input's neighbour graph.
 
@@ -314,30 +362,10 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
         With ``method`` the name of the chosen candidate, ``scores`` the best
         modularity of each candidate, and ``judge`` the criterion.
     """
-    max_rows = AUTO_MAX_ROWS if max_rows is None else max_rows
-    # The UMAP candidate maps up to INIT_MAX_ROWS rows, and the judge's
-    # sample is drawn from those: every candidate labels the judged rows.
-    map_rows = _init_sample(Z.shape[0], None, seed)
-    n_mapped = Z.shape[0] if map_rows is None else len(map_rows)
-    in_map = _init_sample(n_mapped, max_rows, seed)
-    if in_map is None:
-        sample = map_rows
-    else:
-        sample = in_map if map_rows is None else map_rows[in_map]
-    X_fit, Z_fit = _sample_rows(X, sample), _sample_rows(Z, sample)
-    candidates = []  # (name, labels, centres of k-means or None)
-    for name, M in (("kmeans", Z_fit), ("kmeans_input", X_fit)):
-        kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
-        labels = kmeans.fit_predict(M)
-        candidates.append((name, labels, kmeans.cluster_centers_))
-    mapped, graph = umap_view(_sample_rows(Z, map_rows), n_clusters, seed)
-    map_labels = {}  # position among the candidates: labels of the mapped rows
-    runs = map_partitions(mapped, graph, n_clusters, n_init, seed, merge=True)
-    for labels, _ in runs:
-        map_labels[len(candidates)] = labels
-        judged = labels if in_map is None else labels[in_map]
-        candidates.append(("umap", judged, None))
-    judge = fuzzy_neighbor_graph(X_fit)
+    candidates, sample, map_rows, map_labels = auto_candidates(
+        X, Z, n_clusters, n_init=n_init, seed=seed, max_rows=max_rows
+    )
+    judge = fuzzy_neighbor_graph(_sample_rows(X, sample))
     modularity = [graph_modularity(judge, labels) for _, labels, _ in candidates]
     scores = {}
     for (name, _, _), value in zip(candidates, modularity, strict=True):

@@ -1,0 +1,195 @@
+"""Which label-free criterion picks the best start among init="auto"'s
+candidates? Modularity (the default's) against two others, on the same
+candidate partitions.
+
+Run from the repository root, for example::
+
+    python -m benchmarks.start_criteria --datasets digits uci_segment \\
+        unequal_blobs --seeds 0 1 2 3 4 --data-dir ../shared/datasets
+
+For each data set and seed, the data set is pretrained as
+``DECClusterer(n_clusters)`` does with its defaults (``max_iter=0``;
+``--cache-dir`` keeps the pretraining for a rerun), and
+:func:`skdec._initialization.auto_candidates` builds exactly the candidate
+partitions ``init="auto"`` would: k-means in the embedding, k-means on the
+input, and every k-means run in UMAP's map of the embedding, with its merged
+over-clusterings. Each criterion, computed on the neighbour graph of the
+input that judges the default's start
+(:func:`skdec._modularity.fuzzy_neighbor_graph`), picks one:
+
+- ``modularity``: Newman's modularity, highest (what ``init="auto"`` keeps);
+- ``conductance``: the mean over clusters of the share of a cluster's link
+  weight that leaves it, lowest (:func:`skdec._n_clusters.mean_conductance`);
+- ``coverage``: the share of all link weight that stays inside clusters,
+  highest.
+
+The table gives, per data set, the cluster accuracy of each criterion's pick
+on the judged rows (mean over seeds) and which kind of start it picked, with
+the accuracy of the best candidate for reference (which no label-free rule
+can know). Labels are used for nothing but these accuracies. Larger data sets
+are first cut to ``--max-rows`` rows (seed 12345). ``--out-json`` keeps the
+records, ``--out-md`` writes the table between markers, ``--render-only``
+writes it again from the records.
+"""
+
+import argparse
+import collections
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import scipy.sparse  # noqa: E402
+from sklearn.utils import check_random_state  # noqa: E402
+
+from benchmarks.accuracy import (  # noqa: E402
+    DATASETS,
+    DEFAULT_DATA_DIR,
+    invocation_metadata,
+    load_dataset,
+)
+from benchmarks.n_clusters import quiet, subsample, write_section  # noqa: E402
+from skdec import DECClusterer, cluster_accuracy  # noqa: E402
+from skdec._initialization import _sample_rows, auto_candidates  # noqa: E402
+from skdec._modularity import fuzzy_neighbor_graph, graph_modularity  # noqa: E402
+from skdec._n_clusters import mean_conductance  # noqa: E402
+
+MD_BEGIN = "<!-- benchmarks.start_criteria: begin (generated, do not edit) -->"
+MD_END = "<!-- benchmarks.start_criteria: end -->"
+
+
+def coverage(graph, labels):
+    """The share of the link weight of ``graph`` inside the clusters."""
+    graph = scipy.sparse.coo_matrix(graph)
+    labels = np.asarray(labels)
+    inside = graph.data[labels[graph.row] == labels[graph.col]].sum()
+    return float(inside / max(graph.data.sum(), np.finfo(float).tiny))
+
+
+#: ``{name: (criterion(graph, labels), higher is better)}``.
+CRITERIA = {
+    "modularity": (graph_modularity, True),
+    "conductance": (mean_conductance, False),
+    "coverage": (coverage, True),
+}
+
+
+def pick(values, higher):
+    """Position of the best of ``values`` (the first on ties)."""
+    return int(np.argmax(values) if higher else np.argmin(values))
+
+
+def run_one(X, y, seed, cache_dir, params=None):
+    """``{criterion: (kind, accuracy)}`` and the best candidate's accuracy;
+    ``params`` changes the pretraining's parameters."""
+    n_clusters = int(np.unique(y).size)
+    settings = {"max_iter": 0, "init": "kmeans", "memory": cache_dir}
+    with quiet():
+        model = DECClusterer(
+            n_clusters, random_state=seed, **settings | (params or {})
+        ).fit(X)
+    # The seed the estimator derives from random_state for its start.
+    start_seed = int(check_random_state(seed).randint(2**31 - 1))
+    candidates, sample, _, _ = auto_candidates(
+        X, model.transform(X), n_clusters, n_init=model.n_init, seed=start_seed
+    )
+    judge = fuzzy_neighbor_graph(_sample_rows(X, sample))
+    y_judged = y if sample is None else y[sample]
+    accuracy = [cluster_accuracy(y_judged, labels) for _, labels, _ in candidates]
+    picks = {}
+    for name, (criterion, higher) in CRITERIA.items():
+        best = pick([criterion(judge, labels) for _, labels, _ in candidates], higher)
+        picks[name] = [candidates[best][0], accuracy[best]]
+    return picks, max(accuracy)
+
+
+def markdown(records, invocations=()):
+    """Per data set: each criterion's mean accuracy and kinds picked."""
+    by_data = collections.defaultdict(list)
+    for record in records:
+        by_data[record["dataset"]].append(record)
+    lines = [
+        "| data | seeds | " + " | ".join(CRITERIA) + " | best candidate |",
+        "|---|---|" + "---|" * (len(CRITERIA) + 1),
+    ]
+    for name, group in by_data.items():
+        cells = [name, ",".join(str(r["seed"]) for r in group)]
+        for criterion in CRITERIA:
+            picked = [r["picks"][criterion] for r in group]
+            kinds = collections.Counter(kind for kind, _ in picked)
+            summary = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+            mean = statistics.fmean(acc for _, acc in picked)
+            cells.append(f"{mean:.3f} ({summary})")
+        cells.append(f"{statistics.fmean(r['best'] for r in group):.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    if invocations:
+        lines.append("")
+    lines.extend(
+        f"- {run['date']}, {run['machine']}, commit {run['commit']}: `{run['command']}`"
+        for run in invocations
+    )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--datasets", nargs="+", default=["digits"], choices=DATASETS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    parser.add_argument("--max-rows", type=int, default=10000)
+    parser.add_argument("--cache-dir", default=None)
+    parser.add_argument("--out-json", default=None)
+    parser.add_argument("--out-md", default=None)
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: write the table of the records in --out-json",
+    )
+    args = parser.parse_args(argv)
+    if args.render_only and args.out_json is None:
+        parser.error("--render-only reads the records of --out-json; give it")
+    if args.render_only:
+        saved = json.loads(Path(args.out_json).read_text())
+        render(saved["records"], saved["invocations"], args.out_md)
+        return
+    meta = invocation_metadata(argv)
+    meta["command"] = meta["command"].replace(
+        "benchmarks.accuracy", "benchmarks.start_criteria"
+    )
+    records = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in args.datasets:
+            X, y = load_dataset(name, args.data_dir)
+            X, y, _ = subsample(X, y, args.max_rows)
+            for seed in args.seeds:
+                picks, best = run_one(X, y, seed, args.cache_dir or scratch)
+                records.append(
+                    {"dataset": name, "seed": seed, "picks": picks, "best": best}
+                )
+                print(name, seed, picks, f"best {best:.4f}", flush=True)
+    if args.out_json:
+        Path(args.out_json).write_text(
+            json.dumps({"invocations": [meta], "records": records}, indent=1)
+        )
+    render(records, [meta], args.out_md)
+
+
+def render(records, invocations, out_md):
+    """Print the table, and write it between the markers of ``out_md``."""
+    table = markdown(records, invocations)
+    print(table)
+    if out_md:
+        write_section(out_md, table, MD_BEGIN, MD_END)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""The benchmark that compares label-free criteria for init="auto"'s start."""
+
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from benchmarks import start_criteria
+
+
+def test_coverage_is_the_share_of_link_weight_inside_clusters():
+    graph = scipy.sparse.csr_matrix(
+        np.array([[0, 2, 1, 0], [2, 0, 0, 0], [1, 0, 0, 3], [0, 0, 3, 0]], float)
+    )
+    # Inside: 2 (rows 0-1) and 3 (rows 2-3), both ways; across: 1, both ways.
+    assert start_criteria.coverage(graph, [0, 0, 1, 1]) == pytest.approx(10 / 12)
+    assert start_criteria.coverage(graph, [0, 0, 0, 0]) == 1.0
+
+
+def test_each_criterion_picks_its_best_candidate():
+    assert start_criteria.pick([0.2, 0.5, 0.5], higher=True) == 1
+    assert start_criteria.pick([0.2, 0.1, 0.1], higher=False) == 1
+
+
+def test_conductance_finds_unequal_blobs_that_kmeans_finds(tmp_path):
+    from benchmarks.accuracy import load_dataset
+
+    X, y = load_dataset("unequal_blobs", data_dir="/nonexistent")
+    tiny = {"hidden_layer_sizes": (16,), "n_components": 4, "pretrain_epochs": 1}
+    picks, best = start_criteria.run_one(X, y, 0, str(tmp_path), tiny)
+    assert set(picks) == set(start_criteria.CRITERIA)
+    assert best == 1.0  # k-means on the input is among the candidates
+    # Four separate groups: cutting none of their links is possible.
+    assert picks["conductance"][1] == 1.0 and picks["coverage"][1] == 1.0
+    assert all(kind in ("kmeans", "kmeans_input", "umap") for kind, _ in picks.values())
+
+
+def test_table_and_render_only(tmp_path, capsys):
+    records = [
+        {
+            "dataset": "a",
+            "seed": seed,
+            "picks": {
+                "modularity": ["umap", 0.9],
+                "conductance": [kind, acc],
+                "coverage": ["kmeans_input", 0.5],
+            },
+            "best": 1.0,
+        }
+        for seed, kind, acc in [(0, "umap", 0.8), (1, "kmeans", 0.6)]
+    ]
+    run = {"date": "d", "machine": "m", "commit": "c", "command": "cmd"}
+    lines = start_criteria.markdown(records, [run]).splitlines()
+    assert (
+        lines[0]
+        == "| data | seeds | modularity | conductance | coverage | best candidate |"
+    )
+    assert lines[2] == (
+        "| a | 0,1 | 0.900 (umap 2) | 0.700 (kmeans 1, umap 1) "
+        "| 0.500 (kmeans_input 2) | 1.000 |"
+    )
+    assert lines[-1] == "- d, m, commit c: `cmd`"
+    out = tmp_path / "records.json"
+    out.write_text(json.dumps({"invocations": [run], "records": records}))
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Results\n")
+    start_criteria.main(["--render-only", "--out-json", str(out), "--out-md", str(md)])
+    assert lines[2] in md.read_text() and start_criteria.MD_BEGIN in md.read_text()
+    with pytest.raises(SystemExit, match="2"):
+        start_criteria.main(["--render-only"])
+    assert "reads the records of --out-json" in capsys.readouterr().err
