@@ -197,7 +197,10 @@ class DECClusterer(
         ``"auto"`` builds the first three and keeps the partition of highest
         modularity on the neighbour graph of the input: a label-free
         criterion, the same for every candidate, computed on at most 10,000
-        rows; the choice is in :attr:`init_`.
+        rows; the choice is in :attr:`init_`. Modularity favours clusters of
+        similar size: where clean clusters differ greatly in size, it can
+        prefer a partition that splits the largest, which ``"kmeans_input"``
+        may not (compare the sizes of the clusters).
 
         Except for ``"kmeans"``, the centres start at the means of the
         clusters in the embedding, and self-training first teaches the
