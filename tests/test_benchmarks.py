@@ -376,7 +376,8 @@ def test_unequal_blobs_are_four_separated_clusters_of_unequal_sizes():
     assert np.bincount(y).tolist() == [1000, 300, 100, 50]
     labels = KMeans(4, n_init=20, random_state=0).fit_predict(X)
     assert cluster_accuracy(y, labels) == 1.0
-    assert "unequal_blobs" in accuracy.UNSEEN
+    assert "unequal_blobs" in accuracy.PROBES
+    assert "unequal_blobs" not in accuracy.UNSEEN
 
 
 def test_table_20k_is_made_here_standardised_with_eight_classes():
