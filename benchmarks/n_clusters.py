@@ -234,12 +234,33 @@ def markdown(results):
     subsampled = sorted({r["dataset"] for r in results["records"] if r.get("max_rows")})
     if subsampled:
         lines.append(f"Subsampled rows: {', '.join(subsampled)} (see --max-rows).")
-    for inv in results["invocations"]:
-        lines.append(
-            f"- {inv['date']}, {inv['machine']}, commit {inv['commit']}: "
-            f"`{inv['command']}`"
-        )
+    lines += invocation_lines(results["invocations"])
     return "\n".join(lines)
+
+
+def invocation_lines(invocations):
+    """One line per run of a benchmark: date, machine, commit, command."""
+    return [
+        f"- {inv['date']}, {inv['machine']}, commit {inv['commit']}: `{inv['command']}`"
+        for inv in invocations
+    ]
+
+
+def read_records(path):
+    """``(records, invocations)`` of a records file (older files name one
+    ``invocation``)."""
+    saved = json.loads(Path(path).read_text())
+    if "invocations" in saved:
+        return saved["records"], saved["invocations"]
+    return saved["records"], [saved["invocation"]]
+
+
+def show_table(table, out_md, begin, end):
+    """Print ``table``, and write it between ``begin`` and ``end`` in
+    ``out_md`` when given."""
+    print(table)
+    if out_md:
+        write_section(out_md, table, begin, end)
 
 
 def write_section(path, table, begin=MD_BEGIN, end=MD_END):

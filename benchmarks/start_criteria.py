@@ -26,7 +26,8 @@ input that judges the default's start
 The table gives, per data set, the cluster accuracy of each criterion's pick
 on the judged rows (mean over seeds) and which kind of start it picked, with
 the accuracy of the best candidate for reference (which no label-free rule
-can know). Labels are used for nothing but these accuracies. Larger data sets
+can know). Labels are used for nothing but the number of clusters (the class
+count) and these accuracies. Larger data sets
 are first cut to ``--max-rows`` rows (seed 12345). ``--out-json`` keeps the
 records, ``--out-md`` writes the table between markers, ``--render-only``
 writes it again from the records.
@@ -53,7 +54,13 @@ from benchmarks.accuracy import (  # noqa: E402
     invocation_metadata,
     load_dataset,
 )
-from benchmarks.n_clusters import quiet, subsample, write_section  # noqa: E402
+from benchmarks.n_clusters import (  # noqa: E402
+    invocation_lines,
+    quiet,
+    read_records,
+    show_table,
+    subsample,
+)
 from skdec import DECClusterer, cluster_accuracy  # noqa: E402
 from skdec._initialization import _sample_rows, auto_candidates  # noqa: E402
 from skdec._modularity import fuzzy_neighbor_graph, graph_modularity  # noqa: E402
@@ -85,8 +92,9 @@ def pick(values, higher):
 
 
 def run_one(X, y, seed, cache_dir, params=None):
-    """``{criterion: (kind, accuracy)}`` and the best candidate's accuracy;
-    ``params`` changes the pretraining's parameters."""
+    """``{criterion: [kind, accuracy, value]}`` of each criterion's pick, and
+    the best candidate's accuracy; ``params`` changes the pretraining's
+    parameters."""
     n_clusters = int(np.unique(y).size)
     settings = {"max_iter": 0, "init": "kmeans", "memory": cache_dir}
     with quiet():
@@ -103,8 +111,9 @@ def run_one(X, y, seed, cache_dir, params=None):
     accuracy = [cluster_accuracy(y_judged, labels) for _, labels, _ in candidates]
     picks = {}
     for name, (criterion, higher) in CRITERIA.items():
-        best = pick([criterion(judge, labels) for _, labels, _ in candidates], higher)
-        picks[name] = [candidates[best][0], accuracy[best]]
+        values = [criterion(judge, labels) for _, labels, _ in candidates]
+        best = pick(values, higher)
+        picks[name] = [candidates[best][0], accuracy[best], float(values[best])]
     return picks, max(accuracy)
 
 
@@ -121,18 +130,15 @@ def markdown(records, invocations=()):
         cells = [name, ",".join(str(r["seed"]) for r in group)]
         for criterion in CRITERIA:
             picked = [r["picks"][criterion] for r in group]
-            kinds = collections.Counter(kind for kind, _ in picked)
+            kinds = collections.Counter(kind for kind, *_ in picked)
             summary = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
-            mean = statistics.fmean(acc for _, acc in picked)
+            mean = statistics.fmean(acc for _, acc, *_ in picked)
             cells.append(f"{mean:.3f} ({summary})")
         cells.append(f"{statistics.fmean(r['best'] for r in group):.3f}")
         lines.append("| " + " | ".join(cells) + " |")
     if invocations:
         lines.append("")
-    lines.extend(
-        f"- {run['date']}, {run['machine']}, commit {run['commit']}: `{run['command']}`"
-        for run in invocations
-    )
+    lines += invocation_lines(invocations)
     return "\n".join(lines)
 
 
@@ -158,8 +164,7 @@ def main(argv=None):
     if args.render_only and args.out_json is None:
         parser.error("--render-only reads the records of --out-json; give it")
     if args.render_only:
-        saved = json.loads(Path(args.out_json).read_text())
-        render(saved["records"], saved["invocations"], args.out_md)
+        render(*read_records(args.out_json), args.out_md)
         return
     meta = invocation_metadata(argv)
     meta["command"] = meta["command"].replace(
@@ -185,10 +190,7 @@ def main(argv=None):
 
 def render(records, invocations, out_md):
     """Print the table, and write it between the markers of ``out_md``."""
-    table = markdown(records, invocations)
-    print(table)
-    if out_md:
-        write_section(out_md, table, MD_BEGIN, MD_END)
+    show_table(markdown(records, invocations), out_md, MD_BEGIN, MD_END)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse
 
 from benchmarks import start_criteria
+from skdec import DECClusterer
 
 
 def test_coverage_is_the_share_of_link_weight_inside_clusters():
@@ -33,7 +34,13 @@ def test_conductance_finds_unequal_blobs_that_kmeans_finds(tmp_path):
     assert best == 1.0  # k-means on the input is among the candidates
     # Four separate groups: cutting none of their links is possible.
     assert picks["conductance"][1] == 1.0 and picks["coverage"][1] == 1.0
-    assert all(kind in ("kmeans", "kmeans_input", "umap") for kind, _ in picks.values())
+    # The candidates are init="auto"'s: the estimator keeps modularity's pick.
+    model = DECClusterer(
+        4, init="auto", max_iter=0, random_state=0, memory=str(tmp_path), **tiny
+    ).fit(X)
+    kind, _, value = picks["modularity"]
+    assert model.init_ == kind
+    assert max(model.init_scores_.values()) == pytest.approx(value)
 
 
 def test_table_and_render_only(tmp_path, capsys):
