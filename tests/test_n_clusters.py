@@ -258,6 +258,20 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
     assert "benchmarks.n_clusters" in results["invocations"][0]["command"]
     section = table.split(bench.MD_BEGIN)[1].split(bench.MD_END)[0]
     assert section.strip() in capsys.readouterr().out
+    # Data sets no rule was compared on, and probes, are counted apart.
+    row = {"n_clusters": 3, "acc": 0.5}
+    records = [
+        {"dataset": name, "seed": 0, "n_samples": 9, "n_classes": classes}
+        | {"skdec": row, "silhouette": row | {"n_clusters": 2}}
+        for name, classes in [("digits", 10), ("iris", 3), ("unequal_blobs", 4)]
+    ]
+    lines = bench.markdown({"records": records, "invocations": []}).splitlines()
+    assert "Within ±1 of the class count (mode over seeds): skdec 0/1, " in lines[-3]
+    assert lines[-2] == (
+        "On the data sets no rule was compared on (iris): skdec 1/1, "
+        "k-means + silhouette 1/1."
+    )
+    assert lines[-1] == "Probes, counted in neither: unequal_blobs."
     # A second run replaces the records it reruns and keeps the others.
     bench.main([*argv[:3], "1", *argv[5:]])
     results = json.loads(out.read_text())
