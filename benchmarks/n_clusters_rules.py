@@ -34,15 +34,14 @@ The rules:
 - ``generalisability``: the criterion of the DEC paper (Xie et al., 2016,
   section 5.5): DEC (``init="kmeans"``, the paper's start, every other
   parameter at its default or as ``--dec-params`` sets it) is fitted for each
-  ``k`` on 90% of the rows, and
-  ``G = L_train / L_validation`` is the ratio of its loss ``KL(P || Q)`` per
-  row on the training rows to that on the 10% held out, each set's target
-  ``P`` computed from its own ``Q``. The paper reads ``k`` off the curve where
-  ``G`` drops sharply; here that is the ``k`` before the largest drop,
-  ``argmax G_k - G_{k+1}``. It costs a pretraining and one DEC fit per ``k``.
-  It always names a ``k``, even where ``G`` barely moves or rises, and on a
-  small table the held-out rows are few (10 of zoo's 101 for up to 15
-  clusters), so ``G`` is noisy there.
+  ``k`` on 90% of the rows, and ``G = L_train / L_validation`` is the ratio of
+  its loss ``KL(P || Q)`` per row on the training rows to that on the 10% held
+  out, each set's target ``P`` computed from its own ``Q``. The paper reads
+  ``k`` off the curve where ``G`` drops sharply; here that is the ``k`` before
+  the largest drop, ``argmax G_k - G_{k+1}``. It costs a pretraining and one
+  DEC fit per ``k``. It always names a ``k``, even where ``G`` barely moves or
+  rises, and on a small table the held-out rows are few (10 of zoo's 101 for
+  up to 15 clusters), so ``G`` is noisy there.
 
 Every rule sees at most ``choose_n_clusters``' 5,000 sampled rows; larger data
 sets are first cut to ``--max-rows`` rows (seed 12345). Labels are used for
