@@ -25,12 +25,11 @@ input that judges the default's start
 
 The table gives, per data set, the cluster accuracy of each criterion's pick
 on the judged rows (mean over seeds) and which kind of start it picked, with
-the accuracy of the best candidate for reference (which no label-free rule
-can know). Labels are used for nothing but the number of clusters (the class
-count) and these accuracies. Larger data sets
-are first cut to ``--max-rows`` rows (seed 12345). ``--out-json`` keeps the
-records, ``--out-md`` writes the table between markers, ``--render-only``
-writes it again from the records.
+the accuracy of the best candidate for reference (which no label-free rule can
+know). Labels are used for nothing but the number of clusters (the class
+count) and these accuracies. Larger data sets are first cut to ``--max-rows``
+rows (seed 12345). ``--out-json`` keeps the records, ``--out-md`` writes the
+table between markers, ``--render-only`` writes it again from the records.
 """
 
 import argparse

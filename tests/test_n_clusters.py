@@ -393,6 +393,21 @@ def test_rules_benchmark_refuses_to_read_records_without_out_json(flag, capsys):
     assert f"{flag} reads the records of --out-json" in capsys.readouterr().err
 
 
+def test_rules_benchmark_reads_the_records_to_merge_before_fitting(
+    tmp_path, monkeypatch
+):
+    from benchmarks import n_clusters_rules as rules
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before reading --out-json")
+
+    monkeypatch.setattr(rules, "choices", no_fit)
+    missing = tmp_path / "missing.json"
+    argv = ["--datasets", "digits", "--seeds", "0", "--rules", "silhouette"]
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        rules.main([*argv, "--merge", "--out-json", str(missing)])
+
+
 def test_rules_benchmark_merges_new_rules_into_the_records(tmp_path):
     from benchmarks import n_clusters_rules as rules
 
