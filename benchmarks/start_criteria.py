@@ -1,6 +1,6 @@
 """Which label-free criterion picks the best start among init="auto"'s
-candidates? Modularity (the default's) against two others, on the same
-candidate partitions.
+candidates? The map equation's saving (the default's) against three others,
+on the same candidate partitions.
 
 Run from the repository root, for example::
 
@@ -17,7 +17,11 @@ over-clusterings. Each criterion, computed on the neighbour graph of the
 input that judges the default's start
 (:func:`skdec._modularity.fuzzy_neighbor_graph`), picks one:
 
-- ``modularity``: Newman's modularity, highest (what ``init="auto"`` keeps);
+- ``map_equation``: the bits per step by which the partition shortens the
+  description of a random walk on the graph, highest
+  (:func:`skdec._modularity.codelength_saving`; what ``init="auto"`` keeps);
+- ``modularity``: Newman's modularity, highest (what ``init="auto"`` kept
+  until 2026-12-03);
 - ``conductance``: the mean over clusters of the share of a cluster's link
   weight that leaves it, lowest (:func:`skdec._n_clusters.mean_conductance`);
 - ``coverage``: the share of all link weight that stays inside clusters,
@@ -26,10 +30,11 @@ input that judges the default's start
 The table gives, per data set, the cluster accuracy of each criterion's pick
 on the judged rows (mean over seeds) and which kind of start it picked, with
 the accuracy of the best candidate for reference (which no label-free rule can
-know). Labels are used for nothing but the number of clusters (the class
-count) and these accuracies. Larger data sets are first cut to ``--max-rows``
-rows (seed 12345). ``--out-json`` keeps the records, ``--out-md`` writes the
-table between markers, ``--render-only`` writes it again from the records.
+know); "–" where the records predate a criterion. Labels are used for nothing
+but the number of clusters (the class count) and these accuracies. Larger
+data sets are first cut to ``--max-rows`` rows (seed 12345). ``--out-json``
+keeps the records, ``--out-md`` writes the table between markers,
+``--render-only`` writes it again from the records.
 """
 
 import argparse
@@ -62,7 +67,11 @@ from benchmarks.n_clusters import (  # noqa: E402
 )
 from skdec import DECClusterer, cluster_accuracy  # noqa: E402
 from skdec._initialization import _sample_rows, auto_candidates  # noqa: E402
-from skdec._modularity import fuzzy_neighbor_graph, graph_modularity  # noqa: E402
+from skdec._modularity import (  # noqa: E402
+    codelength_saving,
+    fuzzy_neighbor_graph,
+    graph_modularity,
+)
 from skdec._n_clusters import mean_conductance  # noqa: E402
 
 MD_BEGIN = "<!-- benchmarks.start_criteria: begin (generated, do not edit) -->"
@@ -79,6 +88,7 @@ def coverage(graph, labels):
 
 #: ``{name: (criterion(graph, labels), higher is better)}``.
 CRITERIA = {
+    "map_equation": (codelength_saving, True),
     "modularity": (graph_modularity, True),
     "conductance": (mean_conductance, False),
     "coverage": (coverage, True),
@@ -128,6 +138,9 @@ def markdown(records, invocations=()):
     for name, group in by_data.items():
         cells = [name, ",".join(str(r["seed"]) for r in group)]
         for criterion in CRITERIA:
+            if any(criterion not in r["picks"] for r in group):
+                cells.append("–")
+                continue
             picked = [r["picks"][criterion] for r in group]
             kinds = collections.Counter(kind for kind, *_ in picked)
             summary = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))

@@ -194,13 +194,15 @@ class DECClusterer(
         centres initialise the clustering layer), k-means on the input rows
         (``"kmeans_input"``), k-means in a UMAP map of the embedding
         (``"umap"``, N2D's manifold step) or of the input (``"umap_input"``).
-        ``"auto"`` builds the first three and keeps the partition of highest
-        modularity on the neighbour graph of the input: a label-free
-        criterion, the same for every candidate, computed on at most 10,000
-        rows; the choice is in :attr:`init_`. Modularity favours clusters of
-        similar size: where clean clusters differ greatly in size, it can
-        prefer a partition that splits the largest, which ``"kmeans_input"``
-        may not (compare the sizes of the clusters).
+        ``"auto"`` builds the first three and keeps the partition that best
+        compresses a random walk on the neighbour graph of the input (the
+        map equation of Rosvall and Bergstrom): one label-free criterion,
+        the same for every candidate, computed on at most 10,000 rows,
+        highest when the walk seldom leaves a cluster; the choice is in
+        :attr:`init_`. Unlike modularity, it does not cut a well-linked
+        large cluster to make the sizes more even, but it may still cut one
+        spread over few dimensions, where a cut crosses few links (compare
+        the sizes of the clusters with those of ``"kmeans_input"``).
 
         Except for ``"kmeans"``, the centres start at the means of the
         clusters in the embedding, and self-training first teaches the
@@ -295,8 +297,9 @@ class DECClusterer(
         ``init="auto"`` chose.
 
     init_scores_ : dict of str to float or None
-        With ``init="auto"``, the criterion of each candidate start: the
-        modularity of its best partition on the neighbour graph of the input
+        With ``init="auto"``, the criterion of each candidate start: the bits
+        per step by which its best partition shortens the description of a
+        random walk on the neighbour graph of the input, by the map equation
         (the highest is :attr:`init_`). None otherwise.
 
     self_training_kept_ : bool
@@ -801,8 +804,8 @@ class DECClusterer(
             f"{name} {value:.4f}" for name, value in start.scores.items()
         )
         message = (
-            f"init='auto' chose {start.method!r} (modularity on the input's "
-            f"neighbour graph: {values})"
+            f"init='auto' chose {start.method!r} (map equation's saving, in "
+            f"bits, on the input's neighbour graph: {values})"
         )
         logger.info(message)
         if self.verbose:

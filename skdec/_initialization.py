@@ -19,6 +19,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from skdec._batches import PREDICT_BATCH_SIZE, map_batches
 from skdec._modularity import (
     N_NEIGHBORS,
+    codelength_saving,
     fuzzy_neighbor_graph,
     graph_modularity,
     merge_by_modularity,
@@ -63,7 +64,8 @@ class InitialClustering:
         :data:`AUTO_CANDIDATES`).
     scores : dict of str to float or None
         With ``init="auto"``, the criterion of the best partition of each
-        candidate: its modularity on the neighbour graph of the input.
+        candidate: the bits its map equation saves on the neighbour graph of
+        the input (:func:`~skdec._modularity.codelength_saving`).
     judge : callable or None
         With ``init="auto"``, the same criterion for any labels of the
         training rows: ``judge(labels) -> float``.
@@ -331,7 +333,7 @@ def auto_candidates(X, Z, n_clusters, *, n_init, seed, max_rows=None):
 
 
 def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
-    """The start of highest modularity on the input's neighbour graph.
+    """The start that best compresses a random walk on the input's graph.
 
     Candidates:
 
@@ -343,16 +345,19 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
       ``merge=True``), on up to :data:`INIT_MAX_ROWS` rows, as
       ``init="umap"``, which include the ``max_rows`` rows.
 
-    Each partition is judged by the same label-free criterion: Newman's
-    modularity on UMAP's fuzzy neighbour graph of the input ``X``, built on
-    exact neighbours (:func:`~skdec._modularity.fuzzy_neighbor_graph`): the
-    fraction of neighbour links that fall inside clusters minus what is
-    expected by chance. The judge is the graph of the input, which no
-    candidate was built on, so that no partition wins because it was
-    optimised on the graph that scores it. The partition of highest
-    modularity is kept (ties go to the first candidate in the order above);
-    all are judged on the same ``max_rows`` rows. Rows a candidate was not
-    built on take the label of a k-means partition's nearest centre, or the
+    Each partition is judged by the same label-free criterion, on UMAP's
+    fuzzy neighbour graph of the input ``X``, built on exact neighbours
+    (:func:`~skdec._modularity.fuzzy_neighbor_graph`): the map equation's
+    saving (:func:`~skdec._modularity.codelength_saving`), the bits per step
+    by which the partition shortens the description of a random walk on the
+    graph. It is high when the walk seldom leaves a cluster, and it has no
+    term in the square of a cluster's size, which makes modularity cut a
+    large group to even out the sizes. The judge is the graph of the input,
+    which no candidate was built on, so that no partition wins because it
+    was optimised on the graph that scores it. The partition of highest
+    saving is kept (ties go to the first candidate in the order above); all
+    are judged on the same ``max_rows`` rows. Rows a candidate was not built
+    on take the label of a k-means partition's nearest centre, or the
     majority label of their :data:`N_NEIGHBORS` nearest mapped rows in the
     embedding.
 
@@ -360,22 +365,22 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     -------
     start : InitialClustering
         With ``method`` the name of the chosen candidate, ``scores`` the best
-        modularity of each candidate, and ``judge`` the criterion.
+        saving of each candidate, and ``judge`` the criterion.
     """
     candidates, sample, map_rows, map_labels = auto_candidates(
         X, Z, n_clusters, n_init=n_init, seed=seed, max_rows=max_rows
     )
     judge = fuzzy_neighbor_graph(_sample_rows(X, sample))
-    modularity = [graph_modularity(judge, labels) for _, labels, _ in candidates]
+    saving = [codelength_saving(judge, labels) for _, labels, _ in candidates]
     scores = {}
-    for (name, _, _), value in zip(candidates, modularity, strict=True):
+    for (name, _, _), value in zip(candidates, saving, strict=True):
         scores[name] = max(scores.get(name, -np.inf), value)
-    best = int(np.argmax(modularity))
+    best = int(np.argmax(saving))
     method, labels, centers = candidates[best]
 
     def judge_labels(all_labels):
         rows = all_labels if sample is None else np.asarray(all_labels)[sample]
-        return graph_modularity(judge, rows)
+        return codelength_saving(judge, rows)
 
     # The labels of every row: a UMAP partition's own on the mapped rows,
     # the nearest k-means centre, or a vote of the nearest labelled rows.

@@ -97,20 +97,20 @@ def rings():
     return StandardScaler().fit_transform(X).astype(np.float32), y
 
 
-def modularities(monkeypatch):
-    """Record the modularity of every partition init="auto" judges."""
-    original = _initialization.graph_modularity
+def savings(monkeypatch):
+    """Record the criterion of every partition init="auto" judges."""
+    original = _initialization.codelength_saving
     return record_calls(
         monkeypatch,
         _initialization,
-        "graph_modularity",
+        "codelength_saving",
         lambda graph, labels: (original(graph, labels), np.array(labels)),
     )
 
 
-def test_auto_keeps_the_candidate_of_highest_modularity(rings, monkeypatch):
+def test_auto_keeps_the_candidate_of_highest_saving(rings, monkeypatch):
     X, y = rings
-    scored = modularities(monkeypatch)
+    scored = savings(monkeypatch)
     start = _initialization.auto_clustering(X, X[:, ::-1], 2, n_init=3, seed=0)
     # k-means on the embedding and on the input, then 3 seeds x 3 sizes in
     # the map of the embedding.
@@ -131,7 +131,7 @@ def test_auto_starts_as_the_paper_when_kmeans_in_the_embedding_wins(monkeypatch)
     order = iter(range(10**6))
     # Make the first candidate, k-means in the embedding, the best one.
     monkeypatch.setattr(
-        _initialization, "graph_modularity", lambda graph, labels: -next(order)
+        _initialization, "codelength_saving", lambda graph, labels: -next(order)
     )
     start = _initialization.auto_clustering(X, X, 3, n_init=2, seed=0)
     assert start.method == "kmeans" and start.target is None
@@ -181,7 +181,7 @@ def test_the_estimator_records_what_auto_chose(rings, capsys):
     assert capsys.readouterr().out == ""
     small_dec(n_clusters=2, init="auto", max_iter=0, verbose=1).fit(X)
     out = capsys.readouterr().out
-    assert "init='auto' chose" in out and "modularity" in out
+    assert "init='auto' chose" in out and "map equation" in out
     # An explicit start is recorded as given, without scores.
     explicit = small_dec(n_clusters=2, init="kmeans", max_iter=0).fit(X)
     assert explicit.init_ == "kmeans" and explicit.init_scores_ is None

@@ -1,13 +1,19 @@
-"""Modularity of a partition, and the greedy merging of clusters by it."""
+"""Modularity and the map equation's saving of a partition, and the greedy
+merging of clusters by modularity."""
 
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse
+from sklearn.neighbors import kneighbors_graph
 
 from skdec import cluster_accuracy
-from skdec._modularity import graph_modularity, merge_by_modularity
+from skdec._modularity import (
+    codelength_saving,
+    graph_modularity,
+    merge_by_modularity,
+)
 
 
 def test_graph_modularity_matches_its_definition():
@@ -32,6 +38,69 @@ def test_graph_modularity_matches_its_definition():
         warnings.simplefilter("error")
         empty = scipy.sparse.csr_matrix((4, 4))
         assert graph_modularity(empty, [0, 0, 1, 1]) == 0.0
+
+
+def _map_equation(weights, labels):
+    """Rosvall and Bergstrom's two-level codelength L(M), as they write it."""
+
+    def plogp(x):
+        x = np.asarray(x, dtype=float)
+        return np.sum(x[x > 0] * np.log2(x[x > 0]))
+
+    p = weights.sum(axis=1) / weights.sum()
+    modules = np.unique(labels)
+    exits = (
+        np.array([weights[np.ix_(labels == m, labels != m)].sum() for m in modules])
+        / weights.sum()
+    )
+    stay = np.array([p[labels == m].sum() for m in modules]) + exits
+    return (
+        plogp(exits.sum())
+        - 2 * sum(plogp(q) for q in exits)
+        - plogp(p)
+        + sum(plogp(s) for s in stay)
+    )
+
+
+def test_codelength_saving_matches_the_map_equation():
+    rng = np.random.default_rng(0)
+    weights = rng.random((30, 30)) * (rng.random((30, 30)) < 0.3)
+    weights = np.triu(weights, 1)
+    weights = weights + weights.T
+    one = np.zeros(30, dtype=int)
+    for labels in (rng.integers(0, 3, 30), np.arange(30) % 5, 7 * one + 2):
+        got = codelength_saving(scipy.sparse.csr_matrix(weights), labels)
+        expected = _map_equation(weights, one) - _map_equation(weights, labels)
+        assert got == pytest.approx(expected, abs=1e-12)
+    # Two cliques without a link between them: the split along the cliques
+    # costs no exit and saves the one bit that names the clique; cutting each
+    # clique in two saves less.
+    cliques = scipy.sparse.block_diag([np.ones((4, 4)) - np.eye(4)] * 2)
+    assert codelength_saving(cliques, [0] * 4 + [1] * 4) == pytest.approx(1.0)
+    assert codelength_saving(cliques, [0, 0, 1, 1] * 2) < 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        empty = scipy.sparse.csr_matrix((4, 4))
+        assert codelength_saving(empty, [0, 0, 1, 1]) == 0.0
+
+
+def test_codelength_saving_does_not_cut_a_group_to_even_the_sizes():
+    # A neighbour graph of one Gaussian group of 600 rows in 8 dimensions,
+    # beside two cliques of 10 rows. Into 3 clusters: the group and each
+    # clique, or the group cut in half with both cliques in one cluster.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 8))
+    group = kneighbors_graph(X, 10)
+    group = ((group + group.T) > 0).astype(float)
+    clique = np.ones((10, 10)) - np.eye(10)
+    graph = scipy.sparse.block_diag([group, clique, clique]).tocsr()
+    whole = np.r_[np.zeros(600, dtype=int), [1] * 10, [2] * 10]
+    cut = np.r_[X[:, 0] > np.median(X[:, 0]), [2] * 20].astype(int)
+    # Modularity's expected share of links inside clusters, the sum of the
+    # squared shares of the degree, rewards the more even sizes; the map
+    # equation charges the links that the cut makes the walk cross.
+    assert graph_modularity(graph, cut) > graph_modularity(graph, whole)
+    assert codelength_saving(graph, whole) > codelength_saving(graph, cut)
 
 
 def _greedy_by_brute_force(graph, labels, n_clusters):
