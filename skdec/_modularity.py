@@ -102,6 +102,35 @@ def _plogp(x):
     return np.where(positive, x * np.log2(np.where(positive, x, 1.0)), 0.0)
 
 
+def cluster_volumes(graph, labels):
+    """The edge weight each cluster holds, and how much of it stays inside.
+
+    Parameters
+    ----------
+    graph : sparse matrix of shape (n_samples, n_samples)
+        Symmetric non-negative edge weights.
+    labels : ndarray of shape (n_samples,)
+        Integer cluster of each row (any integers; they are renumbered
+        ``0`` to ``k - 1`` in sorted order, so empty clusters disappear).
+
+    Returns
+    -------
+    volume : ndarray of shape (k,)
+        Sum of the degrees of each cluster's rows.
+    inside : ndarray of shape (k,)
+        Weight of the edges with both ends in the cluster, counted from both
+        ends (as in ``volume``).
+    """
+    graph = scipy.sparse.coo_matrix(graph)
+    labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
+    k = int(labels.max()) + 1 if labels.size else 0
+    degree = np.bincount(graph.row, weights=graph.data, minlength=labels.size)
+    volume = np.bincount(labels, weights=degree, minlength=k)
+    same = labels[graph.row] == labels[graph.col]
+    inside = np.bincount(labels[graph.row[same]], weights=graph.data[same], minlength=k)
+    return volume, inside
+
+
 def codelength_saving(graph, labels):
     """Bits per step the partition ``labels`` saves, by the map equation.
 
@@ -142,15 +171,11 @@ def codelength_saving(graph, labels):
         Bits per step; 0 for a single cluster or a graph without edges.
     """
     graph = scipy.sparse.coo_matrix(graph)
-    labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
     total = graph.data.sum()
-    k = int(labels.max()) + 1 if labels.size else 0
-    if total <= 0 or k < 2:
+    volume, inside = cluster_volumes(graph, labels)
+    if total <= 0 or volume.size < 2:
         return 0.0
-    degree = np.bincount(graph.row, weights=graph.data, minlength=labels.size)
-    share = np.bincount(labels, weights=degree, minlength=k) / total
-    same = labels[graph.row] == labels[graph.col]
-    inside = np.bincount(labels[graph.row[same]], weights=graph.data[same], minlength=k)
+    share = volume / total
     leaving = np.maximum(share - inside / total, 0.0)
     return float(
         2 * _plogp(leaving).sum()

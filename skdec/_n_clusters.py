@@ -18,7 +18,12 @@ import scipy.sparse.linalg
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 
-from ._modularity import N_NEIGHBORS, fuzzy_neighbor_graph, graph_modularity
+from ._modularity import (
+    N_NEIGHBORS,
+    cluster_volumes,
+    fuzzy_neighbor_graph,
+    graph_modularity,
+)
 
 #: Rows drawn at random when the data has more; the graph, its spectrum and
 #: the candidate partitions are computed on these rows only.
@@ -97,13 +102,7 @@ def mean_conductance(graph, labels):
     conductance : float
         In [0, 1]; 0 when no edge joins two clusters.
     """
-    graph = scipy.sparse.coo_matrix(graph)
-    labels = np.unique(np.asarray(labels), return_inverse=True)[1]
-    k = int(labels.max()) + 1
-    degree = np.bincount(graph.row, weights=graph.data, minlength=labels.size)
-    volume = np.bincount(labels, weights=degree, minlength=k)
-    same = labels[graph.row] == labels[graph.col]
-    inside = np.bincount(labels[graph.row[same]], weights=graph.data[same], minlength=k)
+    volume, inside = cluster_volumes(graph, labels)
     used = volume > 0
     return float(np.mean((volume[used] - inside[used]) / volume[used]))
 
