@@ -16,11 +16,22 @@ from skdec._modularity import (
 )
 
 
+def _random_weights(rng, n, density):
+    """Symmetric random weights on about ``density`` of the pairs, zero
+    diagonal, as a dense array."""
+    weights = rng.random((n, n)) * (rng.random((n, n)) < density)
+    weights = np.triu(weights, 1)
+    return weights + weights.T
+
+
+def _cliques(size, count):
+    """``count`` cliques of ``size`` rows without a link between them."""
+    return scipy.sparse.block_diag([np.ones((size, size)) - np.eye(size)] * count)
+
+
 def test_graph_modularity_matches_its_definition():
     rng = np.random.default_rng(0)
-    weights = rng.random((30, 30)) * (rng.random((30, 30)) < 0.3)
-    weights = np.triu(weights, 1)
-    weights = weights + weights.T
+    weights = _random_weights(rng, 30, 0.3)
     labels = rng.integers(0, 3, 30)
     degree = weights.sum(axis=1)
     total = weights.sum()
@@ -30,7 +41,7 @@ def test_graph_modularity_matches_its_definition():
     assert got == pytest.approx(expected, abs=1e-12)
     # Two cliques without a link between them: the split along the cliques
     # scores 1/2, and cutting each clique scores lower.
-    cliques = scipy.sparse.block_diag([np.ones((4, 4)) - np.eye(4)] * 2)
+    cliques = _cliques(4, 2)
     assert graph_modularity(cliques, [0] * 4 + [1] * 4) == pytest.approx(0.5)
     assert graph_modularity(cliques, [0, 0, 1, 1] * 2) < 0.5
     # A graph without edges prefers no partition (and divides by nothing).
@@ -64,9 +75,7 @@ def _map_equation(weights, labels):
 
 def test_codelength_saving_matches_the_map_equation():
     rng = np.random.default_rng(0)
-    weights = rng.random((30, 30)) * (rng.random((30, 30)) < 0.3)
-    weights = np.triu(weights, 1)
-    weights = weights + weights.T
+    weights = _random_weights(rng, 30, 0.3)
     one = np.zeros(30, dtype=int)
     for labels in (rng.integers(0, 3, 30), np.arange(30) % 5, 7 * one + 2):
         got = codelength_saving(scipy.sparse.csr_matrix(weights), labels)
@@ -75,7 +84,7 @@ def test_codelength_saving_matches_the_map_equation():
     # Two cliques without a link between them: the split along the cliques
     # costs no exit and saves the one bit that names the clique; cutting each
     # clique in two saves less.
-    cliques = scipy.sparse.block_diag([np.ones((4, 4)) - np.eye(4)] * 2)
+    cliques = _cliques(4, 2)
     assert codelength_saving(cliques, [0] * 4 + [1] * 4) == pytest.approx(1.0)
     assert codelength_saving(cliques, [0, 0, 1, 1] * 2) < 1.0
     with warnings.catch_warnings():
@@ -133,9 +142,7 @@ def _greedy_by_brute_force(graph, labels, n_clusters):
 
 def test_merge_by_modularity_takes_the_best_union_at_each_step():
     rng = np.random.default_rng(1)
-    weights = rng.random((60, 60)) * (rng.random((60, 60)) < 0.2)
-    weights = np.triu(weights, 1)
-    graph = scipy.sparse.csr_matrix(weights + weights.T)
+    graph = scipy.sparse.csr_matrix(_random_weights(rng, 60, 0.2))
     labels = rng.permutation(np.arange(60) % 9)
     merged = merge_by_modularity(graph, labels, 3)
     expected = _greedy_by_brute_force(graph, labels, 3)
@@ -150,7 +157,7 @@ def test_merge_by_modularity_takes_the_best_union_at_each_step():
 def test_merge_by_modularity_joins_the_halves_of_linked_groups():
     # Six cliques of six rows in a ring, one weak link between neighbours;
     # each clique starts cut in two halves.
-    cliques = scipy.sparse.block_diag([np.ones((6, 6)) - np.eye(6)] * 6).tolil()
+    cliques = _cliques(6, 6).tolil()
     for c in range(6):
         a, b = 6 * c, (6 * c + 6) % 36
         cliques[a, b] = cliques[b, a] = 0.1
