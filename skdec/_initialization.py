@@ -7,6 +7,7 @@ that self-training first teaches the encoder (see
 :func:`skdec._training.learn_initial_target`).
 """
 
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -179,6 +180,50 @@ def _sample_rows(M, sample):
     return np.asarray(M if sample is None else M[sample], dtype=np.float64)
 
 
+# umap-learn's modules whose compiled functions _import_umap caches on disk.
+_UMAP_MODULES = (
+    "umap.umap_",
+    "umap.layouts",
+    "umap.spectral",
+    "umap.utils",
+    "umap.distances",
+    "umap.sparse",
+)
+
+
+@functools.cache
+def _import_umap():
+    """umap-learn, with numba's on-disk cache on for its compiled functions.
+
+    umap-learn compiles most of its numba functions without numba's
+    ``cache=True``, so each new Python process compiles them again at its first
+    UMAP fit, which takes tens of seconds on two cores. Turning the cache on
+    for each compiled function of :data:`_UMAP_MODULES` lets later processes
+    load the compiled code instead of compiling it: the same code, so the maps
+    do not change. The cache lies where numba puts that of any cached function
+    (``NUMBA_CACHE_DIR`` if set, else beside umap-learn's files or in the
+    user's cache directory); a function for which numba finds no writable
+    place is left as it was.
+    """
+    import importlib
+
+    import numba.core.dispatcher
+    import umap
+
+    for name in _UMAP_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # another version of umap-learn
+            continue
+        for function in vars(module).values():
+            if isinstance(function, numba.core.dispatcher.Dispatcher):
+                try:
+                    function.enable_caching()
+                except RuntimeError:  # numba: no cache location for the file
+                    pass
+    return umap
+
+
 def umap_view(M, n_clusters, seed, *, metric="euclidean", n_neighbors=15):
     """UMAP's map of the rows of M and its neighbour graph.
 
@@ -187,8 +232,7 @@ def umap_view(M, n_clusters, seed, *, metric="euclidean", n_neighbors=15):
     packs clusters tightly, as in N2D. Returns the mapped rows and UMAP's
     fuzzy neighbour graph (a symmetric sparse matrix of edge weights).
     """
-    import umap
-
+    umap = _import_umap()
     n_samples = M.shape[0]
     n_components = max(1, min(n_clusters, n_samples - 2))
     reducer = umap.UMAP(

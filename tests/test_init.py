@@ -134,6 +134,29 @@ def test_umap_init_is_reproducible(rings):
     np.testing.assert_array_equal(first.cluster_centers_, second.cluster_centers_)
 
 
+def test_umap_functions_go_through_numbas_disk_cache(rings):
+    # umap-learn compiles its layout step without numba's cache=True: skdec
+    # turns the cache on, so a new process loads it instead of compiling it.
+    import umap.layouts
+
+    X, _ = rings
+    _initialization.umap_view(X[:50], 2, 0)
+    stats = umap.layouts._nb_optimize_layout_euclidean_single_epoch.stats
+    assert stats.cache_path
+    assert sum(stats.cache_hits.values()) + sum(stats.cache_misses.values()) >= 1
+
+
+def test_umap_is_used_where_numba_has_no_cache_location(monkeypatch):
+    import numba.core.dispatcher
+
+    def refuse(self):
+        raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setattr(numba.core.dispatcher.Dispatcher, "enable_caching", refuse)
+    umap = _initialization._import_umap.__wrapped__()
+    assert umap.UMAP is not None
+
+
 @pytest.mark.parametrize("merge", [False, True])
 @pytest.mark.parametrize("n_samples", [3, 6])
 def test_umap_init_on_tiny_data(n_samples, merge):
