@@ -28,7 +28,6 @@ def main():
     X = load_digits().data / 16.0
     times = {}
     started = time.perf_counter()
-    import umap  # noqa: F401
     from umap.umap_ import fuzzy_simplicial_set
 
     from skdec._initialization import umap_view
