@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from skdec._batches import PREDICT_BATCH_SIZE, map_batches
 from skdec._modularity import (
@@ -43,6 +43,12 @@ MERGE_FACTORS = (2, 3)
 
 # The starts that init="auto" chooses from.
 AUTO_CANDIDATES = ("kmeans", "kmeans_input", "umap")
+
+# From this many rows umap-learn finds neighbours approximately, with
+# pynndescent, whose compiled functions are closures that numba cannot cache:
+# every new process compiles them again (tens of seconds). umap_view gives
+# UMAP exact neighbours there instead, found by scikit-learn.
+_UMAP_APPROXIMATE_ROWS = 4096
 
 
 @dataclass
@@ -229,20 +235,27 @@ def umap_view(M, n_clusters, seed, *, metric="euclidean", n_neighbors=15):
 
     The map has ``n_clusters`` dimensions and ``min_dist=0``, which keeps each
     row's neighbourhood (its ``n_neighbors`` nearest rows by ``metric``) and
-    packs clusters tightly, as in N2D. Returns the mapped rows and UMAP's
-    fuzzy neighbour graph (a symmetric sparse matrix of edge weights).
+    packs clusters tightly, as in N2D. The neighbours are exact at every size
+    (:func:`exact_neighbors` from 4,096 rows, where umap-learn would search
+    approximately). Returns the mapped rows and UMAP's fuzzy neighbour graph
+    (a symmetric sparse matrix of edge weights).
     """
     umap = _import_umap()
     n_samples = M.shape[0]
     n_components = max(1, min(n_clusters, n_samples - 2))
+    n_neighbors = max(2, min(n_neighbors, n_samples - 1))
+    neighbors = {}
+    if n_samples >= _UMAP_APPROXIMATE_ROWS:
+        neighbors["precomputed_knn"] = exact_neighbors(M, n_neighbors, metric)
     reducer = umap.UMAP(
-        n_neighbors=max(2, min(n_neighbors, n_samples - 1)),
+        n_neighbors=n_neighbors,
         n_components=n_components,
         min_dist=0.0,
         metric=metric,
         init="spectral" if n_samples > n_components + 1 else "random",
         random_state=seed,
         n_jobs=1,
+        **neighbors,
     )
     with warnings.catch_warnings():
         # UMAP warns that a random_state makes it single-threaded, and when
@@ -252,6 +265,26 @@ def umap_view(M, n_clusters, seed, *, metric="euclidean", n_neighbors=15):
         warnings.simplefilter("ignore", RuntimeWarning)
         mapped = reducer.fit_transform(M)
     return mapped, reducer.graph_.tocoo()
+
+
+def exact_neighbors(M, n_neighbors, metric="euclidean"):
+    """Each row's ``n_neighbors`` nearest rows of ``M``, itself first.
+
+    In the form of UMAP's ``precomputed_knn``: ``(indices, distances)``,
+    int32 and float32 arrays of shape ``(n_samples, n_neighbors)``, each row's
+    own index first at distance 0. A brute-force search (scikit-learn's
+    ``NearestNeighbors``), chunked to bounded memory, whose cost does not
+    depend on how the rows are spread, as a tree's does.
+    """
+    search = NearestNeighbors(
+        n_neighbors=n_neighbors - 1, algorithm="brute", metric=metric
+    )
+    # Without rows to query, each row's neighbours are the other rows.
+    distances, indices = search.fit(M).kneighbors()
+    own = np.arange(M.shape[0])[:, None]
+    indices = np.hstack([own, indices]).astype(np.int32)
+    distances = np.hstack([np.zeros_like(own, dtype=distances.dtype), distances])
+    return indices, distances.astype(np.float32)
 
 
 def map_partitions(mapped, graph, n_clusters, n_init, seed, *, merge):

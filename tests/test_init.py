@@ -157,6 +157,50 @@ def test_umap_is_used_where_numba_has_no_cache_location(monkeypatch):
     assert umap.UMAP is not None
 
 
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_exact_neighbors_are_the_nearest_rows_self_first(metric):
+    from sklearn.metrics import pairwise_distances
+
+    X = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
+    indices, distances = _initialization.exact_neighbors(X, 7, metric)
+    assert indices.shape == distances.shape == (60, 7)
+    assert indices.dtype == np.int32 and distances.dtype == np.float32
+    np.testing.assert_array_equal(indices[:, 0], np.arange(60))
+    np.testing.assert_array_equal(distances[:, 0], 0.0)
+    full = pairwise_distances(X.astype(np.float64), metric=metric)
+    np.fill_diagonal(full, np.inf)
+    nearest = np.sort(full, axis=1)[:, :6]
+    np.testing.assert_allclose(distances[:, 1:], nearest, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.take_along_axis(full, indices[:, 1:].astype(np.intp), axis=1),
+        nearest,
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_umap_view_never_searches_neighbours_approximately(rings, monkeypatch):
+    # From _UMAP_APPROXIMATE_ROWS rows umap-learn would search with
+    # pynndescent, compiled anew in every process; umap_view gives it the
+    # exact neighbours, and the graph is the one UMAP builds from exact
+    # distances on small data.
+    import umap.umap_
+
+    X = rings[0][:200]
+    _, small_data_graph = _initialization.umap_view(X, 2, 0)
+
+    def approximate(*args, **kwargs):
+        raise AssertionError("umap-learn searched for neighbours itself")
+
+    monkeypatch.setattr(umap.umap_, "nearest_neighbors", approximate)
+    monkeypatch.setattr(_initialization, "_UMAP_APPROXIMATE_ROWS", 100)
+    mapped, graph = _initialization.umap_view(X, 2, 0)
+    assert mapped.shape == (200, 2) and np.isfinite(mapped).all()
+    np.testing.assert_allclose(
+        graph.toarray(), small_data_graph.toarray(), rtol=1e-5, atol=1e-6
+    )
+
+
 @pytest.mark.parametrize("merge", [False, True])
 @pytest.mark.parametrize("n_samples", [3, 6])
 def test_umap_init_on_tiny_data(n_samples, merge):
