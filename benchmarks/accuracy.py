@@ -429,6 +429,7 @@ def fitted_choices(model):
         "init_": model.init_,
         "init_scores_": model.init_scores_,
         "self_training_kept_": bool(model.self_training_kept_),
+        "criterion": [float(v) for v in model.history_["criterion"]],
         "batch_size_": int(model.batch_size_),
         "pretrain_epochs_": int(model.pretrain_epochs_),
         "hidden_layer_sizes_": None if widths is None else list(widths),

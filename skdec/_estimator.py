@@ -187,6 +187,16 @@ class DECClusterer(
         Self-training stops when the fraction of training rows whose label
         changed between two target updates is below ``tol``.
 
+    patience : int or None, default=5
+        With ``init="auto"``, DEC's sharpening also stops once this many
+        target updates in a row have not raised the criterion that chose the
+        start (see ``init``), and the encoder and centres of the update that
+        scored highest are kept (:attr:`self_training_kept_`,
+        ``history_["criterion"]``). None: sharpening runs until ``tol`` or
+        ``max_iter``, and the highest-scoring update is still kept. Ignored
+        by the other starts, which have no criterion. The default is
+        scikit-learn's ``n_iter_no_change`` of stochastic gradient descent.
+
     init : {"auto", "kmeans", "kmeans_input", "umap", "umap_input"}, \
             default="auto"
         How the clusters that self-training starts from are found: k-means
@@ -290,7 +300,10 @@ class DECClusterer(
         ``"pretrain_loss"``: the mean reconstruction loss of each pretraining
         epoch; ``"kl_loss"``: ``KL(P || Q)`` (mean over rows) at each target
         update; ``"delta_label"``: the fraction of labels changed at each
-        target update (the first is against the k-means labels).
+        target update (the first is against the k-means labels);
+        ``"criterion"``: with ``init="auto"``, the criterion of the labels at
+        each target update of DEC's sharpening, the first at its start, and
+        of the last weights when ``max_iter`` ended it (empty otherwise).
 
     init_ : str
         The start that self-training began from: ``init``, or what
@@ -303,9 +316,10 @@ class DECClusterer(
         (the highest is :attr:`init_`). None otherwise.
 
     self_training_kept_ : bool
-        With ``init="auto"``, False when DEC's sharpening lowered that
-        criterion and was undone, so the model is the encoder and centres
-        that had learned the start; True otherwise.
+        With ``init="auto"``, False when no target update of DEC's sharpening
+        raised that criterion above its start, and the sharpening was undone,
+        so the model is the encoder and centres that had learned the start;
+        True otherwise (see ``patience``).
 
     batch_size_ : int
         The rows per gradient step used (``batch_size`` resolved).
@@ -400,6 +414,7 @@ class DECClusterer(
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, 1, closed="both")],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
         "init": [StrOptions({"auto", "kmeans", "kmeans_input", "umap", "umap_input"})],
         "umap_metric": [StrOptions({"euclidean", "cosine"})],
         "umap_merge": ["boolean"],
@@ -434,6 +449,7 @@ class DECClusterer(
         max_iter=4000,
         update_interval=140,
         tol=1e-3,
+        patience=5,
         init="auto",
         umap_metric="euclidean",
         umap_merge=False,
@@ -464,6 +480,7 @@ class DECClusterer(
         self.max_iter = max_iter
         self.update_interval = update_interval
         self.tol = tol
+        self.patience = patience
         self.init = init
         self.umap_metric = umap_metric
         self.umap_merge = umap_merge
@@ -659,11 +676,17 @@ class DECClusterer(
                 float(self.momentum) if self.pretrain_optimizer == "sgd" else 0.0
             ),
         }
-        history = {"pretrain_loss": [], "kl_loss": [], "delta_label": []}
+        history = {
+            "pretrain_loss": [],
+            "kl_loss": [],
+            "delta_label": [],
+            "criterion": [],
+        }
         n_iter_before = 0
         n_clusters_scores = None
         if warm:
             history = {key: list(values) for key, values in self.history_.items()}
+            history.setdefault("criterion", [])  # older archives lack it
             n_iter_before = self.n_iter_
             # A warm start neither pretrains nor initialises again.
             pretrain_epochs = self.pretrain_epochs_
@@ -720,7 +743,7 @@ class DECClusterer(
                 trainer.set_centers(start.centers)
                 self._report_start(start)
 
-            n_iter, converged, kl_loss, delta_label, kept = _training.train_clusters(
+            trained = _training.train_clusters(
                 trainer,
                 X,
                 start.labels,
@@ -732,16 +755,19 @@ class DECClusterer(
                 verbose=self.verbose,
                 initial_target=start.target,
                 judge=start.judge,
+                patience=self.patience,
             )
             labels = trainer.assign(X, labels_only=True)
             weights = trainer.networks.model.get_weights()
+        self._report_self_training(trained.criterion)
 
         # The fitted estimator owns its own networks; the trainer goes back to
         # the pool for the next fit.
         fitted_networks = networks_from_weights(recipe, weights)
         labels = _put_empty_clusters_last(fitted_networks, labels)
-        history["kl_loss"] += kl_loss
-        history["delta_label"] += delta_label
+        history["kl_loss"] += trained.kl_loss
+        history["delta_label"] += trained.delta_label
+        history["criterion"] += trained.criterion
 
         # Attributes are set together, once everything has been computed.
         self._network_recipe = recipe
@@ -750,15 +776,16 @@ class DECClusterer(
         self.n_clusters_ = n_clusters
         self.n_clusters_scores_ = n_clusters_scores
         self.labels_ = labels
-        self.n_iter_ = n_iter_before + n_iter
+        self.n_iter_ = n_iter_before + trained.n_iter
         self.history_ = history
         self.init_ = start.method or self.init
         self.init_scores_ = start.scores
         self.batch_size_ = batch_size
         self.pretrain_epochs_ = pretrain_epochs
-        self.self_training_kept_ = kept
+        self.self_training_kept_ = trained.kept
 
-        if self.max_iter > 0 and not converged:
+        delta_label = trained.delta_label
+        if self.max_iter > 0 and not trained.converged:
             warnings.warn(
                 f"Self-training stopped at max_iter={self.max_iter} before the "
                 f"fraction of changed labels fell below tol={self.tol} (it was "
@@ -810,6 +837,21 @@ class DECClusterer(
         logger.info(message)
         if self.verbose:
             # Beside Keras' progress bars, on standard output.
+            print(message)
+
+    def _report_self_training(self, scores):
+        """Say which target update of DEC's phase init="auto" kept."""
+        if not scores:
+            return
+        best = int(np.argmax(scores))
+        message = (
+            f"DEC's sharpening kept the weights of its check {best} of "
+            f"{len(scores) - 1} by the criterion (0 is its start): "
+            f"{scores[best]:.4f}, against {scores[0]:.4f} at the start and "
+            f"{scores[-1]:.4f} at the last check"
+        )
+        logger.info(message)
+        if self.verbose:
             print(message)
 
     # ------------------------------------------------------------ inference

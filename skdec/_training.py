@@ -12,6 +12,7 @@ outside the embedding, then :func:`self_train` runs DEC's own loop.
 """
 
 import logging
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -283,14 +284,48 @@ def learn_initial_target(run, target, tol):
     return None
 
 
-def self_train(run, tol, first_update=None):
+class _BestWeights:
+    """The weights of DEC's phase that a label-free criterion scores highest.
+
+    :func:`self_train` shows it the labels of every target update; it keeps
+    a copy of the weights whenever the criterion rises above the best so far
+    (ties keep the earlier weights) and says when ``patience`` updates in a
+    row have not raised it.
+    """
+
+    def __init__(self, model, judge, patience):
+        self.model, self.judge, self.patience = model, judge, patience
+        self.scores = []
+        self.best_score, self.best_update, self.weights = -np.inf, None, None
+
+    def observe(self, labels):
+        """Score ``labels``; whether ``patience`` updates in a row did not
+        raise the criterion."""
+        score = float(self.judge(labels))
+        self.scores.append(score)
+        if score > self.best_score:
+            self.best_score, self.best_update = score, len(self.scores) - 1
+            self.weights = self.model.get_weights()
+        logger.debug("criterion %.6g (best %.6g)", score, self.best_score)
+        stale = len(self.scores) - 1 - self.best_update
+        return self.patience is not None and stale >= self.patience
+
+    def restore(self):
+        """Put back the best weights; whether they are not the first ones."""
+        if self.best_update != len(self.scores) - 1:
+            self.model.set_weights(self.weights)
+        return self.best_update > 0
+
+
+def self_train(run, tol, first_update=None, best=None):
     """DEC's self-training: minimise ``KL(P || Q)`` over the encoder and centres.
 
     Every ``update_interval`` iterations the soft assignment ``Q`` of all rows
     is recomputed, the target ``P`` derived from it, and the fraction of rows
     whose hard label changed since the previous update compared with ``tol``.
     Training stops when that fraction is below ``tol`` (never at the first
-    update) or when the iteration budget is spent.
+    update), when ``best`` has seen its ``patience`` updates in a row
+    without a rise of its criterion, or when the iteration budget is spent.
 
     Parameters
     ----------
@@ -300,11 +335,15 @@ def self_train(run, tol, first_update=None):
         Stopping threshold on the fraction of changed labels.
     first_update : tuple, default=None
         ``(q, labels, delta)`` already computed at the current iteration.
+    best : _BestWeights, default=None
+        Shown the labels of every update, and of the last weights when the
+        budget ends the loop.
 
     Returns
     -------
     converged : bool
-        Whether the label-change fraction fell below ``tol``.
+        Whether the label-change fraction fell below ``tol``, or the
+        criterion stopped rising.
     """
     start = run.n_iter
     while run.budget_left:
@@ -312,10 +351,49 @@ def self_train(run, tol, first_update=None):
         first_update = None
         p = target_distribution(q)
         run.record(p, q, labels, delta)
+        stalled = best is not None and best.observe(labels)
         if run.n_iter > start and delta < tol:
             return True
+        if stalled:
+            logger.debug(
+                "self-training stopped at iteration %d: the criterion did not "
+                "rise for %d target updates",
+                run.n_iter,
+                best.patience,
+            )
+            return True
         run.train(p.astype(np.float32))
+    if best is not None and run.n_iter > start:
+        best.observe(run.trainer.assign(run.X, labels_only=True))
     return False
+
+
+class SelfTrainingResult(NamedTuple):
+    """What :func:`train_clusters` returns.
+
+    Attributes
+    ----------
+    n_iter : int
+        Gradient steps taken.
+    converged : bool
+        Whether the label-change fraction fell below ``tol``, or DEC's phase
+        stopped after ``patience`` updates without a rise of ``judge``.
+    kl_loss, delta_label : list of float
+        ``KL(P || Q)`` and the label-change fraction at each target update.
+    kept : bool
+        False when no update of DEC's phase raised ``judge`` above its
+        start, and the phase was undone.
+    criterion : list of float
+        ``judge`` at each target update of DEC's phase, and of the last
+        weights when ``max_iter`` ended it; empty without ``judge``.
+    """
+
+    n_iter: int
+    converged: bool
+    kl_loss: list
+    delta_label: list
+    kept: bool
+    criterion: list
 
 
 def train_clusters(
@@ -331,6 +409,7 @@ def train_clusters(
     verbose,
     initial_target=None,
     judge=None,
+    patience=None,
 ):
     """Self-train ``trainer``'s networks from their current centres.
 
@@ -360,19 +439,17 @@ def train_clusters(
         own (:func:`self_train`).
     judge : callable, default=None
         A label-free criterion of the labels of all rows, higher is better.
-        When given, the weights from before DEC's own phase (once the initial
-        target is learned) are restored if that phase lowered the criterion.
+        When given, it scores the labels at every target update of DEC's own
+        phase (the first being the learned start), and the weights that
+        scored highest are restored at the end (ties keep the earlier ones).
+    patience : int, default=None
+        With ``judge``, DEC's phase stops once this many target updates in a
+        row have not raised the criterion. None: it runs until ``tol`` or
+        ``max_iter``.
 
     Returns
     -------
-    n_iter : int
-        Gradient steps taken.
-    converged : bool
-        Whether the label-change fraction fell below ``tol``.
-    kl_loss, delta_label : list of float
-        ``KL(P || Q)`` and the label-change fraction at each target update.
-    kept : bool
-        False when DEC's phase lowered ``judge`` and was undone.
+    result : SelfTrainingResult
     """
     run = _SelfTraining(
         trainer,
@@ -388,18 +465,25 @@ def train_clusters(
     if initial_target is not None:
         first_update = learn_initial_target(run, initial_target, tol)
         if first_update is None:  # the budget ran out first
-            return run.n_iter, False, run.kl_loss, run.delta_label, True
-    before = None
+            return SelfTrainingResult(
+                run.n_iter, False, run.kl_loss, run.delta_label, True, []
+            )
+    best = None
     if judge is not None and run.budget_left:
-        labels = run.labels if first_update is None else first_update[1]
-        before = trainer.networks.model.get_weights(), judge(labels)
-    converged = self_train(run, tol, first_update)
+        best = _BestWeights(trainer.networks.model, judge, patience)
+    converged = self_train(run, tol, first_update, best)
     kept = True
-    if before is not None:
-        weights, score = before
-        after = judge(trainer.assign(X, labels_only=True))
-        logger.debug("criterion before DEC's phase %.6g, after %.6g", score, after)
-        if after < score:
-            trainer.networks.model.set_weights(weights)
-            kept = False
-    return run.n_iter, converged, run.kl_loss, run.delta_label, kept
+    if best is not None:
+        kept = best.restore()
+        logger.debug(
+            "kept the weights of DEC's target update %d of %d (criterion %.6g, "
+            "%.6g at its start)",
+            best.best_update,
+            len(best.scores),
+            best.best_score,
+            best.scores[0],
+        )
+    criterion = [] if best is None else best.scores
+    return SelfTrainingResult(
+        run.n_iter, converged, run.kl_loss, run.delta_label, kept, criterion
+    )

@@ -172,19 +172,26 @@ def test_the_umap_candidate_maps_more_rows_than_are_judged(rings, monkeypatch):
 
 def test_the_estimator_records_what_auto_chose(rings, capsys):
     X, y = rings
-    dec = small_dec(n_clusters=2, init="auto", pretrain_epochs=20, max_iter=200)
-    dec.fit(X)
+    # Learning the start takes 200 iterations; sharpening it the rest.
+    params = dict(n_clusters=2, init="auto", pretrain_epochs=20, max_iter=400)
+    dec = small_dec(**params).fit(X)
     assert dec.init_ in _initialization.AUTO_CANDIDATES
     assert set(dec.init_scores_) == set(_initialization.AUTO_CANDIDATES)
     assert dec.init_scores_[dec.init_] == max(dec.init_scores_.values())
     assert cluster_accuracy(y, dec.labels_) > 0.95
+    # DEC's sharpening was scored at each check, and the highest was kept.
+    criterion = dec.history_["criterion"]
+    assert len(criterion) >= 2
+    assert dec.self_training_kept_ == (int(np.argmax(criterion)) > 0)
     assert capsys.readouterr().out == ""
-    small_dec(n_clusters=2, init="auto", max_iter=0, verbose=1).fit(X)
+    small_dec(**params, verbose=1).fit(X)
     out = capsys.readouterr().out
     assert "init='auto' chose" in out and "map equation" in out
+    assert "DEC's sharpening kept the weights of its check" in out
     # An explicit start is recorded as given, without scores.
-    explicit = small_dec(n_clusters=2, init="kmeans", max_iter=0).fit(X)
+    explicit = small_dec(n_clusters=2, init="kmeans", max_iter=10).fit(X)
     assert explicit.init_ == "kmeans" and explicit.init_scores_ is None
+    assert explicit.history_["criterion"] == [] and explicit.self_training_kept_
 
 
 def test_a_warm_start_keeps_what_the_first_fit_chose(rings):
@@ -217,15 +224,16 @@ DIGITS_MARGIN = 0.05
 # --------------------------------------------------- keeping self-training
 
 
-def _dec_phase(dec, X, judge):
-    """Weights before, weights after and ``kept`` of a DEC phase with ``judge``."""
+def _dec_phase(dec, X, judge, patience=None):
+    """Weights before, weights after, ``kept``, the scores and the iterations
+    of a DEC phase with ``judge``."""
     with TRAINER_POOL.clustering(
         dec._network_recipe, optimizer="sgd", momentum=0.9, reconstruction_weight=0.0
     ) as trainer:
         trainer.start(0.05, weights=dec._networks.model.get_weights())
         before = trainer.networks.model.get_weights()
         initial = trainer.assign(X, labels_only=True)
-        *_, kept = train_clusters(
+        n_iter, _, _, _, kept, scores = train_clusters(
             trainer,
             X,
             initial,
@@ -236,22 +244,69 @@ def _dec_phase(dec, X, judge):
             rng=np.random.default_rng(0),
             verbose=0,
             judge=judge(initial),
+            patience=patience,
         )
-        return before, trainer.networks.model.get_weights(), kept
+        after = trainer.networks.model.get_weights()
+        return before, after, kept, scores, n_iter
 
 
-def test_dec_phase_is_undone_when_it_lowers_the_criterion():
+@pytest.fixture(scope="module")
+def blobs_dec():
     X, _ = make_blobs(300, n_features=4, centers=3, cluster_std=3.0, random_state=0)
-    dec = small_dec(max_iter=0).fit(X)
+    return small_dec(max_iter=0).fit(X), X
+
+
+def test_dec_phase_is_undone_when_it_lowers_the_criterion(blobs_dec):
+    dec, X = blobs_dec
 
     def agreement_with(initial):  # highest for the labels DEC started from
         return lambda labels: -np.mean(labels != initial)
 
-    before, after, kept = _dec_phase(dec, X, agreement_with)
+    before, after, kept, scores, _ = _dec_phase(dec, X, agreement_with)
     assert not kept
+    assert max(scores) == scores[0] and len(scores) > 2
     for b, a in zip(before, after, strict=True):
         np.testing.assert_array_equal(a, b)
-    # A criterion that did not fall keeps what DEC learned.
-    before, after, kept = _dec_phase(dec, X, lambda initial: lambda labels: 0.0)
-    assert kept
+
+
+def _rising_until(n_rises):
+    """A judge that rises at each of its first ``n_rises`` calls after the
+    first, then stays level."""
+
+    def judge(initial):
+        calls = []
+
+        def score(labels):
+            calls.append(1)
+            return min(len(calls), n_rises + 1)
+
+        return score
+
+    return judge
+
+
+def test_dec_phase_keeps_the_update_that_scored_highest(blobs_dec):
+    dec, X = blobs_dec
+    # Rising to the end: the last weights are kept.
+    before, after, kept, scores, n_iter = _dec_phase(dec, X, _rising_until(100))
+    assert kept and n_iter == 300 and scores == list(range(1, len(scores) + 1))
     assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    # Level after two rises: the third check's weights are kept, so a phase
+    # run again up to that check ends on the same weights.
+    _, kept_at_2, kept, scores, n_iter = _dec_phase(dec, X, _rising_until(2))
+    assert kept and n_iter == 300 and scores[2:] == [3] * (len(scores) - 2)
+    _, stopped_at_2, kept, _, n_iter = _dec_phase(dec, X, _rising_until(2), patience=1)
+    assert kept and n_iter == 3 * 20
+    for a, b in zip(kept_at_2, stopped_at_2, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("patience", [1, 4])
+def test_dec_phase_stops_after_patience_updates_without_a_rise(blobs_dec, patience):
+    dec, X = blobs_dec
+    *_, kept, scores, n_iter = _dec_phase(
+        dec, X, lambda initial: lambda labels: 0.0, patience=patience
+    )
+    # The start scored highest; `patience` more updates did not beat it.
+    assert not kept and len(scores) == patience + 1
+    assert n_iter == patience * 20

@@ -61,7 +61,8 @@ def test_fitted_attributes(fitted, blobs):
     assert fitted.n_features_in_ == 8
     assert isinstance(fitted.n_iter_, int) and 1 <= fitted.n_iter_ <= 40
     history = fitted.history_
-    assert set(history) == {"pretrain_loss", "kl_loss", "delta_label"}
+    assert set(history) == {"pretrain_loss", "kl_loss", "delta_label", "criterion"}
+    assert history["criterion"] == []  # init="kmeans" has no criterion
     assert len(history["pretrain_loss"]) == fitted.pretrain_epochs
     assert history["pretrain_loss"][-1] < history["pretrain_loss"][0]
     assert len(history["kl_loss"]) == len(history["delta_label"]) >= 1

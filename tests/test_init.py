@@ -75,7 +75,7 @@ def self_trained_labels(dec, X, initial_target, *, max_iter, update_interval, to
         dec._network_recipe, optimizer="adam", momentum=0.0, reconstruction_weight=0.0
     ) as trainer:
         trainer.start(1e-2, weights=dec._networks.model.get_weights())
-        n_iter, converged, _, delta_label, _ = train_clusters(
+        n_iter, converged, _, delta_label, *_ = train_clusters(
             trainer,
             X,
             dec.labels_,

@@ -117,6 +117,8 @@ def test_network_attributes_before_fit_raise_not_fitted(attribute):
         ({"update_interval": 0}, "'update_interval' parameter"),
         ({"tol": 1.5}, "'tol' parameter"),
         ({"tol": -0.1}, "'tol' parameter"),
+        ({"patience": 0}, "'patience' parameter"),
+        ({"patience": 2.5}, "'patience' parameter"),
         ({"n_init": 0}, "'n_init' parameter"),
         ({"umap_metric": "manhattan"}, "'umap_metric' parameter"),
         ({"umap_merge": "yes"}, "'umap_merge' parameter"),
