@@ -209,6 +209,12 @@ class _SelfTraining:
             delta,
         )
 
+    def finish(self):
+        """End the progress bar on its line when training stopped before
+        ``max_iter`` (by ``tol``, or by the criterion)."""
+        if self.progbar is not None and self.n_iter < self.max_iter:
+            self.progbar.update(self.n_iter, finalize=True)
+
     def train(self, target):
         """Gradient steps towards ``target`` until the next target update."""
         model = self.trainer.model
@@ -472,6 +478,7 @@ def train_clusters(
     if judge is not None and run.budget_left:
         best = _BestWeights(trainer.networks.model, judge, patience)
     converged = self_train(run, tol, first_update, best)
+    run.finish()
     kept = True
     if best is not None:
         kept = best.restore()
