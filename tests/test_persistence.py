@@ -588,6 +588,21 @@ def test_format_1_files_still_load_and_predict_as_before():
     assert loaded.hidden_layer_sizes == (16,) and loaded.max_iter == 20
 
 
+def test_a_format_1_model_continues_with_a_warm_start():
+    # Its history predates the criterion of DEC's sharpening.
+    old = skdec.load(DATA / "v1_dec.skdec")
+    assert "criterion" not in old.history_
+    X, _ = make_blobs(60, n_features=3, centers=3, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    n_iter, n_updates = old.n_iter_, len(old.history_["kl_loss"])
+    old.set_params(warm_start=True, max_iter=5, tol=0.0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+        old.fit(frame)
+    assert old.n_iter_ == n_iter + 5
+    assert len(old.history_["kl_loss"]) == n_updates + 1
+    assert old.history_["criterion"] == []
+
+
 def test_a_file_from_before_a_parameter_existed_takes_its_default(tmp_path):
     arrays, metadata = read_archive(DATA / "v1_dec.skdec")
     del metadata["params"]["umap_merge"]
