@@ -819,9 +819,7 @@ class DECClusterer(
             f"n_clusters='auto' chose {n_clusters} ({second}"
             f"separation score per k: {values})"
         )
-        logger.info(message)
-        if self.verbose:
-            print(message)
+        self._report(message)
 
     def _report_start(self, start):
         """Say which start init="auto" chose, and the criterion's values."""
@@ -834,10 +832,7 @@ class DECClusterer(
             f"init='auto' chose {start.method!r} (map equation's saving, in "
             f"bits, on the input's neighbour graph: {values})"
         )
-        logger.info(message)
-        if self.verbose:
-            # Beside Keras' progress bars, on standard output.
-            print(message)
+        self._report(message)
 
     def _report_self_training(self, scores):
         """Say which target update of DEC's phase init="auto" kept."""
@@ -850,8 +845,13 @@ class DECClusterer(
             f"{scores[best]:.4f}, against {scores[0]:.4f} at the start and "
             f"{scores[-1]:.4f} at the last check"
         )
+        self._report(message)
+
+    def _report(self, message):
+        """Log what a fit chose, and print it too when verbose."""
         logger.info(message)
         if self.verbose:
+            # Beside Keras' progress bars, on standard output.
             print(message)
 
     # ------------------------------------------------------------ inference

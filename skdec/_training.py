@@ -302,17 +302,17 @@ class _BestWeights:
     def __init__(self, model, judge, patience):
         self.model, self.judge, self.patience = model, judge, patience
         self.scores = []
-        self.best_score, self.best_update, self.weights = -np.inf, None, None
+        self.best_update, self.weights = None, None
 
     def observe(self, labels):
         """Score ``labels``; whether ``patience`` updates in a row did not
         raise the criterion."""
         score = float(self.judge(labels))
-        self.scores.append(score)
-        if score > self.best_score:
-            self.best_score, self.best_update = score, len(self.scores) - 1
+        if self.best_update is None or score > self.scores[self.best_update]:
+            self.best_update = len(self.scores)
             self.weights = self.model.get_weights()
-        logger.debug("criterion %.6g (best %.6g)", score, self.best_score)
+        self.scores.append(score)
+        logger.debug("criterion %.6g (best %.6g)", score, self.scores[self.best_update])
         stale = len(self.scores) - 1 - self.best_update
         return self.patience is not None and stale >= self.patience
 
@@ -481,15 +481,7 @@ def train_clusters(
     run.finish()
     kept = True
     if best is not None:
-        kept = best.restore()
-        logger.debug(
-            "kept the weights of DEC's target update %d of %d (criterion %.6g, "
-            "%.6g at its start)",
-            best.best_update,
-            len(best.scores),
-            best.best_score,
-            best.scores[0],
-        )
+        kept = best.restore()  # the estimator reports which update
     criterion = [] if best is None else best.scores
     return SelfTrainingResult(
         run.n_iter, converged, run.kl_loss, run.delta_label, kept, criterion
