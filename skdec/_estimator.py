@@ -785,7 +785,17 @@ class DECClusterer(
         self.self_training_kept_ = trained.kept
 
         delta_label = trained.delta_label
-        if self.max_iter > 0 and not trained.converged:
+        if trained.unlearned is not None:
+            warnings.warn(
+                f"Self-training spent max_iter={self.max_iter} teaching the "
+                f"encoder its initial clustering (init={self.init_!r}), before "
+                f"DEC's own targets took over: {trained.unlearned:.2%} of the "
+                "rows still had another label than that clustering at the last "
+                f"of {len(delta_label)} target updates. Increase max_iter.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        elif self.max_iter > 0 and not trained.converged:
             warnings.warn(
                 f"Self-training stopped at max_iter={self.max_iter} before the "
                 f"fraction of changed labels fell below tol={self.tol} (it was "

@@ -180,6 +180,9 @@ class _SelfTraining:
         self.n_iter = 0
         self.kl_loss, self.delta_label = [], []
         self.labels = np.asarray(initial_labels)
+        # The fraction of rows off the initial target at its last update
+        # (learn_initial_target); None while there is none.
+        self.target_apart = None
         self.progbar = None
         if verbose and max_iter:
             self.progbar = keras.utils.Progbar(
@@ -271,7 +274,7 @@ def learn_initial_target(run, target, tol):
     first_apart = last_apart = None
     while run.budget_left:
         q, labels, delta = run.assign()
-        apart = float(np.mean(labels != target_labels))
+        apart = run.target_apart = float(np.mean(labels != target_labels))
         if first_apart is not None and (
             apart <= tol or (apart <= first_apart / 2 and last_apart - apart < tol)
         ):
@@ -392,6 +395,10 @@ class SelfTrainingResult(NamedTuple):
     criterion : list of float
         ``judge`` at each target update of DEC's phase, and of the last
         weights when ``max_iter`` ended it; empty without ``judge``.
+    unlearned : float or None
+        When ``max_iter`` ran out before ``initial_target`` was learned, the
+        fraction of rows whose label was not the target's at the last
+        update; None otherwise.
     """
 
     n_iter: int
@@ -400,6 +407,7 @@ class SelfTrainingResult(NamedTuple):
     delta_label: list
     kept: bool
     criterion: list
+    unlearned: float | None = None
 
 
 def train_clusters(
@@ -472,7 +480,13 @@ def train_clusters(
         first_update = learn_initial_target(run, initial_target, tol)
         if first_update is None:  # the budget ran out first
             return SelfTrainingResult(
-                run.n_iter, False, run.kl_loss, run.delta_label, True, []
+                run.n_iter,
+                False,
+                run.kl_loss,
+                run.delta_label,
+                True,
+                [],
+                run.target_apart,
             )
     best = None
     if judge is not None and run.budget_left:

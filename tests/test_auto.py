@@ -235,7 +235,7 @@ def _dec_phase(dec, X, judge, patience=None):
         trainer.start(0.05, weights=dec._networks.model.get_weights())
         before = trainer.networks.model.get_weights()
         initial = trainer.assign(X, labels_only=True)
-        n_iter, _, _, _, kept, scores = train_clusters(
+        n_iter, _, _, _, kept, scores, _ = train_clusters(
             trainer,
             X,
             initial,

@@ -4,6 +4,7 @@ import gc
 import logging
 import pickle
 import random
+import re
 import warnings
 
 import joblib
@@ -194,8 +195,19 @@ def test_joblib_round_trip(fitted, blobs, tmp_path):
 
 def test_convergence_warning_at_max_iter(blobs):
     X, _ = blobs
-    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+    with pytest.warns(ConvergenceWarning, match="max_iter=5 before the fraction"):
         small_dec(n_clusters=4, max_iter=5, tol=0.0).fit(X)
+
+
+def test_convergence_warning_while_learning_the_start(blobs):
+    X, _ = blobs
+    # A start found on the input is taught to the encoder first; five
+    # iterations end before its second target update can find it learned.
+    match = r"max_iter=5 teaching the encoder its initial clustering \(init='kmeans_"
+    with pytest.warns(ConvergenceWarning, match=match) as caught:
+        dec = small_dec(n_clusters=4, init="kmeans_input", max_iter=5).fit(X)
+    assert dec.n_iter_ == 5 and len(caught) == 1
+    assert re.search(r"\d+\.\d\d% of the rows", str(caught[0].message))
 
 
 def test_stops_at_the_first_update_after_start_when_tol_is_one(blobs):
