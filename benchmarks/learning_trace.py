@@ -77,6 +77,8 @@ def traced_learning(extra):
 
     def train_clusters(*args, judge=None, **kwargs):
         record["judge"] = judge
+        if kwargs.get("initial_target") is None:  # k-means' start: no phase
+            return _training.SelfTrainingResult(0, True, [], [], True, [])
         return original_train(*args, judge=judge, **kwargs)
 
     def learn_initial_target(run, target, tol):
@@ -166,7 +168,10 @@ def run_one(name, X, n_clusters, seed, extra, overrides):
         "seed": seed,
         "n_samples": int(X.shape[0]),
         "init_": model.init_,
-        "start_score": float(model.init_scores_[model.init_]),
+        "start_score": (
+            None if model.init_scores_ is None else model.init_scores_[model.init_]
+        ),
+        "n_iter": int(model.n_iter_),
         "rule": record.get("rule"),
         "trace": record.get("trace"),
     }

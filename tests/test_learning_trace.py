@@ -46,3 +46,12 @@ def test_traces_the_learning_phase_past_its_rule(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("machine: ") and f"rings 0: start {record['init_']}" in out
     assert "patience from start: ends" in out and "patience from rule" in out
+
+
+def test_a_start_without_a_learning_phase_is_said_so_and_not_trained(capsys):
+    params = {**RINGS_DEC, "pretrain_epochs": 2, "init": "kmeans"}
+    argv = ["--datasets", "rings", "--dec-params", json.dumps(params)]
+    (record,) = learning_trace.main(argv)
+    assert record["trace"] is None and record["start_score"] is None
+    assert record["n_iter"] == 0  # not 20,000 iterations of DEC's phase
+    assert "rings 0: start kmeans, no learning phase" in capsys.readouterr().out
