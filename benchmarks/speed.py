@@ -2,10 +2,11 @@
 
 Run: ``python -m benchmarks.speed --data-dir ../shared/datasets [--epochs 3]``
 
-In one process: the float32 matmul rate (4096 x 4096 GEMMs through
-``keras.ops.matmul``) and the rate of the matrix products alone of one
-training step of the default network at batch 256 (the bound a step can reach
-here, as such thin products run below the large-GEMM rate), and both again
+In one process: the float32 matmul rate (4096 x 4096 GEMMs by default,
+``--matmul-size``, through ``keras.ops.matmul``) and the rate of the matrix
+products alone of one training step of the default network at batch 256 (the
+bound a step can reach here, as such thin products run below the large-GEMM
+rate), and both again
 through numpy's BLAS, to tell the backend's kernels from the machine; then, on
 MNIST-70k (pixels / 255) with the default dense network (784-500-500-2000-10
 and mirror, 3.3 M weights) and ``batch_size=256``: the time of each
@@ -156,6 +157,13 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--self-train-iters", type=int, default=420)
     parser.add_argument(
+        "--matmul-size",
+        type=int,
+        default=4096,
+        help="side of the square float32 matrices whose product sets the "
+        "matmul rate (default: 4096)",
+    )
+    parser.add_argument(
         "--xla",
         action="store_true",
         help="also time the pretraining epochs of the same network compiled "
@@ -169,8 +177,9 @@ def main(argv=None):
         header("python -m benchmarks.speed")
         + f"; keras {keras.__version__} on {keras.backend.backend()}"
     )
-    rate = matmul_rate()
-    print(f"float32 matmul rate: {rate / 1e9:.0f} GFLOP/s")
+    rate = matmul_rate(args.matmul_size)
+    side = args.matmul_size
+    print(f"float32 matmul rate ({side} x {side}): {rate / 1e9:.0f} GFLOP/s")
 
     recipe = {
         "n_features": 784,
@@ -202,7 +211,7 @@ def main(argv=None):
         )
         # The same two measures through numpy's BLAS: whether the bound above
         # is the machine's or the backend's kernels'.
-        blas_rate = matmul_rate(library="numpy")
+        blas_rate = matmul_rate(args.matmul_size, library="numpy")
         blas_step_rate = step_gemm_rate(kernel_shapes, 256, library="numpy")
         print(
             f"through numpy's BLAS: matmul {blas_rate / 1e9:.0f} GFLOP/s, the "

@@ -47,6 +47,8 @@ def test_main_prints_every_ratio(tmp_path, capsys):
             "2",
             "--self-train-iters",
             "3",
+            "--matmul-size",
+            "512",
             "--xla",
         ]
     )
@@ -67,5 +69,6 @@ def test_main_prints_every_ratio(tmp_path, capsys):
         assert match, f"no {name} figure in:\n{out}"
         ratios[name] = [float(value) for value in match.groups()]
     assert all(value > 0 for values in ratios.values() for value in values)
+    assert "float32 matmul rate (512 x 512): " in out
     assert "(first includes tracing)" in out
     assert "self-training: " in out and "over 3 iterations" in out
