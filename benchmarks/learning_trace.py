@@ -90,7 +90,7 @@ def traced_learning(extra):
             apart = float(np.mean(labels != target_labels))
             trace.append([run.n_iter, apart, float(judge(labels))])
             if "rule" not in record and first is not None:
-                if apart <= tol or (apart <= first / 2 and last - apart < tol):
+                if _training.target_learned(apart, first, last, tol):
                     record["rule"] = len(trace) - 1
             if "rule" in record and len(trace) - 1 - record["rule"] >= extra:
                 break

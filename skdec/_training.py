@@ -243,6 +243,14 @@ class _SelfTraining:
                 )
 
 
+def target_learned(apart, first_apart, last_apart, tol):
+    """Whether a fixed target counts as learned (see
+    :func:`learn_initial_target`): the fraction ``apart`` of rows off it is
+    at most ``tol``, or at most half of ``first_apart`` (at the first
+    update) and less than ``tol`` below ``last_apart`` (at the last one)."""
+    return apart <= tol or (apart <= first_apart / 2 and last_apart - apart < tol)
+
+
 def learn_initial_target(run, target, tol):
     """Train the encoder and centres towards a fixed hard ``target``.
 
@@ -275,8 +283,8 @@ def learn_initial_target(run, target, tol):
     while run.budget_left:
         q, labels, delta = run.assign()
         apart = run.target_apart = float(np.mean(labels != target_labels))
-        if first_apart is not None and (
-            apart <= tol or (apart <= first_apart / 2 and last_apart - apart < tol)
+        if first_apart is not None and target_learned(
+            apart, first_apart, last_apart, tol
         ):
             logger.debug(
                 "initial target learned after %d iterations (%.4f of the labels "
