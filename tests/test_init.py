@@ -149,12 +149,18 @@ def test_umap_functions_go_through_numbas_disk_cache(rings):
 def test_umap_is_used_where_numba_has_no_cache_location(monkeypatch):
     import numba.core.dispatcher
 
+    # umap-learn itself is imported first, as it would be without the cache
+    # (its own cache=True functions are numba's to refuse, at its import):
+    # the refusal is for the functions that skdec turns the cache on for.
+    # Without this, the test failed in a worker that had not imported UMAP.
+    import umap
+
     def refuse(self):
         raise RuntimeError("cannot cache function: no locator available")
 
     monkeypatch.setattr(numba.core.dispatcher.Dispatcher, "enable_caching", refuse)
-    umap = _initialization._import_umap.__wrapped__()
-    assert umap.UMAP is not None
+    imported = _initialization._import_umap.__wrapped__()
+    assert imported is umap and imported.UMAP is not None
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
