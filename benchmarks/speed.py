@@ -6,14 +6,14 @@ In one process: the float32 matmul rate (4096 x 4096 GEMMs by default,
 ``--matmul-size``, through ``keras.ops.matmul``) and the rate of the matrix
 products alone of one training step of the default network at batch 256 (the
 bound a step can reach here, as such thin products run below the large-GEMM
-rate), and both again
-through numpy's BLAS, to tell the backend's kernels from the machine; then, on
-MNIST-70k (pixels / 255) with the default dense network (784-500-500-2000-10
-and mirror, 3.3 M weights) and ``batch_size=256``: the time of each
-pretraining epoch against the ideal ``6 * weights * rows / rate`` and against
-the products-alone rate; the self-training iteration rate and the share of the
-full-data target updates in it (``update_interval=140``); and ``transform``
-throughput against the ideal ``2 * encoder weights`` FLOP per row.
+rate), and both again through numpy's BLAS, to tell the backend's kernels from
+the machine; then, on MNIST-70k (pixels / 255) with the default dense network
+(784-500-500-2000-10 and mirror, 3.3 M weights) and ``batch_size=256``: the
+time of each pretraining epoch against the ideal ``6 * weights * rows / rate``
+and against the products-alone rate; the self-training iteration rate and the
+share of the full-data target updates in it (``update_interval=140``); and
+``transform`` throughput against the ideal ``2 * encoder weights`` FLOP per
+row.
 
 ``--xla`` also times the pretraining epochs of a second copy of the network
 compiled with XLA (``jit_compile=True``), which skdec does not do, against
@@ -177,8 +177,8 @@ def main(argv=None):
         header("python -m benchmarks.speed")
         + f"; keras {keras.__version__} on {keras.backend.backend()}"
     )
-    rate = matmul_rate(args.matmul_size)
     side = args.matmul_size
+    rate = matmul_rate(side)
     print(f"float32 matmul rate ({side} x {side}): {rate / 1e9:.0f} GFLOP/s")
 
     recipe = {
@@ -211,7 +211,7 @@ def main(argv=None):
         )
         # The same two measures through numpy's BLAS: whether the bound above
         # is the machine's or the backend's kernels'.
-        blas_rate = matmul_rate(args.matmul_size, library="numpy")
+        blas_rate = matmul_rate(side, library="numpy")
         blas_step_rate = step_gemm_rate(kernel_shapes, 256, library="numpy")
         print(
             f"through numpy's BLAS: matmul {blas_rate / 1e9:.0f} GFLOP/s, the "
