@@ -24,6 +24,8 @@ logger = logging.getLogger("skdec")
 
 _ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"}
 _OPTIMIZERS = {"adam", "sgd"}
+#: start_learning_rate="auto" is this many times learning_rate.
+START_LEARNING_RATE_FACTOR = 10
 
 
 def _check_float32_range(X):
@@ -164,7 +166,19 @@ class DECClusterer(
         Optimizer of the self-training.
 
     learning_rate : float, default=0.01
-        Learning rate of the self-training.
+        Learning rate of the self-training (DEC's phase; see
+        ``start_learning_rate`` for the phase before it).
+
+    start_learning_rate : float or "auto", default="auto"
+        Learning rate while the encoder and centres learn a start found
+        outside the embedding (``init`` other than ``"kmeans"``), before
+        DEC's phase; the optimizer's state is reset between the two phases.
+        That phase fits a fixed hard target, and ends when the labels of all
+        but ``tol`` of the rows match it, or when the share that does not
+        has halved and stopped falling by ``tol`` per target update: at
+        DEC's rate it learns the last rows so slowly that it often stops
+        with a few percent of them still off the start. ``"auto"``: ten
+        times ``learning_rate``.
 
     momentum : float, default=0.9
         Momentum of SGD (pretraining and self-training); ignored by Adam.
@@ -406,6 +420,10 @@ class DECClusterer(
         "pretrain_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(_OPTIMIZERS)],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "start_learning_rate": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -444,6 +462,7 @@ class DECClusterer(
         pretrain_learning_rate=1e-3,
         optimizer="sgd",
         learning_rate=0.01,
+        start_learning_rate="auto",
         momentum=0.9,
         batch_size="auto",
         max_iter=4000,
@@ -475,6 +494,7 @@ class DECClusterer(
         self.pretrain_learning_rate = pretrain_learning_rate
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.start_learning_rate = start_learning_rate
         self.momentum = momentum
         self.batch_size = batch_size
         self.max_iter = max_iter
@@ -514,6 +534,12 @@ class DECClusterer(
         ):
             return fitted_recipe["hidden_layer_sizes"]
         return _schedule.hidden_layer_sizes(n_samples, n_features)
+
+    def _start_learning_rate(self):
+        """The learning rate of the phase that learns the start."""
+        if self.start_learning_rate == "auto":
+            return START_LEARNING_RATE_FACTOR * float(self.learning_rate)
+        return float(self.start_learning_rate)
 
     def _n_clusters_candidates(self, n_samples):
         """The numbers of clusters that ``n_clusters="auto"`` tries;
@@ -754,6 +780,7 @@ class DECClusterer(
                 rng=np.random.default_rng([seed, 2]),
                 verbose=self.verbose,
                 initial_target=start.target,
+                start_learning_rate=self._start_learning_rate(),
                 judge=start.judge,
                 patience=self.patience,
             )

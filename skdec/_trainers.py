@@ -197,6 +197,15 @@ class ClusteringTrainer(_Inference):
             self.networks.decoder.set_weights(decoder_weights)
         _reset_optimizer(self.optimizer, learning_rate)
 
+    @property
+    def learning_rate(self):
+        """The optimizer's current learning rate."""
+        return float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
+
+    def restart_optimizer(self, learning_rate):
+        """Fresh optimizer state at ``learning_rate``, the weights unchanged."""
+        _reset_optimizer(self.optimizer, learning_rate)
+
     def set_centers(self, centers):
         """Put ``centers`` in the clustering layer."""
         self.networks.clustering_layer.set_weights(

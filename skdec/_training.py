@@ -430,6 +430,7 @@ def train_clusters(
     rng,
     verbose,
     initial_target=None,
+    start_learning_rate=None,
     judge=None,
     patience=None,
 ):
@@ -459,6 +460,11 @@ def train_clusters(
     initial_target : ndarray of shape (n_samples, n_clusters), default=None
         A target to learn first (:func:`learn_initial_target`), before DEC's
         own (:func:`self_train`).
+    start_learning_rate : float, default=None
+        With ``initial_target``, the optimizer's learning rate while it is
+        learned; DEC's phase then starts from fresh optimizer state at the
+        rate the optimizer had. None: one rate and one optimizer state for
+        both phases.
     judge : callable, default=None
         A label-free criterion of the labels of all rows, higher is better.
         When given, it scores the labels at every target update of DEC's own
@@ -485,7 +491,13 @@ def train_clusters(
     )
     first_update = None
     if initial_target is not None:
+        own_rate = None
+        if start_learning_rate is not None:
+            own_rate = trainer.learning_rate
+            trainer.restart_optimizer(start_learning_rate)
         first_update = learn_initial_target(run, initial_target, tol)
+        if own_rate is not None:
+            trainer.restart_optimizer(own_rate)
         if first_update is None:  # the budget ran out first
             return SelfTrainingResult(
                 run.n_iter,
