@@ -1,5 +1,6 @@
 """``init="umap"``: the clusters self-training starts from, found by N2D's step."""
 
+import keras
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
@@ -334,3 +335,81 @@ def test_merge_adds_over_clusterings_to_the_candidates(rings, monkeypatch):
     # partition kept can only score higher.
     assert best_score >= best_plain
     assert set(merged) == set(range(4))
+
+
+def phase_optimizer_states(monkeypatch):
+    """Spy on both phases of self-training: ``{phase: [(learning rate,
+    optimizer steps already taken)]}`` as each phase begins."""
+    from skdec import _training
+
+    def state(run, *args, **kwargs):
+        steps = int(keras.ops.convert_to_numpy(run.trainer.optimizer.iterations))
+        return round(run.trainer.learning_rate, 6), steps
+
+    return {
+        "learn": record_calls(monkeypatch, _training, "learn_initial_target", state),
+        "sharpen": record_calls(monkeypatch, _training, "self_train", state),
+    }
+
+
+def test_the_start_is_learned_at_its_own_rate(four_blobs, monkeypatch):
+    """The start is learned at start_learning_rate; DEC's phase then runs at
+    the trainer's rate from fresh optimizer state."""
+    X, dec, wanted = four_blobs
+    states = phase_optimizer_states(monkeypatch)
+    with TRAINER_POOL.clustering(
+        dec._network_recipe, optimizer="sgd", momentum=0.9, reconstruction_weight=0.0
+    ) as trainer:
+        trainer.start(0.01, weights=dec._networks.model.get_weights())
+        n_iter, *_ = train_clusters(
+            trainer,
+            X,
+            dec.labels_,
+            max_iter=300,
+            update_interval=20,
+            tol=0.01,
+            batch_size=32,
+            rng=np.random.default_rng(0),
+            verbose=0,
+            initial_target=np.eye(2)[wanted],
+            start_learning_rate=0.1,
+        )
+    assert states["learn"] == [(0.1, 0)]
+    assert states["sharpen"] == [(0.01, 0)]
+    assert n_iter > 20  # the start took at least one target update to learn
+
+
+def test_without_a_start_rate_one_optimizer_state_runs_on(four_blobs, monkeypatch):
+    X, dec, wanted = four_blobs
+    states = phase_optimizer_states(monkeypatch)
+    self_trained_labels(
+        dec, X, np.eye(2)[wanted], max_iter=300, update_interval=20, tol=0.01
+    )
+    assert states["learn"] == [(0.01, 0)]
+    ((rate, steps),) = states["sharpen"]
+    assert rate == 0.01 and steps > 0
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [({}, 0.1), ({"learning_rate": 0.02}, 0.2), ({"start_learning_rate": 0.05}, 0.05)],
+)
+def test_estimator_learns_its_start_at_start_learning_rate(
+    rings, monkeypatch, params, expected
+):
+    """ "auto" is ten times learning_rate; a number is used as it is. DEC's
+    phase keeps learning_rate."""
+    X, _ = rings
+    states = phase_optimizer_states(monkeypatch)
+    small_dec(n_clusters=2, init="kmeans_input", max_iter=400, **params).fit(X)
+    assert states["learn"] == [(expected, 0)]
+    ((rate, _),) = states["sharpen"]
+    assert rate == params.get("learning_rate", 0.01)
+
+
+def test_a_kmeans_start_has_no_learning_phase(rings, monkeypatch):
+    X, _ = rings
+    states = phase_optimizer_states(monkeypatch)
+    small_dec(n_clusters=2, init="kmeans", start_learning_rate=0.5).fit(X)
+    assert states["learn"] == []
+    assert states["sharpen"] == [(0.01, 0)]

@@ -111,6 +111,8 @@ def test_network_attributes_before_fit_raise_not_fitted(attribute):
         ({"pretrain_learning_rate": 0.0}, "'pretrain_learning_rate' parameter"),
         ({"optimizer": "lbfgs"}, "'optimizer' parameter"),
         ({"learning_rate": -0.1}, "'learning_rate' parameter"),
+        ({"start_learning_rate": 0.0}, "'start_learning_rate' parameter"),
+        ({"start_learning_rate": "fast"}, "'start_learning_rate' parameter"),
         ({"momentum": 1.0}, "'momentum' parameter"),
         ({"batch_size": 0}, "'batch_size' parameter"),
         ({"max_iter": -1}, "'max_iter' parameter"),
