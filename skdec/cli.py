@@ -235,6 +235,8 @@ def _option_kind(tokens):
         return "ints"
     if options and ("interval", "Integral") in tokens:
         return "choice_or_int"
+    if options and ("interval", "Real") in tokens:
+        return "choice_or_float"
     if options:
         return "choice"
     if ("interval", "Integral") in tokens or ("random_state",) in tokens:
@@ -268,17 +270,18 @@ class _LayersAction(argparse.Action):
         setattr(namespace, self.dest, widths)
 
 
-def _choice_or_int(choices):
-    """An argparse type: one of ``choices``, or an integer."""
+def _choice_or_number(choices, number=int):
+    """An argparse type: one of ``choices``, or a ``number`` (int or float)."""
+    kind = "an integer" if number is int else "a number"
 
     def convert(text):
         if text in choices:
             return text
         try:
-            return int(text)
+            return number(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"give {' or '.join(map(repr, choices))} or an integer, got {text!r}"
+                f"give {' or '.join(map(repr, choices))} or {kind}, got {text!r}"
             ) from None
 
     return convert
@@ -307,7 +310,7 @@ def _add_estimator_options(parser):
         if name == "n_clusters":
             group.add_argument(
                 flag,
-                type=_choice_or_int(["auto"]),
+                type=_choice_or_number(["auto"]),
                 required=True,
                 metavar="{auto}|K",
                 help=text,
@@ -319,12 +322,13 @@ def _add_estimator_options(parser):
         elif kind == "choice":
             choices = sorted(next(t[1] for t in tokens if t[0] == "options"))
             group.add_argument(flag, choices=choices, help=help_text)
-        elif kind == "choice_or_int":
+        elif kind in ("choice_or_int", "choice_or_float"):
             choices = sorted(next(t[1] for t in tokens if t[0] == "options"))
+            number, metavar = (int, "N") if kind == "choice_or_int" else (float, "X")
             group.add_argument(
                 flag,
-                type=_choice_or_int(choices),
-                metavar="{" + ",".join(choices) + "}|N",
+                type=_choice_or_number(choices, number),
+                metavar="{" + ",".join(choices) + "}|" + metavar,
                 help=help_text,
             )
         elif kind == "ints":  # n_clusters_range, the one such option

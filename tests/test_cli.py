@@ -499,6 +499,10 @@ FIT = ["fit", "d.csv", "--out", "m", "--n-clusters", "2"]
             [*FIT, "--batch-size", "many"],
             "argument --batch-size: give 'auto' or an integer, got 'many'",
         ),
+        (
+            [*FIT, "--start-learning-rate", "fast"],
+            "argument --start-learning-rate: give 'auto' or a number, got 'fast'",
+        ),
     ],
 )
 def test_argument_errors(argv, message, capsys):
@@ -577,9 +581,11 @@ def test_hidden_layer_sizes_option(given, expected):
         ("--batch-size", "64", 64),
         ("--pretrain-epochs", "auto", "auto"),
         ("--pretrain-epochs", "0", 0),
+        ("--start-learning-rate", "auto", "auto"),
+        ("--start-learning-rate", "0.05", 0.05),
     ],
 )
-def test_options_taking_auto_or_an_integer(option, given, expected):
+def test_options_taking_auto_or_a_number(option, given, expected):
     args = cli._build_parser().parse_args(
         ["fit", "d", "--out", "m", "--n-clusters", "2", option, given]
     )
