@@ -200,7 +200,7 @@ class ClusteringTrainer(_Inference):
     @property
     def learning_rate(self):
         """The optimizer's current learning rate."""
-        return float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
+        return float(self.optimizer.learning_rate.numpy())
 
     def restart_optimizer(self, learning_rate):
         """Fresh optimizer state at ``learning_rate``, the weights unchanged."""
