@@ -183,7 +183,7 @@ def test_save_and_load_restore_through_getstate_and_setstate(
     assert len(restores) == 2
     assert {"_network_weights", "_network_recipe", "labels_"} <= restores[0]
     # Format 1 predates the attributes that record what "auto" chose, and
-    # the parameters n_clusters_range and patience.
+    # the parameters n_clusters_range, patience and start_learning_rate.
     since_v2 = {
         "init_",
         "init_scores_",
@@ -194,6 +194,7 @@ def test_save_and_load_restore_through_getstate_and_setstate(
         "n_clusters_scores_",
         "n_clusters_range",
         "patience",
+        "start_learning_rate",
     }
     assert since_v2 <= restores[0]
     assert restores[0] - since_v2 == restores[1] - {"feature_names_in_"}
