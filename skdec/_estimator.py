@@ -24,7 +24,7 @@ logger = logging.getLogger("skdec")
 
 _ACTIVATIONS = {"relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"}
 _OPTIMIZERS = {"adam", "sgd"}
-#: start_learning_rate="auto" is this many times learning_rate.
+#: start_learning_rate="auto" is this many times learning_rate (DEC's loss alone).
 START_LEARNING_RATE_FACTOR = 10
 
 
@@ -178,7 +178,10 @@ class DECClusterer(
         has halved and stopped falling by ``tol`` per target update: at
         DEC's rate it learns the last rows so slowly that it often stops
         with a few percent of them still off the start. ``"auto"``: ten
-        times ``learning_rate``.
+        times ``learning_rate``, or ``learning_rate`` itself when
+        ``reconstruction_weight > 0``: the reconstruction loss's gradients
+        grow with the scale of the input, and at ten times the rate they can
+        diverge on unscaled data.
 
     momentum : float, default=0.9
         Momentum of SGD (pretraining and self-training); ignored by Adam.
@@ -538,6 +541,8 @@ class DECClusterer(
     def _start_learning_rate(self):
         """The learning rate of the phase that learns the start."""
         if self.start_learning_rate == "auto":
+            if float(self.reconstruction_weight) > 0:
+                return float(self.learning_rate)
             return START_LEARNING_RATE_FACTOR * float(self.learning_rate)
         return float(self.start_learning_rate)
 

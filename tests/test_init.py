@@ -392,13 +392,20 @@ def test_without_a_start_rate_one_optimizer_state_runs_on(four_blobs, monkeypatc
 
 @pytest.mark.parametrize(
     "params, expected",
-    [({}, 0.1), ({"learning_rate": 0.02}, 0.2), ({"start_learning_rate": 0.05}, 0.05)],
+    [
+        ({}, 0.1),
+        ({"learning_rate": 0.02}, 0.2),
+        ({"start_learning_rate": 0.05}, 0.05),
+        ({"reconstruction_weight": 0.5}, 0.01),
+        ({"reconstruction_weight": 0.5, "start_learning_rate": 0.05}, 0.05),
+    ],
 )
 def test_estimator_learns_its_start_at_start_learning_rate(
     rings, monkeypatch, params, expected
 ):
-    """ "auto" is ten times learning_rate; a number is used as it is. DEC's
-    phase keeps learning_rate."""
+    """ "auto" is ten times learning_rate, or learning_rate itself with a
+    reconstruction loss (IDEC); a number is used as it is. DEC's phase keeps
+    learning_rate."""
     X, _ = rings
     states = phase_optimizer_states(monkeypatch)
     small_dec(n_clusters=2, init="kmeans_input", max_iter=400, **params).fit(X)
