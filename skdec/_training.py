@@ -180,6 +180,9 @@ class _SelfTraining:
         self.n_iter = 0
         self.kl_loss, self.delta_label = [], []
         self.labels = np.asarray(initial_labels)
+        # The parameter whose rate the current phase runs at, for the advice
+        # of a diverging loss.
+        self.rate_name = "learning_rate"
         # The fraction of rows off the initial target at its last update
         # (learn_initial_target); None while there is none.
         self.target_apart = None
@@ -230,7 +233,7 @@ class _SelfTraining:
             if not np.isfinite(loss):
                 raise FloatingPointError(
                     f"The clustering loss became {loss} at self-training iteration "
-                    f"{self.n_iter + 1}. Scale the input or lower learning_rate."
+                    f"{self.n_iter + 1}. Scale the input or lower {self.rate_name}."
                 )
             self.n_iter += 1
             if self.progbar is not None:
@@ -495,9 +498,11 @@ def train_clusters(
         if start_learning_rate is not None:
             own_rate = trainer.learning_rate
             trainer.restart_optimizer(start_learning_rate)
+            run.rate_name = "start_learning_rate"
         first_update = learn_initial_target(run, initial_target, tol)
         if own_rate is not None:
             trainer.restart_optimizer(own_rate)
+            run.rate_name = "learning_rate"
         if first_update is None:  # the budget ran out first
             return SelfTrainingResult(
                 run.n_iter,

@@ -58,6 +58,13 @@ def test_diverging_self_training_gives_a_clear_error(data):
         small_dec(learning_rate=1e12, max_iter=200).fit(data)
 
 
+def test_diverging_start_learning_names_its_own_rate(data):
+    """While the encoder learns a start found outside it, the rate to lower
+    is start_learning_rate."""
+    with pytest.raises(FloatingPointError, match="lower start_learning_rate"):
+        small_dec(init="kmeans_input", start_learning_rate=1e12, max_iter=200).fit(data)
+
+
 def test_constant_columns_are_harmless(data):
     X = np.hstack([data, np.full((len(data), 2), 7.0)])
     with warnings.catch_warnings():
