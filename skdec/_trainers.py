@@ -195,7 +195,7 @@ class ClusteringTrainer(_Inference):
             encoder_weights, decoder_weights = autoencoder
             self.networks.encoder.set_weights(encoder_weights)
             self.networks.decoder.set_weights(decoder_weights)
-        _reset_optimizer(self.optimizer, learning_rate)
+        self.restart_optimizer(learning_rate)
 
     @property
     def learning_rate(self):

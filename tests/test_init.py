@@ -70,10 +70,26 @@ def four_blobs():
     return X, dec, wanted
 
 
-def self_trained_labels(dec, X, initial_target, *, max_iter, update_interval, tol):
-    """Labels after self-training from the fitted ``dec``'s networks."""
+def self_trained_labels(
+    dec,
+    X,
+    initial_target,
+    *,
+    max_iter,
+    update_interval,
+    tol,
+    optimizer="adam",
+    momentum=0.0,
+    start_learning_rate=None,
+):
+    """Labels after self-training from the fitted ``dec``'s networks, at a
+    learning rate of 0.01 (``start_learning_rate`` while the target is
+    learned, if given)."""
     with TRAINER_POOL.clustering(
-        dec._network_recipe, optimizer="adam", momentum=0.0, reconstruction_weight=0.0
+        dec._network_recipe,
+        optimizer=optimizer,
+        momentum=momentum,
+        reconstruction_weight=0.0,
     ) as trainer:
         trainer.start(1e-2, weights=dec._networks.model.get_weights())
         n_iter, converged, _, delta_label, *_ = train_clusters(
@@ -87,6 +103,7 @@ def self_trained_labels(dec, X, initial_target, *, max_iter, update_interval, to
             rng=np.random.default_rng(0),
             verbose=0,
             initial_target=initial_target,
+            start_learning_rate=start_learning_rate,
         )
         labels = trainer.assign(X, labels_only=True)
     return labels, n_iter, converged, delta_label
@@ -357,23 +374,17 @@ def test_the_start_is_learned_at_its_own_rate(four_blobs, monkeypatch):
     the trainer's rate from fresh optimizer state."""
     X, dec, wanted = four_blobs
     states = phase_optimizer_states(monkeypatch)
-    with TRAINER_POOL.clustering(
-        dec._network_recipe, optimizer="sgd", momentum=0.9, reconstruction_weight=0.0
-    ) as trainer:
-        trainer.start(0.01, weights=dec._networks.model.get_weights())
-        n_iter, *_ = train_clusters(
-            trainer,
-            X,
-            dec.labels_,
-            max_iter=300,
-            update_interval=20,
-            tol=0.01,
-            batch_size=32,
-            rng=np.random.default_rng(0),
-            verbose=0,
-            initial_target=np.eye(2)[wanted],
-            start_learning_rate=0.1,
-        )
+    _, n_iter, *_ = self_trained_labels(
+        dec,
+        X,
+        np.eye(2)[wanted],
+        max_iter=300,
+        update_interval=20,
+        tol=0.01,
+        optimizer="sgd",
+        momentum=0.9,
+        start_learning_rate=0.1,
+    )
     assert states["learn"] == [(0.1, 0)]
     assert states["sharpen"] == [(0.01, 0)]
     assert n_iter > 20  # the start took at least one target update to learn
