@@ -88,7 +88,7 @@ from benchmarks.n_clusters import (  # noqa: E402
 )
 from skdec import DECClusterer  # noqa: E402
 from skdec._initialization import umap_view  # noqa: E402
-from skdec._modularity import fuzzy_neighbor_graph  # noqa: E402
+from skdec._modularity import neighbor_graph  # noqa: E402
 from skdec._n_clusters import (  # noqa: E402
     MAX_ROWS,
     _sample,
@@ -207,7 +207,7 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         return choose_n_clusters(mapped(), Zs, candidates, seed=seed).n_clusters
 
     def eigengap():
-        graph = fuzzy_neighbor_graph(Xs)
+        graph = neighbor_graph(Xs)
         values, _ = laplacian_spectrum(graph, max(candidates) + 1, seed)
         # values[k] is lambda_{k+1}.
         return max(candidates, key=lambda k: values[k] - values[k - 1])

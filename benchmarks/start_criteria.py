@@ -15,7 +15,7 @@ partitions ``init="auto"`` would: k-means in the embedding, k-means on the
 input, and every k-means run in UMAP's map of the embedding, with its merged
 over-clusterings. Each criterion, computed on the neighbour graph of the
 input that judges the default's start
-(:func:`skdec._modularity.fuzzy_neighbor_graph`), picks one:
+(:func:`skdec._modularity.neighbor_graph`), picks one:
 
 - ``map_equation``: the bits per step by which the partition shortens the
   description of a random walk on the graph, highest
@@ -49,7 +49,6 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-import scipy.sparse  # noqa: E402
 from sklearn.utils import check_random_state  # noqa: E402
 
 from benchmarks.accuracy import (  # noqa: E402
@@ -68,9 +67,10 @@ from benchmarks.n_clusters import (  # noqa: E402
 from skdec import DECClusterer, cluster_accuracy  # noqa: E402
 from skdec._initialization import _sample_rows, auto_candidates  # noqa: E402
 from skdec._modularity import (  # noqa: E402
+    cluster_volumes,
     codelength_saving,
-    fuzzy_neighbor_graph,
     graph_modularity,
+    neighbor_graph,
 )
 from skdec._n_clusters import mean_conductance  # noqa: E402
 
@@ -80,10 +80,8 @@ MD_END = "<!-- benchmarks.start_criteria: end -->"
 
 def coverage(graph, labels):
     """The share of the link weight of ``graph`` inside the clusters."""
-    graph = scipy.sparse.coo_matrix(graph)
-    labels = np.asarray(labels)
-    inside = graph.data[labels[graph.row] == labels[graph.col]].sum()
-    return float(inside / max(graph.data.sum(), np.finfo(float).tiny))
+    volume, inside = cluster_volumes(graph, labels)
+    return float(inside.sum() / max(volume.sum(), np.finfo(float).tiny))
 
 
 #: ``{name: (criterion(graph, labels), higher is better)}``.
@@ -115,7 +113,7 @@ def run_one(X, y, seed, cache_dir, params=None):
     candidates, sample, _, _ = auto_candidates(
         X, model.transform(X), n_clusters, n_init=model.n_init, seed=start_seed
     )
-    judge = fuzzy_neighbor_graph(_sample_rows(X, sample))
+    judge = neighbor_graph(_sample_rows(X, sample))
     y_judged = y if sample is None else y[sample]
     accuracy = [cluster_accuracy(y_judged, labels) for _, labels, _ in candidates]
     picks = {}

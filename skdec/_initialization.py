@@ -21,9 +21,9 @@ from skdec._batches import PREDICT_BATCH_SIZE, map_batches
 from skdec._modularity import (
     N_NEIGHBORS,
     codelength_saving,
-    fuzzy_neighbor_graph,
     graph_modularity,
     merge_by_modularity,
+    neighbor_graph,
 )
 
 # Rows the initial clustering (k-means, or UMAP and k-means) is fitted on at
@@ -423,8 +423,9 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
       ``init="umap"``, which include the ``max_rows`` rows.
 
     Each partition is judged by the same label-free criterion, on UMAP's
-    fuzzy neighbour graph of the input ``X``, built on exact neighbours
-    (:func:`~skdec._modularity.fuzzy_neighbor_graph`): the map equation's
+    fuzzy neighbour graph of the input ``X``, built on exact neighbours among
+    its distinct rows and weighted by their copies
+    (:func:`~skdec._modularity.neighbor_graph`): the map equation's
     saving (:func:`~skdec._modularity.codelength_saving`), the bits per step
     by which the partition shortens the description of a random walk on the
     graph. It is high when the walk seldom leaves a cluster, and it has no
@@ -447,7 +448,7 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     candidates, sample, map_rows, map_labels = auto_candidates(
         X, Z, n_clusters, n_init=n_init, seed=seed, max_rows=max_rows
     )
-    judge = fuzzy_neighbor_graph(_sample_rows(X, sample))
+    judge = neighbor_graph(_sample_rows(X, sample))
     saving = [codelength_saving(judge, labels) for _, labels, _ in candidates]
     scores = {}
     for (name, _, _), value in zip(candidates, saving, strict=True):

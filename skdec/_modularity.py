@@ -6,6 +6,8 @@ plain NumPy, SciPy and scikit-learn on sparse matrices, so that judging a
 clustering needs no just-in-time compilation.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse
 from sklearn.neighbors import NearestNeighbors
@@ -66,6 +68,89 @@ def fuzzy_neighbor_graph(X, n_neighbors=N_NEIGHBORS):
     return (graph + graph.T - graph.multiply(graph.T)).tocsr()
 
 
+class RowGraph(NamedTuple):
+    """A neighbour graph of rows, built on their distinct values.
+
+    Exact copies of a row are one node: the graph of the rows themselves
+    joins each copy to every copy of each neighbour of its value, and no two
+    copies to each other. ``weights`` holds that graph summed over copies, so
+    that the weight between two nodes is the fuzzy weight between their
+    values times the product of their numbers of copies; measures of a
+    partition of the rows computed on it (:func:`cluster_volumes`,
+    :func:`graph_modularity`, :func:`codelength_saving`) equal those on the
+    graph of the rows, whose size grows with the square of the copies.
+    """
+
+    weights: scipy.sparse.csr_matrix
+    """Symmetric weights between the nodes, shape ``(n_nodes, n_nodes)``."""
+    nodes: np.ndarray | None
+    """The node of each row, shape ``(n_rows,)``; None when every row is
+    distinct (node ``i`` is row ``i``)."""
+
+
+def neighbor_graph(X, n_neighbors=N_NEIGHBORS):
+    """The neighbour graph that judges partitions of the rows of ``X``.
+
+    :func:`fuzzy_neighbor_graph` of the distinct rows of ``X``, as a
+    :class:`RowGraph` that counts each value's copies. A table of categories
+    repeats rows: with ``n_neighbors`` or more copies of a value, each copy's
+    nearest neighbours are its own copies at distance 0, the graph of the
+    rows falls apart into groups of copies, and every partition that keeps
+    copies together looks perfect on it. Searching neighbours among the
+    distinct values and weighting by the copies keeps the links between
+    values. On rows that are all distinct the weights are
+    ``fuzzy_neighbor_graph(X, n_neighbors)``, unchanged.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        At least 2 rows.
+    n_neighbors : int, default=15
+        Distinct neighbours per value, counting the value itself.
+
+    Returns
+    -------
+    graph : RowGraph
+    """
+    X = np.asarray(X, dtype=np.float64)
+    values, nodes, counts = np.unique(
+        X, axis=0, return_inverse=True, return_counts=True
+    )
+    if values.shape[0] == X.shape[0]:
+        return RowGraph(fuzzy_neighbor_graph(X, n_neighbors), None)
+    if values.shape[0] < 2:
+        empty = scipy.sparse.csr_matrix((1, 1), dtype=np.float64)
+        return RowGraph(empty, nodes.ravel())
+    copies = scipy.sparse.diags(counts.astype(np.float64))
+    weights = copies @ fuzzy_neighbor_graph(values, n_neighbors) @ copies
+    return RowGraph(weights.tocsr(), nodes.ravel())
+
+
+def _unwrap(graph):
+    """A RowGraph of distinct rows as its plain weights, else unchanged."""
+    if isinstance(graph, RowGraph) and graph.nodes is None:
+        return graph.weights
+    return graph
+
+
+def _shares(graph, labels):
+    """The node weights and each node's copies per cluster, for a RowGraph.
+
+    Returns ``(weights, shares)``: ``shares`` is a sparse ``(n_nodes, k)``
+    matrix whose row ``u`` holds the fractions of node ``u``'s copies in each
+    cluster (labels renumbered ``0`` to ``k - 1`` in sorted order).
+    """
+    labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
+    nodes = graph.nodes
+    n_nodes = graph.weights.shape[0]
+    counts = np.bincount(nodes, minlength=n_nodes).astype(np.float64)
+    k = int(labels.max()) + 1 if labels.size else 0
+    shares = scipy.sparse.csr_matrix(
+        (1.0 / counts[nodes], (nodes, labels)), shape=(n_nodes, k)
+    )
+    return graph.weights, shares
+
+
 def graph_modularity(graph, labels):
     """Newman's modularity of the partition ``labels`` of a weighted graph.
 
@@ -74,8 +159,8 @@ def graph_modularity(graph, labels):
 
     Parameters
     ----------
-    graph : sparse matrix of shape (n_samples, n_samples)
-        Symmetric non-negative edge weights.
+    graph : sparse matrix of shape (n_samples, n_samples) or RowGraph
+        Symmetric non-negative edge weights (a RowGraph: of its rows).
     labels : ndarray of shape (n_samples,)
         Integer cluster of each row.
 
@@ -83,6 +168,13 @@ def graph_modularity(graph, labels):
     -------
     modularity : float
     """
+    graph = _unwrap(graph)
+    if isinstance(graph, RowGraph):
+        volume, inside = cluster_volumes(graph, labels)
+        total = volume.sum()
+        if total <= 0:
+            return 0.0
+        return float(inside.sum() / total - np.sum((volume / total) ** 2))
     graph = scipy.sparse.coo_matrix(graph)
     labels = np.asarray(labels)
     total = graph.data.sum()
@@ -107,8 +199,8 @@ def cluster_volumes(graph, labels):
 
     Parameters
     ----------
-    graph : sparse matrix of shape (n_samples, n_samples)
-        Symmetric non-negative edge weights.
+    graph : sparse matrix of shape (n_samples, n_samples) or RowGraph
+        Symmetric non-negative edge weights (a RowGraph: of its rows).
     labels : ndarray of shape (n_samples,)
         Integer cluster of each row (any integers; they are renumbered
         ``0`` to ``k - 1`` in sorted order, so empty clusters disappear).
@@ -121,6 +213,13 @@ def cluster_volumes(graph, labels):
         Weight of the edges with both ends in the cluster, counted from both
         ends (as in ``volume``).
     """
+    graph = _unwrap(graph)
+    if isinstance(graph, RowGraph):
+        weights, shares = _shares(graph, labels)
+        degree = np.asarray(weights.sum(axis=1)).ravel()
+        volume = shares.T @ degree
+        inside = np.asarray(shares.multiply(weights @ shares).sum(axis=0)).ravel()
+        return volume, inside
     graph = scipy.sparse.coo_matrix(graph)
     labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
     k = int(labels.max()) + 1 if labels.size else 0
@@ -159,8 +258,8 @@ def codelength_saving(graph, labels):
 
     Parameters
     ----------
-    graph : sparse matrix of shape (n_samples, n_samples)
-        Symmetric non-negative edge weights.
+    graph : sparse matrix of shape (n_samples, n_samples) or RowGraph
+        Symmetric non-negative edge weights (a RowGraph: of its rows).
     labels : ndarray of shape (n_samples,)
         Integer cluster of each row (any integers; empty clusters are not
         counted).
@@ -170,8 +269,12 @@ def codelength_saving(graph, labels):
     saving : float
         Bits per step; 0 for a single cluster or a graph without edges.
     """
-    graph = scipy.sparse.coo_matrix(graph)
-    total = graph.data.sum()
+    graph = _unwrap(graph)
+    if isinstance(graph, RowGraph):
+        total = graph.weights.sum()
+    else:
+        graph = scipy.sparse.coo_matrix(graph)
+        total = graph.data.sum()
     volume, inside = cluster_volumes(graph, labels)
     if total <= 0 or volume.size < 2:
         return 0.0

@@ -1,7 +1,9 @@
 """Choosing the number of clusters from the data alone.
 
 The score of a partition into ``k`` clusters is computed on the fuzzy
-neighbour graph of the rows (UMAP's, 15 neighbours): the square root of the
+neighbour graph of the rows (UMAP's, 15 neighbours, searched among the
+distinct rows and weighted by their copies,
+:func:`~skdec._modularity.neighbor_graph`): the square root of the
 ``(k + 1)``-th smallest eigenvalue of the graph's normalised Laplacian divided
 by the mean conductance of the ``k`` clusters. :func:`choose_n_clusters` scores
 the best of a few candidate partitions per ``k`` and keeps the ``k`` of highest
@@ -20,9 +22,10 @@ from sklearn.metrics import pairwise_distances_argmin
 
 from ._modularity import (
     N_NEIGHBORS,
+    RowGraph,
     cluster_volumes,
-    fuzzy_neighbor_graph,
     graph_modularity,
+    neighbor_graph,
 )
 
 #: Rows drawn at random when the data has more; the graph, its spectrum and
@@ -54,8 +57,9 @@ def laplacian_spectrum(graph, n_eigenvalues, seed=0):
 
     Parameters
     ----------
-    graph : sparse matrix of shape (n_samples, n_samples)
-        Symmetric non-negative weights; every row has an edge.
+    graph : sparse matrix of shape (n_samples, n_samples) or RowGraph
+        Symmetric non-negative weights; every row has an edge. A
+        :class:`~skdec._modularity.RowGraph` stands for the graph of its rows.
     n_eigenvalues : int
         How many; at most ``n_samples``.
     seed : int, default=0
@@ -67,7 +71,14 @@ def laplacian_spectrum(graph, n_eigenvalues, seed=0):
         Ascending, in [0, 2].
     eigenvectors : ndarray of shape (n_samples, n_eigenvalues)
         The matching eigenvectors of ``D^-1/2 W D^-1/2``, one per column.
+        On a RowGraph with copies, each vector that sums to zero over the
+        copies of a value is an eigenvector of eigenvalue 1; their columns
+        are left zero.
     """
+    if isinstance(graph, RowGraph):
+        if graph.nodes is not None:
+            return _row_spectrum(graph, n_eigenvalues, seed)
+        graph = graph.weights
     graph = scipy.sparse.csr_matrix(graph, dtype=np.float64)
     n_samples = graph.shape[0]
     degree = np.asarray(graph.sum(axis=1)).ravel()
@@ -87,13 +98,37 @@ def laplacian_spectrum(graph, n_eigenvalues, seed=0):
     return values, vectors[:, :n_eigenvalues]
 
 
+def _row_spectrum(graph, n_eigenvalues, seed):
+    """:func:`laplacian_spectrum` of the rows of a RowGraph with copies.
+
+    A vector constant over each value's copies solves the eigenproblem of
+    the rows exactly when its values solve that of ``graph.weights``; the
+    rest of the rows' space, vectors that sum to zero over each value's
+    copies, has eigenvalue 1 (the copies share their neighbours).
+    """
+    nodes = graph.nodes
+    n_nodes = graph.weights.shape[0]
+    counts = np.bincount(nodes, minlength=n_nodes).astype(np.float64)
+    values, vectors = laplacian_spectrum(
+        graph.weights, min(n_eigenvalues, n_nodes), seed
+    )
+    # Row r of node u: D^1/2 x with x constant over the copies, whose
+    # squares sum to one over the rows.
+    vectors = vectors[nodes] / np.sqrt(counts[nodes])[:, None]
+    n_ones = min(n_eigenvalues, nodes.size - n_nodes)
+    values = np.concatenate([values, np.ones(n_ones)])
+    vectors = np.hstack([vectors, np.zeros((nodes.size, n_ones))])
+    order = np.argsort(values, kind="stable")[:n_eigenvalues]
+    return values[order], vectors[:, order]
+
+
 def mean_conductance(graph, labels):
     """Mean over clusters of the weight leaving a cluster over its volume.
 
     Parameters
     ----------
-    graph : sparse matrix of shape (n_samples, n_samples)
-        Symmetric non-negative weights.
+    graph : sparse matrix of shape (n_samples, n_samples) or RowGraph
+        Symmetric non-negative weights (a RowGraph: of its rows).
     labels : ndarray of shape (n_samples,)
         Integer cluster of each row.
 
@@ -138,7 +173,8 @@ def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, s
 
     ``sqrt(lambda_{k+1}) / mean_conductance``: ``lambda_{k+1}`` is the
     ``(k + 1)``-th smallest eigenvalue of the normalised Laplacian of the
-    fuzzy neighbour graph of the rows (:func:`fuzzy_neighbor_graph`), which is
+    fuzzy neighbour graph of the rows (exact copies of a row share one node,
+    :func:`~skdec._modularity.neighbor_graph`), which is
     large when no further cut of the graph is cheap, and the mean conductance
     is the mean over the ``k`` clusters of the edge weight leaving a cluster
     over its volume, which is small when the clusters are cut along sparse
@@ -172,7 +208,7 @@ def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, s
         raise ValueError(
             f"The score of {k} clusters needs at least {k + 2} rows, got {X.shape[0]}."
         )
-    graph = fuzzy_neighbor_graph(X, n_neighbors)
+    graph = neighbor_graph(X, n_neighbors)
     eigenvalues, _ = laplacian_spectrum(graph, k + 1, seed)
     return _score(eigenvalues, mean_conductance(graph, labels), k)
 
@@ -218,7 +254,7 @@ def choose_n_clusters(
         at random; the other rows get the label of the nearest cluster mean in
         ``Z`` (in ``X`` without ``Z``).
     n_neighbors : int, default=15
-        Neighbours per row in the graph.
+        Neighbours per distinct row in the graph.
     n_init : int, default=4
         k-means restarts per partition.
 
@@ -260,7 +296,7 @@ def choose_n_clusters(
             f"candidates should be integers from 2 to n_rows - 2 = {n_rows - 2} "
             f"(n_rows={n_rows} rows used), got {candidates}."
         )
-    graph = fuzzy_neighbor_graph(X, n_neighbors)
+    graph = neighbor_graph(X, n_neighbors)
     eigenvalues, vectors = laplacian_spectrum(graph, candidates[-1] + 1, seed)
     spaces = [X] if Z is None else [X, Z]
     scores, labels = {}, {}

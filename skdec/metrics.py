@@ -148,7 +148,9 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
     """Label-free score of a clustering: how cleanly it cuts the neighbour graph.
 
     The rows of ``X`` are joined into UMAP's fuzzy neighbour graph
-    (``n_neighbors`` nearest rows, euclidean). With ``k`` clusters the score is
+    (``n_neighbors`` nearest rows, euclidean; exact copies of a row are one
+    point that counts its copies, so that they link to other values, not
+    only to each other). With ``k`` clusters the score is
     ``sqrt(lambda_{k+1}) / phi``, where ``phi`` is the mean over clusters of
     their conductance (the edge weight leaving the cluster over the edge
     weight of its rows) and ``lambda_{k+1}`` is the ``(k + 1)``-th smallest

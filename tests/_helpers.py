@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+from sklearn.preprocessing import OneHotEncoder
+
 from skdec import DECClusterer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,3 +62,22 @@ def record_calls(monkeypatch, owner, name, record):
 
     monkeypatch.setattr(owner, name, recording)
     return calls
+
+
+def category_table(seed=0, sizes=(300, 200, 100), n_columns=4, agree=0.85):
+    """A made table of categories, one-hot encoded, and the group of each row.
+
+    Each group has its own level in every column (``n_columns`` columns of
+    three levels); each cell takes it with probability ``agree``, else a level
+    at random. There are at most ``3 ** n_columns`` distinct rows, so most
+    rows are exact copies of others, as in tables of categories.
+    """
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(len(sizes)), sizes)
+    n_rows = groups.size
+    codes = np.where(
+        rng.random((n_rows, n_columns)) < agree,
+        groups[:, None],
+        rng.integers(0, 3, (n_rows, n_columns)),
+    )
+    return OneHotEncoder(sparse_output=False).fit_transform(codes), groups

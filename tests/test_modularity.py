@@ -6,13 +6,17 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse
+from sklearn.datasets import make_blobs
 from sklearn.neighbors import kneighbors_graph
 
 from skdec import cluster_accuracy
 from skdec._modularity import (
+    cluster_volumes,
     codelength_saving,
+    fuzzy_neighbor_graph,
     graph_modularity,
     merge_by_modularity,
+    neighbor_graph,
 )
 
 
@@ -174,3 +178,71 @@ def test_merge_by_modularity_joins_the_halves_of_linked_groups():
     np.testing.assert_array_equal(
         merge_by_modularity(graph, cliques_labels, 6), cliques_labels
     )
+
+
+def _rows_graph(X):
+    """The graph of the rows of ``X`` that a RowGraph stands for, built out:
+    each row joined to every copy of each neighbour of its value (the fuzzy
+    graph of the distinct rows), and to none of its own copies."""
+    values, nodes = np.unique(X, axis=0, return_inverse=True)
+    nodes = nodes.ravel()
+    copies = scipy.sparse.csr_matrix(
+        (np.ones(nodes.size), (np.arange(nodes.size), nodes)),
+        shape=(nodes.size, values.shape[0]),
+    )
+    return (copies @ fuzzy_neighbor_graph(values) @ copies.T).tocsr()
+
+
+def test_neighbor_graph_of_distinct_rows_is_the_fuzzy_graph():
+    X, _ = make_blobs(90, centers=3, random_state=0)
+    graph = neighbor_graph(X)
+    assert graph.nodes is None
+    assert abs(graph.weights - fuzzy_neighbor_graph(X)).max() == 0
+
+
+def test_neighbor_graph_counts_copies_as_the_graph_of_the_rows():
+    rng = np.random.default_rng(0)
+    values, _ = make_blobs(60, centers=3, random_state=0)
+    X = np.repeat(values, rng.integers(1, 30, len(values)), axis=0)
+    graph = neighbor_graph(X)
+    assert graph.weights.shape == (60, 60) and graph.nodes.shape == (len(X),)
+    rows = _rows_graph(X)
+    # Any labels, including copies of one value in different clusters.
+    labels = rng.integers(0, 4, len(X))
+    for measure in (codelength_saving, graph_modularity):
+        assert measure(graph, labels) == pytest.approx(measure(rows, labels))
+    for got, expected in zip(
+        cluster_volumes(graph, labels), cluster_volumes(rows, labels), strict=True
+    ):
+        np.testing.assert_allclose(got, expected)
+
+
+def test_copies_do_not_cut_the_graph_into_groups_of_copies():
+    # Every value 20 times: on the fuzzy graph of the rows, each row's
+    # neighbours are its own copies, every partition that keeps copies
+    # together leaves nothing between clusters, and the saving of any such
+    # partition is the entropy of its sizes. Counted as copies, the values
+    # keep their links, and the measures are those of the distinct rows.
+    values, groups = make_blobs(60, centers=3, random_state=0)
+    X, labels = np.repeat(values, 20, axis=0), np.repeat(groups, 20)
+    scrambled = np.repeat(np.random.default_rng(0).permutation(groups), 20)
+    naive = fuzzy_neighbor_graph(X)
+    assert codelength_saving(naive, labels) == pytest.approx(np.log2(3))
+    assert codelength_saving(naive, scrambled) == pytest.approx(np.log2(3))
+    graph = neighbor_graph(X)
+    assert codelength_saving(graph, labels) == pytest.approx(
+        codelength_saving(fuzzy_neighbor_graph(values), groups)
+    )
+    assert codelength_saving(graph, scrambled) < 0 < codelength_saving(graph, labels)
+    assert graph_modularity(graph, labels) == pytest.approx(
+        graph_modularity(fuzzy_neighbor_graph(values), groups)
+    )
+
+
+def test_rows_that_are_all_copies_of_one_prefer_no_partition():
+    graph = neighbor_graph(np.ones((6, 2)))
+    assert graph.weights.shape == (1, 1) and graph.weights.nnz == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert codelength_saving(graph, [0, 0, 0, 1, 1, 1]) == 0.0
+        assert graph_modularity(graph, [0, 0, 0, 1, 1, 1]) == 0.0

@@ -9,15 +9,17 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.neighbors import NearestNeighbors
 from umap.umap_ import fuzzy_simplicial_set
 
+from skdec._modularity import fuzzy_neighbor_graph, neighbor_graph
 from skdec._n_clusters import (
     DEFAULT_CANDIDATES,
     _sample,
     choose_n_clusters,
-    fuzzy_neighbor_graph,
     laplacian_spectrum,
     mean_conductance,
     separation_score,
 )
+
+from _helpers import category_table
 
 
 def separated_blobs(k, per_cluster=30, spread=8.0, seed=0):
@@ -447,3 +449,44 @@ def test_generalisability_rule_takes_the_k_before_the_largest_drop():
     assert before_largest_drop({2: 1.0, 3: 0.98, 4: 0.97, 5: 0.7, 6: 0.69}) == 4
     assert before_largest_drop({2: 1.0, 3: 0.9, 4: 0.8}) == 2  # ties: smaller
     assert before_largest_drop({5: 1.0}) == 5
+
+
+def test_spectrum_of_copies_is_that_of_the_graph_of_the_rows():
+    rng = np.random.default_rng(0)
+    values, _ = make_blobs(8, centers=2, random_state=0)
+    X = np.repeat(values, rng.integers(1, 6, 8), axis=0)
+    graph = neighbor_graph(X)
+    # The graph of the rows, built out: each row joined to every copy of each
+    # neighbour of its value.
+    copies = scipy.sparse.csr_matrix(
+        (np.ones(len(X)), (np.arange(len(X)), graph.nodes)), shape=(len(X), 8)
+    )
+    rows = copies @ fuzzy_neighbor_graph(np.unique(X, axis=0)) @ copies.T
+    n = 12  # more than the 8 values: copies add eigenvalues 1
+    eigenvalues, vectors = laplacian_spectrum(graph, n)
+    expected, _ = laplacian_spectrum(rows, n)
+    np.testing.assert_allclose(eigenvalues, expected, atol=1e-10)
+    assert np.sum(np.isclose(eigenvalues, 1.0)) > 0
+    degree = np.asarray(rows.sum(axis=1)).ravel()
+    adjacency = rows.toarray() / np.sqrt(np.outer(degree, degree))
+    for value, vector in zip(eigenvalues, vectors.T, strict=True):
+        if np.any(vector):
+            assert np.linalg.norm(vector) == pytest.approx(1.0)
+            np.testing.assert_allclose(
+                adjacency @ vector, (1.0 - value) * vector, atol=1e-9
+            )
+
+
+def test_copies_count_as_rows_in_the_score_and_the_choice():
+    values, groups = make_blobs(90, centers=3, random_state=0)
+    X, labels = np.repeat(values, 20, axis=0), np.repeat(groups, 20)
+    assert separation_score(X, labels) == pytest.approx(
+        separation_score(values, groups)
+    )
+    # Tables of categories: three groups, about 50 distinct rows of 600.
+    # On the graph of the rows, which falls apart into groups of copies,
+    # the choice was 2, 3, 4, 3 and 2.
+    for seed in range(5):
+        table, _ = category_table(seed)
+        assert np.unique(table, axis=0).shape[0] < 60
+        assert choose_n_clusters(table, seed=0).n_clusters == 3
