@@ -380,6 +380,21 @@ def test_unequal_blobs_are_four_separated_clusters_of_unequal_sizes():
     assert "unequal_blobs" not in accuracy.UNSEEN
 
 
+def test_category_table_is_one_hot_and_mostly_copies():
+    from benchmarks import accuracy
+
+    X, y = accuracy.load_dataset("category_table", data_dir="/nonexistent")
+    # Five columns of three levels, one-hot and left as 0/1.
+    assert X.shape == (2100, 15) and X.dtype == np.float32
+    assert set(np.unique(X)) == {0.0, 1.0}
+    np.testing.assert_array_equal(X.reshape(2100, 5, 3).sum(axis=2), 1)
+    assert np.bincount(y).tolist() == [1200, 600, 300]
+    _, copies = np.unique(X, axis=0, return_counts=True)
+    assert len(copies) <= 3**5 and copies[copies >= 15].sum() > 1000
+    assert "category_table" in accuracy.PROBES
+    assert "category_table" not in accuracy.UNSEEN + accuracy.MADE_TABLES
+
+
 def test_table_20k_is_made_here_standardised_with_eight_classes():
     from benchmarks import accuracy
 
