@@ -177,11 +177,11 @@ UNSEEN = ("table_20k", *SHIPPED_TABLES)
 #: Data sets made to show a weakness already suspected: not a fair test of
 #: the defaults, so kept out of :data:`UNSEEN`'s summary.
 PROBES = ("unequal_blobs", "category_table")
+#: Tables made or shipped without a file.
+MADE_TABLES = (*UNSEEN, *PROBES)
 #: Tables of categories, one-hot encoded as :mod:`skdec.tables` encodes
-#: categories, and not scaled further.
+#: categories, and not scaled further; the other tables are standardised.
 ONE_HOT_TABLES = ("category_table",)
-#: Tables made or shipped without a file; standardised like the ``uci_*``.
-MADE_TABLES = tuple(name for name in (*UNSEEN, *PROBES) if name not in ONE_HOT_TABLES)
 METHODS = (
     "kmeans",
     "gmm",
@@ -224,7 +224,7 @@ def scale_features(name, X):
     - Tables (``uci_*`` and :data:`MADE_TABLES`) are standardised
       (zero mean, unit variance per column), as their units differ from
       column to column.
-    - Tables of categories (:data:`ONE_HOT_TABLES`) are kept as their
+    - Tables of categories (:data:`ONE_HOT_TABLES`) are the exception, kept as their
       one-hot columns, as :func:`skdec.tables.make_tabular_pipeline` encodes
       categories.
 
@@ -246,9 +246,11 @@ def scale_features(name, X):
         X = X / 16.0
     elif name == "pendigits":
         X = X / 100.0
+    elif name in ONE_HOT_TABLES:
+        pass
     elif name.startswith("uci_") or name in MADE_TABLES:
         X = StandardScaler().fit_transform(X)
-    elif name != "usps" and name not in ONE_HOT_TABLES:
+    elif name != "usps":
         raise ValueError(f"No scaling defined for data set {name!r}.")
     return X.astype(np.float32)
 
