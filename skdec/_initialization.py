@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
@@ -20,6 +21,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from skdec._batches import PREDICT_BATCH_SIZE, map_batches
 from skdec._modularity import (
     N_NEIGHBORS,
+    RowGraph,
     codelength_saving,
     graph_modularity,
     merge_by_modularity,
@@ -239,7 +241,27 @@ def umap_view(M, n_clusters, seed, *, metric="euclidean", n_neighbors=15):
     (:func:`exact_neighbors` from 4,096 rows, where umap-learn would search
     approximately). Returns the mapped rows and UMAP's fuzzy neighbour graph
     (a symmetric sparse matrix of edge weights).
+
+    Exact copies of a row are mapped once, as umap-learn's ``unique=True``
+    does: with ``n_neighbors`` copies or more, a row's neighbours would be its
+    own copies and the graph would fall apart into groups of copies. Copies
+    then share their point of the map, and the graph is a
+    :class:`~skdec._modularity.RowGraph` that counts them.
     """
+    values, nodes, counts = np.unique(
+        np.asarray(M), axis=0, return_inverse=True, return_counts=True
+    )
+    if values.shape[0] == M.shape[0] or values.shape[0] < 3:
+        return _umap_map(M, n_clusters, seed, metric, n_neighbors)
+    mapped, graph = _umap_map(values, n_clusters, seed, metric, n_neighbors)
+    copies = scipy.sparse.diags(counts.astype(np.float64))
+    weights = (copies @ graph @ copies).tocsr()
+    nodes = nodes.ravel()
+    return mapped[nodes], RowGraph(weights, nodes)
+
+
+def _umap_map(M, n_clusters, seed, metric, n_neighbors):
+    """:func:`umap_view` of rows taken as they are."""
     umap = _import_umap()
     n_samples = M.shape[0]
     n_components = max(1, min(n_clusters, n_samples - 2))

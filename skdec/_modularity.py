@@ -133,22 +133,18 @@ def _unwrap(graph):
     return graph
 
 
-def _shares(graph, labels):
-    """The node weights and each node's copies per cluster, for a RowGraph.
+def _shares(graph, labels, k):
+    """Each node's copies per cluster, as fractions, for a RowGraph.
 
-    Returns ``(weights, shares)``: ``shares`` is a sparse ``(n_nodes, k)``
-    matrix whose row ``u`` holds the fractions of node ``u``'s copies in each
-    cluster (labels renumbered ``0`` to ``k - 1`` in sorted order).
+    A sparse ``(n_nodes, k)`` matrix whose row ``u`` holds the share of node
+    ``u``'s copies in each cluster; ``labels`` are ``0`` to ``k - 1``.
     """
-    labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
     nodes = graph.nodes
     n_nodes = graph.weights.shape[0]
     counts = np.bincount(nodes, minlength=n_nodes).astype(np.float64)
-    k = int(labels.max()) + 1 if labels.size else 0
-    shares = scipy.sparse.csr_matrix(
+    return scipy.sparse.csr_matrix(
         (1.0 / counts[nodes], (nodes, labels)), shape=(n_nodes, k)
     )
-    return graph.weights, shares
 
 
 def graph_modularity(graph, labels):
@@ -215,7 +211,9 @@ def cluster_volumes(graph, labels):
     """
     graph = _unwrap(graph)
     if isinstance(graph, RowGraph):
-        weights, shares = _shares(graph, labels)
+        labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
+        k = int(labels.max()) + 1 if labels.size else 0
+        weights, shares = graph.weights, _shares(graph, labels, k)
         degree = np.asarray(weights.sum(axis=1)).ravel()
         volume = shares.T @ degree
         inside = np.asarray(shares.multiply(weights @ shares).sum(axis=0)).ravel()
@@ -298,8 +296,8 @@ def merge_by_modularity(graph, labels, n_clusters):
 
     Parameters
     ----------
-    graph : sparse matrix of shape (n_samples, n_samples)
-        Symmetric non-negative edge weights.
+    graph : sparse matrix of shape (n_samples, n_samples) or RowGraph
+        Symmetric non-negative edge weights (a RowGraph: of its rows).
     labels : ndarray of shape (n_samples,)
         Integer cluster of each row, ``0`` to ``k - 1`` with ``k`` at least
         ``n_clusters``.
@@ -311,11 +309,16 @@ def merge_by_modularity(graph, labels, n_clusters):
     labels : ndarray of shape (n_samples,)
         Cluster of each row, ``0`` to ``n_clusters - 1``.
     """
-    graph = scipy.sparse.coo_matrix(graph)
+    graph = _unwrap(graph)
     labels = np.asarray(labels)
     k = int(labels.max()) + 1
-    weights = np.zeros((k, k))
-    np.add.at(weights, (labels[graph.row], labels[graph.col]), graph.data)
+    if isinstance(graph, RowGraph):
+        shares = _shares(graph, labels, k)
+        weights = (shares.T @ graph.weights @ shares).toarray()
+    else:
+        graph = scipy.sparse.coo_matrix(graph)
+        weights = np.zeros((k, k))
+        np.add.at(weights, (labels[graph.row], labels[graph.col]), graph.data)
     total = max(weights.sum(), np.finfo(np.float64).tiny)
     volume = weights.sum(axis=1)
     # Half the change in modularity from joining each pair; only the merged

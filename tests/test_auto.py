@@ -187,6 +187,25 @@ def test_auto_judges_a_table_of_categories_by_its_values():
         assert cluster_accuracy(groups, start.labels) > 0.9
 
 
+def test_umap_maps_copies_of_a_row_once():
+    X, groups = category_table(0, n_columns=3, agree=0.8)
+    values, nodes = np.unique(X, axis=0, return_inverse=True)
+    nodes = nodes.ravel()
+    mapped, graph = _initialization.umap_view(X, 3, seed=0)
+    # Copies share the point of their value in the map of the values.
+    np.testing.assert_array_equal(
+        mapped, _initialization.umap_view(values, 3, seed=0)[0][nodes]
+    )
+    assert graph.weights.shape == (len(values), len(values))
+    np.testing.assert_array_equal(graph.nodes, nodes)
+    # Mapped as rows, each value with 15 copies or more is a clump of its
+    # own in the map (accuracy 0.818, 0.762 and 0.692 on these seeds).
+    for seed in range(3):
+        X, groups = category_table(seed, n_columns=3, agree=0.8)
+        _, labels = _initialization.umap_kmeans_centers(X, 3, n_init=3, seed=0)
+        assert cluster_accuracy(groups, labels) > 0.8
+
+
 def test_the_estimator_records_what_auto_chose(rings, capsys):
     X, y = rings
     # Learning the start takes 200 iterations; sharpening it the rest.

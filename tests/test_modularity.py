@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse
+from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.neighbors import kneighbors_graph
 
@@ -237,6 +238,16 @@ def test_copies_do_not_cut_the_graph_into_groups_of_copies():
     assert graph_modularity(graph, labels) == pytest.approx(
         graph_modularity(fuzzy_neighbor_graph(values), groups)
     )
+
+
+def test_merge_by_modularity_on_copies_merges_as_on_the_graph_of_the_rows():
+    rng = np.random.default_rng(1)
+    values, _ = make_blobs(40, centers=4, random_state=1)
+    X = np.repeat(values, rng.integers(1, 20, len(values)), axis=0)
+    fine = KMeans(12, n_init=1, random_state=0).fit_predict(X)
+    merged = merge_by_modularity(neighbor_graph(X), fine, 4)
+    np.testing.assert_array_equal(merged, merge_by_modularity(_rows_graph(X), fine, 4))
+    assert np.unique(merged).size == 4
 
 
 def test_rows_that_are_all_copies_of_one_prefer_no_partition():
