@@ -139,6 +139,8 @@ def mean_conductance(graph, labels):
     """
     volume, inside = cluster_volumes(graph, labels)
     used = volume > 0
+    if not used.any():  # no edges at all: nothing leaves any cluster
+        return 0.0
     return float(np.mean((volume[used] - inside[used]) / volume[used]))
 
 

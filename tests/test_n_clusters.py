@@ -1,6 +1,7 @@
 """Choosing the number of clusters without labels (skdec._n_clusters)."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -475,6 +476,15 @@ def test_spectrum_of_copies_is_that_of_the_graph_of_the_rows():
             np.testing.assert_allclose(
                 adjacency @ vector, (1.0 - value) * vector, atol=1e-9
             )
+
+
+def test_rows_that_are_all_one_value_get_the_smallest_candidate():
+    X = np.ones((40, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        graph = neighbor_graph(X)
+        assert mean_conductance(graph, np.arange(40) % 2) == 0.0
+        assert choose_n_clusters(X, candidates=range(2, 6), seed=0).n_clusters == 2
 
 
 def test_copies_count_as_rows_in_the_score_and_the_choice():
