@@ -22,7 +22,9 @@ only the records it reruns, so the file accumulates results over several
 invocations. The file is read again before each record is merged into it, so
 that two invocations writing it one after the other, or at the same time, do
 not drop each other's records (the writes are not locked). The markdown summary
-(``--out-md``) is regenerated from the whole JSON file each time: per data set
+(``--out-md``; by default ``benchmarks/RESULTS.md`` when ``--out-json`` is
+the repository's results file, and none for any other file) is regenerated
+from the whole JSON file each time: per data set
 and method, ACC/NMI/ARI mean and standard deviation over seeds, the worst
 (minimum) ACC, the initial clustering's ACC and the median fit time, with the
 machine, date, commit and command line of every invocation that contributed.
@@ -145,6 +147,8 @@ from skdec import DECClusterer, _training, cluster_accuracy  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / ".." / "shared" / "datasets"
+RESULTS_JSON = REPO_ROOT / "benchmarks" / "results_accuracy.json"
+RESULTS_MD = REPO_ROOT / "benchmarks" / "RESULTS.md"
 DATASETS = (
     "digits",
     "mnist",
@@ -776,11 +780,14 @@ def _replace_section(text, begin, end, section):
 
 
 def write_markdown(results, path, json_name="results_accuracy.json"):
-    """Write the generated sections into ``path``, replacing earlier ones.
+    """Write the generated sections into ``path``, replacing earlier ones
+    (nothing when ``path`` is None).
 
     The headline table goes where ``HEADLINE_BEGIN`` stands (or is added at
     the end), the section of every record where ``MD_BEGIN`` stands.
     """
+    if path is None:
+        return
     path = Path(path)
     text = path.read_text() if path.is_file() else "# Benchmark results\n"
     if any(r["method"] == HEADLINE_METHOD for r in results["records"]):
@@ -837,11 +844,14 @@ def main(argv=None):
         default="{}",
         help="JSON object of DECClusterer parameters overriding the dec defaults",
     )
+    parser.add_argument("--out-json", default=str(RESULTS_JSON))
     parser.add_argument(
-        "--out-json", default=str(REPO_ROOT / "benchmarks" / "results_accuracy.json")
-    )
-    parser.add_argument(
-        "--out-md", default=str(REPO_ROOT / "benchmarks" / "RESULTS.md")
+        "--out-md",
+        default=None,
+        help="markdown file whose generated sections are rewritten from "
+        "--out-json (default: benchmarks/RESULTS.md when --out-json is "
+        "benchmarks/results_accuracy.json, else none, so that a run into "
+        "another file does not replace the tables with its own records)",
     )
     parser.add_argument(
         "--render-only",
@@ -859,6 +869,10 @@ def main(argv=None):
         "then regenerate the markdown",
     )
     args = parser.parse_args(argv)
+    if args.out_md is None and Path(args.out_json).resolve() == RESULTS_JSON.resolve():
+        args.out_md = str(RESULTS_MD)
+    if args.render_only and args.out_md is None:
+        parser.error("--render-only with another --out-json needs --out-md")
     overrides = json.loads(args.dec_params)
     if args.render_only or args.merge:
         results = load_results(args.out_json)

@@ -185,6 +185,38 @@ def test_render_only_rewrites_the_summary_and_names_the_gpu(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text()) == results
 
 
+def test_a_run_into_another_file_leaves_the_repository_summary_alone(
+    tmp_path, monkeypatch
+):
+    # The default --out-md is the repository's RESULTS.md only for the
+    # repository's results file: a check run into a scratch file must not
+    # replace its tables with the scratch file's few records.
+    summary = tmp_path / "RESULTS.md"
+    summary.write_text("# Results\n\nuntouched\n")
+    monkeypatch.setattr(accuracy, "RESULTS_MD", summary)
+    scratch = tmp_path / "scratch.json"
+    accuracy.main(
+        [
+            "--datasets",
+            "iris",
+            "--methods",
+            "kmeans",
+            "--seeds",
+            "0",
+            "--out-json",
+            str(scratch),
+        ]
+    )
+    assert summary.read_text() == "# Results\n\nuntouched\n"
+    assert json.loads(scratch.read_text())["records"][0]["method"] == "kmeans"
+    with pytest.raises(SystemExit):
+        accuracy.main(["--render-only", "--out-json", str(scratch)])
+    # The repository's results file still renders to its summary by default.
+    monkeypatch.setattr(accuracy, "RESULTS_JSON", scratch)
+    accuracy.main(["--render-only", "--out-json", str(scratch)])
+    assert "### iris" in summary.read_text()
+
+
 def test_merge_adds_the_records_of_a_parallel_run(tmp_path):
     def results_file(name, invocation_id, methods_seeds):
         invocation = {
