@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
@@ -21,8 +20,9 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from skdec._batches import PREDICT_BATCH_SIZE, map_batches
 from skdec._modularity import (
     N_NEIGHBORS,
-    RowGraph,
     codelength_saving,
+    count_copies,
+    distinct_rows,
     graph_modularity,
     merge_by_modularity,
     neighbor_graph,
@@ -248,16 +248,11 @@ def umap_view(M, n_clusters, seed, *, metric="euclidean", n_neighbors=15):
     then share their point of the map, and the graph is a
     :class:`~skdec._modularity.RowGraph` that counts them.
     """
-    values, nodes, counts = np.unique(
-        np.asarray(M), axis=0, return_inverse=True, return_counts=True
-    )
+    values, nodes, counts = distinct_rows(M)
     if values.shape[0] == M.shape[0] or values.shape[0] < 3:
         return _umap_map(M, n_clusters, seed, metric, n_neighbors)
     mapped, graph = _umap_map(values, n_clusters, seed, metric, n_neighbors)
-    copies = scipy.sparse.diags(counts.astype(np.float64))
-    weights = (copies @ graph @ copies).tocsr()
-    nodes = nodes.ravel()
-    return mapped[nodes], RowGraph(weights, nodes)
+    return mapped[nodes], count_copies(graph, nodes, counts)
 
 
 def _umap_map(M, n_clusters, seed, metric, n_neighbors):

@@ -113,17 +113,30 @@ def neighbor_graph(X, n_neighbors=N_NEIGHBORS):
     graph : RowGraph
     """
     X = np.asarray(X, dtype=np.float64)
-    values, nodes, counts = np.unique(
-        X, axis=0, return_inverse=True, return_counts=True
-    )
+    values, nodes, counts = distinct_rows(X)
     if values.shape[0] == X.shape[0]:
         return RowGraph(fuzzy_neighbor_graph(X, n_neighbors), None)
     if values.shape[0] < 2:
         empty = scipy.sparse.csr_matrix((1, 1), dtype=np.float64)
-        return RowGraph(empty, nodes.ravel())
-    copies = scipy.sparse.diags(counts.astype(np.float64))
-    weights = copies @ fuzzy_neighbor_graph(values, n_neighbors) @ copies
-    return RowGraph(weights.tocsr(), nodes.ravel())
+        return RowGraph(empty, nodes)
+    return count_copies(fuzzy_neighbor_graph(values, n_neighbors), nodes, counts)
+
+
+def distinct_rows(M):
+    """The distinct rows of ``M``: ``(values, nodes, counts)``, with
+    ``nodes`` the position in ``values`` of each row (a flat array) and
+    ``counts`` the copies of each value."""
+    values, nodes, counts = np.unique(
+        np.asarray(M), axis=0, return_inverse=True, return_counts=True
+    )
+    return values, nodes.ravel(), counts
+
+
+def count_copies(graph, nodes, counts):
+    """The :class:`RowGraph` of rows whose distinct values have ``graph``:
+    each edge times the product of its two values' ``counts``."""
+    copies = scipy.sparse.diags(np.asarray(counts, dtype=np.float64))
+    return RowGraph((copies @ graph @ copies).tocsr(), nodes)
 
 
 def _unwrap(graph):

@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse
 from sklearn.preprocessing import OneHotEncoder
 
 from skdec import DECClusterer
+from skdec._modularity import fuzzy_neighbor_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,3 +83,16 @@ def category_table(seed=0, sizes=(300, 200, 100), n_columns=4, agree=0.85):
         rng.integers(0, 3, (n_rows, n_columns)),
     )
     return OneHotEncoder(sparse_output=False).fit_transform(codes), groups
+
+
+def rows_graph(X):
+    """The graph of the rows of ``X`` that a RowGraph stands for, built out:
+    each row joined to every copy of each neighbour of its value (the fuzzy
+    graph of the distinct rows), and to none of its own copies."""
+    values, nodes = np.unique(X, axis=0, return_inverse=True)
+    nodes = nodes.ravel()
+    copies = scipy.sparse.csr_matrix(
+        (np.ones(nodes.size), (np.arange(nodes.size), nodes)),
+        shape=(nodes.size, values.shape[0]),
+    )
+    return (copies @ fuzzy_neighbor_graph(values) @ copies.T).tocsr()

@@ -20,6 +20,8 @@ from skdec._modularity import (
     neighbor_graph,
 )
 
+from _helpers import rows_graph
+
 
 def _random_weights(rng, n, density):
     """Symmetric random weights on about ``density`` of the pairs, zero
@@ -181,19 +183,6 @@ def test_merge_by_modularity_joins_the_halves_of_linked_groups():
     )
 
 
-def _rows_graph(X):
-    """The graph of the rows of ``X`` that a RowGraph stands for, built out:
-    each row joined to every copy of each neighbour of its value (the fuzzy
-    graph of the distinct rows), and to none of its own copies."""
-    values, nodes = np.unique(X, axis=0, return_inverse=True)
-    nodes = nodes.ravel()
-    copies = scipy.sparse.csr_matrix(
-        (np.ones(nodes.size), (np.arange(nodes.size), nodes)),
-        shape=(nodes.size, values.shape[0]),
-    )
-    return (copies @ fuzzy_neighbor_graph(values) @ copies.T).tocsr()
-
-
 def test_neighbor_graph_of_distinct_rows_is_the_fuzzy_graph():
     X, _ = make_blobs(90, centers=3, random_state=0)
     graph = neighbor_graph(X)
@@ -207,7 +196,7 @@ def test_neighbor_graph_counts_copies_as_the_graph_of_the_rows():
     X = np.repeat(values, rng.integers(1, 30, len(values)), axis=0)
     graph = neighbor_graph(X)
     assert graph.weights.shape == (60, 60) and graph.nodes.shape == (len(X),)
-    rows = _rows_graph(X)
+    rows = rows_graph(X)
     # Any labels, including copies of one value in different clusters.
     labels = rng.integers(0, 4, len(X))
     for measure in (codelength_saving, graph_modularity):
@@ -246,7 +235,7 @@ def test_merge_by_modularity_on_copies_merges_as_on_the_graph_of_the_rows():
     X = np.repeat(values, rng.integers(1, 20, len(values)), axis=0)
     fine = KMeans(12, n_init=1, random_state=0).fit_predict(X)
     merged = merge_by_modularity(neighbor_graph(X), fine, 4)
-    np.testing.assert_array_equal(merged, merge_by_modularity(_rows_graph(X), fine, 4))
+    np.testing.assert_array_equal(merged, merge_by_modularity(rows_graph(X), fine, 4))
     assert np.unique(merged).size == 4
 
 

@@ -20,7 +20,7 @@ from skdec._n_clusters import (
     separation_score,
 )
 
-from _helpers import category_table
+from _helpers import category_table, rows_graph
 
 
 def separated_blobs(k, per_cluster=30, spread=8.0, seed=0):
@@ -457,12 +457,7 @@ def test_spectrum_of_copies_is_that_of_the_graph_of_the_rows():
     values, _ = make_blobs(8, centers=2, random_state=0)
     X = np.repeat(values, rng.integers(1, 6, 8), axis=0)
     graph = neighbor_graph(X)
-    # The graph of the rows, built out: each row joined to every copy of each
-    # neighbour of its value.
-    copies = scipy.sparse.csr_matrix(
-        (np.ones(len(X)), (np.arange(len(X)), graph.nodes)), shape=(len(X), 8)
-    )
-    rows = copies @ fuzzy_neighbor_graph(np.unique(X, axis=0)) @ copies.T
+    rows = rows_graph(X)
     n = 12  # more than the 8 values: copies add eigenvalues 1
     eigenvalues, vectors = laplacian_spectrum(graph, n)
     expected, _ = laplacian_spectrum(rows, n)
