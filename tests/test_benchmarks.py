@@ -186,7 +186,7 @@ def test_render_only_rewrites_the_summary_and_names_the_gpu(tmp_path):
 
 
 def test_a_run_into_another_file_leaves_the_repository_summary_alone(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, capsys
 ):
     # The default --out-md is the repository's RESULTS.md only for the
     # repository's results file: a check run into a scratch file must not
@@ -209,8 +209,11 @@ def test_a_run_into_another_file_leaves_the_repository_summary_alone(
     )
     assert summary.read_text() == "# Results\n\nuntouched\n"
     assert json.loads(scratch.read_text())["records"][0]["method"] == "kmeans"
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match="2"):
         accuracy.main(["--render-only", "--out-json", str(scratch)])
+    assert "--render-only with another --out-json needs --out-md" in (
+        capsys.readouterr().err
+    )
     # The repository's results file still renders to its summary by default.
     monkeypatch.setattr(accuracy, "RESULTS_JSON", scratch)
     accuracy.main(["--render-only", "--out-json", str(scratch)])
