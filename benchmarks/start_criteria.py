@@ -33,8 +33,10 @@ the accuracy of the best candidate for reference (which no label-free rule can
 know); "–" where the records predate a criterion. Labels are used for nothing
 but the number of clusters (the class count) and these accuracies. Larger
 data sets are first cut to ``--max-rows`` rows (seed 12345). ``--out-json``
-keeps the records, ``--out-md`` writes the table between markers,
-``--render-only`` writes it again from the records.
+keeps the records (with ``--merge``, the file's records of other data sets
+and seeds are kept, and those this run makes replace theirs), ``--out-md``
+writes the table between markers, ``--render-only`` writes it again from
+the records.
 """
 
 import argparse
@@ -170,9 +172,16 @@ def main(argv=None):
         action="store_true",
         help="run nothing: write the table of the records in --out-json",
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep --out-json's records of other data sets and seeds",
+    )
     args = parser.parse_args(argv)
     if args.render_only and args.out_json is None:
         parser.error("--render-only reads the records of --out-json; give it")
+    if args.merge and args.out_json is None:
+        parser.error("--merge keeps the records of --out-json; give it")
     if args.render_only:
         render(*read_records(args.out_json), args.out_md)
         return
@@ -191,11 +200,17 @@ def main(argv=None):
                     {"dataset": name, "seed": seed, "picks": picks, "best": best}
                 )
                 print(name, seed, picks, f"best {best:.4f}", flush=True)
+    invocations = [meta]
+    if args.merge and Path(args.out_json).is_file():
+        kept, earlier = read_records(args.out_json)
+        done = {(r["dataset"], r["seed"]) for r in records}
+        records = [r for r in kept if (r["dataset"], r["seed"]) not in done] + records
+        invocations = earlier + invocations
     if args.out_json:
         Path(args.out_json).write_text(
-            json.dumps({"invocations": [meta], "records": records}, indent=1)
+            json.dumps({"invocations": invocations, "records": records}, indent=1)
         )
-    render(records, [meta], args.out_md)
+    render(records, invocations, args.out_md)
 
 
 def render(records, invocations, out_md):

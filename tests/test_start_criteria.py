@@ -83,3 +83,45 @@ def test_table_and_render_only(tmp_path, capsys):
     with pytest.raises(SystemExit, match="2"):
         start_criteria.main(["--render-only"])
     assert "reads the records of --out-json" in capsys.readouterr().err
+
+
+EARLIER_RUNS = [("digits", 0), ("digits", 1), ("iris", 0)]
+
+
+def test_merge_keeps_other_records_and_replaces_rerun_ones(tmp_path, monkeypatch):
+    def record(name, seed, accuracy):
+        picks = {c: ["umap", accuracy, 1.0] for c in start_criteria.CRITERIA}
+        return {"dataset": name, "seed": seed, "picks": picks, "best": accuracy}
+
+    old = {"date": "d", "machine": "m", "commit": "c", "command": "old"}
+    out = tmp_path / "records.json"
+    earlier = [record(name, seed, 0.5) for name, seed in EARLIER_RUNS]
+    out.write_text(json.dumps({"invocations": [old], "records": earlier}))
+    X, y = np.zeros((4, 2)), np.array([0, 0, 1, 1])
+    monkeypatch.setattr(start_criteria, "load_dataset", lambda name, data_dir: (X, y))
+    rerun = record("digits", 1, 0.9)
+    monkeypatch.setattr(
+        start_criteria, "run_one", lambda *args: (rerun["picks"], rerun["best"])
+    )
+    argv = ["--datasets", "digits", "--seeds", "1", "--out-json", str(out)]
+    start_criteria.main([*argv, "--merge"])
+    saved = json.loads(out.read_text())
+    assert sorted((r["dataset"], r["seed"], r["best"]) for r in saved["records"]) == [
+        ("digits", 0, 0.5),
+        ("digits", 1, 0.9),
+        ("iris", 0, 0.5),
+    ]
+    assert [i["command"] for i in saved["invocations"]][0] == "old"
+    assert "--merge" in saved["invocations"][1]["command"]
+    # Without --merge the file holds this run's records alone.
+    start_criteria.main(argv)
+    saved = json.loads(out.read_text())
+    assert [(r["dataset"], r["seed"]) for r in saved["records"]] == [("digits", 1)]
+    assert len(saved["invocations"]) == 1
+
+
+def test_merge_needs_the_records_file(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        start_criteria.main(["--merge"])
+    assert exit_info.value.code == 2
+    assert "--merge keeps the records of --out-json" in capsys.readouterr().err
