@@ -270,6 +270,15 @@ def read_records(path):
     return saved["records"], [saved["invocation"]]
 
 
+def save_records(out_json, records, invocations):
+    """Write ``records`` and ``invocations`` to the file ``out_json``; nothing
+    when it is None."""
+    if out_json:
+        Path(out_json).write_text(
+            json.dumps({"invocations": invocations, "records": records}, indent=1)
+        )
+
+
 def show_table(table, out_md, begin, end):
     """Print ``table``, and write it between ``begin`` and ``end`` in
     ``out_md`` when given."""

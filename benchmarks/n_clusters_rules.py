@@ -63,7 +63,6 @@ import json
 import os
 import sys
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -82,6 +81,7 @@ from benchmarks.n_clusters import (  # noqa: E402
     most_common,
     quiet,
     read_records,
+    save_records,
     show_table,
     silhouette_choice,
     subsample,
@@ -371,10 +371,7 @@ def main(argv=None):
     if args.merge:
         records = _merge(saved[0], records)
         invocations = [*saved[1], meta]
-    if args.out_json:
-        Path(args.out_json).write_text(
-            json.dumps({"invocations": invocations, "records": records}, indent=1)
-        )
+    save_records(args.out_json, records, invocations)
     render(records, invocations, args.out_md)
 
 

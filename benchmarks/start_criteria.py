@@ -41,7 +41,6 @@ the records.
 
 import argparse
 import collections
-import json
 import os
 import statistics
 import sys
@@ -63,6 +62,7 @@ from benchmarks.n_clusters import (  # noqa: E402
     invocation_lines,
     quiet,
     read_records,
+    save_records,
     show_table,
     subsample,
 )
@@ -206,10 +206,7 @@ def main(argv=None):
         done = {(r["dataset"], r["seed"]) for r in records}
         records = [r for r in kept if (r["dataset"], r["seed"]) not in done] + records
         invocations = earlier + invocations
-    if args.out_json:
-        Path(args.out_json).write_text(
-            json.dumps({"invocations": invocations, "records": records}, indent=1)
-        )
+    save_records(args.out_json, records, invocations)
     render(records, invocations, args.out_md)
 
 
