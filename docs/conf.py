@@ -58,7 +58,7 @@ if os.environ.get("SKDEC_DOCS_INTERSPHINX") == "1":
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    # Only plot_*.py run during the build; mnist_reproduce.py (hours on a CPU)
+    # Only plot_*.py run during the build; mnist_reproduce.py (minutes to an hour)
     # is shown without being run.
     "filename_pattern": r"/plot_",
     "backreferences_dir": "gen_modules/backreferences",
