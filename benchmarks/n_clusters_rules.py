@@ -52,8 +52,11 @@ range) and, per rule, on how many data sets that mode is within one of the
 class count; ``--render-only`` writes it again from the records of
 ``--out-json``. ``--rules`` runs only some rules and, with ``--merge``, adds
 their choices to the records already in ``--out-json`` (the run is added to
-the invocations the table lists). The hit count of a rule is over the data
-sets it ran on.
+the invocations the table lists). Each record keeps the settings its
+choices depend on (``--max-rows``, ``--dec-params``, ``--n-clusters-range``),
+and ``--merge`` refuses, before fitting, to add to a record of the same data
+set and seed made with other settings (records older than that field are
+not checked). The hit count of a rule is over the data sets it ran on.
 """
 
 import collections
@@ -288,6 +291,31 @@ def markdown(records, invocations=()):
     return "\n".join(lines)
 
 
+def _settings(args):
+    """What a record's choices depend on beside the data set and seed."""
+    return {
+        "max_rows": args.max_rows,
+        "dec_params": json.loads(args.dec_params),
+        "n_clusters_range": list(args.n_clusters_range),
+    }
+
+
+def _mixed_settings(records, args, settings):
+    """A message naming the first record of ``args``' data sets and seeds
+    made with other settings than ``settings``; None if there is none.
+    Records that predate the settings field cannot be checked."""
+    for record in records:
+        made = record.get("settings")
+        rerun = record["dataset"] in args.datasets and record["seed"] in args.seeds
+        if rerun and made is not None and made != settings:
+            return (
+                f"--merge would mix settings: {record['dataset']} seed "
+                f"{record['seed']} was recorded with {made}, this run has "
+                f"{settings}; write to another --out-json"
+            )
+    return None
+
+
 def _merge(records, new):
     """``records`` with the choices (and details) of ``new`` added to those
     of the same data set and seed; records of new pairs are appended."""
@@ -337,13 +365,18 @@ def main(argv=None):
         return
     # Read the records to merge into now, not after hours of fitting.
     saved = read_records(args.out_json) if args.merge else None
+    settings = _settings(args)
+    if saved is not None:
+        mixed = _mixed_settings(saved[0], args, settings)
+        if mixed is not None:
+            parser.error(mixed)
     if args.threads is not None:
         limit_threads(args.threads)
     meta = invocation_metadata(argv)
     meta["command"] = meta["command"].replace(
         "benchmarks.accuracy", "benchmarks.n_clusters_rules"
     )
-    dec_params = json.loads(args.dec_params)
+    dec_params = settings["dec_params"]
     smallest, largest = args.n_clusters_range
     candidates = list(range(smallest, largest + 1))
     records = []
@@ -364,6 +397,7 @@ def main(argv=None):
                         "n_classes": int(np.unique(y).size),
                         "choices": picks,
                         "details": details,
+                        "settings": settings,
                     }
                 )
                 print(name, seed, picks, flush=True)

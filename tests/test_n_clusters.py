@@ -432,6 +432,46 @@ def test_rules_benchmark_merges_new_rules_into_the_records(tmp_path):
     assert zoo == other
 
 
+def test_rules_benchmark_refuses_to_merge_other_settings(tmp_path, monkeypatch):
+    from benchmarks import n_clusters_rules as rules
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before refusing")
+
+    settings = {"max_rows": 200, "dec_params": {}, "n_clusters_range": [2, 3]}
+    record = {"dataset": "digits", "seed": 0, "n_classes": 10, "choices": {}}
+    out = tmp_path / "rules.json"
+    runs = {"invocations": [], "records": [{**record, "settings": settings}]}
+    out.write_text(json.dumps(runs))
+    argv = ["--datasets", "digits", "--seeds", "0", "--max-rows", "200"]
+    argv += ["--n-clusters-range", "2", "3", "--rules", "silhouette"]
+    argv += ["--merge", "--out-json", str(out)]
+    monkeypatch.setattr(rules, "choices", no_fit)
+    for other in (["--max-rows", "300"], ["--dec-params", '{"n_components": 5}']):
+        with pytest.raises(SystemExit, match="2"):
+            rules.main([*argv, *other])
+    # Another seed, or the same settings, may be merged (and fitted).
+    with pytest.raises(AssertionError, match="fitted before refusing"):
+        rules.main([*argv, "--max-rows", "300", "--seeds", "1"])
+    with pytest.raises(AssertionError, match="fitted before refusing"):
+        rules.main(argv)
+
+
+def test_rules_benchmark_records_its_settings(tmp_path):
+    from benchmarks import n_clusters_rules as rules
+
+    out = tmp_path / "rules.json"
+    argv = ["--datasets", "digits", "--seeds", "0", "--max-rows", "200"]
+    argv += ["--n-clusters-range", "2", "3", "--rules", "silhouette"]
+    rules.main([*argv, "--out-json", str(out)])
+    (record,) = json.loads(out.read_text())["records"]
+    assert record["settings"] == {
+        "max_rows": 200,
+        "dec_params": {},
+        "n_clusters_range": [2, 3],
+    }
+
+
 def test_generalisability_holds_out_a_tenth_of_the_rows_by_seed():
     from benchmarks.n_clusters_rules import holdout
 
