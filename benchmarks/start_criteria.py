@@ -185,6 +185,10 @@ def main(argv=None):
     if args.render_only:
         render(*read_records(args.out_json), args.out_md)
         return
+    # Read the records to merge into now, not after the fits.
+    kept, invocations = [], []
+    if args.merge and Path(args.out_json).is_file():
+        kept, invocations = read_records(args.out_json)
     meta = invocation_metadata(argv)
     meta["command"] = meta["command"].replace(
         "benchmarks.accuracy", "benchmarks.start_criteria"
@@ -200,12 +204,9 @@ def main(argv=None):
                     {"dataset": name, "seed": seed, "picks": picks, "best": best}
                 )
                 print(name, seed, picks, f"best {best:.4f}", flush=True)
-    invocations = [meta]
-    if args.merge and Path(args.out_json).is_file():
-        kept, earlier = read_records(args.out_json)
-        done = {(r["dataset"], r["seed"]) for r in records}
-        records = [r for r in kept if (r["dataset"], r["seed"]) not in done] + records
-        invocations = earlier + invocations
+    done = {(r["dataset"], r["seed"]) for r in records}
+    records = [r for r in kept if (r["dataset"], r["seed"]) not in done] + records
+    invocations = [*invocations, meta]
     save_records(args.out_json, records, invocations)
     render(records, invocations, args.out_md)
 

@@ -120,6 +120,20 @@ def test_merge_keeps_other_records_and_replaces_rerun_ones(tmp_path, monkeypatch
     assert len(saved["invocations"]) == 1
 
 
+def test_merge_reads_the_records_before_fitting(tmp_path, monkeypatch):
+    def no_fit(*args):
+        raise AssertionError("fitted before reading --out-json")
+
+    out = tmp_path / "records.json"
+    out.write_text("not json")
+    X, y = np.zeros((4, 2)), np.array([0, 0, 1, 1])
+    monkeypatch.setattr(start_criteria, "load_dataset", lambda name, data_dir: (X, y))
+    monkeypatch.setattr(start_criteria, "run_one", no_fit)
+    argv = ["--datasets", "digits", "--seeds", "1", "--out-json", str(out)]
+    with pytest.raises(json.JSONDecodeError):
+        start_criteria.main([*argv, "--merge"])
+
+
 def test_merge_needs_the_records_file(capsys):
     with pytest.raises(SystemExit) as exit_info:
         start_criteria.main(["--merge"])
