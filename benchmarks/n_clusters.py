@@ -169,14 +169,17 @@ def load_results(path):
     return {"invocations": [], "records": []}
 
 
+def replace_records(records, new):
+    """``records`` less those of the data sets and seeds in ``new``, then
+    ``new``."""
+    rerun = {(r["dataset"], r["seed"]) for r in new}
+    return [r for r in records if (r["dataset"], r["seed"]) not in rerun] + list(new)
+
+
 def merge_record(path, record):
     """Add ``record`` to the JSON file, replacing the same data set and seed."""
     results = load_results(path)
-    results["records"] = [
-        r
-        for r in results["records"]
-        if (r["dataset"], r["seed"]) != (record["dataset"], record["seed"])
-    ] + [record]
+    results["records"] = replace_records(results["records"], [record])
     Path(path).write_text(json.dumps(results, indent=1))
 
 

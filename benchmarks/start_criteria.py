@@ -62,6 +62,7 @@ from benchmarks.n_clusters import (  # noqa: E402
     invocation_lines,
     quiet,
     read_records,
+    replace_records,
     save_records,
     show_table,
     subsample,
@@ -204,8 +205,7 @@ def main(argv=None):
                     {"dataset": name, "seed": seed, "picks": picks, "best": best}
                 )
                 print(name, seed, picks, f"best {best:.4f}", flush=True)
-    done = {(r["dataset"], r["seed"]) for r in records}
-    records = [r for r in kept if (r["dataset"], r["seed"]) not in done] + records
+    records = replace_records(kept, records)
     invocations = [*invocations, meta]
     save_records(args.out_json, records, invocations)
     render(records, invocations, args.out_md)
