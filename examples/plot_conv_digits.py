@@ -3,8 +3,9 @@ Images: a convolutional autoencoder
 ===================================
 
 A convolutional autoencoder describes images by local patterns, such as
-strokes, rather than by dense layers of pixels. ``DECClusterer(autoencoder="conv", input_shape=(8, 8, 1))`` reshapes
-each flat row of scikit-learn's 8x8 digits to an image, pretrains a small
+strokes, rather than by dense layers of pixels.
+``DECClusterer(autoencoder="conv", input_shape=(8, 8, 1))`` reshapes each
+flat row of scikit-learn's 8x8 digits to an image, pretrains a small
 convolutional autoencoder (strided convolutions, a dense embedding, a
 transposed-convolution decoder, as in DCEC), and self-trains as DEC does.
 ``reconstruction_weight`` keeps the reconstruction loss during self-training

@@ -432,7 +432,7 @@ def test_rules_benchmark_merges_new_rules_into_the_records(tmp_path):
     assert zoo == other
 
 
-def test_rules_benchmark_refuses_to_merge_other_settings(tmp_path, monkeypatch):
+def test_rules_benchmark_refuses_to_merge_other_settings(tmp_path, monkeypatch, capsys):
     from benchmarks import n_clusters_rules as rules
 
     def no_fit(*args, **kwargs):
@@ -450,6 +450,7 @@ def test_rules_benchmark_refuses_to_merge_other_settings(tmp_path, monkeypatch):
     for other in (["--max-rows", "300"], ["--dec-params", '{"n_components": 5}']):
         with pytest.raises(SystemExit, match="2"):
             rules.main([*argv, *other])
+        assert "--merge would mix settings: digits seed 0" in capsys.readouterr().err
     # Another seed, or the same settings, may be merged (and fitted).
     with pytest.raises(AssertionError, match="fitted before refusing"):
         rules.main([*argv, "--max-rows", "300", "--seeds", "1"])
