@@ -59,6 +59,7 @@ from benchmarks.accuracy import (  # noqa: E402
     DEFAULT_DATA_DIR,
     MADE_TABLES,
     PROBES,
+    SHAPES,
     UNSEEN,
     _replace_section,
     dec_params,
@@ -234,9 +235,11 @@ def markdown(results):
     # The rule was chosen on the other data sets: count those apart.
     shaped = [r for r in rows if r["dataset"] not in MADE_TABLES]
     unseen = [r for r in rows if r["dataset"] in UNSEEN]
+    shapes = [r for r in rows if r["dataset"] in SHAPES]
     for group, prefix in (
         (shaped, "Within ±1 of the class count (mode over seeds)"),
         (unseen, "On the data sets no rule was compared on ({names})"),
+        (shapes, "On the made shapes, on which no rule was compared either ({names})"),
     ):
         if group:
             names = ", ".join(r["dataset"] for r in group)

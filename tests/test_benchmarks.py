@@ -371,6 +371,15 @@ def test_headline_table_sets_the_defaults_against_kmeans(tmp_path):
         "On the 1 tables no rule was compared on (wine): mean gain -0.0500; "
         "below k-means on 1." in wine_table
     )
+    # So have the made shapes, apart from the tables above.
+    moons = [r | {"dataset": "moons"} for r in results["records"]]
+    moons_table = accuracy.render_headline({"invocations": [], "records": moons})
+    assert "UCI tables" not in moons_table
+    assert "no rule was compared on (" not in moons_table
+    assert (
+        "On the 1 made shapes (`benchmarks.accuracy.SHAPES`), on which no rule "
+        "was compared either: mean gain -0.0500; below k-means on 1." in moons_table
+    )
     # Written above the section of every record, and replaced on a rerun.
     path = tmp_path / "RESULTS.md"
     path.write_text(
@@ -428,6 +437,34 @@ def test_category_table_is_one_hot_and_mostly_copies():
     assert len(copies) <= 3**5 and copies[copies >= 15].sum() > 1000
     assert "category_table" in accuracy.PROBES
     assert "category_table" not in accuracy.UNSEEN
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "n_classes"),
+    [
+        ("moons", (1500, 2), 2),
+        ("circles", (1500, 2), 2),
+        ("stretched_blobs", (2000, 2), 3),
+        ("varied_blobs", (2000, 2), 3),
+        ("classification", (3000, 20), 4),
+        ("lognormal_blobs", (2000, 10), 5),
+        ("wide_blobs", (300, 2000), 4),
+        ("blobs_30", (6000, 16), 30),
+        ("noise_columns", (1500, 34), 4),
+    ],
+)
+def test_shapes_are_made_the_same_each_time_and_standardised(name, shape, n_classes):
+    from benchmarks import accuracy
+
+    X, y = accuracy.load_dataset(name, data_dir="/nonexistent")
+    assert X.shape == shape and X.dtype == np.float32
+    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(X.std(axis=0), 1, atol=1e-3)
+    assert sorted(np.unique(y)) == list(range(n_classes))
+    again, _ = accuracy.load_dataset(name, data_dir="/nonexistent")
+    np.testing.assert_array_equal(X, again)
+    assert name in accuracy.SHAPES and name in accuracy.DATASETS
+    assert name not in accuracy.UNSEEN and name not in accuracy.PROBES
 
 
 def test_table_20k_is_made_here_standardised_with_eight_classes():

@@ -266,13 +266,22 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
     records = [
         {"dataset": name, "seed": 0, "n_samples": 9, "n_classes": classes}
         | {"skdec": row, "silhouette": row | {"n_clusters": 2}}
-        for name, classes in [("digits", 10), ("iris", 3), ("unequal_blobs", 4)]
+        for name, classes in [
+            ("digits", 10),
+            ("iris", 3),
+            ("moons", 2),
+            ("unequal_blobs", 4),
+        ]
     ]
     lines = bench.markdown({"records": records, "invocations": []}).splitlines()
-    assert "Within ±1 of the class count (mode over seeds): skdec 0/1, " in lines[-3]
-    assert lines[-2] == (
+    assert "Within ±1 of the class count (mode over seeds): skdec 0/1, " in lines[-4]
+    assert lines[-3] == (
         "On the data sets no rule was compared on (iris): skdec 1/1, "
         "k-means + silhouette 1/1."
+    )
+    assert lines[-2] == (
+        "On the made shapes, on which no rule was compared either (moons): "
+        "skdec 1/1, k-means + silhouette 1/1."
     )
     assert lines[-1] == "Probes, counted in neither: unequal_blobs."
     # A second run replaces the records it reruns and keeps the others.
