@@ -16,8 +16,10 @@ pretrained one), and every rule chooses among the same candidates
 the pretraining and of the generalisability rule's DEC fits.
 The rules:
 
-- ``skdec``: :func:`skdec._n_clusters.choose_n_clusters` on ``X`` and ``Z``,
-  what ``n_clusters="auto"`` does;
+- ``skdec``: what ``DECClusterer(n_clusters="auto")`` chooses
+  (:func:`skdec._n_clusters.choose_n_clusters` on ``X`` and ``Z``, with the
+  seed the estimator draws from ``random_state``), from the same
+  pretraining;
 - ``graph_Z``: the same score on the neighbour graph of ``Z`` instead of
   ``X`` (partitions from k-means on both and the graph's spectrum);
 - ``graph_map``: the same score on the graph of UMAP's map of ``Z``
@@ -189,8 +191,9 @@ def before_largest_drop(ratios):
 
 def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
     """``({rule: k}, details)`` for the ``rules`` of :data:`RULES`; details
-    holds the generalisability per ``k`` when that rule ran. The pretraining
-    and the UMAP map are computed once, and only for rules that use them."""
+    holds skdec's score and the generalisability per ``k`` of the rules that
+    ran. The pretraining and the UMAP map are computed once, and only for
+    rules that use them."""
     sample = _sample(X.shape[0], MAX_ROWS, seed)
     X64 = X.astype(np.float64)  # as choose_n_clusters computes
     Xs = X64 if sample is None else X64[sample]
@@ -235,10 +238,17 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         )
         return k
 
+    def skdec():
+        # What n_clusters="auto" chooses, with the seeds the estimator draws
+        # from random_state; the pretraining comes from the cache.
+        overrides = {"max_iter": 0, "init": "kmeans", "memory": cache_dir}
+        overrides["n_clusters_range"] = (min(candidates), max(candidates))
+        model = _dec("auto", X, seed, overrides | (params or {}))
+        details["skdec"] = {str(k): v for k, v in model.n_clusters_scores_.items()}
+        return model.n_clusters_
+
     run = {
-        "skdec": lambda: (
-            choose_n_clusters(X64, embedding(), candidates, seed=seed).n_clusters
-        ),
+        "skdec": skdec,
         "graph_Z": lambda: (
             choose_n_clusters(embedding(), X64, candidates, seed=seed).n_clusters
         ),

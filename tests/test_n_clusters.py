@@ -375,6 +375,18 @@ def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
     assert "benchmarks.n_clusters_rules" in invocation["command"]
     ratios = record["details"]["generalisability"]
     assert set(ratios) == {"2", "3", "4"} and all(g > 0 for g in ratios.values())
+    # The skdec rule is what the estimator chooses, seeds included.
+    from benchmarks.accuracy import load_dataset
+    from benchmarks.n_clusters import subsample
+    from skdec import DECClusterer
+
+    X, y, _ = subsample(*load_dataset("digits", None), 300)
+    auto = DECClusterer(
+        "auto", n_clusters_range=(2, 4), max_iter=0, random_state=0, **tiny
+    ).fit(X)
+    assert record["choices"]["skdec"] == auto.n_clusters_
+    scores = {int(k): v for k, v in record["details"]["skdec"].items()}
+    assert scores == pytest.approx(auto.n_clusters_scores_)
     text = md.read_text()
     assert text.startswith("# Results\n") and text.count(rules.MD_BEGIN) == 1
     assert "| digits | 10 | 0 |" in capsys.readouterr().out
