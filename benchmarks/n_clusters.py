@@ -117,18 +117,27 @@ def skdec_choice(X, seed, params, candidates):
     return model.n_clusters_, model.n_clusters_scores_, model.labels_
 
 
-def silhouette_choice(X, seed, candidates):
-    """k-means on X for each candidate; the one of highest silhouette."""
-    scores, accuracy_labels = {}, {}
+def kmeans_partitions(X, seed, candidates):
+    """``{k: labels}``: k-means on X (``n_init=10``) for each candidate."""
+    return {
+        k: KMeans(k, n_init=10, random_state=seed).fit_predict(X) for k in candidates
+    }
+
+
+def silhouette_choice(X, seed, candidates, partitions=None):
+    """k-means on X for each candidate; the one of highest silhouette.
+    ``partitions`` (of :func:`kmeans_partitions`) saves computing them."""
+    if partitions is None:
+        partitions = kmeans_partitions(X, seed, candidates)
     sample = min(X.shape[0], SILHOUETTE_ROWS)
-    for k in candidates:
-        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(X)
-        scores[k] = float(
-            silhouette_score(X, labels, sample_size=sample, random_state=seed)
+    scores = {
+        k: float(
+            silhouette_score(X, partitions[k], sample_size=sample, random_state=seed)
         )
-        accuracy_labels[k] = labels
+        for k in candidates
+    }
     best = max(candidates, key=lambda k: (scores[k], -k))
-    return best, scores, accuracy_labels[best]
+    return best, scores, partitions[best]
 
 
 def run_one(name, X, y, seed, params, candidates):

@@ -33,6 +33,19 @@ The rules:
   (2005) in that map: the largest ``k`` whose strength is at least 0.8,
   their threshold (2 when none is);
 - ``silhouette``: the baseline of :mod:`benchmarks.n_clusters`;
+- ``calinski_harabasz`` and ``davies_bouldin``: the same k-means partitions
+  of ``X``, the ``k`` of highest Calinski-Harabasz index (between- over
+  within-cluster dispersion, each divided by its degrees of freedom) or of
+  lowest Davies-Bouldin index (the mean over clusters of the worst ratio of
+  two clusters' spreads to the distance of their centres), scikit-learn's;
+- ``gap``: the gap statistic of Tibshirani, Walther and Hastie (2001): the
+  log within-cluster sum of squares of k-means on ``X`` against its mean
+  over :data:`GAP_REFERENCES` data sets drawn uniformly in the box of
+  ``X``'s principal axes (their reference (b)), and their rule, the
+  smallest ``k`` with ``Gap(k) >= Gap(k + 1) - s(k + 1)``, ``s`` the
+  references' standard deviation times ``sqrt(1 + 1/B)`` (the largest
+  candidate when none is). ``k = 1`` is not a candidate here, so the rule
+  cannot say "no clusters";
 - ``generalisability``: the criterion of the DEC paper (Xie et al., 2016,
   section 5.5): DEC (``init="kmeans"``, the paper's start, every other
   parameter at its default or as ``--dec-params`` sets it) is fitted for each
@@ -45,20 +58,29 @@ The rules:
   rises, and on a small table the held-out rows are few (10 of zoo's 101 for
   up to 15 clusters), so ``G`` is noisy there.
 
-Every rule sees at most ``choose_n_clusters``' 5,000 sampled rows; larger data
-sets are first cut to ``--max-rows`` rows (seed 12345). Labels are used for
-nothing but the class count that the table compares with. The table (printed,
-and written between markers to ``--out-md`` when given) has each rule's
-choice per data set (the mode over seeds, the smallest on ties, and the
-range) and, per rule, on how many data sets that mode is within one of the
-class count; ``--render-only`` writes it again from the records of
-``--out-json``. ``--rules`` runs only some rules and, with ``--merge``, adds
-their choices to the records already in ``--out-json`` (the run is added to
-the invocations the table lists). Each record keeps the settings its
-choices depend on (``--max-rows``, ``--dec-params``, ``--n-clusters-range``),
-and ``--merge`` refuses, before fitting, to add to a record of the same data
-set and seed made with other settings (records older than that field are
-not checked). The hit count of a rule is over the data sets it ran on.
+Every rule sees at most ``choose_n_clusters``' 5,000 sampled rows, but the
+k-means partitions of the silhouette, Calinski-Harabasz and Davies-Bouldin
+rules, which are of all the rows kept (the silhouette computed on 5,000);
+larger data sets are first cut to ``--max-rows`` rows (seed 12345). Labels
+are used for nothing but the class count that the table compares with, and
+for one diagnosis: each record's ``details["class_score"]`` is the score that
+skdec maximises (:func:`skdec._n_clusters.separation_score`) of the class
+labelling itself, on the rows that the benchmark's seed samples (above 5,000
+rows, another sample than the estimator's).
+
+The table (printed, and written between markers to ``--out-md`` when given)
+has each rule's choice per data set (the mode over seeds, the smallest on
+ties, and the range), per rule on how many data sets that mode is within one
+of the class count, and, where the records hold both, the mean of the
+classes' score beside the mean of skdec's highest score; ``--render-only``
+writes it again from the records of ``--out-json``. ``--rules`` runs only
+some rules and, with ``--merge``, adds their choices to the records already
+in ``--out-json`` (the run is added to the invocations the table lists).
+Each record keeps the settings its choices depend on (``--max-rows``,
+``--dec-params``, ``--n-clusters-range``), and ``--merge`` refuses, before
+fitting, to add to a record of the same data set and seed made with other
+settings (records older than that field are not checked). The hit count of
+a rule is over the data sets it ran on.
 """
 
 import collections
@@ -73,6 +95,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 from sklearn.cluster import HDBSCAN, KMeans  # noqa: E402
+from sklearn.metrics import (  # noqa: E402
+    calinski_harabasz_score,
+    davies_bouldin_score,
+)
 
 from benchmarks.accuracy import (  # noqa: E402
     invocation_metadata,
@@ -83,6 +109,7 @@ from benchmarks.n_clusters import (  # noqa: E402
     argument_parser,
     dec_settings,
     invocation_lines,
+    kmeans_partitions,
     most_common,
     quiet,
     read_records,
@@ -99,6 +126,7 @@ from skdec._n_clusters import (  # noqa: E402
     _sample,
     choose_n_clusters,
     laplacian_spectrum,
+    separation_score,
 )
 
 MD_BEGIN = "<!-- benchmarks.n_clusters_rules: begin (generated, do not edit) -->"
@@ -115,10 +143,17 @@ RULES = (
     "hdbscan_map",
     "strength_map",
     "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "gap",
     "generalisability",
 )
 #: Share of the rows the generalisability rule holds out.
 VALIDATION_FRACTION = 0.1
+#: Uniform reference data sets of the gap statistic (B).
+GAP_REFERENCES = 10
+#: k-means restarts per partition of the gap statistic, data and references.
+GAP_N_INIT = 4
 
 
 def prediction_strength(M, k, seed):
@@ -181,6 +216,47 @@ def generalisability(X, seed, candidates, cache_dir, params=None):
     return before_largest_drop(ratios), ratios
 
 
+def gap_statistic(X, seed, candidates, n_references=GAP_REFERENCES):
+    """Tibshirani, Walther and Hastie's choice: ``(k, {k: (gap, s)})``.
+
+    ``gap(k) = mean_b log W*_kb - log W_k``, ``W`` the within-cluster sum of
+    squares of k-means (:data:`GAP_N_INIT` restarts) on ``X`` and on the
+    ``b``-th reference, uniform in the box spanned by ``X``'s principal
+    axes; ``s(k)`` is the references' standard deviation of ``log W*`` times
+    ``sqrt(1 + 1/B)``. The choice is the smallest candidate ``k`` with
+    ``gap(k) >= gap(k + 1) - s(k + 1)`` (the largest when none is).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    centred = X - X.mean(axis=0)
+    axes = np.linalg.svd(centred, full_matrices=False)[2]
+    rotated = centred @ axes.T
+    low, high = rotated.min(axis=0), rotated.max(axis=0)
+    rng = np.random.default_rng([seed, 2001])
+    references = [
+        rng.uniform(low, high, rotated.shape) @ axes for _ in range(n_references)
+    ]
+
+    def log_w(data, k):
+        kmeans = KMeans(k, n_init=GAP_N_INIT, random_state=seed).fit(data)
+        return np.log(max(kmeans.inertia_, np.finfo(float).tiny))
+
+    gaps = {}
+    for k in candidates:
+        expected = np.array([log_w(reference, k) for reference in references])
+        spread = expected.std() * np.sqrt(1 + 1 / n_references)
+        gaps[k] = (float(expected.mean() - log_w(X, k)), float(spread))
+    ks = sorted(candidates)
+    chosen = next(
+        (
+            k
+            for k, after in itertools.pairwise(ks)
+            if gaps[k][0] >= gaps[after][0] - gaps[after][1]
+        ),
+        ks[-1],
+    )
+    return chosen, gaps
+
+
 def before_largest_drop(ratios):
     """The ``k`` of ``{k: G}`` followed by the largest fall of ``G`` to the
     next candidate (the smaller on ties; the smallest with one candidate)."""
@@ -202,6 +278,19 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
     @functools.cache
     def embedding():
         return pretrained_embedding(X, seed, cache_dir, params)
+
+    @functools.cache
+    def partitions():
+        return kmeans_partitions(X64, seed, candidates)
+
+    def highest(index):
+        # The k of highest index on the k-means partitions, the smaller on ties.
+        return max(candidates, key=lambda k: (index(X64, partitions()[k]), -k))
+
+    def gap():
+        k, gaps = gap_statistic(Xs, seed, candidates)
+        details["gap"] = {str(c): list(value) for c, value in gaps.items()}
+        return k
 
     @functools.cache
     def mapped():
@@ -256,7 +345,12 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         "eigengap": eigengap,
         "hdbscan_map": hdbscan_map,
         "strength_map": strength_map,
-        "silhouette": lambda: silhouette_choice(X64, seed, candidates)[0],
+        "silhouette": lambda: silhouette_choice(X64, seed, candidates, partitions())[0],
+        "calinski_harabasz": lambda: highest(calinski_harabasz_score),
+        "davies_bouldin": lambda: highest(
+            lambda X, labels: -davies_bouldin_score(X, labels)
+        ),
+        "gap": gap,
         "generalisability": dec_generalisability,
     }
     return {rule: int(run[rule]()) for rule in RULES if rule in rules}, details
@@ -270,9 +364,12 @@ def markdown(records, invocations=()):
     by_data = collections.defaultdict(list)
     for record in records:
         by_data[record["dataset"]].append(record)
+    scored = any(_class_score(record) is not None for record in records)
     lines = [
-        "| data | classes | seeds | " + " | ".join(rules) + " |",
-        "|---|---|---|" + "---|" * len(rules),
+        "| data | classes | seeds | "
+        + " | ".join([*rules, *[CLASS_SCORE_HEADER] * scored])
+        + " |",
+        "|---|---|---|" + "---|" * (len(rules) + scored),
     ]
     hits, ran = collections.Counter(), collections.Counter()
     for name, group in by_data.items():
@@ -288,17 +385,40 @@ def markdown(records, invocations=()):
             hits[rule] += hit
             ran[rule] += 1
             cells.append(f"{mode} ({min(picks)}-{max(picks)}){' ✓' if hit else ''}")
+        if scored:
+            cells.append(_class_score_cell(group))
         seeds = ",".join(str(r["seed"]) for r in group)
         lines.append(f"| {name} | {n_classes} | {seeds} | " + " | ".join(cells) + " |")
     lines.append(
         "| **within ±1 of the class count** | | | "
         + " | ".join(f"{hits[rule]}/{ran[rule]}" for rule in rules)
-        + " |"
+        + " |" * (1 + scored)
     )
     if invocations:
         lines.append("")
     lines += invocation_lines(invocations)
     return "\n".join(lines)
+
+
+CLASS_SCORE_HEADER = "score of the classes (of skdec's k)"
+
+
+def _class_score(record):
+    """``(score of the class labelling, skdec's highest score)`` of a record;
+    None unless it holds both."""
+    details = record.get("details", {})
+    if "class_score" not in details or "skdec" not in details:
+        return None
+    return details["class_score"], max(details["skdec"].values())
+
+
+def _class_score_cell(group):
+    """Means over the seeds: the classes' score, and skdec's in brackets."""
+    pairs = [pair for pair in map(_class_score, group) if pair is not None]
+    if not pairs:
+        return "–"
+    classes, chosen = np.mean(pairs, axis=0)
+    return f"{classes:.2f} ({chosen:.2f})"
 
 
 def _settings(args):
@@ -400,6 +520,8 @@ def main(argv=None):
                 picks, details = choices(
                     X, seed, usable, cache_dir, dec_params, args.rules
                 )
+                # How the score that chooses k rates the class labelling.
+                details["class_score"] = separation_score(X, y, seed=seed)
                 records.append(
                     {
                         "dataset": name,

@@ -375,12 +375,14 @@ def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
     assert "benchmarks.n_clusters_rules" in invocation["command"]
     ratios = record["details"]["generalisability"]
     assert set(ratios) == {"2", "3", "4"} and all(g > 0 for g in ratios.values())
-    # The skdec rule is what the estimator chooses, seeds included.
+    assert set(record["details"]["gap"]) == {"2", "3", "4"}
     from benchmarks.accuracy import load_dataset
     from benchmarks.n_clusters import subsample
     from skdec import DECClusterer
 
     X, y, _ = subsample(*load_dataset("digits", None), 300)
+    assert record["details"]["class_score"] == separation_score(X, y, seed=0)
+    # The skdec rule is what the estimator chooses, seeds included.
     auto = DECClusterer(
         "auto", n_clusters_range=(2, 4), max_iter=0, random_state=0, **tiny
     ).fit(X)
@@ -492,6 +494,58 @@ def test_rules_benchmark_records_its_settings(tmp_path):
         "dec_params": {},
         "n_clusters_range": [2, 3],
     }
+
+
+def test_gap_statistic_finds_separated_blobs_and_not_noise():
+    from benchmarks.n_clusters_rules import gap_statistic
+
+    X, _ = make_blobs(
+        300, centers=4, cluster_std=0.5, center_box=(-10, 10), random_state=0
+    )
+    k, gaps = gap_statistic(X, seed=0, candidates=range(2, 8))
+    assert k == 4 and set(gaps) == set(range(2, 8))
+    # Past the blobs' number, splitting them gains no more than in the box.
+    assert gaps[4][0] > gaps[3][0] and gaps[4][0] >= gaps[5][0] - gaps[5][1]
+    uniform = np.random.default_rng(0).uniform(size=(300, 2))
+    assert gap_statistic(uniform, seed=0, candidates=range(2, 8))[0] == 2
+    # The smallest k passing the test wins; none passing, the largest.
+    assert gap_statistic(X, seed=0, candidates=[2, 3])[0] == 3
+
+
+@pytest.mark.parametrize("rule", ["calinski_harabasz", "davies_bouldin", "gap"])
+def test_kmeans_index_rules_count_separated_blobs(rule):
+    from benchmarks.n_clusters_rules import choices
+
+    X, _ = make_blobs(
+        300, centers=5, cluster_std=0.5, center_box=(-10, 10), random_state=1
+    )
+    picks, _ = choices(X, 0, list(range(2, 9)), None, rules=(rule,))
+    assert picks == {rule: 5}
+
+
+def test_rules_table_sets_the_classes_score_beside_skdecs():
+    from benchmarks import n_clusters_rules as rules
+
+    def record(seed, classes, chosen):
+        scores = {"2": chosen, "3": 1.0}
+        details = {"class_score": classes, "skdec": scores}
+        return {
+            "dataset": "a",
+            "seed": seed,
+            "n_classes": 3,
+            "details": details,
+            "choices": {"skdec": 2},
+        }
+
+    lines = rules.markdown([record(0, 1.5, 4.0), record(1, 2.5, 6.0)]).splitlines()
+    assert lines[0].endswith(f"| skdec | {rules.CLASS_SCORE_HEADER} |")
+    assert lines[2] == "| a | 3 | 0,1 | 2 (2-2) ✓ | 2.00 (5.00) |"
+    assert lines[-1] == "| **within ±1 of the class count** | | | 1/1 | |"
+    # Records without the diagnosis keep the table as it was.
+    bare = {"dataset": "a", "seed": 0, "n_classes": 3, "choices": {"skdec": 2}}
+    assert (
+        rules.markdown([bare]).splitlines()[0] == "| data | classes | seeds | skdec |"
+    )
 
 
 def test_generalisability_holds_out_a_tenth_of_the_rows_by_seed():
