@@ -34,7 +34,8 @@ know); "–" where the records predate a criterion. Labels are used for nothing
 but the number of clusters (the class count) and these accuracies. Larger
 data sets are first cut to ``--max-rows`` rows (seed 12345). ``--out-json``
 keeps the records (with ``--merge``, the file's records of other data sets
-and seeds are kept, and those this run makes replace theirs), ``--out-md``
+and seeds are kept, and those this run makes replace theirs; the file must
+exist), ``--out-md``
 writes the table between markers, ``--render-only`` writes it again from
 the records.
 """
@@ -45,7 +46,6 @@ import os
 import statistics
 import sys
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -187,9 +187,9 @@ def main(argv=None):
         render(*read_records(args.out_json), args.out_md)
         return
     # Read the records to merge into now, not after the fits.
-    kept, invocations = [], []
-    if args.merge and Path(args.out_json).is_file():
-        kept, invocations = read_records(args.out_json)
+    # A missing file is an error, not an empty one: a mistyped path would
+    # otherwise write a table of this run's records alone.
+    kept, invocations = read_records(args.out_json) if args.merge else ([], [])
     meta = invocation_metadata(argv)
     meta["command"] = meta["command"].replace(
         "benchmarks.accuracy", "benchmarks.start_criteria"

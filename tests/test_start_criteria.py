@@ -134,6 +134,18 @@ def test_merge_reads_the_records_before_fitting(tmp_path, monkeypatch):
         start_criteria.main([*argv, "--merge"])
 
 
+def test_merge_refuses_a_missing_records_file_before_fitting(tmp_path, monkeypatch):
+    def no_fit(*args):
+        raise AssertionError("fitted before reading --out-json")
+
+    monkeypatch.setattr(start_criteria, "run_one", no_fit)
+    missing = tmp_path / "missing.json"
+    argv = ["--datasets", "digits", "--seeds", "1", "--out-json", str(missing)]
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        start_criteria.main([*argv, "--merge"])
+    assert not missing.exists()
+
+
 def test_merge_needs_the_records_file(capsys):
     with pytest.raises(SystemExit) as exit_info:
         start_criteria.main(["--merge"])
