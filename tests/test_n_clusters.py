@@ -341,6 +341,28 @@ def test_rules_benchmark_counts_modes_within_one_of_the_class_count():
     assert table.splitlines()[3].split(" | ")[silhouette] == "2 (2-2) ✓"
 
 
+def test_rules_benchmark_counts_data_added_after_the_rule_apart():
+    from benchmarks import n_clusters_rules as rules
+
+    def record(name, n_classes, k):
+        choices = {"skdec": k, "gap": 2}
+        return {"dataset": name, "seed": 0, "n_classes": n_classes, "choices": choices}
+
+    lines = rules.markdown(
+        [
+            record("digits", 10, 9),
+            record("iris", 3, 2),  # added after the rule: a table
+            record("moons", 2, 5),  # and a made shape
+            record("unequal_blobs", 4, 4),  # a probe: in no count
+        ]
+    ).splitlines()
+    assert lines[-2] == "| **within ±1 of the class count** | | | 1/1 | 0/1 |"
+    assert lines[-1] == (
+        "| **within ±1, on the data sets added after skdec's rule** | | | 1/2 | 2/2 |"
+    )
+    assert "| unequal_blobs | 4 | 0 | 4 (4-4) ✓ | 2 (2-2) |" in lines
+
+
 def test_rules_benchmark_table_shows_only_the_rules_the_records_hold():
     from benchmarks import n_clusters_rules as rules
 
