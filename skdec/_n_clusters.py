@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg
 import scipy.sparse
+import scipy.sparse.csgraph
 import scipy.sparse.linalg
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
@@ -54,6 +55,10 @@ def laplacian_spectrum(graph, n_eigenvalues, seed=0):
     """Smallest eigenvalues of the normalised Laplacian, with eigenvectors.
 
     ``L = I - D^-1/2 W D^-1/2`` for the weights ``W`` and degrees ``D``.
+    Up to 1,000 rows the whole spectrum is computed densely; above, a sparse
+    solver finds the smallest, on each connected component apart when there
+    are several (so that eigenvalue 0 comes once per component; see
+    :func:`_union_spectrum`).
 
     Parameters
     ----------
@@ -88,6 +93,11 @@ def laplacian_spectrum(graph, n_eigenvalues, seed=0):
         values, vectors = scipy.linalg.eigh(adjacency.toarray())
         values, vectors = values[::-1], vectors[:, ::-1]
     else:
+        n_components, component = scipy.sparse.csgraph.connected_components(
+            graph, directed=False
+        )
+        if n_components > 1:
+            return _union_spectrum(graph, component, n_components, n_eigenvalues, seed)
         start = np.random.default_rng(seed).uniform(0.5, 1.5, n_samples)
         values, vectors = scipy.sparse.linalg.eigsh(
             adjacency, k=n_eigenvalues, which="LA", v0=start
@@ -96,6 +106,33 @@ def laplacian_spectrum(graph, n_eigenvalues, seed=0):
         values, vectors = values[order], vectors[:, order]
     values = np.clip(1.0 - values[:n_eigenvalues], 0.0, 2.0)
     return values, vectors[:, :n_eigenvalues]
+
+
+def _union_spectrum(graph, component, n_components, n_eigenvalues, seed):
+    """:func:`laplacian_spectrum` of a graph of several connected components.
+
+    The spectrum of such a graph is the union of its components' spectra, each
+    eigenvector zero outside its component; eigenvalue 0 comes once per
+    component. The sparse solver, which grows one Krylov space from one start
+    vector, finds one eigenvector per repeated eigenvalue in exact arithmetic
+    and misses the others (two of five blobs' zeros, say), so each component
+    is solved alone. Ties go to the component of the lower number.
+    """
+    n_samples = graph.shape[0]
+    values, vectors = [], []
+    for label in range(n_components):
+        rows = np.flatnonzero(component == label)
+        part = graph[rows][:, rows]
+        part_values, part_vectors = laplacian_spectrum(
+            part, min(n_eigenvalues, rows.size), seed
+        )
+        values.append(part_values)
+        embedded = np.zeros((n_samples, part_values.size))
+        embedded[rows] = part_vectors
+        vectors.append(embedded)
+    values, vectors = np.concatenate(values), np.hstack(vectors)
+    order = np.argsort(values, kind="stable")[:n_eigenvalues]
+    return values[order], vectors[:, order]
 
 
 def _row_spectrum(graph, n_eigenvalues, seed):

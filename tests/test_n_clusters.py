@@ -62,6 +62,24 @@ def test_spectrum_counts_connected_components():
     assert np.all(np.diff(eigenvalues) >= 0)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sparse_solver_finds_every_component(seed):
+    # Five far-apart blobs of 300 rows: above 1,000 rows the sparse solver
+    # runs, which alone found only three or four of the five zeros.
+    X, y = separated_blobs(5, per_cluster=300, spread=50.0)
+    graph = fuzzy_neighbor_graph(X)
+    eigenvalues, vectors = laplacian_spectrum(graph, 7, seed)
+    assert np.all(eigenvalues[:5] < 1e-9) and eigenvalues[5] > 1e-3
+    assert np.all(np.diff(eigenvalues) >= 0)
+    assert np.allclose(vectors.T @ vectors, np.eye(7), atol=1e-8)
+    # The zeros' vectors each live on one blob: the components, one each.
+    blobs = [set(np.unique(y[np.abs(v) > 1e-12])) for v in vectors[:, :5].T]
+    assert sorted(b.pop() for b in blobs if len(b) == 1) == [0, 1, 2, 3, 4]
+    choice = choose_n_clusters(X, None, candidates=range(2, 9), seed=seed, n_init=3)
+    assert choice.n_clusters == 5
+    assert [choice.scores[k] for k in (2, 3, 4, 5)] == [0.0, 0.0, 0.0, np.inf]
+
+
 def test_sparse_and_dense_spectra_agree():
     X, _ = make_blobs(1200, centers=4, random_state=0)
     graph = fuzzy_neighbor_graph(X)
