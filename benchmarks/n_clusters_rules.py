@@ -411,7 +411,10 @@ def markdown(records, invocations=()):
             continue
         lines.append(
             f"| **{label}** | | | "
-            + " | ".join(f"{hits[later][rule]}/{ran[later][rule]}" for rule in rules)
+            + " | ".join(
+                f"{hits[later][rule]}/{ran[later][rule]}" if ran[later][rule] else "–"
+                for rule in rules
+            )
             + " |" * (1 + scored)
         )
     if invocations:
