@@ -20,6 +20,12 @@ The rules:
   (:func:`skdec._n_clusters.choose_n_clusters` on ``X`` and ``Z``, with the
   seed the estimator draws from ``random_state``), from the same
   pretraining;
+- ``skdec_sample``: :func:`~skdec._n_clusters.choose_n_clusters` on the
+  rows the benchmark's seed samples, with that seed (the control of the
+  next rule; it differs from ``skdec`` only by the seed);
+- ``skdec_map``: the same with the partitions of k-means in UMAP's map of
+  ``Z`` (as for ``graph_map`` below) proposed too, the partitions that
+  ``init="auto"`` starts from;
 - ``graph_Z``: the same score on the neighbour graph of ``Z`` instead of
   ``X`` (partitions from k-means on both and the graph's spectrum);
 - ``graph_map``: the same score on the graph of UMAP's map of ``Z``
@@ -142,6 +148,8 @@ HDBSCAN_FRACTION = 0.05
 STRENGTH_THRESHOLD = 0.8
 RULES = (
     "skdec",
+    "skdec_sample",
+    "skdec_map",
     "graph_Z",
     "graph_map",
     "eigengap",
@@ -305,6 +313,12 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         Z = embedding()
         return umap_view(Z if sample is None else Z[sample], max(candidates), seed)[0]
 
+    def skdec_on(views):
+        Zs = embedding() if sample is None else embedding()[sample]
+        return choose_n_clusters(
+            Xs, Zs, candidates, seed=seed, proposals=views
+        ).n_clusters
+
     def graph_map():
         Zs = embedding() if sample is None else embedding()[sample]
         return choose_n_clusters(mapped(), Zs, candidates, seed=seed).n_clusters
@@ -346,6 +360,8 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
 
     run = {
         "skdec": skdec,
+        "skdec_sample": lambda: skdec_on(()),
+        "skdec_map": lambda: skdec_on([mapped()]),
         "graph_Z": lambda: (
             choose_n_clusters(embedding(), X64, candidates, seed=seed).n_clusters
         ),

@@ -265,13 +265,15 @@ def choose_n_clusters(
     max_rows=MAX_ROWS,
     n_neighbors=N_NEIGHBORS,
     n_init=4,
+    proposals=(),
 ):
     """Choose the number of clusters of ``X`` among ``candidates``.
 
     For each candidate ``k``, up to three partitions of the rows are found:
     k-means on ``X``, k-means on the embedding ``Z`` and spectral clustering
     of the neighbour graph of ``X`` (k-means on the rows of its first ``k``
-    Laplacian eigenvectors, normalised). The one of highest modularity on
+    Laplacian eigenvectors, normalised), and k-means in each of
+    ``proposals``. The one of highest modularity on
     that graph is scored by :func:`separation_score` (on the same graph), and
     the ``k`` of highest score is chosen; ties go to the smaller ``k``. The
     graph and its spectrum are computed once for all candidates.
@@ -296,6 +298,10 @@ def choose_n_clusters(
         Neighbours per distinct row in the graph.
     n_init : int, default=4
         k-means restarts per partition.
+    proposals : sequence of ndarray, default=()
+        Further views of the same rows as ``X`` (a UMAP map of ``Z``, say),
+        each of which proposes one more partition per ``k`` by k-means, as
+        ``Z`` does. The estimator gives none.
 
     Returns
     -------
@@ -338,6 +344,14 @@ def choose_n_clusters(
     graph = neighbor_graph(X, n_neighbors)
     eigenvalues, vectors = laplacian_spectrum(graph, candidates[-1] + 1, seed)
     spaces = [X] if Z is None else [X, Z]
+    for view in proposals:
+        view = np.asarray(view, dtype=np.float64)
+        if view.shape[0] != X_all.shape[0]:
+            raise ValueError(
+                f"proposals should have the rows of X, got {view.shape[0]} and "
+                f"{X_all.shape[0]}."
+            )
+        spaces.append(view if sample is None else view[sample])
     scores, labels = {}, {}
     for k in candidates:
         spectral = vectors[:, :k] / np.maximum(

@@ -80,6 +80,24 @@ def test_sparse_solver_finds_every_component(seed):
     assert [choice.scores[k] for k in (2, 3, 4, 5)] == [0.0, 0.0, 0.0, np.inf]
 
 
+def test_proposals_add_partitions_the_search_would_miss():
+    from benchmarks.accuracy import load_dataset
+    from skdec import cluster_accuracy
+
+    # Three long, thin blobs: k-means and spectral clustering cut them across,
+    # so three clusters score below four; a view in which the blobs are
+    # apart proposes them, and three wins.
+    X, y = load_dataset("stretched_blobs", None)
+    view = np.eye(3)[y] + np.random.default_rng(0).normal(scale=0.01, size=(len(y), 3))
+    plain = choose_n_clusters(X, None, range(2, 6), seed=0, n_init=3)
+    assert plain.n_clusters == 4
+    helped = choose_n_clusters(X, None, range(2, 6), seed=0, n_init=3, proposals=[view])
+    assert helped.n_clusters == 3 and helped.scores[3] > 2 * plain.scores[3]
+    assert cluster_accuracy(y, helped.labels[3]) == 1.0
+    with pytest.raises(ValueError, match="proposals should have the rows of X"):
+        choose_n_clusters(X, None, range(2, 4), proposals=[view[:10]])
+
+
 def test_sparse_and_dense_spectra_agree():
     X, _ = make_blobs(1200, centers=4, random_state=0)
     graph = fuzzy_neighbor_graph(X)
