@@ -22,7 +22,8 @@ The rules:
   pretraining;
 - ``skdec_sample``: :func:`~skdec._n_clusters.choose_n_clusters` on the
   rows the benchmark's seed samples, with that seed (the control of the
-  next rule; it differs from ``skdec`` only by the seed);
+  next rule; it differs from ``skdec`` only by the seed, and so, above
+  5,000 rows, by the rows sampled);
 - ``skdec_map``: the same with the partitions of k-means in UMAP's map of
   ``Z`` (as for ``graph_map`` below) proposed too, the partitions that
   ``init="auto"`` starts from;

@@ -272,11 +272,11 @@ def choose_n_clusters(
     For each candidate ``k``, up to three partitions of the rows are found:
     k-means on ``X``, k-means on the embedding ``Z`` and spectral clustering
     of the neighbour graph of ``X`` (k-means on the rows of its first ``k``
-    Laplacian eigenvectors, normalised), and k-means in each of
-    ``proposals``. The one of highest modularity on
-    that graph is scored by :func:`separation_score` (on the same graph), and
-    the ``k`` of highest score is chosen; ties go to the smaller ``k``. The
-    graph and its spectrum are computed once for all candidates.
+    Laplacian eigenvectors, normalised), and one more by k-means in each view
+    of ``proposals``. The one of highest modularity on that graph is scored
+    by :func:`separation_score` (on the same graph), and the ``k`` of highest
+    score is chosen; ties go to the smaller ``k``. The graph and its spectrum
+    are computed once for all candidates.
 
     Parameters
     ----------
