@@ -309,20 +309,22 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         details["gap"] = {str(c): list(value) for c, value in gaps.items()}
         return k
 
+    def sampled_embedding():
+        return embedding() if sample is None else embedding()[sample]
+
     @functools.cache
     def mapped():
-        Z = embedding()
-        return umap_view(Z if sample is None else Z[sample], max(candidates), seed)[0]
+        return umap_view(sampled_embedding(), max(candidates), seed)[0]
 
     def skdec_on(views):
-        Zs = embedding() if sample is None else embedding()[sample]
         return choose_n_clusters(
-            Xs, Zs, candidates, seed=seed, proposals=views
+            Xs, sampled_embedding(), candidates, seed=seed, proposals=views
         ).n_clusters
 
     def graph_map():
-        Zs = embedding() if sample is None else embedding()[sample]
-        return choose_n_clusters(mapped(), Zs, candidates, seed=seed).n_clusters
+        return choose_n_clusters(
+            mapped(), sampled_embedding(), candidates, seed=seed
+        ).n_clusters
 
     def eigengap():
         graph = neighbor_graph(Xs)

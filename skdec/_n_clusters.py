@@ -331,10 +331,18 @@ def choose_n_clusters(
             f"X and Z should have the same rows, got {X_all.shape[0]} and "
             f"{Z_all.shape[0]}."
         )
+    views = [np.asarray(view, dtype=np.float64) for view in proposals]
+    for view in views:
+        if view.shape[0] != X_all.shape[0]:
+            raise ValueError(
+                f"proposals should have the rows of X, got {view.shape[0]} and "
+                f"{X_all.shape[0]}."
+            )
+    if Z_all is not None:
+        views.insert(0, Z_all)
     candidates = sorted({int(k) for k in candidates})
     sample = _sample(X_all.shape[0], max_rows, seed)
     X = X_all if sample is None else X_all[sample]
-    Z = Z_all if sample is None or Z_all is None else Z_all[sample]
     n_rows = X.shape[0]
     if not candidates or candidates[0] < 2 or candidates[-1] > n_rows - 2:
         raise ValueError(
@@ -343,15 +351,7 @@ def choose_n_clusters(
         )
     graph = neighbor_graph(X, n_neighbors)
     eigenvalues, vectors = laplacian_spectrum(graph, candidates[-1] + 1, seed)
-    spaces = [X] if Z is None else [X, Z]
-    for view in proposals:
-        view = np.asarray(view, dtype=np.float64)
-        if view.shape[0] != X_all.shape[0]:
-            raise ValueError(
-                f"proposals should have the rows of X, got {view.shape[0]} and "
-                f"{X_all.shape[0]}."
-            )
-        spaces.append(view if sample is None else view[sample])
+    spaces = [X, *(view if sample is None else view[sample] for view in views)]
     scores, labels = {}, {}
     for k in candidates:
         spectral = vectors[:, :k] / np.maximum(
