@@ -27,6 +27,16 @@ The rules:
 - ``skdec_map``: the same with the partitions of k-means in UMAP's map of
   ``Z`` (as for ``graph_map`` below) proposed too, the partitions that
   ``init="auto"`` starts from;
+- ``skdec_by_map_equation`` and ``skdec_by_score``: as ``skdec_sample``, but
+  the partition scored for each ``k`` is the proposal of highest map-equation
+  saving, or of highest score (lowest mean conductance), not of highest
+  modularity (``select`` of ``choose_n_clusters``);
+- ``skdec_split``: ``skdec_sample``'s choice, then each of its clusters
+  chosen for again on its own rows and split when its best score beats that
+  of Gaussian data of its own mean, covariance and size (the null of a
+  cluster without structure), down to three levels
+  (:func:`split_count`); the count of clusters left, at most the largest
+  candidate;
 - ``graph_Z``: the same score on the neighbour graph of ``Z`` instead of
   ``X`` (partitions from k-means on both and the graph's spectrum);
 - ``graph_map``: the same score on the graph of UMAP's map of ``Z``
@@ -132,7 +142,7 @@ from benchmarks.n_clusters import (  # noqa: E402
 )
 from skdec import DECClusterer  # noqa: E402
 from skdec._initialization import umap_view  # noqa: E402
-from skdec._modularity import neighbor_graph  # noqa: E402
+from skdec._modularity import N_NEIGHBORS, neighbor_graph  # noqa: E402
 from skdec._n_clusters import (  # noqa: E402
     MAX_ROWS,
     _sample,
@@ -151,6 +161,9 @@ RULES = (
     "skdec",
     "skdec_sample",
     "skdec_map",
+    "skdec_by_map_equation",
+    "skdec_by_score",
+    "skdec_split",
     "graph_Z",
     "graph_map",
     "eigengap",
@@ -171,6 +184,16 @@ VALIDATION_FRACTION = 0.1
 GAP_REFERENCES = 10
 #: k-means restarts per partition of the gap statistic, data and references.
 GAP_N_INIT = 4
+#: Gaussian draws per cluster of the split rule's null, and how many of
+#: their standard deviations above their mean a cluster's best score must be
+#: to split it.
+SPLIT_NULLS = 5
+SPLIT_SIGMAS = 2
+#: Levels of splitting below the first choice in the split rule.
+SPLIT_DEPTH = 3
+#: The split rule leaves smaller clusters whole: their graph would join each
+#: row to nearly every other.
+SPLIT_MIN_ROWS = 2 * N_NEIGHBORS + 2
 
 
 def prediction_strength(M, k, seed):
@@ -282,6 +305,62 @@ def before_largest_drop(ratios):
     return max(drops, key=lambda k: (drops[k], -k), default=ks[0])
 
 
+def gaussian_like(X, seed, draw):
+    """As many rows as ``X`` from the Gaussian of its mean and covariance."""
+    mean = X.mean(axis=0)
+    _, spread, axes = np.linalg.svd(X - mean, full_matrices=False)
+    spread = spread / np.sqrt(max(len(X) - 1, 1))
+    rng = np.random.default_rng([seed, draw, len(X)])
+    return mean + (rng.normal(size=(len(X), spread.size)) * spread) @ axes
+
+
+def split_count(X, Z, seed, candidates, depth=0, nodes=None):
+    """The split rule's number of clusters of ``X`` (embedding ``Z``), and the
+    clusters it judged as ``[depth, rows, best score, null]`` lists.
+
+    ``choose_n_clusters`` chooses ``k`` clusters; each cluster of at least
+    :data:`SPLIT_MIN_ROWS` rows is chosen for again on its own rows and split
+    as chosen there when its best score is more than :data:`SPLIT_SIGMAS`
+    standard deviations (times ``sqrt(1 + 1/B)``, as the gap statistic's)
+    above the mean best score of :data:`SPLIT_NULLS` (``B``) Gaussian data
+    sets of its own mean, covariance and number of rows (the null of one
+    cluster without structure), down to
+    :data:`SPLIT_DEPTH` levels below the first choice. The count is the number
+    of clusters left, at most the largest candidate.
+    """
+    nodes = [] if nodes is None else nodes
+    usable = [k for k in candidates if k <= len(X) - 2]
+    choice = choose_n_clusters(X, Z, usable, seed=seed)
+    best = max(choice.scores.values())
+    null = None
+    if depth > 0:
+        draws = [
+            choose_n_clusters(gaussian_like(X, seed, draw), None, usable, seed=seed)
+            for draw in range(SPLIT_NULLS)
+        ]
+        best_of = [max(draw.scores.values()) for draw in draws]
+        # Two standard deviations above the draws' mean, with the gap
+        # statistic's allowance for the draws' own error.
+        spread = np.std(best_of) * np.sqrt(1 + 1 / SPLIT_NULLS)
+        null = float(np.mean(best_of) + SPLIT_SIGMAS * spread)
+    nodes.append([depth, len(X), best, null])
+    if null is not None and best <= null:
+        return 1, nodes
+    if depth == SPLIT_DEPTH:
+        return choice.n_clusters, nodes
+    labels = choice.labels[choice.n_clusters]
+    count = 0
+    for cluster in np.unique(labels):
+        rows = labels == cluster
+        if rows.sum() < max(SPLIT_MIN_ROWS, min(candidates) + 2):
+            count += 1
+        else:
+            count += split_count(X[rows], Z[rows], seed, candidates, depth + 1, nodes)[
+                0
+            ]
+    return min(count, max(candidates)), nodes
+
+
 def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
     """``({rule: k}, details)`` for the ``rules`` of :data:`RULES`; details
     holds skdec's score and the generalisability per ``k`` of the rules that
@@ -316,10 +395,21 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
     def mapped():
         return umap_view(sampled_embedding(), max(candidates), seed)[0]
 
-    def skdec_on(views):
+    def skdec_on(views=(), select="modularity"):
         return choose_n_clusters(
-            Xs, sampled_embedding(), candidates, seed=seed, proposals=views
+            Xs,
+            sampled_embedding(),
+            candidates,
+            seed=seed,
+            proposals=views,
+            select=select,
         ).n_clusters
+
+    def skdec_split():
+        k, details["skdec_split"] = split_count(
+            Xs, sampled_embedding().astype(np.float64), seed, candidates
+        )
+        return k
 
     def graph_map():
         return choose_n_clusters(
@@ -363,8 +453,11 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
 
     run = {
         "skdec": skdec,
-        "skdec_sample": lambda: skdec_on(()),
+        "skdec_sample": skdec_on,
         "skdec_map": lambda: skdec_on([mapped()]),
+        "skdec_by_map_equation": lambda: skdec_on(select="map_equation"),
+        "skdec_by_score": lambda: skdec_on(select="score"),
+        "skdec_split": skdec_split,
         "graph_Z": lambda: (
             choose_n_clusters(embedding(), X64, candidates, seed=seed).n_clusters
         ),

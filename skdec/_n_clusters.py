@@ -25,6 +25,7 @@ from ._modularity import (
     N_NEIGHBORS,
     RowGraph,
     cluster_volumes,
+    codelength_saving,
     graph_modularity,
     neighbor_graph,
 )
@@ -252,6 +253,14 @@ def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, s
     return _score(eigenvalues, mean_conductance(graph, labels), k)
 
 
+# How choose_n_clusters rates the partitions proposed for one k; highest wins.
+_SELECTIONS = {
+    "modularity": graph_modularity,
+    "map_equation": codelength_saving,
+    "score": lambda graph, labels: -mean_conductance(graph, labels),
+}
+
+
 def _kmeans(space, k, seed, n_init):
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(space)
 
@@ -266,6 +275,7 @@ def choose_n_clusters(
     n_neighbors=N_NEIGHBORS,
     n_init=4,
     proposals=(),
+    select="modularity",
 ):
     """Choose the number of clusters of ``X`` among ``candidates``.
 
@@ -273,10 +283,10 @@ def choose_n_clusters(
     k-means on ``X``, k-means on the embedding ``Z`` and spectral clustering
     of the neighbour graph of ``X`` (k-means on the rows of its first ``k``
     Laplacian eigenvectors, normalised), and one more by k-means in each view
-    of ``proposals``. The one of highest modularity on that graph is scored
-    by :func:`separation_score` (on the same graph), and the ``k`` of highest
-    score is chosen; ties go to the smaller ``k``. The graph and its spectrum
-    are computed once for all candidates.
+    of ``proposals``. The one of highest modularity on that graph (or as
+    ``select`` says) is scored by :func:`separation_score` (on the same
+    graph), and the ``k`` of highest score is chosen; ties go to the smaller
+    ``k``. The graph and its spectrum are computed once for all candidates.
 
     Parameters
     ----------
@@ -302,6 +312,12 @@ def choose_n_clusters(
         Further views of the same rows as ``X`` (a UMAP map of ``Z``, say),
         each of which proposes one more partition per ``k`` by k-means, as
         ``Z`` does. The estimator gives none.
+    select : {"modularity", "map_equation", "score"}, default="modularity"
+        Which partition per ``k`` is scored: the one of highest modularity
+        (:func:`~skdec._modularity.graph_modularity`, the estimator's), of
+        highest map-equation saving
+        (:func:`~skdec._modularity.codelength_saving`), or of highest score,
+        that is of lowest mean conductance (:func:`mean_conductance`).
 
     Returns
     -------
@@ -322,6 +338,10 @@ def choose_n_clusters(
     ``X``, and where many classes are smaller than ``n_neighbors`` rows; on
     data without cluster structure it returns the smallest candidate.
     """
+    if select not in _SELECTIONS:
+        raise ValueError(
+            f"select should be one of {sorted(_SELECTIONS)}, got {select!r}."
+        )
     X_all = np.asarray(X, dtype=np.float64)
     Z_all = None if Z is None else np.asarray(Z, dtype=np.float64)
     if X_all.ndim != 2:
@@ -358,7 +378,7 @@ def choose_n_clusters(
             np.linalg.norm(vectors[:, :k], axis=1, keepdims=True), 1e-12
         )
         partitions = [_kmeans(s, k, seed, n_init) for s in [*spaces, spectral]]
-        best = max(partitions, key=lambda p: graph_modularity(graph, p))
+        best = max(partitions, key=lambda p: _SELECTIONS[select](graph, p))
         scores[k] = _score(eigenvalues, mean_conductance(graph, best), k)
         labels[k] = _extend(best, sample, X_all if Z_all is None else Z_all)
     n_clusters = _highest(scores, candidates)

@@ -111,6 +111,44 @@ def test_sparse_and_dense_spectra_agree():
     assert np.allclose(sparse_values, dense[:6], atol=1e-6)
 
 
+def test_select_scores_the_partition_its_criterion_rates_highest():
+    from skdec._modularity import codelength_saving, graph_modularity
+
+    # A wide group beside three small tight ones, and a view of pure noise:
+    # the proposals per k differ, and each criterion keeps another one.
+    X, _ = make_blobs(
+        [300, 40, 40, 20],
+        centers=[[0, 0], [8, 0], [0, 8], [8, 8]],
+        cluster_std=[2.0, 0.5, 0.5, 0.5],
+        random_state=0,
+    )
+    Z = np.random.default_rng(1).normal(size=(len(X), 2))
+    rates = {
+        "modularity": graph_modularity,
+        "map_equation": codelength_saving,
+        "score": lambda graph, labels: -mean_conductance(graph, labels),
+    }
+    choices = {
+        select: choose_n_clusters(X, Z, range(2, 7), seed=0, n_init=2, select=select)
+        for select in rates
+    }
+    graph = neighbor_graph(X)
+    for select, rate in rates.items():
+        for k in range(2, 7):
+            kept = rate(graph, choices[select].labels[k])
+            assert all(
+                kept >= rate(graph, other.labels[k]) - 1e-12
+                for other in choices.values()
+            )
+    # Modularity cuts the wide group to even out the sizes at k = 4; the map
+    # equation keeps the four groups, which score far higher.
+    assert choices["map_equation"].scores[4] > 10 * choices["modularity"].scores[4]
+    assert choices["modularity"].n_clusters == 5
+    assert choices["map_equation"].n_clusters == 4
+    with pytest.raises(ValueError, match="select should be one of"):
+        choose_n_clusters(X, Z, range(2, 4), select="coverage")
+
+
 def test_mean_conductance_of_two_triangles_joined_by_one_edge():
     # Triangles {0, 1, 2} and {3, 4, 5} with unit edges, joined by 2-3.
     edges = [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5), (2, 3)]
@@ -583,6 +621,45 @@ def test_kmeans_index_rules_count_separated_blobs(rule):
     )
     picks, _ = choices(X, 0, list(range(2, 9)), None, rules=(rule,))
     assert picks == {rule: 5}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_split_rule_counts_nested_clusters_and_leaves_a_blob_whole(seed):
+    from benchmarks.n_clusters_rules import split_count
+
+    # One group far from three touching ones: the first choice is the two
+    # groups (nested clusters), and splitting the near group finds its three.
+    far, _ = make_blobs(100, centers=[[60, 60]], cluster_std=1.0, random_state=0)
+    near, _ = make_blobs(
+        300, centers=[[0, 0], [5, 0], [0, 5]], cluster_std=1.0, random_state=0
+    )
+    X = np.vstack([far, near])
+    candidates = list(range(2, 6))
+    assert choose_n_clusters(X, X, candidates, seed=seed).n_clusters == 2
+    count, nodes = split_count(X, X, seed, candidates)
+    assert count == 4
+    assert nodes[0][:2] == [0, 400] and nodes[0][3] is None
+    (split,) = [node for node in nodes if node[:2] == [1, 300]]
+    assert split[2] > split[3]  # the near group beats its null
+    # One Gaussian blob: the first choice must cut it in two, and neither half
+    # beats its null.
+    blob = np.random.default_rng(0).normal(size=(200, 3))
+    count, nodes = split_count(blob, blob, seed, candidates)
+    assert count == 2 and all(node[2] <= node[3] for node in nodes[1:])
+
+
+def test_gaussian_like_draws_the_mean_and_covariance_of_the_rows():
+    from benchmarks.n_clusters_rules import gaussian_like
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 3)) @ np.array([[2, 0, 0], [1, 1, 0], [0, 0, 0.1]])
+    X += [5, -3, 1]
+    draw = gaussian_like(X, seed=0, draw=0)
+    assert draw.shape == X.shape
+    assert np.allclose(draw.mean(axis=0), X.mean(axis=0), atol=0.1)
+    # Sampling error aside, the thin third axis included.
+    assert np.allclose(np.cov(draw.T), np.cov(X.T), rtol=0.1, atol=0.01)
+    assert not np.allclose(draw, gaussian_like(X, seed=0, draw=1))
 
 
 def test_rules_table_sets_the_classes_score_beside_skdecs():
