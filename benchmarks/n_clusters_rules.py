@@ -32,11 +32,11 @@ The rules:
   saving, or of highest score (lowest mean conductance), not of highest
   modularity (``select`` of ``choose_n_clusters``);
 - ``skdec_split``: ``skdec_sample``'s choice, then each of its clusters
-  chosen for again on its own rows and split when its best score beats that
-  of Gaussian data of its own mean, covariance and size (the null of a
-  cluster without structure), down to three levels
-  (:func:`split_count`); the count of clusters left, at most the largest
-  candidate;
+  chosen for again on its own rows and split when its best score is two
+  standard deviations above the best scores of Gaussian data of its own
+  mean, covariance and size (the null of a cluster without structure), down
+  to three levels (:func:`split_count`); the count of clusters left, at most
+  the largest candidate;
 - ``graph_Z``: the same score on the neighbour graph of ``Z`` instead of
   ``X`` (partitions from k-means on both and the graph's spectrum);
 - ``graph_map``: the same score on the graph of UMAP's map of ``Z``
@@ -316,7 +316,8 @@ def gaussian_like(X, seed, draw):
 
 def split_count(X, Z, seed, candidates, depth=0, nodes=None):
     """The split rule's number of clusters of ``X`` (embedding ``Z``), and the
-    clusters it judged as ``[depth, rows, best score, null]`` lists.
+    clusters it judged, as ``[depth, rows, best score, threshold]`` lists
+    (the threshold the best score had to pass; None at depth 0).
 
     ``choose_n_clusters`` chooses ``k`` clusters; each cluster of at least
     :data:`SPLIT_MIN_ROWS` rows is chosen for again on its own rows and split
@@ -355,9 +356,8 @@ def split_count(X, Z, seed, candidates, depth=0, nodes=None):
         if rows.sum() < max(SPLIT_MIN_ROWS, min(candidates) + 2):
             count += 1
         else:
-            count += split_count(X[rows], Z[rows], seed, candidates, depth + 1, nodes)[
-                0
-            ]
+            below, _ = split_count(X[rows], Z[rows], seed, candidates, depth + 1, nodes)
+            count += below
     return min(count, max(candidates)), nodes
 
 
