@@ -314,10 +314,12 @@ def gaussian_like(X, seed, draw):
     return mean + (rng.normal(size=(len(X), spread.size)) * spread) @ axes
 
 
-def split_count(X, Z, seed, candidates, depth=0, nodes=None):
+def split_count(X, Z, seed, candidates, depth=0, nodes=None, first=None):
     """The split rule's number of clusters of ``X`` (embedding ``Z``), and the
     clusters it judged, as ``[depth, rows, best score, threshold]`` lists
-    (the threshold the best score had to pass; None at depth 0).
+    (the threshold the best score had to pass; None at depth 0). ``first``
+    is ``choose_n_clusters(X, Z, candidates, seed=seed)`` when the caller
+    has it already.
 
     ``choose_n_clusters`` chooses ``k`` clusters; each cluster of at least
     :data:`SPLIT_MIN_ROWS` rows is chosen for again on its own rows and split
@@ -331,7 +333,7 @@ def split_count(X, Z, seed, candidates, depth=0, nodes=None):
     """
     nodes = [] if nodes is None else nodes
     usable = [k for k in candidates if k <= len(X) - 2]
-    choice = choose_n_clusters(X, Z, usable, seed=seed)
+    choice = first or choose_n_clusters(X, Z, usable, seed=seed)
     best = max(choice.scores.values())
     null = None
     if depth > 0:
@@ -403,11 +405,14 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
             seed=seed,
             proposals=views,
             select=select,
-        ).n_clusters
+        )
+
+    # skdec_sample's choice is also the split rule's first level.
+    control = functools.cache(skdec_on)
 
     def skdec_split():
         k, details["skdec_split"] = split_count(
-            Xs, sampled_embedding().astype(np.float64), seed, candidates
+            Xs, sampled_embedding(), seed, candidates, first=control()
         )
         return k
 
@@ -453,10 +458,10 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
 
     run = {
         "skdec": skdec,
-        "skdec_sample": skdec_on,
-        "skdec_map": lambda: skdec_on([mapped()]),
-        "skdec_by_map_equation": lambda: skdec_on(select="map_equation"),
-        "skdec_by_score": lambda: skdec_on(select="score"),
+        "skdec_sample": lambda: control().n_clusters,
+        "skdec_map": lambda: skdec_on([mapped()]).n_clusters,
+        "skdec_by_map_equation": lambda: skdec_on(select="map_equation").n_clusters,
+        "skdec_by_score": lambda: skdec_on(select="score").n_clusters,
         "skdec_split": skdec_split,
         "graph_Z": lambda: (
             choose_n_clusters(embedding(), X64, candidates, seed=seed).n_clusters

@@ -649,6 +649,30 @@ def test_split_rule_counts_nested_clusters_and_leaves_a_blob_whole(seed):
     assert count == 2 and all(node[2] <= node[3] for node in nodes[1:])
 
 
+def test_split_rule_starts_from_the_controls_choice_made_once(monkeypatch):
+    from benchmarks import n_clusters_rules as rules
+
+    X, _ = separated_blobs(3, per_cluster=40)
+    calls, real = [], rules.choose_n_clusters
+
+    def counted(rows, *args, **kwargs):
+        calls.append(len(rows))
+        return real(rows, *args, **kwargs)
+
+    monkeypatch.setattr(rules, "choose_n_clusters", counted)
+    tiny = {"hidden_layer_sizes": [16], "n_components": 4, "pretrain_epochs": 1}
+    candidates = [2, 3, 4]
+    chosen, details = rules.choices(
+        X, 0, candidates, None, tiny, rules=("skdec_sample", "skdec_split")
+    )
+    # The splits look at clusters of 40 rows; all 120 are chosen for once.
+    assert calls.count(len(X)) == 1 and len(calls) > 1
+    Z = rules.pretrained_embedding(X, 0, None, tiny)
+    first = real(X, Z, candidates, seed=0)
+    assert chosen["skdec_sample"] == first.n_clusters
+    assert details["skdec_split"][0][2] == max(first.scores.values())
+
+
 def test_gaussian_like_draws_the_mean_and_covariance_of_the_rows():
     from benchmarks.n_clusters_rules import gaussian_like
 
