@@ -63,6 +63,17 @@ The rules:
   references' standard deviation times ``sqrt(1 + 1/B)`` (the largest
   candidate when none is). ``k = 1`` is not a candidate here, so the rule
   cannot say "no clusters";
+- ``dip_means`` and ``dip_means_Z``: Kalogeratos and Likas' dip-means
+  (NIPS 2012) on ``X`` and on ``Z``: from one cluster, split in two by
+  k-means the cluster that the most rows see as multimodal, until none is
+  (:func:`dip_means`). A row sees its cluster as multimodal when Hartigan's
+  dip of its distances to the cluster's other rows is at least the largest
+  of 1,000 uniform samples' (p-value 0), and a cluster splits when 10% of
+  its rows do; these and the smallest cluster split, 7 rows, are the
+  defaults of the authors' package, fixed before any run here. A cluster
+  that is not Gaussian but unimodal stays whole, which the Gaussian null of
+  ``skdec_split`` could not grant. One cluster counts as the smallest
+  candidate;
 - ``generalisability``: the criterion of the DEC paper (Xie et al., 2016,
   section 5.5): DEC (``init="kmeans"``, the paper's start, every other
   parameter at its default or as ``--dec-params`` sets it) is fitted for each
@@ -117,6 +128,7 @@ from sklearn.cluster import HDBSCAN, KMeans  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
     calinski_harabasz_score,
     davies_bouldin_score,
+    pairwise_distances,
 )
 
 from benchmarks.accuracy import (  # noqa: E402
@@ -173,6 +185,8 @@ RULES = (
     "calinski_harabasz",
     "davies_bouldin",
     "gap",
+    "dip_means",
+    "dip_means_Z",
     "generalisability",
 )
 #: Data sets added after skdec's rule was chosen; their hits are counted apart
@@ -194,6 +208,14 @@ SPLIT_DEPTH = 3
 #: The split rule leaves smaller clusters whole: their graph would join each
 #: row to nearly every other.
 SPLIT_MIN_ROWS = 2 * N_NEIGHBORS + 2
+#: Dip-means, as its authors' package sets it by default (Kalogeratos and
+#: Likas, 2012; Chamalis and Kalogeratos): uniform samples whose dips a
+#: viewer's dip must reach (p-value 0), the share of a cluster's rows that
+#: must see it as multimodal for it to split, and the largest cluster left
+#: whole.
+DIP_BOOTSTRAPS = 1000
+DIP_VOTES = 0.1
+DIP_SMALLEST = 6
 
 
 def prediction_strength(M, k, seed):
@@ -363,6 +385,66 @@ def split_count(X, Z, seed, candidates, depth=0, nodes=None, first=None):
     return min(count, max(candidates)), nodes
 
 
+@functools.cache
+def uniform_dip_limit(n_values, seed):
+    """The largest dip of :data:`DIP_BOOTSTRAPS` uniform samples of
+    ``n_values`` values: a dip that reaches it has bootstrap p-value 0."""
+    import diptest
+
+    rng = np.random.default_rng([seed, 2012, n_values])
+    return max(
+        diptest.dipstat(rng.uniform(size=n_values)) for _ in range(DIP_BOOTSTRAPS)
+    )
+
+
+def dip_judgement(M, seed):
+    """``(split, score)`` of dip-means for the cluster of rows ``M``.
+
+    Each row views the cluster through its distances to the other rows; it
+    votes to split when the dip of those distances reaches
+    :func:`uniform_dip_limit`. The cluster should split when at least
+    :data:`DIP_VOTES` of its rows vote so; its score is the mean dip of the
+    voters (0 without voters).
+    """
+    import diptest
+
+    distances = pairwise_distances(M)
+    dips = np.array(
+        [diptest.dipstat(np.delete(row, i)) for i, row in enumerate(distances)]
+    )
+    voters = dips >= uniform_dip_limit(len(M) - 1, seed)
+    score = float(dips[voters].mean()) if voters.any() else 0.0
+    return bool(voters.mean() >= DIP_VOTES), score
+
+
+def dip_means(M, seed, max_clusters):
+    """Kalogeratos and Likas' dip-means: the number of clusters of ``M``.
+
+    From one cluster, the cluster of highest :func:`dip_judgement` score
+    among those of more than :data:`DIP_SMALLEST` rows that should split is
+    split in two by k-means, until none should or ``max_clusters`` are
+    reached (the authors' package defaults: no k-means over all clusters
+    after a split).
+    """
+    M = np.asarray(M, dtype=np.float64)
+    labels = np.zeros(len(M), dtype=int)
+    judged = {}
+    for n_clusters in range(1, max_clusters):
+        for cluster in range(n_clusters):
+            rows = labels == cluster
+            if cluster not in judged and rows.sum() > DIP_SMALLEST:
+                judged[cluster] = dip_judgement(M[rows], seed)
+        splitting = [c for c, (split, _) in judged.items() if split]
+        if not splitting:
+            return n_clusters
+        cluster = max(splitting, key=lambda c: (judged[c][1], -c))
+        rows = np.flatnonzero(labels == cluster)
+        halves = KMeans(2, n_init=GAP_N_INIT, random_state=seed).fit_predict(M[rows])
+        labels[rows[halves == 1]] = n_clusters
+        del judged[cluster]
+    return max_clusters
+
+
 def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
     """``({rule: k}, details)`` for the ``rules`` of :data:`RULES`; details
     holds skdec's score and the generalisability per ``k`` of the rules that
@@ -440,6 +522,10 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         ]
         return max(strong, default=min(candidates))
 
+    def dip_count(M):
+        # One cluster (no split) is below the candidates.
+        return max(dip_means(M, seed, max(candidates)), min(candidates))
+
     def dec_generalisability():
         rows = X if sample is None else X[sample]
         k, details["generalisability"] = generalisability(
@@ -476,6 +562,8 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
             lambda X, labels: -davies_bouldin_score(X, labels)
         ),
         "gap": gap,
+        "dip_means": lambda: dip_count(Xs),
+        "dip_means_Z": lambda: dip_count(sampled_embedding()),
         "generalisability": dec_generalisability,
     }
     return {rule: int(run[rule]()) for rule in RULES if rule in rules}, details

@@ -673,6 +673,18 @@ def test_split_rule_starts_from_the_controls_choice_made_once(monkeypatch):
     assert details["skdec_split"][0][2] == max(first.scores.values())
 
 
+@pytest.mark.parametrize("k", [3, 5])
+def test_dip_means_counts_separated_blobs_and_leaves_one_blob_whole(k):
+    from benchmarks.n_clusters_rules import dip_means
+
+    X, _ = separated_blobs(k, per_cluster=60)
+    assert dip_means(X, 0, 15) == k
+    assert dip_means(X, 0, k - 1) == k - 1  # at most max_clusters
+    rng = np.random.default_rng(k)
+    assert dip_means(rng.normal(size=(300, k)), 0, 15) == 1
+    assert dip_means(rng.uniform(size=(300, k)), 0, 15) == 1
+
+
 def test_gaussian_like_draws_the_mean_and_covariance_of_the_rows():
     from benchmarks.n_clusters_rules import gaussian_like
 
