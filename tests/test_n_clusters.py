@@ -624,9 +624,12 @@ def test_kmeans_index_rules_count_separated_blobs(rule):
     assert picks == {rule: 5}
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_split_rule_counts_nested_clusters_and_leaves_a_blob_whole(seed):
+def test_split_rule_counts_nested_clusters_and_leaves_a_blob_whole():
     from benchmarks.n_clusters_rules import split_count
+
+    # One seed: a benchmark rule, not adopted (seeds 1 and 2 passed too when
+    # it was measured, 2026-12-05).
+    seed = 0
 
     # One group far from three touching ones: the first choice is the two
     # groups (nested clusters), and splitting the near group finds its three.
