@@ -65,7 +65,8 @@ The rules:
   cannot say "no clusters";
 - ``dip_means`` and ``dip_means_Z``: Kalogeratos and Likas' dip-means
   (NIPS 2012) on ``X`` and on ``Z``: from one cluster, split in two by
-  k-means the cluster that the most rows see as multimodal, until none is
+  k-means, of the clusters enough of whose rows see them as multimodal, the
+  one they see as most so (highest mean dip), until none is
   (:func:`dip_means`). A row sees its cluster as multimodal when Hartigan's
   dip of its distances to the cluster's other rows is at least the largest
   of 1,000 uniform samples' (p-value 0), and a cluster splits when 10% of
