@@ -71,7 +71,9 @@ The rules:
   dip of its distances to the cluster's other rows is at least the largest
   of 1,000 uniform samples' (p-value 0), and a cluster splits when 10% of
   its rows do; these and the smallest cluster split, 7 rows, are the
-  defaults of the authors' package, fixed before any run here. A cluster
+  defaults of the authors' package, fixed before any run here (which
+  cluster splits first is the paper's rule: the package judges only the
+  cluster of highest mean dip, and stops when that one should not split). A cluster
   that is not Gaussian but unimodal stays whole, which the Gaussian null of
   ``skdec_split`` could not grant. One cluster counts as the smallest
   candidate;
@@ -212,8 +214,8 @@ SPLIT_MIN_ROWS = 2 * N_NEIGHBORS + 2
 #: Dip-means, as its authors' package sets it by default (Kalogeratos and
 #: Likas, 2012; Chamalis and Kalogeratos): uniform samples whose dips a
 #: viewer's dip must reach (p-value 0), the share of a cluster's rows that
-#: must see it as multimodal for it to split, and the largest cluster left
-#: whole.
+#: must see it as multimodal for it to split, and the most rows a cluster
+#: left whole may have.
 DIP_BOOTSTRAPS = 1000
 DIP_VOTES = 0.1
 DIP_SMALLEST = 6
@@ -341,8 +343,8 @@ def split_count(X, Z, seed, candidates, depth=0, nodes=None, first=None):
     """The split rule's number of clusters of ``X`` (embedding ``Z``), and the
     clusters it judged, as ``[depth, rows, best score, threshold]`` lists
     (the threshold the best score had to pass; None at depth 0). ``first``
-    is ``choose_n_clusters(X, Z, candidates, seed=seed)`` when the caller
-    has it already.
+    is ``choose_n_clusters(X, Z, candidates, seed=seed)`` (``candidates``
+    at most ``len(X) - 2``) when the caller has it already.
 
     ``choose_n_clusters`` chooses ``k`` clusters; each cluster of at least
     :data:`SPLIT_MIN_ROWS` rows is chosen for again on its own rows and split

@@ -490,6 +490,11 @@ def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
     assert record["choices"]["skdec"] == auto.n_clusters_
     scores = {int(k): v for k, v in record["details"]["skdec"].items()}
     assert scores == pytest.approx(auto.n_clusters_scores_)
+    # Dip-means counts the input's clusters and the embedding's; here both
+    # are one cluster, which counts as the smallest candidate.
+    Z = rules.pretrained_embedding(X, 0, None, tiny)
+    for rule, M in (("dip_means", X), ("dip_means_Z", Z)):
+        assert record["choices"][rule] == max(rules.dip_means(M, 0, 4), 2)
     text = md.read_text()
     assert text.startswith("# Results\n") and text.count(rules.MD_BEGIN) == 1
     assert "| digits | 10 | 0 |" in capsys.readouterr().out
