@@ -108,7 +108,9 @@ the records hold both, the mean of the classes' score beside the mean of
 skdec's highest score; ``--render-only`` writes it again from the records of
 ``--out-json``. ``--rules`` runs only some rules and, with ``--merge``, adds
 their choices to the records already in ``--out-json`` (the run is added to
-the invocations the table lists).
+the invocations the table lists). Runs side by side each write their own
+``--out-json``; ``--merge-from A.json B.json --out-json main.json`` then adds
+their records and runs to ``main.json`` (and runs nothing).
 Each record keeps the settings its choices depend on (``--max-rows``,
 ``--dec-params``, ``--n-clusters-range``), and ``--merge`` refuses, before
 fitting, to add to a record of the same data set and seed made with other
@@ -679,10 +681,18 @@ def _mixed_settings(records, args, settings):
 
 def _merge(records, new):
     """``records`` with the choices (and details) of ``new`` added to those
-    of the same data set and seed; records of new pairs are appended."""
+    of the same data set and seed; records of new pairs are appended.
+    Raises ValueError when a pair was recorded with other settings (records
+    without settings are not checked)."""
     by_key = {(r["dataset"], r["seed"]): r for r in records}
     for record in new:
         key = (record["dataset"], record["seed"])
+        made, settings = by_key.get(key, {}).get("settings"), record.get("settings")
+        if None not in (made, settings) and made != settings:
+            raise ValueError(
+                f"{key[0]} seed {key[1]} was recorded with {made}, the records "
+                f"to merge have {settings}"
+            )
         if key in by_key:
             by_key[key]["choices"].update(record["choices"])
             by_key[key].setdefault("details", {}).update(record.get("details", {}))
@@ -716,12 +726,30 @@ def main(argv=None):
         action="store_true",
         help="add the choices to the records already in --out-json",
     )
+    parser.add_argument(
+        "--merge-from",
+        nargs="+",
+        metavar="JSON",
+        default=None,
+        help="run nothing: add the records and runs of these files (runs "
+        "side by side, each with its own --out-json) to --out-json",
+    )
     args = parser.parse_args(argv)
-    for flag in ("render_only", "merge"):
+    for flag in ("render_only", "merge", "merge_from"):
         if getattr(args, flag) and args.out_json is None:
             option = "--" + flag.replace("_", "-")
             parser.error(f"{option} reads the records of --out-json; give it")
-    if args.render_only:
+    if args.merge_from:
+        records, invocations = read_records(args.out_json)
+        for path in args.merge_from:
+            more, runs = read_records(path)
+            try:
+                records = _merge(records, more)
+            except ValueError as error:
+                parser.error(f"--merge-from {path} would mix settings: {error}")
+            invocations = [*invocations, *runs]
+        save_records(args.out_json, records, invocations)
+    if args.render_only or args.merge_from:
         render(*read_records(args.out_json), args.out_md)
         return
     # Read the records to merge into now, not after hours of fitting.

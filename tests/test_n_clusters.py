@@ -587,6 +587,49 @@ def test_rules_benchmark_refuses_to_merge_other_settings(tmp_path, monkeypatch, 
         rules.main(argv)
 
 
+def test_rules_benchmark_merges_the_records_of_runs_side_by_side(tmp_path, capsys):
+    from benchmarks import n_clusters_rules as rules
+
+    settings = {"max_rows": 200, "dec_params": {}, "n_clusters_range": [2, 3]}
+
+    def runs(command, *records):
+        run = {"date": "d", "machine": "m", "commit": "c", "command": command}
+        return {"invocations": [run], "records": list(records)}
+
+    def record(seed, choices):
+        made = {"dataset": "digits", "seed": seed, "n_classes": 10}
+        return made | {"choices": choices, "settings": settings}
+
+    main, a, b = (tmp_path / f"{name}.json" for name in ("main", "a", "b"))
+    main.write_text(json.dumps(runs("first", record(0, {"skdec": 9}))))
+    a.write_text(json.dumps(runs("second", record(0, {"gap": 3}))))
+    b.write_text(json.dumps(runs("third", record(1, {"gap": 2}))))
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Results\n")
+    argv = ["--merge-from", str(a), str(b), "--out-json", str(main)]
+    rules.main([*argv, "--out-md", str(md)])
+    result = json.loads(main.read_text())
+    assert [run["command"] for run in result["invocations"]] == [
+        "first",
+        "second",
+        "third",
+    ]
+    assert [r["choices"] for r in result["records"]] == [
+        {"skdec": 9, "gap": 3},
+        {"gap": 2},
+    ]
+    assert "| digits | 10 | 0,1 |" in md.read_text()
+    # Records of the same data set and seed made with other settings are
+    # refused, and the main file is left as it was.
+    before = main.read_text()
+    other = record(0, {"silhouette": 2}) | {"settings": settings | {"max_rows": 9}}
+    a.write_text(json.dumps(runs("fourth", other)))
+    with pytest.raises(SystemExit, match="2"):
+        rules.main(["--merge-from", str(a), "--out-json", str(main)])
+    assert "would mix settings: digits seed 0" in capsys.readouterr().err
+    assert main.read_text() == before
+
+
 def test_rules_benchmark_records_its_settings(tmp_path):
     from benchmarks import n_clusters_rules as rules
 
