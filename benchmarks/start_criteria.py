@@ -30,7 +30,14 @@ input that judges the default's start
 The table gives, per data set, the cluster accuracy of each criterion's pick
 on the judged rows (mean over seeds) and which kind of start it picked, with
 the accuracy of the best candidate for reference (which no label-free rule can
-know); "–" where the records predate a criterion. Labels are used for nothing
+know); "–" where the records predate a criterion. The last column is a
+diagnosis, not a criterion: the map equation's saving of the class labelling
+itself on the same graph and rows, beside that of the map equation's pick
+(means over seeds). Where the classes save much less than the pick, no start
+the map equation prefers can be the classes, and the miss is its notion of a
+cluster, not the choice among candidates. ``--class-savings`` adds that
+saving to the records of ``--out-json`` without fitting (it needs the data
+set cut to the same ``--max-rows`` as the runs). Labels are used for nothing
 but the number of clusters (the class count) and these accuracies. Larger
 data sets are first cut to ``--max-rows`` rows (seed 12345). ``--out-json``
 keeps the records (with ``--merge``, the file's records of other data sets
@@ -68,7 +75,11 @@ from benchmarks.n_clusters import (  # noqa: E402
     subsample,
 )
 from skdec import DECClusterer, cluster_accuracy  # noqa: E402
-from skdec._initialization import _sample_rows, auto_candidates  # noqa: E402
+from skdec._initialization import (  # noqa: E402
+    _sample_rows,
+    auto_candidates,
+    auto_judged_rows,
+)
 from skdec._modularity import (  # noqa: E402
     cluster_volumes,
     codelength_saving,
@@ -101,20 +112,37 @@ def pick(values, higher):
     return int(np.argmax(values) if higher else np.argmin(values))
 
 
+def _start_seed(seed):
+    """The seed the estimator derives from ``random_state`` for its start."""
+    return int(check_random_state(seed).randint(2**31 - 1))
+
+
+def _classes_saving(judge, y_judged):
+    """The map equation's saving of the class labelling on the judge."""
+    return codelength_saving(judge, np.unique(y_judged, return_inverse=True)[1])
+
+
+def class_saving(X, y, seed):
+    """The map equation's saving of the class labelling, on the graph and rows
+    that ``init="auto"`` judges its candidates on (with ``random_state=seed``),
+    as :func:`run_one` records it; no fit."""
+    sample, _, _ = auto_judged_rows(len(X), _start_seed(seed))
+    judge = neighbor_graph(_sample_rows(X, sample))
+    return _classes_saving(judge, y if sample is None else y[sample])
+
+
 def run_one(X, y, seed, cache_dir, params=None):
-    """``{criterion: [kind, accuracy, value]}`` of each criterion's pick, and
-    the best candidate's accuracy; ``params`` changes the pretraining's
-    parameters."""
+    """``{criterion: [kind, accuracy, value]}`` of each criterion's pick, the
+    best candidate's accuracy and the classes' saving (:func:`class_saving`);
+    ``params`` changes the pretraining's parameters."""
     n_clusters = int(np.unique(y).size)
     settings = {"max_iter": 0, "init": "kmeans", "memory": cache_dir}
     with quiet():
         model = DECClusterer(
             n_clusters, random_state=seed, **settings | (params or {})
         ).fit(X)
-    # The seed the estimator derives from random_state for its start.
-    start_seed = int(check_random_state(seed).randint(2**31 - 1))
     candidates, sample, _, _ = auto_candidates(
-        X, model.transform(X), n_clusters, n_init=model.n_init, seed=start_seed
+        X, model.transform(X), n_clusters, n_init=model.n_init, seed=_start_seed(seed)
     )
     judge = neighbor_graph(_sample_rows(X, sample))
     y_judged = y if sample is None else y[sample]
@@ -124,7 +152,7 @@ def run_one(X, y, seed, cache_dir, params=None):
         values = [criterion(judge, labels) for _, labels, _ in candidates]
         best = pick(values, higher)
         picks[name] = [candidates[best][0], accuracy[best], float(values[best])]
-    return picks, max(accuracy)
+    return picks, max(accuracy), _classes_saving(judge, y_judged)
 
 
 def markdown(records, invocations=()):
@@ -133,8 +161,10 @@ def markdown(records, invocations=()):
     for record in records:
         by_data[record["dataset"]].append(record)
     lines = [
-        "| data | seeds | " + " | ".join(CRITERIA) + " | best candidate |",
-        "|---|---|" + "---|" * (len(CRITERIA) + 1),
+        "| data | seeds | "
+        + " | ".join(CRITERIA)
+        + f" | best candidate | {CLASSES_HEADER} |",
+        "|---|---|" + "---|" * (len(CRITERIA) + 2),
     ]
     for name, group in by_data.items():
         cells = [name, ",".join(str(r["seed"]) for r in group)]
@@ -148,11 +178,25 @@ def markdown(records, invocations=()):
             mean = statistics.fmean(acc for _, acc, *_ in picked)
             cells.append(f"{mean:.3f} ({summary})")
         cells.append(f"{statistics.fmean(r['best'] for r in group):.3f}")
+        cells.append(_classes_cell(group))
         lines.append("| " + " | ".join(cells) + " |")
     if invocations:
         lines.append("")
     lines += invocation_lines(invocations)
     return "\n".join(lines)
+
+
+CLASSES_HEADER = "saving of the classes (of the pick)"
+
+
+def _classes_cell(group):
+    """Mean saving of the class labelling, beside that of the map equation's
+    pick; "–" where a record predates the field."""
+    if any("class_saving" not in r for r in group):
+        return "–"
+    classes = statistics.fmean(r["class_saving"] for r in group)
+    chosen = statistics.fmean(r["picks"]["map_equation"][2] for r in group)
+    return f"{classes:.2f} ({chosen:.2f})"
 
 
 def main(argv=None):
@@ -178,12 +222,21 @@ def main(argv=None):
         action="store_true",
         help="keep --out-json's records of other data sets and seeds",
     )
+    parser.add_argument(
+        "--class-savings",
+        action="store_true",
+        help="fit nothing: add the saving of the class labelling to every "
+        "record of --out-json (data from --data-dir, cut to --max-rows as the "
+        "runs did)",
+    )
     args = parser.parse_args(argv)
-    if args.render_only and args.out_json is None:
-        parser.error("--render-only reads the records of --out-json; give it")
-    if args.merge and args.out_json is None:
-        parser.error("--merge keeps the records of --out-json; give it")
-    if args.render_only:
+    for flag in ("render_only", "merge", "class_savings"):
+        if getattr(args, flag) and args.out_json is None:
+            option = "--" + flag.replace("_", "-")
+            parser.error(f"{option} reads the records of --out-json; give it")
+    if args.class_savings:
+        add_class_savings(args, argv)
+    if args.render_only or args.class_savings:
         render(*read_records(args.out_json), args.out_md)
         return
     # Read the records to merge into now, not after the fits.
@@ -200,15 +253,40 @@ def main(argv=None):
             X, y = load_dataset(name, args.data_dir)
             X, y, _ = subsample(X, y, args.max_rows)
             for seed in args.seeds:
-                picks, best = run_one(X, y, seed, args.cache_dir or scratch)
+                picks, best, classes = run_one(X, y, seed, args.cache_dir or scratch)
                 records.append(
-                    {"dataset": name, "seed": seed, "picks": picks, "best": best}
+                    {
+                        "dataset": name,
+                        "seed": seed,
+                        "picks": picks,
+                        "best": best,
+                        "class_saving": classes,
+                    }
                 )
                 print(name, seed, picks, f"best {best:.4f}", flush=True)
     records = replace_records(kept, records)
     invocations = [*invocations, meta]
     save_records(args.out_json, records, invocations)
     render(records, invocations, args.out_md)
+
+
+def add_class_savings(args, argv):
+    """The ``--class-savings`` pass: each record of ``args.out_json`` gets the
+    :func:`class_saving` of its data set and seed, and the pass is added to
+    the runs listed."""
+    records, invocations = read_records(args.out_json)
+    data = {}
+    for record in records:
+        name = record["dataset"]
+        if name not in data:
+            X, y = load_dataset(name, args.data_dir)
+            data[name] = subsample(X, y, args.max_rows)[:2]
+        record["class_saving"] = class_saving(*data[name], record["seed"])
+    meta = invocation_metadata(argv)
+    meta["command"] = meta["command"].replace(
+        "benchmarks.accuracy", "benchmarks.start_criteria"
+    )
+    save_records(args.out_json, records, [*invocations, meta])
 
 
 def render(records, invocations, out_md):

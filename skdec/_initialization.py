@@ -394,22 +394,31 @@ class AutoCandidates(NamedTuple):
     """``{position in candidates: labels of the mapped rows}``, UMAP runs."""
 
 
+def auto_judged_rows(n_samples, seed, max_rows=None):
+    """``(sample, map_rows, in_map)``: the rows ``init="auto"`` judges its
+    candidates on and builds its k-means candidates on (None: all), the rows
+    UMAP maps (None: all), and the judged rows' positions among those
+    (None: all of them); ``max_rows`` as in :func:`auto_candidates`."""
+    max_rows = AUTO_MAX_ROWS if max_rows is None else max_rows
+    # The UMAP candidate maps up to INIT_MAX_ROWS rows, and the judge's
+    # sample is drawn from those: every candidate labels the judged rows.
+    map_rows = _init_sample(n_samples, None, seed)
+    n_mapped = n_samples if map_rows is None else len(map_rows)
+    in_map = _init_sample(n_mapped, max_rows, seed)
+    if in_map is None:
+        sample = map_rows
+    else:
+        sample = in_map if map_rows is None else map_rows[in_map]
+    return sample, map_rows, in_map
+
+
 def auto_candidates(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     """The candidate partitions of ``init="auto"``, before any is judged.
 
     See :func:`auto_clustering`; the same arguments. Returns an
     :class:`AutoCandidates`.
     """
-    max_rows = AUTO_MAX_ROWS if max_rows is None else max_rows
-    # The UMAP candidate maps up to INIT_MAX_ROWS rows, and the judge's
-    # sample is drawn from those: every candidate labels the judged rows.
-    map_rows = _init_sample(Z.shape[0], None, seed)
-    n_mapped = Z.shape[0] if map_rows is None else len(map_rows)
-    in_map = _init_sample(n_mapped, max_rows, seed)
-    if in_map is None:
-        sample = map_rows
-    else:
-        sample = in_map if map_rows is None else map_rows[in_map]
+    sample, map_rows, in_map = auto_judged_rows(Z.shape[0], seed, max_rows)
     X_fit, Z_fit = _sample_rows(X, sample), _sample_rows(Z, sample)
     candidates = []  # (name, labels, centres of k-means or None)
     for name, M in (("kmeans", Z_fit), ("kmeans_input", X_fit)):

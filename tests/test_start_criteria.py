@@ -29,9 +29,13 @@ def test_all_but_modularity_find_unequal_blobs_that_kmeans_finds(tmp_path):
 
     X, y = load_dataset("unequal_blobs", data_dir="/nonexistent")
     tiny = {"hidden_layer_sizes": (16,), "n_components": 4, "pretrain_epochs": 1}
-    picks, best = start_criteria.run_one(X, y, 0, str(tmp_path), tiny)
+    picks, best, classes = start_criteria.run_one(X, y, 0, str(tmp_path), tiny)
     assert set(picks) == set(start_criteria.CRITERIA)
     assert best == 1.0  # k-means on the input is among the candidates
+    # The map equation's pick is the classes, and so saves as much; the
+    # classes' saving needs no fit.
+    assert classes == pytest.approx(picks["map_equation"][2])
+    assert start_criteria.class_saving(X, y, 0) == classes
     # Four separate groups: cutting none of their links is possible.
     for criterion in ("map_equation", "conductance", "coverage"):
         assert picks[criterion][1] == 1.0
@@ -66,12 +70,13 @@ def test_table_and_render_only(tmp_path, capsys):
     assert (
         lines[0]
         == "| data | seeds | map_equation | modularity | conductance | coverage "
-        "| best candidate |"
+        "| best candidate | saving of the classes (of the pick) |"
     )
-    # These records predate the map equation: its cell is a dash.
+    # These records predate the map equation and the classes' saving: their
+    # cells are dashes.
     assert lines[2] == (
         "| a | 0,1 | – | 0.900 (umap 2) | 0.700 (kmeans 1, umap 1) "
-        "| 0.500 (kmeans_input 2) | 1.000 |"
+        "| 0.500 (kmeans_input 2) | 1.000 | – |"
     )
     assert lines[-1] == "- d, m, commit c: `cmd`"
     out = tmp_path / "records.json"
@@ -101,7 +106,7 @@ def test_merge_keeps_other_records_and_replaces_rerun_ones(tmp_path, monkeypatch
     monkeypatch.setattr(start_criteria, "load_dataset", lambda name, data_dir: (X, y))
     rerun = record("digits", 1, 0.9)
     monkeypatch.setattr(
-        start_criteria, "run_one", lambda *args: (rerun["picks"], rerun["best"])
+        start_criteria, "run_one", lambda *args: (rerun["picks"], rerun["best"], 0.1)
     )
     argv = ["--datasets", "digits", "--seeds", "1", "--out-json", str(out)]
     start_criteria.main([*argv, "--merge"])
@@ -146,8 +151,39 @@ def test_merge_refuses_a_missing_records_file_before_fitting(tmp_path, monkeypat
     assert not missing.exists()
 
 
+def test_class_savings_pass_fills_the_records_without_fitting(tmp_path, monkeypatch):
+    from benchmarks.accuracy import load_dataset
+    from benchmarks.n_clusters import subsample
+
+    def no_fit(*args):
+        raise AssertionError("fitted")
+
+    monkeypatch.setattr(start_criteria, "run_one", no_fit)
+    picks = {c: ["umap", 0.9, 2.5] for c in start_criteria.CRITERIA}
+    records = [
+        {"dataset": "digits", "seed": seed, "picks": picks, "best": 0.9}
+        for seed in (0, 1)
+    ]
+    run = {"date": "d", "machine": "m", "commit": "c", "command": "first"}
+    out = tmp_path / "records.json"
+    out.write_text(json.dumps({"invocations": [run], "records": records}))
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Results\n")
+    argv = ["--class-savings", "--max-rows", "400", "--out-json", str(out)]
+    start_criteria.main([*argv, "--out-md", str(md)])
+    saved = json.loads(out.read_text())
+    X, y, _ = subsample(*load_dataset("digits", None), 400)
+    expected = start_criteria.class_saving(X, y, 0)
+    # Digits' classes are clusters of the graph: a high saving.
+    assert expected > 1.0
+    assert [r["class_saving"] for r in saved["records"]] == [expected] * 2
+    assert [r["picks"] for r in saved["records"]] == [picks] * 2
+    assert "--class-savings" in saved["invocations"][1]["command"]
+    assert f"| {expected:.2f} (2.50) |" in md.read_text()
+
+
 def test_merge_needs_the_records_file(capsys):
     with pytest.raises(SystemExit) as exit_info:
         start_criteria.main(["--merge"])
     assert exit_info.value.code == 2
-    assert "--merge keeps the records of --out-json" in capsys.readouterr().err
+    assert "--merge reads the records of --out-json" in capsys.readouterr().err
