@@ -543,8 +543,9 @@ def fitted_choices(model):
 # ------------------------------------------------------------- records
 
 
-def invocation_metadata(argv):
-    """Machine, date, commit and command line of this invocation."""
+def invocation_metadata(argv, module="benchmarks.accuracy"):
+    """Machine, date, commit and command line (``python -m module argv``)
+    of this invocation."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -574,9 +575,7 @@ def invocation_metadata(argv):
         "id": now.strftime("%Y%m%dT%H%M%S.%fZ"),
         "date": now.isoformat(timespec="seconds"),
         "commit": commit,
-        "command": " ".join(
-            shlex.quote(a) for a in ["python", "-m", "benchmarks.accuracy", *argv]
-        ),
+        "command": " ".join(shlex.quote(a) for a in ["python", "-m", module, *argv]),
         "machine": (
             f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
             f"{platform.release()}"

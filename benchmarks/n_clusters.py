@@ -357,10 +357,7 @@ def main(argv=None):
     smallest, largest = args.n_clusters_range
     candidates = list(range(smallest, largest + 1))
 
-    meta = invocation_metadata(argv)
-    meta["command"] = meta["command"].replace(
-        "benchmarks.accuracy", "benchmarks.n_clusters"
-    )
+    meta = invocation_metadata(argv, "benchmarks.n_clusters")
     results = load_results(args.out_json)
     results["invocations"].append(meta)
     Path(args.out_json).write_text(json.dumps(results, indent=1))

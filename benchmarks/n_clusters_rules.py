@@ -761,10 +761,7 @@ def main(argv=None):
             parser.error(mixed)
     if args.threads is not None:
         limit_threads(args.threads)
-    meta = invocation_metadata(argv)
-    meta["command"] = meta["command"].replace(
-        "benchmarks.accuracy", "benchmarks.n_clusters_rules"
-    )
+    meta = invocation_metadata(argv, "benchmarks.n_clusters_rules")
     dec_params = settings["dec_params"]
     smallest, largest = args.n_clusters_range
     candidates = list(range(smallest, largest + 1))

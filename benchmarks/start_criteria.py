@@ -243,10 +243,7 @@ def main(argv=None):
     # A missing file is an error, not an empty one: a mistyped path would
     # otherwise write a table of this run's records alone.
     kept, invocations = read_records(args.out_json) if args.merge else ([], [])
-    meta = invocation_metadata(argv)
-    meta["command"] = meta["command"].replace(
-        "benchmarks.accuracy", "benchmarks.start_criteria"
-    )
+    meta = invocation_metadata(argv, "benchmarks.start_criteria")
     records = []
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.datasets:
@@ -282,10 +279,7 @@ def add_class_savings(args, argv):
             X, y = load_dataset(name, args.data_dir)
             data[name] = subsample(X, y, args.max_rows)[:2]
         record["class_saving"] = class_saving(*data[name], record["seed"])
-    meta = invocation_metadata(argv)
-    meta["command"] = meta["command"].replace(
-        "benchmarks.accuracy", "benchmarks.start_criteria"
-    )
+    meta = invocation_metadata(argv, "benchmarks.start_criteria")
     save_records(args.out_json, records, [*invocations, meta])
 
 
