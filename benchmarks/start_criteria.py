@@ -57,7 +57,6 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-from sklearn.utils import check_random_state  # noqa: E402
 
 from benchmarks.accuracy import (  # noqa: E402
     DATASETS,
@@ -75,6 +74,7 @@ from benchmarks.n_clusters import (  # noqa: E402
     subsample,
 )
 from skdec import DECClusterer, cluster_accuracy  # noqa: E402
+from skdec._estimator import fit_seed  # noqa: E402
 from skdec._initialization import (  # noqa: E402
     _sample_rows,
     auto_candidates,
@@ -112,11 +112,6 @@ def pick(values, higher):
     return int(np.argmax(values) if higher else np.argmin(values))
 
 
-def _start_seed(seed):
-    """The seed the estimator derives from ``random_state`` for its start."""
-    return int(check_random_state(seed).randint(2**31 - 1))
-
-
 def _classes_saving(judge, y_judged):
     """The map equation's saving of the class labelling on the judge."""
     return codelength_saving(judge, np.unique(y_judged, return_inverse=True)[1])
@@ -126,7 +121,7 @@ def class_saving(X, y, seed):
     """The map equation's saving of the class labelling, on the graph and rows
     that ``init="auto"`` judges its candidates on (with ``random_state=seed``),
     as :func:`run_one` records it; no fit."""
-    sample, _, _ = auto_judged_rows(len(X), _start_seed(seed))
+    sample, _, _ = auto_judged_rows(len(X), fit_seed(seed))
     judge = neighbor_graph(_sample_rows(X, sample))
     return _classes_saving(judge, y if sample is None else y[sample])
 
@@ -142,7 +137,7 @@ def run_one(X, y, seed, cache_dir, params=None):
             n_clusters, random_state=seed, **settings | (params or {})
         ).fit(X)
     candidates, sample, _, _ = auto_candidates(
-        X, model.transform(X), n_clusters, n_init=model.n_init, seed=_start_seed(seed)
+        X, model.transform(X), n_clusters, n_init=model.n_init, seed=fit_seed(seed)
     )
     judge = neighbor_graph(_sample_rows(X, sample))
     y_judged = y if sample is None else y[sample]

@@ -28,6 +28,12 @@ _OPTIMIZERS = {"adam", "sgd"}
 START_LEARNING_RATE_FACTOR = 10
 
 
+def fit_seed(random_state):
+    """The integer seed a fit draws from ``random_state`` and seeds its
+    pretraining, start and choice of ``n_clusters`` with."""
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
 def _check_float32_range(X):
     """Refuse values that become infinite when cast to float32 for the networks."""
     if X.dtype.kind == "f" and X.dtype.itemsize > 4 and X.size:
@@ -681,7 +687,7 @@ class DECClusterer(
         from skdec._networks import autoencoder_recipe, networks_from_weights
         from skdec._trainers import TRAINER_POOL
 
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        seed = fit_seed(self.random_state)
         pretrain = _training.pretrain
         if self.memory is not None:
             pretrain = check_memory(self.memory).cache(pretrain, ignore=["verbose"])
