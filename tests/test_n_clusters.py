@@ -516,12 +516,15 @@ def test_prediction_strength_is_high_at_the_number_of_separated_blobs():
     assert prediction_strength(X, 6, seed=0) < 0.8
 
 
-@pytest.mark.parametrize("flag", ["--render-only", "--merge"])
+@pytest.mark.parametrize(
+    "flag", [["--render-only"], ["--merge"], ["--merge-from", "a.json"]]
+)
 def test_rules_benchmark_refuses_to_read_records_without_out_json(flag, capsys):
     from benchmarks import n_clusters_rules as rules
 
     with pytest.raises(SystemExit, match="2"):
-        rules.main([flag])
+        rules.main(flag)
+    flag = flag[0]
     assert f"{flag} reads the records of --out-json" in capsys.readouterr().err
 
 

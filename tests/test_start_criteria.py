@@ -182,8 +182,9 @@ def test_class_savings_pass_fills_the_records_without_fitting(tmp_path, monkeypa
     assert f"| {expected:.2f} (2.50) |" in md.read_text()
 
 
-def test_merge_needs_the_records_file(capsys):
+@pytest.mark.parametrize("flag", ["--merge", "--class-savings"])
+def test_merge_needs_the_records_file(flag, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        start_criteria.main(["--merge"])
+        start_criteria.main([flag])
     assert exit_info.value.code == 2
-    assert "--merge reads the records of --out-json" in capsys.readouterr().err
+    assert f"{flag} reads the records of --out-json" in capsys.readouterr().err
