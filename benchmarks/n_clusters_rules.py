@@ -77,6 +77,11 @@ The rules:
   that is not Gaussian but unimodal stays whole, which the Gaussian null of
   ``skdec_split`` could not grant. One cluster counts as the smallest
   candidate;
+- ``bic_map`` and ``bic_Z``: the model-based choice (Fraley and Raftery,
+  2002): the number of components of the Gaussian mixture, full
+  covariances, of lowest BIC, in the UMAP map of ``graph_map`` (N2D clusters
+  that map with such a mixture) and in ``Z``. Its settings (full
+  covariances, :data:`BIC_N_INIT` restarts) were fixed before any run;
 - ``generalisability``: the criterion of the DEC paper (Xie et al., 2016,
   section 5.5): DEC (``init="kmeans"``, the paper's start, every other
   parameter at its default or as ``--dec-params`` sets it) is fitted for each
@@ -135,6 +140,7 @@ from sklearn.metrics import (  # noqa: E402
     davies_bouldin_score,
     pairwise_distances,
 )
+from sklearn.mixture import GaussianMixture  # noqa: E402
 
 from benchmarks.accuracy import (  # noqa: E402
     PROBES,
@@ -192,6 +198,8 @@ RULES = (
     "gap",
     "dip_means",
     "dip_means_Z",
+    "bic_map",
+    "bic_Z",
     "generalisability",
 )
 #: Data sets added after skdec's rule was chosen; their hits are counted apart
@@ -221,6 +229,8 @@ SPLIT_MIN_ROWS = 2 * N_NEIGHBORS + 2
 DIP_BOOTSTRAPS = 1000
 DIP_VOTES = 0.1
 DIP_SMALLEST = 6
+#: Restarts of each Gaussian mixture of the BIC rules.
+BIC_N_INIT = 3
 
 
 def prediction_strength(M, k, seed):
@@ -243,6 +253,21 @@ def prediction_strength(M, k, seed):
                 shares.append((counts * (counts - 1)).sum() / (n * (n - 1)))
         strengths.append(min(shares))
     return float(np.mean(strengths))
+
+
+def bic_choice(M, seed, candidates):
+    """``(k, {k: BIC})``: the number of components of the Gaussian mixture
+    (full covariances, :data:`BIC_N_INIT` restarts) of lowest Bayesian
+    information criterion on the rows of ``M``, the smaller on ties."""
+    bic = {
+        k: GaussianMixture(
+            k, covariance_type="full", n_init=BIC_N_INIT, random_state=seed
+        )
+        .fit(M)
+        .bic(M)
+        for k in candidates
+    }
+    return min(candidates, key=lambda k: (bic[k], k)), bic
 
 
 def _dec(n_clusters, X, seed, overrides):
@@ -531,6 +556,11 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         # One cluster (no split) is below the candidates.
         return max(dip_means(M, seed, max(candidates)), min(candidates))
 
+    def bic(name, M):
+        k, scores = bic_choice(M, seed, candidates)
+        details[name] = {str(c): float(value) for c, value in scores.items()}
+        return k
+
     def dec_generalisability():
         rows = X if sample is None else X[sample]
         k, details["generalisability"] = generalisability(
@@ -569,6 +599,8 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         "gap": gap,
         "dip_means": lambda: dip_count(Xs),
         "dip_means_Z": lambda: dip_count(sampled_embedding()),
+        "bic_map": lambda: bic("bic_map", mapped()),
+        "bic_Z": lambda: bic("bic_Z", sampled_embedding()),
         "generalisability": dec_generalisability,
     }
     return {rule: int(run[rule]()) for rule in RULES if rule in rules}, details
