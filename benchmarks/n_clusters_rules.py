@@ -258,15 +258,20 @@ def prediction_strength(M, k, seed):
 def bic_choice(M, seed, candidates):
     """``(k, {k: BIC})``: the number of components of the Gaussian mixture
     (full covariances, :data:`BIC_N_INIT` restarts) of lowest Bayesian
-    information criterion on the rows of ``M``, the smaller on ties."""
-    bic = {
-        k: GaussianMixture(
+    information criterion on the rows of ``M``, the smaller on ties. A ``k``
+    whose mixture cannot be fitted (a component collapsed onto too few
+    distinct rows to have a covariance) is no candidate: its BIC is
+    infinite, as mclust leaves such a model out."""
+    M = np.asarray(M, dtype=np.float64)
+    bic = {}
+    for k in candidates:
+        mixture = GaussianMixture(
             k, covariance_type="full", n_init=BIC_N_INIT, random_state=seed
         )
-        .fit(M)
-        .bic(M)
-        for k in candidates
-    }
+        try:
+            bic[k] = float(mixture.fit(M).bic(M))
+        except ValueError:  # ill-defined covariance
+            bic[k] = np.inf
     return min(candidates, key=lambda k: (bic[k], k)), bic
 
 
@@ -558,7 +563,7 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
 
     def bic(name, M):
         k, scores = bic_choice(M, seed, candidates)
-        details[name] = {str(c): float(value) for c, value in scores.items()}
+        details[name] = {str(c): value for c, value in scores.items()}
         return k
 
     def dec_generalisability():

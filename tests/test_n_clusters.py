@@ -495,6 +495,10 @@ def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
     Z = rules.pretrained_embedding(X, 0, None, tiny)
     for rule, M in (("dip_means", X), ("dip_means_Z", Z)):
         assert record["choices"][rule] == max(rules.dip_means(M, 0, 4), 2)
+    # The BIC rule on Z, its criterion per k kept in the details.
+    k, bic = rules.bic_choice(Z, 0, (2, 3, 4))
+    assert record["choices"]["bic_Z"] == k
+    assert record["details"]["bic_Z"] == {str(c): v for c, v in bic.items()}
     text = md.read_text()
     assert text.startswith("# Results\n") and text.count(rules.MD_BEGIN) == 1
     assert "| digits | 10 | 0 |" in capsys.readouterr().out
@@ -737,6 +741,32 @@ def test_dip_means_counts_separated_blobs_and_leaves_one_blob_whole(k):
     rng = np.random.default_rng(k)
     assert dip_means(rng.normal(size=(300, k)), 0, 15) == 1
     assert dip_means(rng.uniform(size=(300, k)), 0, 15) == 1
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_bic_choice_counts_gaussian_blobs(k):
+    from benchmarks.n_clusters_rules import bic_choice
+
+    X, _ = separated_blobs(k, per_cluster=60)
+    candidates = range(2, 9)
+    chosen, bic = bic_choice(X, 0, candidates)
+    assert chosen == k and set(bic) == set(candidates)
+    assert bic[k] == min(bic.values())
+
+
+def test_bic_choice_leaves_out_a_mixture_that_cannot_be_fitted(monkeypatch):
+    from benchmarks import n_clusters_rules as rules
+
+    class Collapsing(rules.GaussianMixture):
+        def fit(self, X, y=None):
+            if self.n_components == 3:
+                raise ValueError("ill-defined empirical covariance")
+            return super().fit(X, y)
+
+    monkeypatch.setattr(rules, "GaussianMixture", Collapsing)
+    X, _ = separated_blobs(3, per_cluster=60)
+    chosen, bic = rules.bic_choice(X, 0, range(2, 6))
+    assert bic[3] == np.inf and np.isfinite(bic[2]) and chosen != 3
 
 
 def test_gaussian_like_draws_the_mean_and_covariance_of_the_rows():
