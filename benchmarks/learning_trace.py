@@ -81,7 +81,9 @@ def traced_learning(extra):
             return _training.SelfTrainingResult(0, True, [], [], True, [])
         return original_train(*args, judge=judge, **kwargs)
 
-    def learn_initial_target(run, target, tol):
+    def learn_initial_target(run, target, tol, best=None):
+        # best (the phase's best weights, kept when the budget runs out) is
+        # not shown the updates: the fit ends here, on the last weights.
         judge, target = record["judge"], np.asarray(target, dtype=np.float32)
         target_labels = target.argmax(axis=1)
         trace, first, last = [], None, None

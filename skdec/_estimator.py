@@ -342,7 +342,11 @@ class DECClusterer(
         With ``init="auto"``, False when no target update of DEC's sharpening
         raised that criterion above its start, and the sharpening was undone,
         so the model is the encoder and centres that had learned the start;
-        True otherwise (see ``patience``).
+        True otherwise (see ``patience``). If ``max_iter`` ran out while the
+        encoder was still learning a start found outside the embedding, the
+        weights of that phase's update the criterion scored highest are kept,
+        as for the sharpening, and this is False when those are the weights
+        it began from (the pretrained encoder and the start's centres).
 
     batch_size_ : int
         The rows per gradient step used (``batch_size`` resolved).
@@ -824,12 +828,19 @@ class DECClusterer(
 
         delta_label = trained.delta_label
         if trained.unlearned is not None:
+            kept = ""
+            if start.judge is not None:
+                kept = (
+                    " The weights of the update the criterion scored highest "
+                    "were kept" + ("." if trained.kept else ": those it began from.")
+                )
             warnings.warn(
                 f"Self-training spent max_iter={self.max_iter} teaching the "
                 f"encoder its initial clustering (init={self.init_!r}), before "
                 f"DEC's own targets took over: {trained.unlearned:.2%} of the "
                 "rows still had another label than that clustering at the last "
-                f"of {len(delta_label)} target updates. Increase max_iter.",
+                f"of {len(delta_label)} target updates.{kept} Increase "
+                "max_iter, or, if the clusters collapsed, scale the input.",
                 ConvergenceWarning,
                 stacklevel=4,
             )

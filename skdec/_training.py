@@ -254,7 +254,7 @@ def target_learned(apart, first_apart, last_apart, tol):
     return apart <= tol or (apart <= first_apart / 2 and last_apart - apart < tol)
 
 
-def learn_initial_target(run, target, tol):
+def learn_initial_target(run, target, tol, best=None):
     """Train the encoder and centres towards a fixed hard ``target``.
 
     For a clustering found outside the embedding (on the input, or in a UMAP
@@ -273,6 +273,10 @@ def learn_initial_target(run, target, tol):
         One-hot target.
     tol : float
         Threshold of the learned fraction and of its progress.
+    best : _BestWeights, default=None
+        Shown the labels of every update, for :func:`train_clusters` to keep
+        the best weights of this phase if the budget runs out before the
+        target is learned.
 
     Returns
     -------
@@ -286,6 +290,8 @@ def learn_initial_target(run, target, tol):
     while run.budget_left:
         q, labels, delta = run.assign()
         apart = run.target_apart = float(np.mean(labels != target_labels))
+        if best is not None:
+            best.observe(labels)
         if first_apart is not None and target_learned(
             apart, first_apart, last_apart, tol
         ):
@@ -402,7 +408,9 @@ class SelfTrainingResult(NamedTuple):
         ``KL(P || Q)`` and the label-change fraction at each target update.
     kept : bool
         False when no update of DEC's phase raised ``judge`` above its
-        start, and the phase was undone.
+        start, and the phase was undone; when ``max_iter`` ran out before
+        ``initial_target`` was learned, False when ``judge`` scored the
+        weights it started from highest, which were put back.
     criterion : list of float
         ``judge`` at each target update of DEC's phase, and of the last
         weights when ``max_iter`` ended it; empty without ``judge``.
@@ -473,6 +481,8 @@ def train_clusters(
         When given, it scores the labels at every target update of DEC's own
         phase (the first being the learned start), and the weights that
         scored highest are restored at the end (ties keep the earlier ones).
+        If ``max_iter`` runs out before ``initial_target`` is learned, the
+        same is done for the updates of that phase and its last weights.
     patience : int, default=None
         With ``judge``, DEC's phase stops once this many target updates in a
         row have not raised the criterion. None: it runs until ``tol`` or
@@ -499,17 +509,27 @@ def train_clusters(
             own_rate = trainer.learning_rate
             trainer.restart_optimizer(start_learning_rate)
             run.rate_name = "start_learning_rate"
-        first_update = learn_initial_target(run, initial_target, tol)
+        start_best = None
+        if judge is not None:
+            start_best = _BestWeights(trainer.networks.model, judge, None)
+        first_update = learn_initial_target(run, initial_target, tol, best=start_best)
         if own_rate is not None:
             trainer.restart_optimizer(own_rate)
             run.rate_name = "learning_rate"
         if first_update is None:  # the budget ran out first
+            kept = True
+            if start_best is not None:
+                # As for DEC's phase: the weights the criterion scored
+                # highest, the last ones included, which may have lost the
+                # clusters they were learning.
+                start_best.observe(trainer.assign(X, labels_only=True))
+                kept = start_best.restore()
             return SelfTrainingResult(
                 run.n_iter,
                 False,
                 run.kl_loss,
                 run.delta_label,
-                True,
+                kept,
                 [],
                 run.target_apart,
             )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, make_blobs, make_circles
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from skdec import (
@@ -275,30 +276,33 @@ def test_defaults_separate_rings_that_kmeans_cuts_in_half():
 # --------------------------------------------------- keeping self-training
 
 
-def _dec_phase(dec, X, judge, patience=None):
+def _dec_phase(dec, X, judge, **options):
     """Weights before, weights after, ``kept``, the scores and the iterations
-    of a DEC phase with ``judge``."""
+    of a DEC phase with ``judge`` (of the labels it starts from); ``options``
+    of :func:`train_clusters` replace the test's."""
     with TRAINER_POOL.clustering(
         dec._network_recipe, optimizer="sgd", momentum=0.9, reconstruction_weight=0.0
     ) as trainer:
         trainer.start(0.05, weights=dec._networks.model.get_weights())
         before = trainer.networks.model.get_weights()
         initial = trainer.assign(X, labels_only=True)
-        n_iter, _, _, _, kept, scores, _ = train_clusters(
+        result = train_clusters(
             trainer,
             X,
             initial,
-            max_iter=300,
-            update_interval=20,
-            tol=0.0,
-            batch_size=32,
-            rng=np.random.default_rng(0),
-            verbose=0,
-            judge=judge(initial),
-            patience=patience,
+            **{
+                "max_iter": 300,
+                "update_interval": 20,
+                "tol": 0.0,
+                "batch_size": 32,
+                "rng": np.random.default_rng(0),
+                "verbose": 0,
+                "judge": judge(initial),
+            }
+            | options,
         )
         after = trainer.networks.model.get_weights()
-        return before, after, kept, scores, n_iter
+        return before, after, result.kept, result.criterion, result.n_iter
 
 
 @pytest.fixture(scope="module")
@@ -350,6 +354,44 @@ def test_dec_phase_keeps_the_update_that_scored_highest(blobs_dec):
     assert kept and n_iter == 3 * 20
     for a, b in zip(kept_at_2, stopped_at_2, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_start_not_learned_in_the_budget_keeps_its_best_weights(blobs_dec):
+    """When max_iter ends the phase that learns the start, the weights the
+    judge scored highest are put back, here those it began from."""
+    dec, X = blobs_dec
+    # Labels no encoder learns in two updates: each row's cluster drawn at
+    # random.
+    target = np.eye(3)[np.random.default_rng(0).integers(0, 3, len(X))]
+    calls = []
+
+    def agreement_with(initial):  # highest for the labels it began from
+        def score(labels):
+            calls.append(1)
+            return -np.mean(labels != initial)
+
+        return score
+
+    before, after, kept, scores, n_iter = _dec_phase(
+        dec, X, agreement_with, max_iter=40, initial_target=target
+    )
+    assert n_iter == 40 and not kept and scores == []
+    assert len(calls) == 3  # two updates and the last weights
+    for b, a in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_start_lost_while_learning_it_is_not_kept():
+    """On blobs scaled by 10, the phase that learns the start loses its
+    clusters (they fall to one or two); the defaults keep the weights they
+    began from instead, as good as k-means."""
+    X, y = make_blobs(200, centers=3, n_features=1, random_state=0)
+    X = 10 * X.astype(np.float32)
+    kmeans = KMeans(3, n_init=20, random_state=0).fit_predict(X)
+    with pytest.warns(ConvergenceWarning, match="kept: those it began from"):
+        dec = DECClusterer(3, random_state=0, max_iter=560).fit(X)
+    assert not dec.self_training_kept_ and np.unique(dec.labels_).size == 3
+    assert cluster_accuracy(y, dec.labels_) >= cluster_accuracy(y, kmeans) - 0.02
 
 
 @pytest.mark.parametrize("patience", [1, 4])
