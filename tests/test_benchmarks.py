@@ -439,6 +439,26 @@ def test_category_table_is_one_hot_and_mostly_copies():
     assert "category_table" not in accuracy.UNSEEN
 
 
+def test_mixed_table_is_encoded_as_the_command_line_encodes_it():
+    from benchmarks import accuracy
+
+    X, y = accuracy.load_dataset("mixed_table", data_dir="/nonexistent")
+    assert X.shape == (2000, 8) and X.dtype == np.float32
+    assert np.bincount(y).tolist() == [1000, 600, 400]
+    # Three numbers, standardised after the gaps in age are imputed...
+    assert not np.isnan(X).any()
+    np.testing.assert_allclose(X[:, :3].mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(X[:, :3].std(axis=0), 1, rtol=1e-4)
+    # ...then city's three levels and smoker's two, one-hot.
+    assert set(np.unique(X[:, 3:])) == {0.0, 1.0}
+    np.testing.assert_array_equal(X[:, 3:6].sum(axis=1), 1)
+    np.testing.assert_array_equal(X[:, 6:].sum(axis=1), 1)
+    # Age imputed by its median: one value, about 10% of the rows.
+    _, counts = np.unique(X[:, 0], return_counts=True)
+    assert 0.08 < counts.max() / len(X) < 0.12
+    assert "mixed_table" in accuracy.PROBES and "mixed_table" not in accuracy.UNSEEN
+
+
 @pytest.mark.parametrize(
     ("name", "shape", "n_classes"),
     [
