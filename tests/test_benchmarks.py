@@ -459,6 +459,21 @@ def test_mixed_table_is_encoded_as_the_command_line_encodes_it():
     assert "mixed_table" in accuracy.PROBES and "mixed_table" not in accuracy.UNSEEN
 
 
+def test_mixed_cells_keeps_the_constant_column_and_the_missing_smokers():
+    from benchmarks import accuracy
+
+    X, y = accuracy.load_dataset("mixed_cells", data_dir="/nonexistent")
+    # age, income and the constant column (all zero once standardised), then
+    # city's three levels and smoker's false, true and missing.
+    assert X.shape == (600, 9) and not np.isnan(X).any()
+    assert (X == 0).all(axis=0).sum() == 1
+    one_hot = X[:, (X != 0).any(axis=0)][:, 2:]
+    assert set(np.unique(one_hot)) == {0.0, 1.0}
+    assert one_hot.sum() == 2 * len(X)  # one level of each of two columns
+    assert 0.03 < one_hot.mean(axis=0).min() < 0.07  # the missing smokers
+    assert sorted(np.unique(y)) == [0, 1, 2] and "mixed_cells" in accuracy.PROBES
+
+
 @pytest.mark.parametrize(
     ("name", "shape", "n_classes"),
     [
