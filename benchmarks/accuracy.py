@@ -397,7 +397,8 @@ def make_mixed_table():
     mean 10, 10.4 and 10.8, log standard deviation 0.35) and ``pressure``
     (mean 120, 124 and 128, standard deviation 15), and in two categorical
     ones: ``city``, of three levels, takes its group's level with
-    probability 0.7, else one at random, and ``smoker`` is "yes" with
+    probability 0.7, else one at random (its own included, so 0.8 in all),
+    and ``smoker`` is "yes" with
     probability 0.2, 0.35 and 0.5. The numbers are imputed by their median
     and standardised, the categories one-hot encoded, as the command line
     does. Made after a table like it (a hand check, not kept) showed the

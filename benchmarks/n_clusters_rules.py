@@ -270,7 +270,9 @@ def bic_choice(M, seed, candidates):
         )
         try:
             bic[k] = float(mixture.fit(M).bic(M))
-        except ValueError:  # ill-defined covariance
+        except ValueError as error:
+            if "ill-defined empirical covariance" not in str(error):
+                raise
             bic[k] = np.inf
     return min(candidates, key=lambda k: (bic[k], k)), bic
 
@@ -482,8 +484,9 @@ def dip_means(M, seed, max_clusters):
 
 def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
     """``({rule: k}, details)`` for the ``rules`` of :data:`RULES`; details
-    holds skdec's score and the generalisability per ``k`` of the rules that
-    ran. The pretraining and the UMAP map are computed once, and only for
+    holds, for the rules that ran, skdec's score, the gap statistic, the
+    BICs and the generalisability per ``k``, and the split rule's judged
+    clusters. The pretraining and the UMAP map are computed once, and only for
     rules that use them."""
     sample = _sample(X.shape[0], MAX_ROWS, seed)
     X64 = X.astype(np.float64)  # as choose_n_clusters computes

@@ -344,9 +344,11 @@ class DECClusterer(
         so the model is the encoder and centres that had learned the start;
         True otherwise (see ``patience``). If ``max_iter`` ran out while the
         encoder was still learning a start found outside the embedding, the
-        weights of that phase's update the criterion scored highest are kept,
-        as for the sharpening, and this is False when those are the weights
-        it began from (the pretrained encoder and the start's centres).
+        weights that the criterion scored highest among that phase's target
+        updates and its last weights are kept, as for the sharpening, and
+        this is False when those are the weights it began from (the
+        pretrained encoder and the start's centres). ``max_iter=0`` trains
+        nothing and leaves it True.
 
     batch_size_ : int
         The rows per gradient step used (``batch_size`` resolved).
@@ -831,8 +833,9 @@ class DECClusterer(
             kept = ""
             if start.judge is not None:
                 kept = (
-                    " The weights of the update the criterion scored highest "
-                    "were kept" + ("." if trained.kept else ": those it began from.")
+                    " Of the weights at each update and at the end, those the "
+                    "criterion scored highest were kept"
+                    + ("." if trained.kept else ": those it began from.")
                 )
             warnings.warn(
                 f"Self-training spent max_iter={self.max_iter} teaching the "

@@ -311,12 +311,15 @@ def learn_initial_target(run, target, tol, best=None):
 
 
 class _BestWeights:
-    """The weights of DEC's phase that a label-free criterion scores highest.
+    """The weights of a phase of self-training that a label-free criterion
+    scores highest.
 
-    :func:`self_train` shows it the labels of every target update; it keeps
-    a copy of the weights whenever the criterion rises above the best so far
-    (ties keep the earlier weights) and says when ``patience`` updates in a
-    row have not raised it.
+    :func:`self_train` (DEC's phase) and :func:`learn_initial_target` (the
+    phase that learns the start) show it the labels of every target update,
+    and :func:`train_clusters` those of the last weights when ``max_iter``
+    ends the phase; it keeps a copy of the weights whenever the criterion
+    rises above the best so far (ties keep the earlier weights) and says when
+    ``patience`` updates in a row have not raised it.
     """
 
     def __init__(self, model, judge, patience):
@@ -518,7 +521,7 @@ def train_clusters(
             run.rate_name = "learning_rate"
         if first_update is None:  # the budget ran out first
             kept = True
-            if start_best is not None:
+            if start_best is not None and run.n_iter > 0:
                 # As for DEC's phase: the weights the criterion scored
                 # highest, the last ones included, which may have lost the
                 # clusters they were learning.

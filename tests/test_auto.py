@@ -356,13 +356,27 @@ def test_dec_phase_keeps_the_update_that_scored_highest(blobs_dec):
         np.testing.assert_array_equal(a, b)
 
 
+def _unlearnable_target(n_samples):
+    """Labels no encoder learns in two updates: each row's cluster drawn at
+    random, one-hot."""
+    return np.eye(3)[np.random.default_rng(0).integers(0, 3, n_samples)]
+
+
+def _scoring(values):
+    """A judge that gives ``values`` in turn, one per call."""
+
+    def judge(initial):
+        values_left = iter(values)
+        return lambda labels: next(values_left)
+
+    return judge
+
+
 def test_a_start_not_learned_in_the_budget_keeps_its_best_weights(blobs_dec):
     """When max_iter ends the phase that learns the start, the weights the
     judge scored highest are put back, here those it began from."""
     dec, X = blobs_dec
-    # Labels no encoder learns in two updates: each row's cluster drawn at
-    # random.
-    target = np.eye(3)[np.random.default_rng(0).integers(0, 3, len(X))]
+    target = _unlearnable_target(len(X))
     calls = []
 
     def agreement_with(initial):  # highest for the labels it began from
@@ -377,6 +391,33 @@ def test_a_start_not_learned_in_the_budget_keeps_its_best_weights(blobs_dec):
     )
     assert n_iter == 40 and not kept and scores == []
     assert len(calls) == 3  # two updates and the last weights
+    for b, a in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_start_not_learned_keeps_the_update_or_the_end_that_scored_highest(
+    blobs_dec,
+):
+    dec, X = blobs_dec
+    target = _unlearnable_target(len(X))
+    # Scored highest at the second update, after 20 iterations: the weights
+    # that a budget of 20 iterations ends on.
+    options = {"initial_target": target, "max_iter": 40}
+    _, middle, kept, *_ = _dec_phase(dec, X, _scoring([0, 1, 0]), **options)
+    assert kept
+    _, at_20, *_ = _dec_phase(dec, X, _scoring([0, 1]), **options | {"max_iter": 20})
+    for a, b in zip(middle, at_20, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Rising to the end: the last weights.
+    _, last, kept, *_ = _dec_phase(dec, X, _scoring([0, 1, 2]), **options)
+    assert kept and any(
+        not np.array_equal(a, b) for a, b in zip(last, middle, strict=True)
+    )
+    # No budget: nothing trained, nothing judged, nothing undone.
+    before, after, kept, _, n_iter = _dec_phase(
+        dec, X, _scoring([]), **options | {"max_iter": 0}
+    )
+    assert kept and n_iter == 0
     for b, a in zip(before, after, strict=True):
         np.testing.assert_array_equal(a, b)
 

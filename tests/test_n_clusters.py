@@ -767,6 +767,9 @@ def test_bic_choice_leaves_out_a_mixture_that_cannot_be_fitted(monkeypatch):
     X, _ = separated_blobs(3, per_cluster=60)
     chosen, bic = rules.bic_choice(X, 0, range(2, 6))
     assert bic[3] == np.inf and np.isfinite(bic[2]) and chosen != 3
+    # Any other error is not a collapsed component, and is raised.
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        rules.bic_choice(np.full((20, 2), np.nan), 0, range(2, 4))
 
 
 def test_gaussian_like_draws_the_mean_and_covariance_of_the_rows():
