@@ -32,9 +32,11 @@ rows on, ``(64, 64)`` below). ``--dec-params`` (JSON) overrides either.
 The records go to ``--out-json`` (a later run replaces only the records it
 reruns); the markdown table, regenerated from the whole file, is printed and
 written to ``--out-md`` when given, between the markers :data:`MD_BEGIN`
-and :data:`MD_END` (the rest of that file is kept). Per data set: rows, classes, skdec's
-choice over seeds (mode and range), the baseline's, whether each mode is
-within one of the class count, and the mean accuracies.
+and :data:`MD_END` (the rest of that file is kept); ``--render-only`` runs
+nothing and writes the table of the records already in ``--out-json``. Per
+data set: rows, classes, skdec's choice over seeds (mode and range), the
+baseline's, whether each mode is within one of the class count, and the
+mean accuracies.
 """
 
 import argparse
@@ -350,7 +352,15 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out-json", default="benchmarks/results_n_clusters.json")
     parser.add_argument("--out-md", default=None)
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: write the table of the records in --out-json",
+    )
     args = parser.parse_args(argv)
+    if args.render_only:
+        show_table(markdown(load_results(args.out_json)), args.out_md, MD_BEGIN, MD_END)
+        return
     if args.threads is not None:
         limit_threads(args.threads)
     overrides = json.loads(args.dec_params)
@@ -382,9 +392,7 @@ def main(argv=None):
                 flush=True,
             )
     table = markdown(load_results(args.out_json))
-    print(table)
-    if args.out_md:
-        write_section(args.out_md, table)
+    show_table(table, args.out_md, MD_BEGIN, MD_END)
 
 
 if __name__ == "__main__":

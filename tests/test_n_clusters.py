@@ -336,6 +336,12 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
     assert "benchmarks.n_clusters" in results["invocations"][0]["command"]
     section = table.split(bench.MD_BEGIN)[1].split(bench.MD_END)[0]
     assert section.strip() in capsys.readouterr().out
+    # --render-only writes the same table from the records, running nothing.
+    again = tmp_path / "again.md"
+    again.write_text("# Results\n\nWritten by hand.\n")
+    bench.main(["--render-only", "--out-json", str(out), "--out-md", str(again)])
+    assert again.read_text() == table
+    assert len(json.loads(out.read_text())["invocations"]) == 1
     # Data sets no rule was compared on, and probes, are counted apart.
     row = {"n_clusters": 3, "acc": 0.5}
     records = [
