@@ -398,12 +398,12 @@ def make_mixed_table():
     (mean 120, 124 and 128, standard deviation 15), and in two categorical
     ones: ``city``, of three levels, takes its group's level with
     probability 0.7, else one at random (its own included, so 0.8 in all),
-    and ``smoker`` is "yes" with
-    probability 0.2, 0.35 and 0.5. The numbers are imputed by their median
-    and standardised, the categories one-hot encoded, as the command line
-    does. Made after a table like it (a hand check, not kept) showed the
-    categories' cells, not the groups, shaping the neighbour graph; the
-    design was fixed before any method was run on this one.
+    and ``smoker`` is "yes" with probability 0.2, 0.35 and 0.5. The numbers
+    are imputed by their median and standardised, the categories one-hot
+    encoded, as the command line does. Made after
+    :func:`make_mixed_cells`, where the categories' cells shape the
+    neighbour graph more than the groups do, to show the same on a larger
+    table; the design was fixed before any method was run on this one.
     """
     import pandas as pd
 
@@ -440,11 +440,10 @@ def make_mixed_cells():
     10.5 and 11, log standard deviation 0.3); ``constant`` is 1 in every row;
     ``city``, of three levels, takes its group's level with probability 0.8,
     else the next level; ``smoker`` is true with probability 0.3, 0.5 and
-    0.7, and missing in 5% of the rows. Here the defaults chose a start that
-    follows the cells of city and smoker, which shape the neighbour graph
-    more than the groups do, where k-means found the groups; the table was
-    written to try the command line on a messy file, before that was seen,
-    and kept unchanged.
+    0.7, and missing in 5% of the rows. Most of a row's nearest neighbours
+    share its city and smoker, and the defaults fell far below k-means,
+    which finds the groups. The table was written to try the command line
+    on a messy file, before that was seen, and is kept unchanged.
     """
     import pandas as pd
 
