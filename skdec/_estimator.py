@@ -343,12 +343,14 @@ class DECClusterer(
         raised that criterion above its start, and the sharpening was undone,
         so the model is the encoder and centres that had learned the start;
         True otherwise (see ``patience``). If ``max_iter`` ran out while the
-        encoder was still learning a start found outside the embedding, the
-        weights that the criterion scored highest among that phase's target
-        updates and its last weights are kept, as for the sharpening, and
-        this is False when those are the weights it began from (the
-        pretrained encoder and the start's centres). ``max_iter=0`` trains
-        nothing and leaves it True.
+        encoder was still learning a start found outside the embedding (any
+        ``init`` but ``"kmeans"``), the weights that scored highest among that
+        phase's target updates and its last weights are kept: by the
+        criterion with ``init="auto"``, as for the sharpening, else by the
+        share of rows labelled as the start labels them. Then this is False
+        when those are the weights it began from (the pretrained encoder and
+        the start's centres). ``max_iter=0`` trains nothing and leaves it
+        True.
 
     batch_size_ : int
         The rows per gradient step used (``batch_size`` resolved).
@@ -830,13 +832,15 @@ class DECClusterer(
 
         delta_label = trained.delta_label
         if trained.unlearned is not None:
-            kept = ""
-            if start.judge is not None:
-                kept = (
-                    " Of the weights at each update and at the end, those the "
-                    "criterion scored highest were kept"
-                    + ("." if trained.kept else ": those it began from.")
-                )
+            best = (
+                "those the criterion scored highest"
+                if start.judge is not None
+                else "those that labelled the most rows as the start does"
+            )
+            kept = (
+                f" Of the weights at each update and at the end, {best} were "
+                "kept" + ("." if trained.kept else ": those it began from.")
+            )
             warnings.warn(
                 f"Self-training spent max_iter={self.max_iter} teaching the "
                 f"encoder its initial clustering (init={self.init_!r}), before "

@@ -310,6 +310,13 @@ def learn_initial_target(run, target, tol, best=None):
     return None
 
 
+def _agreement_with(target):
+    """A criterion of labels: the share of rows labelled as the one-hot
+    ``target`` labels them."""
+    target_labels = np.asarray(target).argmax(axis=1)
+    return lambda labels: float(np.mean(labels == target_labels))
+
+
 class _BestWeights:
     """The weights of a phase of self-training that a label-free criterion
     scores highest.
@@ -412,8 +419,8 @@ class SelfTrainingResult(NamedTuple):
     kept : bool
         False when no update of DEC's phase raised ``judge`` above its
         start, and the phase was undone; when ``max_iter`` ran out before
-        ``initial_target`` was learned, False when ``judge`` scored the
-        weights it started from highest, which were put back.
+        ``initial_target`` was learned, False when the weights it started
+        from scored highest (see ``initial_target``), and were put back.
     criterion : list of float
         ``judge`` at each target update of DEC's phase, and of the last
         weights when ``max_iter`` ended it; empty without ``judge``.
@@ -473,7 +480,10 @@ def train_clusters(
         Show a progress bar when positive.
     initial_target : ndarray of shape (n_samples, n_clusters), default=None
         A target to learn first (:func:`learn_initial_target`), before DEC's
-        own (:func:`self_train`).
+        own (:func:`self_train`). If ``max_iter`` runs out before it is
+        learned, the weights that scored highest among that phase's target
+        updates and its last weights are restored: by ``judge`` when given,
+        else by the share of rows labelled as the target labels them.
     start_learning_rate : float, default=None
         With ``initial_target``, the optimizer's learning rate while it is
         learned; DEC's phase then starts from fresh optimizer state at the
@@ -484,8 +494,8 @@ def train_clusters(
         When given, it scores the labels at every target update of DEC's own
         phase (the first being the learned start), and the weights that
         scored highest are restored at the end (ties keep the earlier ones).
-        If ``max_iter`` runs out before ``initial_target`` is learned, the
-        same is done for the updates of that phase and its last weights.
+        It also judges the phase that learns ``initial_target``, if
+        ``max_iter`` ends it.
     patience : int, default=None
         With ``judge``, DEC's phase stops once this many target updates in a
         row have not raised the criterion. None: it runs until ``tol`` or
@@ -512,16 +522,17 @@ def train_clusters(
             own_rate = trainer.learning_rate
             trainer.restart_optimizer(start_learning_rate)
             run.rate_name = "start_learning_rate"
-        start_best = None
-        if judge is not None:
-            start_best = _BestWeights(trainer.networks.model, judge, None)
+        # Without a criterion, the phase is judged by its own aim: the share
+        # of rows whose label is the target's.
+        start_judge = judge or _agreement_with(initial_target)
+        start_best = _BestWeights(trainer.networks.model, start_judge, None)
         first_update = learn_initial_target(run, initial_target, tol, best=start_best)
         if own_rate is not None:
             trainer.restart_optimizer(own_rate)
             run.rate_name = "learning_rate"
         if first_update is None:  # the budget ran out first
             kept = True
-            if start_best is not None and run.n_iter > 0:
+            if run.n_iter > 0:
                 # As for DEC's phase: the weights the criterion scored
                 # highest, the last ones included, which may have lost the
                 # clusters they were learning.
