@@ -524,7 +524,7 @@ def train_clusters(
             run.rate_name = "start_learning_rate"
         # Without a criterion, the phase is judged by its own aim: the share
         # of rows whose label is the target's.
-        start_judge = judge or _agreement_with(initial_target)
+        start_judge = judge if judge is not None else _agreement_with(initial_target)
         start_best = _BestWeights(trainer.networks.model, start_judge, None)
         first_update = learn_initial_target(run, initial_target, tol, best=start_best)
         if own_rate is not None:
