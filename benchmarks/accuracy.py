@@ -387,6 +387,15 @@ def make_category_table():
     return OneHotEncoder(sparse_output=False).fit_transform(codes), groups
 
 
+def _encoded(frame):
+    """The columns of ``frame`` as the command line encodes them
+    (:func:`skdec.tables.make_tabular_pipeline`'s preprocessing)."""
+    from skdec.tables import make_tabular_pipeline
+
+    encode = make_tabular_pipeline(frame, KMeans())[:-1]
+    return np.asarray(encode.fit_transform(frame), dtype=np.float64)
+
+
 def make_mixed_table():
     """A table of numbers and categories with gaps, encoded as
     :func:`skdec.tables.make_tabular_pipeline` encodes it, in three groups.
@@ -407,8 +416,6 @@ def make_mixed_table():
     """
     import pandas as pd
 
-    from skdec.tables import make_tabular_pipeline
-
     rng = np.random.default_rng(13)
     sizes = (1000, 600, 400)
     groups = np.repeat(np.arange(len(sizes)), sizes)
@@ -425,8 +432,7 @@ def make_mixed_table():
             "smoker": np.where(rng.random(n) < 0.2 + 0.15 * groups, "yes", "no"),
         }
     )
-    encode = make_tabular_pipeline(frame, KMeans(len(sizes)))[:-1]
-    return np.asarray(encode.fit_transform(frame), dtype=np.float64), groups
+    return _encoded(frame), groups
 
 
 def make_mixed_cells():
@@ -447,8 +453,6 @@ def make_mixed_cells():
     """
     import pandas as pd
 
-    from skdec.tables import make_tabular_pipeline
-
     rng = np.random.default_rng(0)
     n = 600
     groups = rng.integers(0, 3, n)
@@ -468,8 +472,7 @@ def make_mixed_cells():
             "constant": 1.0,
         }
     )
-    encode = make_tabular_pipeline(frame, KMeans(3))[:-1]
-    return np.asarray(encode.fit_transform(frame), dtype=np.float64), groups
+    return _encoded(frame), groups
 
 
 def load_dataset(name, data_dir):

@@ -274,9 +274,9 @@ def learn_initial_target(run, target, tol, best=None):
     tol : float
         Threshold of the learned fraction and of its progress.
     best : _BestWeights, default=None
-        Shown the labels of every update, for :func:`train_clusters` to keep
-        the best weights of this phase if the budget runs out before the
-        target is learned.
+        Shown the labels of every update before the target is learned, for
+        :func:`train_clusters` to keep the best weights of this phase if the
+        budget runs out first.
 
     Returns
     -------
@@ -290,8 +290,6 @@ def learn_initial_target(run, target, tol, best=None):
     while run.budget_left:
         q, labels, delta = run.assign()
         apart = run.target_apart = float(np.mean(labels != target_labels))
-        if best is not None:
-            best.observe(labels)
         if first_apart is not None and target_learned(
             apart, first_apart, last_apart, tol
         ):
@@ -305,6 +303,10 @@ def learn_initial_target(run, target, tol, best=None):
         if first_apart is None:
             first_apart = apart
         last_apart = apart
+        # Only updates that train on are shown: the one that learned the
+        # target is DEC's phase's first, judged there.
+        if best is not None:
+            best.observe(labels)
         run.record(target, q, labels, delta)
         run.train(target)
     return None
