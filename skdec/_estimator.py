@@ -231,7 +231,8 @@ class DECClusterer(
         compresses a random walk on the neighbour graph of the input (the
         map equation of Rosvall and Bergstrom): one label-free criterion,
         the same for every candidate, computed on at most 10,000 rows,
-        highest when the walk seldom leaves a cluster; the choice is in
+        highest when the walk seldom leaves a cluster, and infinite for a
+        partition that no link of the graph crosses; the choice is in
         :attr:`init_`. Unlike modularity, it does not cut a well-linked
         large cluster to make the sizes more even, but it may still cut one
         spread over few dimensions, where a cut crosses few links (compare
@@ -335,8 +336,10 @@ class DECClusterer(
     init_scores_ : dict of str to float or None
         With ``init="auto"``, the criterion of each candidate start: the bits
         per step by which its best partition shortens the description of a
-        random walk on the neighbour graph of the input, by the map equation
-        (the highest is :attr:`init_`). None otherwise.
+        random walk on the neighbour graph of the input, by the map equation,
+        or ``inf`` when no link of that graph joins two of its clusters (the
+        highest is :attr:`init_`; among infinite scores, the higher saving
+        wins). None otherwise.
 
     self_training_kept_ : bool
         With ``init="auto"``, False when no target update of DEC's sharpening
@@ -896,7 +899,8 @@ class DECClusterer(
         )
         message = (
             f"init='auto' chose {start.method!r} (map equation's saving, in "
-            f"bits, on the input's neighbour graph: {values})"
+            "bits, on the input's neighbour graph, inf where no link joins "
+            f"two clusters: {values})"
         )
         self._report(message)
 

@@ -298,6 +298,45 @@ def codelength_saving(graph, labels):
     )
 
 
+def cuts_no_link(graph, labels):
+    """Whether no edge of ``graph`` joins two different clusters of ``labels``.
+
+    Parameters
+    ----------
+    graph : sparse matrix of shape (n_samples, n_samples) or RowGraph
+        Symmetric non-negative edge weights (a RowGraph: of its rows).
+    labels : ndarray of shape (n_samples,)
+        Integer cluster of each row.
+
+    Returns
+    -------
+    separate : bool
+        True when every edge of positive weight has both ends in one
+        cluster: each connected group of the graph lies within a cluster.
+        For a RowGraph, the copies of a value that has neighbours must
+        then share a cluster too, since each links to every copy of each
+        neighbour. False for a graph without edges.
+    """
+    graph = _unwrap(graph)
+    labels = np.asarray(labels).ravel()
+    weights = graph.weights if isinstance(graph, RowGraph) else graph
+    weights = scipy.sparse.coo_matrix(weights)
+    linked = weights.data > 0
+    row, col = weights.row[linked], weights.col[linked]
+    if row.size == 0:
+        return False
+    if isinstance(graph, RowGraph):
+        # The lowest and highest cluster of each value's copies: a value
+        # whose copies differ is cut from a neighbour's copies.
+        n_nodes = weights.shape[0]
+        low = np.full(n_nodes, labels.max())
+        high = np.full(n_nodes, labels.min())
+        np.minimum.at(low, graph.nodes, labels)
+        np.maximum.at(high, graph.nodes, labels)
+        return bool(np.all(low[row] == high[row]) and np.all(low[row] == low[col]))
+    return bool(np.all(labels[row] == labels[col]))
+
+
 def merge_by_modularity(graph, labels, n_clusters):
     """Merge the clusters of ``labels`` greedily until ``n_clusters`` remain.
 

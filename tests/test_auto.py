@@ -16,6 +16,8 @@ from skdec import (
     _training,
     cluster_accuracy,
 )
+from skdec._initialization import start_criterion
+from skdec._modularity import codelength_saving, neighbor_graph
 from skdec._trainers import TRAINER_POOL
 from skdec._training import train_clusters
 
@@ -118,7 +120,11 @@ def test_auto_keeps_the_candidate_of_highest_saving(rings, monkeypatch):
     assert len(scored) == 2 + 3 * 3
     best_score, best_labels = max(scored, key=lambda item: item[0])
     np.testing.assert_array_equal(start.labels, best_labels)
-    assert start.scores[start.method] == pytest.approx(best_score)
+    # Each ring is a separate group of the graph, so the partition that keeps
+    # both whole, which also saves the most, cuts no link and scores inf.
+    graph = neighbor_graph(X)
+    assert start_criterion(graph, best_labels, 2) == (np.inf, best_score)
+    assert start.scores[start.method] == np.inf
     assert set(start.scores) == set(_initialization.AUTO_CANDIDATES)
     # The rings are graph communities, not k-means' halves.
     assert start.method.startswith("umap")
@@ -271,6 +277,48 @@ def test_defaults_separate_rings_that_kmeans_cuts_in_half():
     assert cluster_accuracy(y, kmeans) < 0.6
     assert dec.init_ == "umap"
     assert cluster_accuracy(y, dec.labels_) > 0.95
+
+
+def _rare_group():
+    """Two groups far apart, of 600 rows and 30 (5%), which k-means finds."""
+    return make_blobs([600, 30], centers=[[0, 0, 0], [8, 8, 8]], random_state=0)
+
+
+def test_auto_keeps_a_partition_that_no_link_crosses(monkeypatch):
+    X, y = _rare_group()
+    scored = savings(monkeypatch)
+    start = _initialization.auto_clustering(X, X, 2, n_init=3, seed=0)
+    assert cluster_accuracy(y, start.labels) == 1.0
+    assert start.scores[start.method] == np.inf
+    # By the saving alone, a UMAP candidate that cuts the large group in two
+    # would win: the groups save only the entropy of their sizes.
+    separate = codelength_saving(neighbor_graph(X), y)
+    assert separate == pytest.approx(0.277, abs=0.01)
+    assert max(value for value, _ in scored) > separate + 0.2
+
+
+def test_only_a_full_partition_without_links_between_clusters_scores_inf():
+    X, y = _rare_group()
+    graph = neighbor_graph(X)
+    saving = codelength_saving(graph, y)
+    assert start_criterion(graph, y, 2) == (np.inf, saving)
+    # Asked for three clusters, the two groups are not a separation.
+    assert start_criterion(graph, y, 3) == (saving, saving)
+    # Nor is one cluster, which cuts no link either.
+    assert start_criterion(graph, np.zeros_like(y), 2) == (0.0, 0.0)
+    moved = y.copy()
+    moved[0] = 1 - moved[0]
+    assert start_criterion(graph, moved, 2)[0] < saving
+
+
+def test_defaults_keep_a_small_separate_group_whole():
+    """Before the rule, the defaults kept a UMAP start that cut the large
+    group in two (0.56 on 1,000 and 50 rows, a hand check)."""
+    X, y = _rare_group()
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    dec = DECClusterer(2, random_state=0).fit(X)
+    assert dec.init_scores_[dec.init_] == np.inf
+    assert cluster_accuracy(y, dec.labels_) == 1.0
 
 
 # --------------------------------------------------- keeping self-training

@@ -14,6 +14,7 @@ from skdec import cluster_accuracy
 from skdec._modularity import (
     cluster_volumes,
     codelength_saving,
+    cuts_no_link,
     fuzzy_neighbor_graph,
     graph_modularity,
     merge_by_modularity,
@@ -246,3 +247,25 @@ def test_rows_that_are_all_copies_of_one_prefer_no_partition():
         warnings.simplefilter("error")
         assert codelength_saving(graph, [0, 0, 0, 1, 1, 1]) == 0.0
         assert graph_modularity(graph, [0, 0, 0, 1, 1, 1]) == 0.0
+
+
+def test_cuts_no_link_when_each_separate_group_lies_in_one_cluster():
+    centers = [[0, 0], [20, 0], [0, 20]]
+    X, groups = make_blobs(90, centers=centers, cluster_std=0.5, random_state=0)
+    graph = fuzzy_neighbor_graph(X)
+    assert cuts_no_link(graph, groups)
+    # Two groups in one cluster leave nothing between clusters either.
+    assert cuts_no_link(graph, np.minimum(groups, 1))
+    moved = groups.copy()
+    moved[0] = (moved[0] + 1) % 3
+    assert not cuts_no_link(graph, moved)
+    # Counted as copies, as on the graph of the rows: one copy of a value in
+    # another cluster than its other copies is cut from their neighbours.
+    X, labels = np.repeat(X, 3, axis=0), np.repeat(groups, 3)
+    split = labels.copy()
+    split[0] = (split[0] + 1) % 3
+    for copies in (neighbor_graph(X), rows_graph(X)):
+        assert cuts_no_link(copies, labels)
+        assert not cuts_no_link(copies, split)
+    # Rows without a link between them are not separate groups.
+    assert not cuts_no_link(neighbor_graph(np.ones((6, 2))), [0, 0, 0, 1, 1, 1])
