@@ -44,7 +44,9 @@ towards clusters of similar size was suspected, to show it, and so is
 exact copies of others (:func:`make_category_table`, no file), and
 ``mixed_table``, numbers with gaps and categories encoded as the command
 line encodes them (:func:`make_mixed_table`, no file), and ``mixed_cells``,
-the hand check that table followed (:func:`make_mixed_cells`, no file). The
+the hand check that table followed (:func:`make_mixed_cells`, no file), and
+``rare_group``, a group of 5% of the rows far from the rest
+(:func:`make_rare_group`, no file). The
 :data:`SHAPES` (``moons``, ``circles``, ``stretched_blobs``,
 ``varied_blobs``, ``classification``, ``lognormal_blobs``, ``wide_blobs``,
 ``blobs_30``, ``noise_columns``) are made by scikit-learn's generators with
@@ -233,6 +235,7 @@ DATASETS = (
     "category_table",
     "mixed_table",
     "mixed_cells",
+    "rare_group",
     *SHAPES,
 )
 #: Labelled tables that scikit-learn ships (no file); no rule of the defaults
@@ -246,7 +249,13 @@ SHIPPED_TABLES = {
 UNSEEN = ("table_20k", *SHIPPED_TABLES)
 #: Data sets made to show a weakness already suspected: not a fair test of
 #: the defaults, so kept out of :data:`UNSEEN`'s summary.
-PROBES = ("unequal_blobs", "category_table", "mixed_table", "mixed_cells")
+PROBES = (
+    "unequal_blobs",
+    "category_table",
+    "mixed_table",
+    "mixed_cells",
+    "rare_group",
+)
 #: Tables made or shipped without a file.
 MADE_TABLES = (*UNSEEN, *PROBES, *SHAPES)
 #: Tables encoded as :mod:`skdec.tables` encodes them (categories one-hot,
@@ -475,6 +484,23 @@ def make_mixed_cells():
     return _encoded(frame), groups
 
 
+def make_rare_group():
+    """A large group and a far-off group of 5% of the rows.
+
+    Gaussian blobs of 1,000 and 50 rows in 3 columns, unit variance, their
+    centres 6 apart on every column (about 10 standard deviations), with a
+    fixed seed: k-means separates them exactly. Made on 2026-12-05 after a
+    hand check of the same design (scikit-learn's ``make_blobs``, other
+    rows) found the defaults cutting the large group in two (the map
+    equation's saving of the two groups is only the entropy of their
+    sizes), so a probe, not a test.
+    """
+    rng = np.random.default_rng(8)
+    sizes = (1000, 50)
+    X = np.vstack([rng.normal(6.0 * i, 1.0, (n, 3)) for i, n in enumerate(sizes)])
+    return X, np.repeat(np.arange(len(sizes)), sizes)
+
+
 def load_dataset(name, data_dir):
     """Scaled features and integer classes of data set ``name``."""
     if name == "digits":
@@ -491,6 +517,8 @@ def load_dataset(name, data_dir):
         X, y = make_mixed_table()
     elif name == "mixed_cells":
         X, y = make_mixed_cells()
+    elif name == "rare_group":
+        X, y = make_rare_group()
     elif name in SHAPES:
         X, y = SHAPES[name]()
     else:

@@ -424,6 +424,22 @@ def test_unequal_blobs_are_four_separated_clusters_of_unequal_sizes():
     assert "unequal_blobs" not in accuracy.UNSEEN
 
 
+def test_rare_group_is_a_far_off_group_of_five_percent():
+    from sklearn.cluster import KMeans
+
+    from benchmarks import accuracy
+    from skdec import cluster_accuracy
+
+    X, y = accuracy.load_dataset("rare_group", data_dir="/nonexistent")
+    assert X.shape == (1050, 3) and X.dtype == np.float32
+    np.testing.assert_allclose(X.std(axis=0), 1, atol=1e-4)
+    assert np.bincount(y).tolist() == [1000, 50]
+    labels = KMeans(2, n_init=20, random_state=0).fit_predict(X)
+    assert cluster_accuracy(y, labels) == 1.0
+    assert "rare_group" in accuracy.PROBES
+    assert "rare_group" not in accuracy.UNSEEN
+
+
 def test_category_table_is_one_hot_and_mostly_copies():
     from benchmarks import accuracy
 
