@@ -1076,12 +1076,17 @@ def main(argv=None):
         results = load_results(args.out_json)
         for path in args.merge:
             other = load_results(path)
-            known = {i["id"] for i in results["invocations"]}
-            results["invocations"] += [
-                i for i in other["invocations"] if i["id"] not in known
-            ]
             for record in other["records"]:
                 add_record(results, record)
+            # After the records: add_record drops invocations that own none,
+            # which those of a later record would be until it is added.
+            known = {i["id"] for i in results["invocations"]}
+            used = {r["invocation"] for r in results["records"]}
+            results["invocations"] += [
+                i
+                for i in other["invocations"]
+                if i["id"] not in known and i["id"] in used
+            ]
         if args.merge:
             save_results(results, args.out_json)
         write_markdown(results, args.out_md, Path(args.out_json).name)

@@ -255,6 +255,12 @@ def test_merge_adds_the_records_of_a_parallel_run(tmp_path):
 
     main_json = results_file("main", "a", [("kmeans", 0), ("gmm", 0)])
     side_json = results_file("side", "b", [("kmeans", 0), ("kmeans", 1)])
+    # A side file written by two runs: the second run's records come last.
+    second = json.loads(results_file("second", "c", [("gmm", 1)]).read_text())
+    side = json.loads(side_json.read_text())
+    for part in ("invocations", "records"):
+        side[part] += second[part]
+    side_json.write_text(json.dumps(side))
     accuracy.main(
         [
             "--merge",
@@ -270,12 +276,17 @@ def test_merge_adds_the_records_of_a_parallel_run(tmp_path):
         (r["method"], r["seed"], r["invocation"]) for r in merged["records"]
     )
     # The side run's kmeans record replaced the main run's of the same seed.
-    assert owners == [("gmm", 0, "a"), ("kmeans", 0, "b"), ("kmeans", 1, "b")]
-    assert sorted(i["id"] for i in merged["invocations"]) == ["a", "b"]
+    assert owners == [
+        ("gmm", 0, "a"),
+        ("gmm", 1, "c"),
+        ("kmeans", 0, "b"),
+        ("kmeans", 1, "b"),
+    ]
+    assert sorted(i["id"] for i in merged["invocations"]) == ["a", "b", "c"]
     markdown = (tmp_path / "RESULTS.md").read_text()
     assert "| kmeans | 0,1 |" in markdown
-    assert "| gmm | 0 |" in markdown
-    assert "# side" in markdown and "# main" in markdown
+    assert "| gmm | 0,1 |" in markdown
+    assert all(f"# {run}" in markdown for run in ("main", "side", "second"))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs jax")
