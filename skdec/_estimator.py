@@ -232,7 +232,8 @@ class DECClusterer(
         map equation of Rosvall and Bergstrom): one label-free criterion,
         the same for every candidate, computed on at most 10,000 rows,
         highest when the walk seldom leaves a cluster, and infinite for a
-        partition that no link of the graph crosses; the choice is in
+        partition into ``n_clusters`` non-empty clusters that no link of the
+        graph crosses; the choice is in
         :attr:`init_`. Unlike modularity, it does not cut a well-linked
         large cluster to make the sizes more even, but it may still cut one
         spread over few dimensions, where a cut crosses few links (compare
@@ -337,14 +338,16 @@ class DECClusterer(
         With ``init="auto"``, the criterion of each candidate start: the bits
         per step by which its best partition shortens the description of a
         random walk on the neighbour graph of the input, by the map equation,
-        or ``inf`` when no link of that graph joins two of its clusters (the
+        or ``inf`` when it has ``n_clusters`` non-empty clusters and no link
+        of that graph joins two of them (the
         highest is :attr:`init_`; among infinite scores, the higher saving
         wins). None otherwise.
 
     self_training_kept_ : bool
         With ``init="auto"``, False when no target update of DEC's sharpening
         raised that criterion above its start, and the sharpening was undone,
-        so the model is the encoder and centres that had learned the start;
+        so the model is the encoder and centres that had learned the start
+        (always so for a start that scores ``inf``, which nothing can raise);
         True otherwise (see ``patience``). If ``max_iter`` ran out while the
         encoder was still learning a start found outside the embedding (any
         ``init`` but ``"kmeans"``), the weights that scored highest among that

@@ -297,6 +297,32 @@ def test_auto_keeps_a_partition_that_no_link_crosses(monkeypatch):
     assert max(value for value, _ in scored) > separate + 0.2
 
 
+def test_among_partitions_that_no_link_crosses_the_higher_saving_wins(monkeypatch):
+    # Three separate groups, two clusters asked: joining any two groups
+    # crosses no link; joining the small one to a large one saves more.
+    centers = [[0, 0, 0], [10, 10, 10], [-10, 10, 0]]
+    X, groups = make_blobs([300, 300, 30], centers=centers, random_state=0)
+    uneven, even = (groups == 2).astype(int), (groups == 0).astype(int)
+    candidates = [
+        (name, labels, _initialization.cluster_means(X, labels, 2))
+        for name, labels in (("kmeans", uneven), ("kmeans_input", even))
+    ]
+    monkeypatch.setattr(
+        _initialization,
+        "auto_candidates",
+        lambda *args, **kwargs: _initialization.AutoCandidates(
+            candidates, None, None, {}
+        ),
+    )
+    graph = neighbor_graph(X)
+    assert codelength_saving(graph, uneven) < codelength_saving(graph, even)
+    start = _initialization.auto_clustering(X, X, 2, n_init=1, seed=0)
+    assert start.method == "kmeans_input"
+    np.testing.assert_array_equal(start.labels, even)
+    assert start.scores == {"kmeans": np.inf, "kmeans_input": np.inf}
+    assert start.judge(uneven) == start.judge(even) == np.inf
+
+
 def test_only_a_full_partition_without_links_between_clusters_scores_inf():
     X, y = _rare_group()
     graph = neighbor_graph(X)
@@ -312,13 +338,16 @@ def test_only_a_full_partition_without_links_between_clusters_scores_inf():
 
 
 def test_defaults_keep_a_small_separate_group_whole():
-    """Before the rule, the defaults kept a UMAP start that cut the large
-    group in two (0.56 on 1,000 and 50 rows, a hand check)."""
+    """Before the rule, the defaults started here from a UMAP partition
+    that cut the large group in two (its saving 0.56, the groups' 0.28)."""
     X, y = _rare_group()
     X = StandardScaler().fit_transform(X).astype(np.float32)
     dec = DECClusterer(2, random_state=0).fit(X)
     assert dec.init_scores_[dec.init_] == np.inf
     assert cluster_accuracy(y, dec.labels_) == 1.0
+    # DEC's phase is judged the same way: nothing rises above the start.
+    assert dec.history_["criterion"][0] == np.inf
+    assert not dec.self_training_kept_
 
 
 # --------------------------------------------------- keeping self-training
