@@ -339,9 +339,8 @@ class DECClusterer(
         per step by which its best partition shortens the description of a
         random walk on the neighbour graph of the input, by the map equation,
         or ``inf`` when it has ``n_clusters`` non-empty clusters and no link
-        of that graph joins two of them (the
-        highest is :attr:`init_`; among infinite scores, the higher saving
-        wins). None otherwise.
+        of that graph joins two of them (the highest is :attr:`init_`; among
+        infinite scores, the higher saving wins). None otherwise.
 
     self_training_kept_ : bool
         With ``init="auto"``, False when no target update of DEC's sharpening

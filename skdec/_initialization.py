@@ -448,8 +448,9 @@ def start_criterion(graph, labels, n_clusters):
     whole, and no other can describe it better. The saving alone can miss
     it: with no link crossed, the saving is the entropy of the clusters'
     shares of the degree, which is small when one cluster is far smaller
-    than the others (0.29 bits for a group of 5% of the rows), where halving
-    the large group saves up to 1 bit, less the links the cut crosses.
+    than the others (about 0.29 bits for a group of 5% of the rows), where
+    halving the large group saves up to 1 bit, less the links the cut
+    crosses.
     Among partitions of equal score, the higher saving ranks first.
     """
     saving = codelength_saving(graph, labels)
