@@ -98,7 +98,10 @@ class DECClusterer(
         The smallest and largest number of clusters that
         ``n_clusters="auto"`` considers, both included; at most
         ``n_samples - 2`` (and 5,000 - 2 above 5,000 rows, which the choice
-        samples). Not used otherwise.
+        samples). If the neighbour graph falls apart into more separate
+        groups than the largest, every candidate scores 0, the smallest is
+        kept, and a warning says how many groups there are. Not used
+        otherwise.
 
     autoencoder : {"dense", "conv"} or callable, default="dense"
         The autoencoder. ``"dense"``: fully connected layers of

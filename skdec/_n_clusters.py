@@ -11,6 +11,7 @@ score; :func:`separation_score` scores one given labelling, for the label-free
 scorer of :mod:`skdec.metrics`. Plain NumPy, SciPy and scikit-learn.
 """
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -382,6 +383,19 @@ def choose_n_clusters(
         scores[k] = _score(eigenvalues, mean_conductance(graph, best), k)
         labels[k] = _extend(best, sample, X_all if Z_all is None else Z_all)
     n_clusters = _highest(scores, candidates)
+    if scores[candidates[-1]] == 0.0:
+        # lambda_{k+1} = 0 for the largest k: more pieces than it.
+        weights = graph.weights if isinstance(graph, RowGraph) else graph
+        n_pieces = scipy.sparse.csgraph.connected_components(weights, directed=False)[0]
+        warnings.warn(
+            f"The neighbour graph of the rows falls apart into {n_pieces} "
+            f"separate groups, more than the largest candidate number of "
+            f"clusters ({candidates[-1]}): every candidate scores 0, and the "
+            f"smallest, {n_clusters}, was chosen. Widen the range of candidates "
+            f"(n_clusters_range) to at least {n_pieces}.",
+            UserWarning,
+            stacklevel=2,
+        )
     return NClustersChoice(n_clusters, scores, labels)
 
 

@@ -192,6 +192,18 @@ def test_chooses_the_number_of_touching_blobs(k):
     assert max(choice.scores, key=choice.scores.get) == k
 
 
+def test_more_separate_groups_than_candidates_warns_and_says_how_many():
+    X, _ = separated_blobs(8, spread=50.0)
+    with pytest.warns(UserWarning, match=r"falls apart into 8 separate groups"):
+        choice = choose_n_clusters(X, None, candidates=range(2, 6), seed=0, n_init=3)
+    assert set(choice.scores.values()) == {0.0} and choice.n_clusters == 2
+    # With the range widened as the warning says, the groups are found.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        choice = choose_n_clusters(X, None, candidates=range(2, 9), seed=0, n_init=3)
+    assert choice.n_clusters == 8
+
+
 def test_data_without_clusters_gets_the_smallest_candidate():
     # One Gaussian cloud: no k separates better than the first cut.
     X = np.random.default_rng(0).normal(size=(400, 5))
