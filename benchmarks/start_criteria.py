@@ -20,8 +20,8 @@ input that judges the default's start
 - ``map_equation``: the bits per step by which the partition shortens the
   description of a random walk on the graph, highest
   (:func:`skdec._modularity.codelength_saving`; what ``init="auto"`` keeps,
-  but that since 2026-12-05 a partition that no link of the graph crosses
-  wins outright there, :func:`skdec._initialization.start_criterion`);
+  except that since 2026-12-05 a partition that no link of the graph
+  crosses wins outright there, :func:`skdec._initialization.start_criterion`);
 - ``modularity``: Newman's modularity, highest (what ``init="auto"`` kept
   until 2026-12-03);
 - ``conductance``: the mean over clusters of the share of a cluster's link
