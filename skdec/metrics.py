@@ -197,7 +197,10 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
     Returns
     -------
     score : float
-        Positive; ``0.0`` for a single cluster.
+        Non-negative. ``inf`` when the graph falls apart into separate
+        groups (no link between them) and the clusters are exactly those
+        groups; ``0.0`` for a single cluster, and for ``k`` clusters while
+        more than ``k`` separate groups remain (a further cut is free).
 
     See Also
     --------
@@ -276,7 +279,10 @@ def graph_separation_scorer(estimator, X, y=None):
     Returns
     -------
     score : float
-        Higher is better.
+        Higher is better; ``inf`` for clusters that are exactly the separate
+        groups of the graph. ``GridSearchCV`` ranks such a candidate first,
+        and scikit-learn warns that some test scores are non-finite (their
+        mean is ``inf`` and their standard deviation ``nan``).
 
     Examples
     --------
