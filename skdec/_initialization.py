@@ -443,9 +443,10 @@ def start_criterion(graph, labels, n_clusters):
     Returns ``(score, saving)``: ``saving`` is the map equation's saving on
     ``graph`` (:func:`~skdec._modularity.codelength_saving`), and ``score``
     is ``inf`` for a partition into ``n_clusters`` non-empty clusters that
-    no link of the graph crosses (:func:`~skdec._modularity.cuts_no_link`),
-    else ``saving``. Such a partition keeps each separate group of the graph
-    whole, and no other can describe it better. The saving alone can miss
+    no link of the graph crosses, up to links of negligible weight
+    (:func:`~skdec._modularity.cuts_no_link`), else ``saving``. Such a
+    partition keeps each separate group of the graph whole, and no other can
+    describe it better. The saving alone can miss
     it: with no link crossed, the saving is the entropy of the clusters'
     shares of the degree, which is small when one cluster is far smaller
     than the others (about 0.29 bits for a group of 5% of the rows), where

@@ -14,6 +14,10 @@ from sklearn.neighbors import NearestNeighbors
 
 #: Neighbours per row in the graph, as UMAP's default.
 N_NEIGHBORS = 15
+#: A share of a cluster's edge weight below which nothing leaves it:
+#: rounding error, or links of negligible weight (UMAP's fuzzy weight of a
+#: far neighbour can fall below 1e-30).
+NEGLIGIBLE_SHARE = 1e-12
 
 
 def fuzzy_neighbor_graph(X, n_neighbors=N_NEIGHBORS):
@@ -299,7 +303,8 @@ def codelength_saving(graph, labels):
 
 
 def cuts_no_link(graph, labels):
-    """Whether no edge of ``graph`` joins two different clusters of ``labels``.
+    """Whether no link of ``graph`` of more than negligible weight joins two
+    clusters of ``labels``.
 
     Parameters
     ----------
@@ -311,30 +316,18 @@ def cuts_no_link(graph, labels):
     Returns
     -------
     separate : bool
-        True when every edge of positive weight has both ends in one
-        cluster: each connected group of the graph lies within a cluster.
-        For a RowGraph, the copies of a value that has neighbours must
-        then share a cluster too, since each links to every copy of each
-        neighbour. False for a graph without edges.
+        True when, for every cluster, the weight of the links that leave it
+        is at most :data:`NEGLIGIBLE_SHARE` of its volume: each piece of the
+        graph lies within a cluster, up to links of negligible weight. For a
+        RowGraph, the copies of a value split between clusters are cut from
+        its neighbours' copies (:func:`cluster_volumes`). False for a graph
+        without edges.
     """
-    graph = _unwrap(graph)
-    labels = np.asarray(labels).ravel()
-    weights = graph.weights if isinstance(graph, RowGraph) else graph
-    weights = scipy.sparse.coo_matrix(weights)
-    linked = weights.data > 0
-    row, col = weights.row[linked], weights.col[linked]
-    if row.size == 0:
+    volume, inside = cluster_volumes(graph, labels)
+    if volume.sum() <= 0:
         return False
-    if isinstance(graph, RowGraph):
-        # The lowest and highest cluster of each value's copies: a value
-        # whose copies differ is cut from a neighbour's copies.
-        n_nodes = weights.shape[0]
-        low = np.full(n_nodes, labels.max())
-        high = np.full(n_nodes, labels.min())
-        np.minimum.at(low, graph.nodes, labels)
-        np.maximum.at(high, graph.nodes, labels)
-        return bool(np.all(low[row] == high[row]) and np.all(low[row] == low[col]))
-    return bool(np.all(labels[row] == labels[col]))
+    leaving = np.maximum(volume - inside, 0.0)
+    return bool(np.all(leaving <= NEGLIGIBLE_SHARE * volume))
 
 
 def merge_by_modularity(graph, labels, n_clusters):

@@ -24,6 +24,7 @@ from sklearn.metrics import pairwise_distances_argmin
 
 from ._modularity import (
     N_NEIGHBORS,
+    NEGLIGIBLE_SHARE,
     RowGraph,
     cluster_volumes,
     codelength_saving,
@@ -185,7 +186,7 @@ def mean_conductance(graph, labels):
 
 # Below these, an eigenvalue or a conductance is rounding error around zero.
 _EIGENVALUE_TOL = 1e-9
-_CONDUCTANCE_TOL = 1e-12
+_CONDUCTANCE_TOL = NEGLIGIBLE_SHARE
 
 
 def _score(eigenvalues, conductance, k):
@@ -384,19 +385,36 @@ def choose_n_clusters(
         labels[k] = _extend(best, sample, X_all if Z_all is None else Z_all)
     n_clusters = _highest(scores, candidates)
     if scores[candidates[-1]] == 0.0:
-        # lambda_{k+1} = 0 for the largest k: more pieces than it.
-        weights = graph.weights if isinstance(graph, RowGraph) else graph
-        n_pieces = scipy.sparse.csgraph.connected_components(weights, directed=False)[0]
-        warnings.warn(
-            f"The neighbour graph of the rows falls apart into {n_pieces} "
-            f"separate groups, more than the largest candidate number of "
-            f"clusters ({candidates[-1]}): every candidate scores 0, and the "
-            f"smallest, {n_clusters}, was chosen. Widen the range of candidates "
-            f"(n_clusters_range) to at least {n_pieces}.",
-            UserWarning,
-            stacklevel=2,
-        )
+        _warn_of_more_groups(graph, candidates[-1], n_clusters)
     return NClustersChoice(n_clusters, scores, labels)
+
+
+def _warn_of_more_groups(graph, largest, chosen):
+    """Warn that ``lambda_{k+1}`` is 0 for the ``largest`` candidate ``k``:
+    more groups than it that no link, or only links of negligible weight,
+    join; the separate groups are counted."""
+    weights = graph.weights if isinstance(graph, RowGraph) else graph
+    n_pieces = scipy.sparse.csgraph.connected_components(weights, directed=False)[0]
+    if n_pieces > largest:
+        groups = (
+            f"falls apart into {n_pieces} separate groups, more than the "
+            f"largest candidate number of clusters ({largest})"
+        )
+        at_least = f" to at least {n_pieces}"
+    else:
+        groups = (
+            "falls apart into more groups than the largest candidate number "
+            f"of clusters ({largest}), joined only by links of negligible weight"
+        )
+        at_least = ""
+    warnings.warn(
+        f"The neighbour graph of the rows {groups}: every candidate scores 0, "
+        f"and the smallest, {chosen}, was chosen. Widen the range of "
+        f"candidates (n_clusters_range, or --n-clusters-range on the command "
+        f"line){at_least}.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _highest(scores, candidates):

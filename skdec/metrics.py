@@ -198,9 +198,12 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
     -------
     score : float
         Non-negative. ``inf`` when the graph falls apart into separate
-        groups (no link between them) and the clusters are exactly those
-        groups; ``0.0`` for a single cluster, and for ``k`` clusters while
-        more than ``k`` separate groups remain (a further cut is free).
+        groups (no link between them, or only links of negligible weight)
+        and the clusters are exactly those groups; ``0.0`` for a single
+        cluster, and for ``k`` clusters while more than ``k`` such groups
+        remain (a further cut is free). Above ``max_rows`` rows, the graph,
+        its groups and the clusters are those of the sampled rows: a group
+        that few sampled rows fall in is no longer separate.
 
     See Also
     --------
@@ -280,9 +283,10 @@ def graph_separation_scorer(estimator, X, y=None):
     -------
     score : float
         Higher is better; ``inf`` for clusters that are exactly the separate
-        groups of the graph. ``GridSearchCV`` ranks such a candidate first,
-        and scikit-learn warns that some test scores are non-finite (their
-        mean is ``inf`` and their standard deviation ``nan``).
+        groups of the graph. ``GridSearchCV`` ranks a candidate with one such
+        fold first, and scikit-learn warns that some test scores are
+        non-finite (their mean is ``inf`` and their standard deviation
+        ``nan``).
 
     Examples
     --------

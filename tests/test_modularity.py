@@ -269,3 +269,17 @@ def test_cuts_no_link_when_each_separate_group_lies_in_one_cluster():
         assert not cuts_no_link(copies, split)
     # Rows without a link between them are not separate groups.
     assert not cuts_no_link(neighbor_graph(np.ones((6, 2))), [0, 0, 0, 1, 1, 1])
+
+
+@pytest.mark.parametrize("bridge, separate", [(1e-30, True), (1e-6, False)])
+def test_cuts_no_link_ignores_links_of_negligible_weight(bridge, separate):
+    # Two triangles of unit links, joined by one link of weight ``bridge``:
+    # UMAP's fuzzy weight of a far neighbour can be as small as 1e-30.
+    edges = [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5)]
+    rows, cols = zip(*edges, (2, 3), strict=True)
+    weights = scipy.sparse.coo_matrix(
+        ([1.0] * 6 + [bridge], (rows, cols)), shape=(6, 6)
+    ).tocsr()
+    graph = weights + weights.T
+    assert cuts_no_link(graph, [0, 0, 0, 1, 1, 1]) == separate
+    assert not cuts_no_link(graph, [0, 0, 1, 1, 1, 1])

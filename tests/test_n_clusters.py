@@ -204,6 +204,22 @@ def test_more_separate_groups_than_candidates_warns_and_says_how_many():
     assert choice.n_clusters == 8
 
 
+def test_groups_joined_by_negligible_links_warn_without_a_count():
+    # Eight clumps of 10 rows around a cloud: fewer rows than neighbours, so
+    # each clump links to the cloud, with fuzzy weights below 1e-30; the
+    # graph is one piece, but the Laplacian has nine zero eigenvalues.
+    rng = np.random.default_rng(0)
+    angles = np.linspace(0, 2 * np.pi, 9)[:-1]
+    clumps = [
+        rng.normal(scale=0.05, size=(10, 2)) + 8 * np.array([np.cos(a), np.sin(a)])
+        for a in angles
+    ]
+    X = np.vstack([rng.normal(size=(200, 2)), *clumps])
+    with pytest.warns(UserWarning, match="joined only by links of negligible"):
+        choose_n_clusters(X, None, candidates=range(2, 6), seed=0, n_init=3)
+    assert choose_n_clusters(X, None, seed=0, n_init=3).n_clusters == 9
+
+
 def test_data_without_clusters_gets_the_smallest_candidate():
     # One Gaussian cloud: no k separates better than the first cut.
     X = np.random.default_rng(0).normal(size=(400, 5))
