@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
@@ -323,7 +324,15 @@ def map_partitions(mapped, graph, n_clusters, n_init, seed, *, merge):
     for run_seed in np.random.default_rng([seed, 4]).integers(2**31 - 1, size=n_init):
         for size in sizes:
             kmeans = KMeans(n_clusters=size, n_init=1, random_state=int(run_seed))
-            labels = kmeans.fit_predict(mapped)
+            with warnings.catch_warnings():
+                if size > n_clusters:
+                    # An over-clustering may ask for more clusters than the
+                    # map has distinct points; merging makes up for it, and
+                    # the warning would repeat for every run.
+                    warnings.filterwarnings(
+                        "ignore", "Number of distinct clusters", ConvergenceWarning
+                    )
+                labels = kmeans.fit_predict(mapped)
             inertia = kmeans.inertia_
             if size > n_clusters:
                 labels = merge_by_modularity(graph, labels, n_clusters)

@@ -1,6 +1,7 @@
 """What the defaults decide from the data alone: schedule, network, start."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -192,6 +193,18 @@ def test_auto_judges_a_table_of_categories_by_its_values():
         start = _initialization.auto_clustering(X, Z, 3, n_init=3, seed=0)
         assert start.method == "kmeans_input"
         assert cluster_accuracy(groups, start.labels) > 0.9
+
+
+def test_over_clusterings_beyond_the_distinct_points_do_not_warn():
+    # Five distinct rows: the map's over-clusterings into 6 and 9 clusters
+    # find fewer, which merging makes up for; scikit-learn's warning about
+    # it would repeat for every run.
+    values, _ = make_blobs(5, centers=5, random_state=0)
+    X = np.repeat(values, 40, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        start = _initialization.auto_clustering(X, X, 3, n_init=2, seed=0)
+    assert np.unique(start.labels).size == 3
 
 
 def test_umap_maps_copies_of_a_row_once():
