@@ -302,6 +302,18 @@ def codelength_saving(graph, labels):
     )
 
 
+def cluster_conductance(graph, labels):
+    """The share of each cluster's edge weight that leaves it.
+
+    ``(volume - inside) / volume`` of :func:`cluster_volumes`, for the
+    clusters whose rows have edges (the others are left out): 0 for a
+    cluster no link leaves, 1 for one whose links all leave it.
+    """
+    volume, inside = cluster_volumes(graph, labels)
+    used = volume > 0
+    return (volume[used] - inside[used]) / volume[used]
+
+
 def cuts_no_link(graph, labels):
     """Whether no link of ``graph`` of more than negligible weight joins two
     clusters of ``labels``.
@@ -317,17 +329,15 @@ def cuts_no_link(graph, labels):
     -------
     separate : bool
         True when, for every cluster, the weight of the links that leave it
-        is at most :data:`NEGLIGIBLE_SHARE` of its volume: each piece of the
+        is at most :data:`NEGLIGIBLE_SHARE` of its volume (its
+        :func:`cluster_conductance`): each piece of the
         graph lies within a cluster, up to links of negligible weight. For a
         RowGraph, the copies of a value split between clusters are cut from
         its neighbours' copies (:func:`cluster_volumes`). False for a graph
         without edges.
     """
-    volume, inside = cluster_volumes(graph, labels)
-    if volume.sum() <= 0:
-        return False
-    leaving = np.maximum(volume - inside, 0.0)
-    return bool(np.all(leaving <= NEGLIGIBLE_SHARE * volume))
+    conductance = cluster_conductance(graph, labels)
+    return bool(conductance.size and np.all(conductance <= NEGLIGIBLE_SHARE))
 
 
 def merge_by_modularity(graph, labels, n_clusters):

@@ -26,7 +26,7 @@ from ._modularity import (
     N_NEIGHBORS,
     NEGLIGIBLE_SHARE,
     RowGraph,
-    cluster_volumes,
+    cluster_conductance,
     codelength_saving,
     graph_modularity,
     neighbor_graph,
@@ -177,11 +177,10 @@ def mean_conductance(graph, labels):
     conductance : float
         In [0, 1]; 0 when no edge joins two clusters.
     """
-    volume, inside = cluster_volumes(graph, labels)
-    used = volume > 0
-    if not used.any():  # no edges at all: nothing leaves any cluster
+    conductance = cluster_conductance(graph, labels)
+    if not conductance.size:  # no edges at all: nothing leaves any cluster
         return 0.0
-    return float(np.mean((volume[used] - inside[used]) / volume[used]))
+    return float(np.mean(conductance))
 
 
 # Below these, an eigenvalue or a conductance is rounding error around zero.
