@@ -1,6 +1,6 @@
 """Which label-free criterion picks the best start among init="auto"'s
 candidates? The map equation's saving (the default's) against three others,
-on the same candidate partitions.
+and against itself on two other graphs, on the same candidate partitions.
 
 Run from the repository root, for example::
 
@@ -27,7 +27,13 @@ input that judges the default's start
 - ``conductance``: the mean over clusters of the share of a cluster's link
   weight that leaves it, lowest (:func:`skdec._n_clusters.mean_conductance`);
 - ``coverage``: the share of all link weight that stays inside clusters,
-  highest.
+  highest;
+- ``map_equation_mean`` and ``map_equation_knn``: the map equation's saving
+  on the same neighbours with the two directed weights of a link averaged
+  instead of joined by UMAP's fuzzy union (a link only one row counts
+  among its neighbours weighs half as much), or every link weighing 1 (the
+  plain symmetric k-nearest-neighbour graph); see
+  :func:`skdec._modularity.fuzzy_neighbor_graph`'s ``symmetrize``.
 
 The table gives, per data set, the cluster accuracy of each criterion's pick
 on the judged rows (mean over seeds) and which kind of start it picked, with
@@ -100,12 +106,16 @@ def coverage(graph, labels):
     return float(inside.sum() / max(volume.sum(), np.finfo(float).tiny))
 
 
-#: ``{name: (criterion(graph, labels), higher is better)}``.
+#: ``{name: (criterion(graph, labels), higher is better, graph)}``, where
+#: ``graph`` is how the judging graph's directed weights are made symmetric
+#: (:data:`skdec._modularity.SYMMETRIZATIONS`; the default's is "union").
 CRITERIA = {
-    "map_equation": (codelength_saving, True),
-    "modularity": (graph_modularity, True),
-    "conductance": (mean_conductance, False),
-    "coverage": (coverage, True),
+    "map_equation": (codelength_saving, True, "union"),
+    "modularity": (graph_modularity, True, "union"),
+    "conductance": (mean_conductance, False, "union"),
+    "coverage": (coverage, True, "union"),
+    "map_equation_mean": (codelength_saving, True, "mean"),
+    "map_equation_knn": (codelength_saving, True, "binary"),
 }
 
 
@@ -141,12 +151,17 @@ def run_one(X, y, seed, cache_dir, params=None):
     candidates, sample, _, _ = auto_candidates(
         X, model.transform(X), n_clusters, n_init=model.n_init, seed=fit_seed(seed)
     )
-    judge = neighbor_graph(_sample_rows(X, sample))
+    judged = _sample_rows(X, sample)
+    graphs = {
+        symmetrize: neighbor_graph(judged, symmetrize=symmetrize)
+        for symmetrize in {graph for _, _, graph in CRITERIA.values()}
+    }
+    judge = graphs["union"]
     y_judged = y if sample is None else y[sample]
     accuracy = [cluster_accuracy(y_judged, labels) for _, labels, _ in candidates]
     picks = {}
-    for name, (criterion, higher) in CRITERIA.items():
-        values = [criterion(judge, labels) for _, labels, _ in candidates]
+    for name, (criterion, higher, graph) in CRITERIA.items():
+        values = [criterion(graphs[graph], labels) for _, labels, _ in candidates]
         best = pick(values, higher)
         picks[name] = [candidates[best][0], accuracy[best], float(values[best])]
     return picks, max(accuracy), _classes_saving(judge, y_judged)

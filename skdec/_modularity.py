@@ -20,7 +20,15 @@ N_NEIGHBORS = 15
 NEGLIGIBLE_SHARE = 1e-12
 
 
-def fuzzy_neighbor_graph(X, n_neighbors=N_NEIGHBORS):
+#: How :func:`fuzzy_neighbor_graph` makes the directed weights ``w``
+#: symmetric: UMAP's fuzzy union, their mean, or 1 wherever either row is
+#: among the other's neighbours (the plain symmetric k-nearest-neighbour
+#: graph). The package uses the union; ``benchmarks.start_criteria``
+#: compares the others.
+SYMMETRIZATIONS = ("union", "mean", "binary")
+
+
+def fuzzy_neighbor_graph(X, n_neighbors=N_NEIGHBORS, symmetrize="union"):
     """UMAP's fuzzy neighbour graph of the rows of ``X``, euclidean.
 
     Each row is joined to its ``n_neighbors - 1`` nearest other rows with
@@ -36,12 +44,21 @@ def fuzzy_neighbor_graph(X, n_neighbors=N_NEIGHBORS):
         At least 2 rows.
     n_neighbors : int, default=15
         Neighbours per row, counting the row itself as UMAP does.
+    symmetrize : {"union", "mean", "binary"}, default="union"
+        ``"union"`` as above; ``"mean"``: ``(w + w.T) / 2``, which halves a
+        link that only one of its two rows counts among its neighbours;
+        ``"binary"``: weight 1 on every link of the union, the symmetric
+        k-nearest-neighbour graph.
 
     Returns
     -------
     graph : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
         Symmetric weights in [0, 1], zero diagonal.
     """
+    if symmetrize not in SYMMETRIZATIONS:
+        raise ValueError(
+            f"symmetrize should be one of {SYMMETRIZATIONS}, got {symmetrize!r}."
+        )
     X = np.asarray(X, dtype=np.float64)
     n_samples = X.shape[0]
     k = max(1, min(n_neighbors, n_samples) - 1)
@@ -69,7 +86,12 @@ def fuzzy_neighbor_graph(X, n_neighbors=N_NEIGHBORS):
         shape=(n_samples, n_samples),
     )
     graph.eliminate_zeros()
-    return (graph + graph.T - graph.multiply(graph.T)).tocsr()
+    if symmetrize == "mean":
+        return ((graph + graph.T) / 2.0).tocsr()
+    union = (graph + graph.T - graph.multiply(graph.T)).tocsr()
+    if symmetrize == "binary":
+        union.data = np.ones_like(union.data)
+    return union
 
 
 class RowGraph(NamedTuple):
@@ -92,7 +114,7 @@ class RowGraph(NamedTuple):
     distinct (node ``i`` is row ``i``)."""
 
 
-def neighbor_graph(X, n_neighbors=N_NEIGHBORS):
+def neighbor_graph(X, n_neighbors=N_NEIGHBORS, symmetrize="union"):
     """The neighbour graph that judges partitions of the rows of ``X``.
 
     :func:`fuzzy_neighbor_graph` of the distinct rows of ``X``, as a
@@ -111,6 +133,8 @@ def neighbor_graph(X, n_neighbors=N_NEIGHBORS):
         At least 2 rows.
     n_neighbors : int, default=15
         Distinct neighbours per value, counting the value itself.
+    symmetrize : {"union", "mean", "binary"}, default="union"
+        As in :func:`fuzzy_neighbor_graph`.
 
     Returns
     -------
@@ -119,11 +143,12 @@ def neighbor_graph(X, n_neighbors=N_NEIGHBORS):
     X = np.asarray(X, dtype=np.float64)
     values, nodes, counts = distinct_rows(X)
     if values.shape[0] == X.shape[0]:
-        return RowGraph(fuzzy_neighbor_graph(X, n_neighbors), None)
+        return RowGraph(fuzzy_neighbor_graph(X, n_neighbors, symmetrize), None)
     if values.shape[0] < 2:
         empty = scipy.sparse.csr_matrix((1, 1), dtype=np.float64)
         return RowGraph(empty, nodes)
-    return count_copies(fuzzy_neighbor_graph(values, n_neighbors), nodes, counts)
+    graph = fuzzy_neighbor_graph(values, n_neighbors, symmetrize)
+    return count_copies(graph, nodes, counts)
 
 
 def distinct_rows(M):

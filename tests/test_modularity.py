@@ -191,6 +191,35 @@ def test_neighbor_graph_of_distinct_rows_is_the_fuzzy_graph():
     assert abs(graph.weights - fuzzy_neighbor_graph(X)).max() == 0
 
 
+def test_the_other_symmetrizations_weigh_the_same_links_differently():
+    # Rows of very different spread: a sparse row's neighbours in a dense
+    # group need not count it among theirs, so some links are one-sided.
+    X, _ = make_blobs(120, centers=2, cluster_std=[0.3, 3.0], random_state=0)
+    union = fuzzy_neighbor_graph(X)
+    mean = fuzzy_neighbor_graph(X, symmetrize="mean")
+    binary = fuzzy_neighbor_graph(X, symmetrize="binary")
+    pattern = union.copy()
+    pattern.data[:] = 1.0
+    # The same links, the union's weight on each, 1 on each, or the mean of
+    # the two directed weights a and b: (a + b) / 2 <= a + b - ab <= a + b.
+    assert abs(binary - pattern).max() == 0
+    assert abs((mean != 0).astype(float) - pattern).max() == 0
+    assert (mean - union).max() <= 1e-12 and (union - 2 * mean).max() <= 1e-12
+    # A one-sided link (b = 0) weighs half as much in the mean.
+    half = np.isclose(mean.toarray(), union.toarray() / 2) & (union.toarray() > 0)
+    assert half.any()
+    assert abs(mean - mean.T).max() == 0 and abs(binary - binary.T).max() == 0
+    # Copies are counted the same way on each graph: three copies of every
+    # row weigh each link of the distinct rows' graph 3 x 3 times.
+    values = np.unique(X, axis=0)
+    for symmetrize in ("mean", "binary"):
+        graph = neighbor_graph(np.repeat(X, 3, axis=0), symmetrize=symmetrize)
+        expected = 9 * fuzzy_neighbor_graph(values, symmetrize=symmetrize)
+        assert abs(graph.weights - expected).max() <= 1e-9
+    with pytest.raises(ValueError, match="symmetrize"):
+        fuzzy_neighbor_graph(X, symmetrize="intersection")
+
+
 def test_neighbor_graph_counts_copies_as_the_graph_of_the_rows():
     rng = np.random.default_rng(0)
     values, _ = make_blobs(60, centers=3, random_state=0)
