@@ -60,6 +60,12 @@ class ClusteringLayer(keras.layers.Layer):
         diff = ops.expand_dims(z, 1) - ops.expand_dims(self.clusters, 0)
         sq_dist = ops.sum(ops.square(diff), axis=-1)
         log_kernel = -0.5 * (self.alpha + 1.0) * ops.log1p(sq_dist / self.alpha)
+        if self.n_clusters == 1:
+            # The same ones as the softmax, of which Keras warns over an axis
+            # of size 1, still joined to the weights (the optimizer refuses a
+            # loss that none of them reaches).
+            norm = ops.logsumexp(log_kernel, axis=-1, keepdims=True)
+            return ops.exp(log_kernel - norm)
         return ops.softmax(log_kernel, axis=-1)
 
     def compute_output_shape(self, input_shape):

@@ -46,6 +46,17 @@ def test_fit_refuses_a_single_sample():
         small_dec(n_clusters=1).fit(np.ones((1, 3)))
 
 
+def test_one_cluster_fits_without_warnings():
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model = small_dec(n_clusters=1, pretrain_epochs=1).fit(X)
+    np.testing.assert_array_equal(model.predict(X), 0)
+    np.testing.assert_array_equal(model.predict_proba(X), 1.0)
+
+
 def test_fewer_samples_than_clusters_names_both_numbers():
     with pytest.raises(ValueError, match=r"n_samples=5 should be >= n_clusters=8\."):
         small_dec(n_clusters=8).fit(np.random.default_rng(0).normal(size=(5, 3)))
