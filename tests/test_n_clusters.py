@@ -380,16 +380,27 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
             ("iris", 3),
             ("moons", 2),
             ("unequal_blobs", 4),
+            ("r_cats", 2),
+            ("r_davis", 2),
         ]
     ]
     lines = bench.markdown({"records": records, "invocations": []}).splitlines()
-    assert "Within ±1 of the class count (mode over seeds): skdec 0/1, " in lines[-4]
-    assert lines[-3] == (
+    assert "Within ±1 of the class count (mode over seeds): skdec 0/1, " in lines[-6]
+    assert lines[-5] == (
         "On the data sets no rule was compared on (iris): skdec 1/1, "
         "k-means + silhouette 1/1."
     )
-    assert lines[-2] == (
+    assert lines[-4] == (
         "On the made shapes, on which no rule was compared either (moons): "
+        "skdec 1/1, k-means + silhouette 1/1."
+    )
+    # The two batches of packaged tables, each apart.
+    assert lines[-3] == (
+        "On the real tables that packages bundle, added after the rule (r_cats): "
+        "skdec 1/1, k-means + silhouette 1/1."
+    )
+    assert lines[-2] == (
+        "On the second batch of packaged tables, added on 2026-12-06 (r_davis): "
         "skdec 1/1, k-means + silhouette 1/1."
     )
     assert lines[-1] == "Probes, counted in neither: unequal_blobs."
