@@ -1,6 +1,6 @@
 """Which label-free criterion picks the best start among init="auto"'s
 candidates? The map equation's saving (the default's) against three others,
-and against itself on two other graphs, on the same candidate partitions.
+and against itself on three other graphs, on the same candidate partitions.
 
 Run from the repository root, for example::
 
@@ -33,7 +33,12 @@ input that judges the default's start
   instead of joined by UMAP's fuzzy union (a link only one row counts
   among its neighbours weighs half as much), or every link weighing 1 (the
   plain symmetric k-nearest-neighbour graph); see
-  :func:`skdec._modularity.fuzzy_neighbor_graph`'s ``symmetrize``.
+  :func:`skdec._modularity.fuzzy_neighbor_graph`'s ``symmetrize``;
+- ``map_equation_global``: the map equation's saving on the same links
+  weighted with one Gaussian bandwidth for all rows
+  (:func:`global_gaussian_graph`), which keeps the density that UMAP's
+  weights, scaled row by row, leave out: a cut through a sparse region
+  crosses light links.
 
 The table gives, per data set, the cluster accuracy of each criterion's pick
 on the judged rows (mean over seeds) and which kind of start it picked, with
@@ -57,6 +62,7 @@ the records.
 
 import argparse
 import collections
+import functools
 import os
 import statistics
 import sys
@@ -65,6 +71,8 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+import scipy.sparse  # noqa: E402
+from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from benchmarks.accuracy import (  # noqa: E402
     DATASETS,
@@ -89,8 +97,13 @@ from skdec._initialization import (  # noqa: E402
     auto_judged_rows,
 )
 from skdec._modularity import (  # noqa: E402
+    N_NEIGHBORS,
+    SYMMETRIZATIONS,
+    RowGraph,
     cluster_volumes,
     codelength_saving,
+    count_copies,
+    distinct_rows,
     graph_modularity,
     neighbor_graph,
 )
@@ -106,9 +119,50 @@ def coverage(graph, labels):
     return float(inside.sum() / max(volume.sum(), np.finfo(float).tiny))
 
 
-#: ``{name: (criterion(graph, labels), higher is better, graph)}``, where
-#: ``graph`` is how the judging graph's directed weights are made symmetric
-#: (:data:`skdec._modularity.SYMMETRIZATIONS`; the default's is "union").
+def global_gaussian_graph(X, n_neighbors=N_NEIGHBORS):
+    """The neighbour graph of the rows of ``X`` with one bandwidth for all.
+
+    The same links as :func:`skdec._modularity.neighbor_graph` (each
+    distinct row to its ``n_neighbors - 1`` nearest other distinct rows,
+    either way, weighted by the copies), but weighted
+    ``exp(-d**2 / s**2)``, with ``s`` the median over the distinct rows of
+    the distance to the farthest of those neighbours: a link across a sparse
+    region weighs less than one inside a dense region, where UMAP's fuzzy
+    weights give every row's nearest neighbour weight 1 whatever the
+    density.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    values, nodes, counts = distinct_rows(X)
+    n_values = values.shape[0]
+    if n_values == X.shape[0]:
+        values = X  # distinct rows, in their own order
+    k = max(1, min(n_neighbors, n_values) - 1)
+    distance, neighbor = NearestNeighbors(n_neighbors=k).fit(values).kneighbors()
+    bandwidth = max(float(np.median(distance[:, -1])), np.finfo(float).tiny)
+    weights = scipy.sparse.csr_matrix(
+        (
+            np.exp(-((distance / bandwidth) ** 2)).ravel(),
+            (np.repeat(np.arange(n_values), k), neighbor.ravel()),
+        ),
+        shape=(n_values, n_values),
+    )
+    weights = weights.maximum(weights.T).tocsr()
+    if n_values == len(nodes):
+        return RowGraph(weights, None)
+    return count_copies(weights, nodes, counts)
+
+
+#: ``{name: graph(X)}``: the graphs of the judged rows the criteria are
+#: computed on; "union" is the default's.
+GRAPHS = {
+    **{
+        symmetrize: functools.partial(neighbor_graph, symmetrize=symmetrize)
+        for symmetrize in SYMMETRIZATIONS
+    },
+    "global": global_gaussian_graph,
+}
+#: ``{name: (criterion(graph, labels), higher is better, graph)}``, with
+#: ``graph`` a key of :data:`GRAPHS`.
 CRITERIA = {
     "map_equation": (codelength_saving, True, "union"),
     "modularity": (graph_modularity, True, "union"),
@@ -116,6 +170,7 @@ CRITERIA = {
     "coverage": (coverage, True, "union"),
     "map_equation_mean": (codelength_saving, True, "mean"),
     "map_equation_knn": (codelength_saving, True, "binary"),
+    "map_equation_global": (codelength_saving, True, "global"),
 }
 
 
@@ -153,8 +208,7 @@ def run_one(X, y, seed, cache_dir, params=None):
     )
     judged = _sample_rows(X, sample)
     graphs = {
-        symmetrize: neighbor_graph(judged, symmetrize=symmetrize)
-        for symmetrize in {graph for _, _, graph in CRITERIA.values()}
+        graph: GRAPHS[graph](judged) for graph in {g for _, _, g in CRITERIA.values()}
     }
     judge = graphs["union"]
     y_judged = y if sample is None else y[sample]

@@ -53,6 +53,37 @@ def test_all_but_modularity_find_unequal_blobs_that_kmeans_finds(tmp_path):
     assert model.init_scores_[kind] == np.inf
 
 
+def test_global_gaussian_graph_keeps_the_density_that_fuzzy_weights_leave_out():
+    from sklearn.datasets import make_blobs
+
+    from skdec._modularity import neighbor_graph
+
+    # A dense group and a sparse one: the same links, but one bandwidth.
+    X, y = make_blobs(
+        120, centers=[[0, 0], [20, 0]], cluster_std=[0.3, 3.0], random_state=0
+    )
+    fuzzy = neighbor_graph(X).weights
+    graph = start_criteria.global_gaussian_graph(X)
+    weights = graph.weights
+    assert graph.nodes is None
+    assert abs((weights != 0).astype(float) - (fuzzy != 0).astype(float)).max() == 0
+    assert abs(weights - weights.T).max() == 0 and weights.max() <= 1.0
+    # Every link weighs exp(-d^2 / s^2) for its length d and one s.
+    rows, cols = weights.nonzero()
+    length = np.linalg.norm(X[rows] - X[cols], axis=1)
+    bandwidth = np.sqrt(-(length**2) / np.log(weights.data))
+    np.testing.assert_allclose(bandwidth, bandwidth[0], rtol=1e-9)
+    # Fuzzy weights give each row's nearest neighbour weight 1, dense or
+    # sparse; here the sparse group's links weigh far less than the dense's.
+    sparse, dense = (y[rows] == 1) & (y[cols] == 1), (y[rows] == 0) & (y[cols] == 0)
+    assert weights.data[sparse].mean() < 0.2 < 0.9 < weights.data[dense].mean()
+    assert np.asarray(fuzzy[sparse.nonzero()[0][:1]].max()) == pytest.approx(1.0)
+    # Copies weigh each link of the distinct rows' graph by their product.
+    copied = start_criteria.global_gaussian_graph(np.repeat(X, 3, axis=0))
+    values_graph = start_criteria.global_gaussian_graph(np.unique(X, axis=0))
+    assert abs(copied.weights - 9 * values_graph.weights).max() <= 1e-9
+
+
 def test_table_and_render_only(tmp_path, capsys):
     records = [
         {
@@ -72,14 +103,14 @@ def test_table_and_render_only(tmp_path, capsys):
     assert (
         lines[0]
         == "| data | seeds | map_equation | modularity | conductance | coverage "
-        "| map_equation_mean | map_equation_knn "
+        "| map_equation_mean | map_equation_knn | map_equation_global "
         "| best candidate | saving of the classes (of the pick) |"
     )
     # These records predate the map equation, its other graphs and the
     # classes' saving: their cells are dashes.
     assert lines[2] == (
         "| a | 0,1 | – | 0.900 (umap 2) | 0.700 (kmeans 1, umap 1) "
-        "| 0.500 (kmeans_input 2) | – | – | 1.000 | – |"
+        "| 0.500 (kmeans_input 2) | – | – | – | 1.000 | – |"
     )
     assert lines[-1] == "- d, m, commit c: `cmd`"
     out = tmp_path / "records.json"
