@@ -328,7 +328,8 @@ class _BestWeights:
     and :func:`train_clusters` those of the last weights when ``max_iter``
     ends the phase; it keeps a copy of the weights whenever the criterion
     rises above the best so far (ties keep the earlier weights) and says when
-    ``patience`` updates in a row have not raised it.
+    ``patience`` updates in a row have not raised it, or at once when the
+    best score is ``inf``, which nothing can raise.
     """
 
     def __init__(self, model, judge, patience):
@@ -338,7 +339,8 @@ class _BestWeights:
 
     def observe(self, labels):
         """Score ``labels``; whether ``patience`` updates in a row did not
-        raise the criterion."""
+        raise the criterion, or (with a ``patience``) the best is ``inf``:
+        the updates left would be undone."""
         score = float(self.judge(labels))
         if self.best_update is None or score > self.scores[self.best_update]:
             self.best_update = len(self.scores)
@@ -346,7 +348,9 @@ class _BestWeights:
         self.scores.append(score)
         logger.debug("criterion %.6g (best %.6g)", score, self.scores[self.best_update])
         stale = len(self.scores) - 1 - self.best_update
-        return self.patience is not None and stale >= self.patience
+        if self.patience is None:
+            return False
+        return stale >= self.patience or self.scores[self.best_update] == np.inf
 
     def restore(self):
         """Put back the best weights; whether they are not the first ones."""

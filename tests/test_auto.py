@@ -358,9 +358,16 @@ def test_defaults_keep_a_small_separate_group_whole():
     dec = DECClusterer(2, random_state=0).fit(X)
     assert dec.init_scores_[dec.init_] == np.inf
     assert cluster_accuracy(y, dec.labels_) == 1.0
-    # DEC's phase is judged the same way: nothing rises above the start.
-    assert dec.history_["criterion"][0] == np.inf
+    # DEC's phase is judged the same way: nothing rises above the start, so
+    # the phase stops at its first update instead of running ``patience``
+    # more, whose weights would be undone.
+    assert dec.history_["criterion"] == [np.inf]
     assert not dec.self_training_kept_
+    # Without a patience it runs on, to the same model in the end.
+    longer = DECClusterer(2, random_state=0, patience=None).fit(X)
+    assert len(longer.history_["criterion"]) > 1 and longer.n_iter_ > dec.n_iter_
+    np.testing.assert_array_equal(longer.labels_, dec.labels_)
+    np.testing.assert_array_equal(longer.transform(X), dec.transform(X))
 
 
 # --------------------------------------------------- keeping self-training
