@@ -129,11 +129,15 @@ def global_gaussian_graph(X, n_neighbors=N_NEIGHBORS):
     the distance to the farthest of those neighbours: a link across a sparse
     region weighs less than one inside a dense region, where UMAP's fuzzy
     weights give every row's nearest neighbour weight 1 whatever the
-    density.
+    density. A link too long for that weight to be a positive float keeps
+    the smallest positive one, so that no row loses its links; one distinct
+    row gives a graph without links.
     """
     X = np.asarray(X, dtype=np.float64)
     values, nodes, counts = distinct_rows(X)
     n_values = values.shape[0]
+    if n_values < 2:
+        return RowGraph(scipy.sparse.csr_matrix((1, 1), dtype=np.float64), nodes)
     if n_values == X.shape[0]:
         values = X  # distinct rows, in their own order
     k = max(1, min(n_neighbors, n_values) - 1)
@@ -141,7 +145,10 @@ def global_gaussian_graph(X, n_neighbors=N_NEIGHBORS):
     bandwidth = max(float(np.median(distance[:, -1])), np.finfo(float).tiny)
     weights = scipy.sparse.csr_matrix(
         (
-            np.exp(-((distance / bandwidth) ** 2)).ravel(),
+            # At least the smallest positive weight: a far row keeps its links.
+            np.maximum(
+                np.exp(-((distance / bandwidth) ** 2)), np.finfo(float).tiny
+            ).ravel(),
             (np.repeat(np.arange(n_values), k), neighbor.ravel()),
         ),
         shape=(n_values, n_values),

@@ -218,9 +218,10 @@ class DECClusterer(
         target updates in a row have not raised the criterion that chose the
         start (see ``init``), and the encoder and centres of the update that
         scored highest are kept (:attr:`self_training_kept_`,
-        ``history_["criterion"]``); it stops at its first update when that
-        scores ``inf``, which no update can raise. None: sharpening runs
-        until ``tol`` or
+        ``history_["criterion"]``); it stops at the first update that
+        scores ``inf``, the start or a later one, whose weights are then
+        kept, as no update can beat them (such a stop counts as converged:
+        no ``ConvergenceWarning``). None: sharpening runs until ``tol`` or
         ``max_iter``, and the highest-scoring update is still kept. Ignored
         by the other starts, which have no criterion. The default is
         scikit-learn's ``n_iter_no_change`` of stochastic gradient descent.

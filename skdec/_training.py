@@ -367,7 +367,9 @@ def self_train(run, tol, first_update=None, best=None):
     whose hard label changed since the previous update compared with ``tol``.
     Training stops when that fraction is below ``tol`` (never at the first
     update), when ``best`` has seen its ``patience`` updates in a row
-    without a rise of its criterion, or when the iteration budget is spent.
+    without a rise of its criterion or (with a ``patience``) an update
+    scoring ``inf``, which none can beat, or when the iteration budget is
+    spent.
 
     Parameters
     ----------
@@ -398,10 +400,11 @@ def self_train(run, tol, first_update=None, best=None):
             return True
         if stalled:
             logger.debug(
-                "self-training stopped at iteration %d: the criterion did not "
-                "rise for %d target updates",
+                "self-training stopped at iteration %d: the criterion (best "
+                "%.6g) did not rise for %d target updates, or cannot rise",
                 run.n_iter,
-                best.patience,
+                best.scores[best.best_update],
+                len(best.scores) - 1 - best.best_update,
             )
             return True
         run.train(p.astype(np.float32))
@@ -419,7 +422,8 @@ class SelfTrainingResult(NamedTuple):
         Gradient steps taken.
     converged : bool
         Whether the label-change fraction fell below ``tol``, or DEC's phase
-        stopped after ``patience`` updates without a rise of ``judge``.
+        stopped after ``patience`` updates without a rise of ``judge``, or at
+        an update that ``judge`` scored ``inf``.
     kl_loss, delta_label : list of float
         ``KL(P || Q)`` and the label-change fraction at each target update.
     kept : bool
@@ -504,7 +508,8 @@ def train_clusters(
         ``max_iter`` ends it.
     patience : int, default=None
         With ``judge``, DEC's phase stops once this many target updates in a
-        row have not raised the criterion. None: it runs until ``tol`` or
+        row have not raised the criterion, or at an update scored ``inf``
+        (kept: nothing can beat it). None: it runs until ``tol`` or
         ``max_iter``.
 
     Returns

@@ -238,12 +238,10 @@ def test_the_estimator_records_what_auto_chose(rings, capsys):
     # DEC's sharpening was scored at each check, and the highest was kept.
     criterion = dec.history_["criterion"]
     assert dec.self_training_kept_ == (int(np.argmax(criterion)) > 0)
-    if dec.init_scores_[dec.init_] == np.inf:
-        # Two rings apart: a start that cuts no link, which no check can
-        # beat, ends the phase at its first check.
-        assert criterion == [np.inf] and not dec.self_training_kept_
-    else:
-        assert len(criterion) >= 2
+    # Two rings apart: a start that cuts no link, which no check can beat,
+    # ends the phase at its first check (the other case is tested above).
+    assert dec.init_scores_[dec.init_] == np.inf
+    assert criterion == [np.inf] and not dec.self_training_kept_
     assert capsys.readouterr().out == ""
     small_dec(**params, verbose=1).fit(X)
     out = capsys.readouterr().out
@@ -456,6 +454,26 @@ def test_dec_phase_keeps_the_update_that_scored_highest(blobs_dec):
     assert kept and n_iter == 3 * 20
     for a, b in zip(kept_at_2, stopped_at_2, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_dec_phase_stops_at_the_update_that_scores_inf_and_keeps_it(blobs_dec):
+    dec, X = blobs_dec
+    # The third check reaches a partition no update can beat: the phase ends
+    # there, with its weights, where without it the patience would run on.
+    scores_in_turn = [0.0, 1.0, np.inf, 5.0, 6.0]
+    _, at_inf, kept, scores, n_iter = _dec_phase(
+        dec, X, _scoring(scores_in_turn), patience=5
+    )
+    assert kept and scores == [0.0, 1.0, np.inf] and n_iter == 2 * 20
+    # The same weights as a phase whose budget ends at that check.
+    _, ended, *_ = _dec_phase(dec, X, _scoring(scores_in_turn), max_iter=40)
+    for a, b in zip(at_inf, ended, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Without a patience the phase runs on, and still keeps the inf check.
+    _, _, kept, scores, n_iter = _dec_phase(
+        dec, X, _scoring([0.0, 1.0, np.inf] + [2.0] * 20), patience=None
+    )
+    assert kept and n_iter == 300 and scores[2] == np.inf and len(scores) > 3
 
 
 def _unlearnable_target(n_samples):

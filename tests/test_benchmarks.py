@@ -568,8 +568,8 @@ def test_shapes_are_made_the_same_each_time_and_standardised(name, shape, n_clas
         ("r_cats", 144, 2, 0),
         ("r_cars93", 93, 6, 47),
         ("penguins", 344, 3, 19),
-        # The second batch; the survey's and msleep's rows without a class
-        # (1 and 7) are left out.
+        # The second batch; the survey's, car90's and msleep's rows without
+        # a class (1, 6 and 7) are left out.
         ("r_davis", 200, 2, 34),
         ("r_mpg", 234, 7, 0),
         ("r_hitters", 154, 7, 0),

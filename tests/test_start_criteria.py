@@ -73,15 +73,23 @@ def test_global_gaussian_graph_keeps_the_density_that_fuzzy_weights_leave_out():
     length = np.linalg.norm(X[rows] - X[cols], axis=1)
     bandwidth = np.sqrt(-(length**2) / np.log(weights.data))
     np.testing.assert_allclose(bandwidth, bandwidth[0], rtol=1e-9)
-    # Fuzzy weights give each row's nearest neighbour weight 1, dense or
-    # sparse; here the sparse group's links weigh far less than the dense's.
+    # Fuzzy weights are scaled row by row, so the sparse group's links weigh
+    # about as much as the dense group's; with one bandwidth, far less.
+    fuzzy_weights = np.asarray(fuzzy[rows, cols]).ravel()
     sparse, dense = (y[rows] == 1) & (y[cols] == 1), (y[rows] == 0) & (y[cols] == 0)
+    assert fuzzy_weights[sparse].mean() > 0.8 * fuzzy_weights[dense].mean()
     assert weights.data[sparse].mean() < 0.2 < 0.9 < weights.data[dense].mean()
-    assert np.asarray(fuzzy[sparse.nonzero()[0][:1]].max()) == pytest.approx(1.0)
     # Copies weigh each link of the distinct rows' graph by their product.
     copied = start_criteria.global_gaussian_graph(np.repeat(X, 3, axis=0))
     values_graph = start_criteria.global_gaussian_graph(np.unique(X, axis=0))
     assert abs(copied.weights - 9 * values_graph.weights).max() <= 1e-9
+    # A far row keeps its links, at the smallest positive weight, and one
+    # distinct row is a graph without links.
+    far = start_criteria.global_gaussian_graph(np.vstack([X, [[1e4, 1e4]]]))
+    assert far.weights[len(X)].nnz == 14 and far.weights.data.min() > 0
+    single = start_criteria.global_gaussian_graph(np.ones((5, 2)))
+    assert single.weights.shape == (1, 1) and single.weights.nnz == 0
+    np.testing.assert_array_equal(single.nodes, np.zeros(5))
 
 
 def test_table_and_render_only(tmp_path, capsys):
