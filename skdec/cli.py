@@ -720,19 +720,28 @@ def _cmd_predict(args, info):
     return 0
 
 
-def _labels_of(frame, label_column, data_path):
+def _labels_of(frame, label_column, data_path, info):
+    """``(y, known)``: the labels of the rows that have one, and which rows
+    those are; rows without a label are said (through ``info``) and left to
+    the caller to leave out."""
     import pandas as pd
 
     _check_columns_exist(frame, [label_column], data_path)
     y = frame[label_column]
-    if y.isna().any():
+    known = y.notna().to_numpy()
+    if not known.any():
         raise UsageError(
-            f"label column '{label_column}' of '{data_path}' has "
-            f"{int(y.isna().sum())} missing value(s)."
+            f"label column '{label_column}' of '{data_path}' has no value."
         )
+    if not known.all():
+        info(
+            f"{int((~known).sum())} row(s) without a value in the label column "
+            f"'{label_column}' are left out of the comparison with the labels."
+        )
+    y = y[known]
     if pd.api.types.is_numeric_dtype(y):
-        return y.to_numpy()
-    return y.astype(str).to_numpy()
+        return y.to_numpy(), known
+    return y.astype(str).to_numpy(), known
 
 
 def _cmd_evaluate(args, info):
@@ -748,10 +757,10 @@ def _cmd_evaluate(args, info):
             "give the column of true labels with --label-column (the model was "
             "fitted without one)."
         )
-    y = _labels_of(frame, label_column, args.data)
+    y, known = _labels_of(frame, label_column, args.data, info)
     exclude = {label_column, notes.get("id_column")} - {None}
     _, _, X = _model_columns(model, frame, args.data, exclude)
-    labels = _predict(model, X, "predict")
+    labels = _predict(model, X, "predict")[known]
     print(f"ACC {cluster_accuracy(y, labels):.4f}")
     print(f"NMI {normalized_mutual_info_score(y, labels):.4f}")
     print(f"ARI {adjusted_rand_score(y, labels):.4f}")
@@ -794,7 +803,9 @@ def _cmd_profile(args, info):
     label_column = args.label_column
     if label_column is None and notes.get("label_column") in frame.columns:
         label_column = notes["label_column"]
-    y = _labels_of(frame, label_column, args.data) if label_column else None
+    y, known = None, None
+    if label_column:
+        y, known = _labels_of(frame, label_column, args.data, info)
     exclude = {label_column, notes.get("id_column")} - {None}
     numeric, categorical, X = _model_columns(model, frame, args.data, exclude)
     labels = _predict(model, X, "predict")
@@ -806,7 +817,7 @@ def _cmd_profile(args, info):
         print(line)
     if y is not None:
         table = pd.crosstab(
-            pd.Series(labels, name="cluster"), pd.Series(y, name=label_column)
+            pd.Series(labels[known], name="cluster"), pd.Series(y, name=label_column)
         )
         print(f"\nclusters against '{label_column}':")
         print(table.to_string())

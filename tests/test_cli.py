@@ -239,6 +239,50 @@ def test_evaluate_prints_acc_nmi_ari(fitted, capsys):
     )
 
 
+def test_rows_without_a_label_are_left_out_of_evaluate_and_profile(
+    fitted, tmp_path, capsys
+):
+    _, _, model_path, frame = fitted
+    gaps = frame.copy()
+    gaps.loc[[0, 3, 7], "label"] = np.nan
+    gaps.to_csv(tmp_path / "gaps.csv", index=False)
+    labels = skdec.load(model_path).predict(frame)
+    known = gaps["label"].notna().to_numpy()
+    status, out, err = _run(
+        ["evaluate", str(model_path), str(tmp_path / "gaps.csv")], capsys
+    )
+    assert status == 0
+    assert "3 row(s) without a value in the label column 'label'" in err
+    acc = cluster_accuracy(gaps["label"][known], labels[known])
+    assert float(dict(line.split() for line in out.splitlines())["ACC"]) == (
+        pytest.approx(acc, abs=1e-4)
+    )
+    # The profile is of every row; the table against the labels of those known.
+    status, out, err = _run(
+        ["profile", str(model_path), str(tmp_path / "gaps.csv")], capsys
+    )
+    assert status == 0 and "3 row(s) without a value" in err
+    lines = out.splitlines()
+    start = lines.index("clusters against 'label':")
+    counts = [list(map(int, line.split()[1:])) for line in lines[start + 3 : start + 6]]
+    assert np.sum(counts) == known.sum()
+    np.testing.assert_array_equal(
+        counts, pd.crosstab(labels[known], gaps["label"][known]).to_numpy()
+    )
+    for cluster in range(3):
+        size = int((labels == cluster).sum())
+        assert (
+            f"cluster {cluster}: {size} rows ({100 * size / len(frame):.1f}%)" in lines
+        )
+    # No label at all is an error, said plainly.
+    gaps["label"] = np.nan
+    gaps.to_csv(tmp_path / "none.csv", index=False)
+    status, _, err = _run(
+        ["evaluate", str(model_path), str(tmp_path / "none.csv")], capsys
+    )
+    assert status == 2 and "label column 'label' of" in err and "has no value" in err
+
+
 def test_breast_cancer_with_parquet(tmp_path, capsys):
     data = load_breast_cancer(as_frame=True).frame
     data.to_parquet(tmp_path / "cancer.parquet")
