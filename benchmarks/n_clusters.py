@@ -33,7 +33,10 @@ The records go to ``--out-json`` (a later run replaces only the records it
 reruns); the markdown table, regenerated from the whole file, is printed and
 written to ``--out-md`` when given, between the markers :data:`MD_BEGIN`
 and :data:`MD_END` (the rest of that file is kept); ``--render-only`` runs
-nothing and writes the table of the records already in ``--out-json``. Per
+nothing and writes the table of the records already in ``--out-json``, and
+``--merge FILE ...`` runs nothing but adds the records of runs made into
+other files (with their invocations) to ``--out-json``, replacing its
+records of the same data sets and seeds, and writes the table. Per
 data set: rows, classes, skdec's choice over seeds (mode and range), the
 baseline's, whether each mode is within one of the class count, and the
 mean accuracies.
@@ -188,6 +191,20 @@ def replace_records(records, new):
     ``new``."""
     rerun = {(r["dataset"], r["seed"]) for r in new}
     return [r for r in records if (r["dataset"], r["seed"]) not in rerun] + list(new)
+
+
+def merge_results(results, other):
+    """``results`` with the records of ``other`` (another records file's
+    contents) in place of its own of the same data sets and seeds, and the
+    invocations that own a record kept, in the order they ran."""
+    records = replace_records(results["records"], other["records"])
+    owners = {r.get("invocation") for r in records}
+    invocations = {}
+    for invocation in results["invocations"] + other["invocations"]:
+        if invocation["id"] in owners:
+            invocations.setdefault(invocation["id"], invocation)
+    ordered = sorted(invocations.values(), key=lambda i: i["id"])
+    return {"invocations": ordered, "records": records}
 
 
 def merge_record(path, record):
@@ -373,8 +390,24 @@ def main(argv=None):
         action="store_true",
         help="run nothing: write the table of the records in --out-json",
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        help="run nothing: add the records (and their invocations) of these "
+        "records files, written by runs with their own --out-json, to "
+        "--out-json, replacing its records of the same data sets and seeds; "
+        "then write the table as --render-only does",
+    )
     args = parser.parse_args(argv)
-    if args.render_only:
+    if args.merge:
+        results = load_results(args.out_json)
+        for path in args.merge:
+            if not Path(path).is_file():
+                parser.error(f"--merge: no records file {path}")
+            results = merge_results(results, load_results(path))
+        Path(args.out_json).write_text(json.dumps(results, indent=1))
+    if args.render_only or args.merge:
         show_table(markdown(load_results(args.out_json)), args.out_md, MD_BEGIN, MD_END)
         return
     if args.threads is not None:

@@ -461,6 +461,57 @@ def test_rules_benchmark_counts_modes_within_one_of_the_class_count():
     assert table.splitlines()[3].split(" | ")[silhouette] == "2 (2-2) ✓"
 
 
+def test_benchmark_merges_the_records_of_side_files(tmp_path, capsys):
+    from benchmarks import n_clusters as bench
+
+    def run(invocation, *names, seed=0, k=3):
+        records = [
+            {"dataset": name, "seed": seed, "n_samples": 9, "n_classes": 3}
+            | {"invocation": invocation}
+            | {"skdec": {"n_clusters": k, "acc": 0.5}}
+            | {"silhouette": {"n_clusters": 2, "acc": 0.4}}
+            for name in names
+        ]
+        meta = {"id": invocation, "date": invocation, "machine": "m"}
+        return {
+            "invocations": [meta | {"commit": "c", "command": invocation}],
+            "records": records,
+        }
+
+    main = tmp_path / "main.json"
+    main.write_text(json.dumps(run("20261201T1", "digits", "iris")))
+    side = tmp_path / "side.json"
+    # A rerun of iris (seed 0) and a new seed of digits.
+    side.write_text(json.dumps(run("20261202T1", "iris", k=4)))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(run("20261203T1", "digits", seed=1)))
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Results\n")
+    argv = ["--merge", str(side), str(other), "--out-json", str(main)]
+    bench.main([*argv, "--out-md", str(md)])
+    merged = json.loads(main.read_text())
+    keys = {(r["dataset"], r["seed"]): r for r in merged["records"]}
+    assert set(keys) == {("digits", 0), ("digits", 1), ("iris", 0)}
+    assert keys[("iris", 0)]["skdec"]["n_clusters"] == 4  # replaced
+    # Every invocation that owns a record, in the order they ran; no fit ran.
+    assert [i["id"] for i in merged["invocations"]] == [
+        "20261201T1",
+        "20261202T1",
+        "20261203T1",
+    ]
+    assert "| iris | 9 | 3 | 4 [4–4] |" in md.read_text()
+    # Replacing every record of a run drops its invocation.
+    again = tmp_path / "again.json"
+    again.write_text(json.dumps(run("20261204T1", "digits", "iris")))
+    bench.main(["--merge", str(again), "--out-json", str(main)])
+    merged = json.loads(main.read_text())
+    assert [i["id"] for i in merged["invocations"]] == ["20261203T1", "20261204T1"]
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        bench.main(["--merge", str(tmp_path / "missing.json"), "--out-json", str(main)])
+    assert "no records file" in capsys.readouterr().err
+
+
 def test_rules_benchmark_counts_data_added_after_the_rule_apart():
     from benchmarks import n_clusters_rules as rules
 
