@@ -112,13 +112,13 @@ def test_table_and_render_only(tmp_path, capsys):
         lines[0]
         == "| data | seeds | map_equation | modularity | conductance | coverage "
         "| map_equation_mean | map_equation_knn | map_equation_global "
-        "| best candidate | saving of the classes (of the pick) |"
+        "| map_equation_k30 | best candidate | saving of the classes (of the pick) |"
     )
     # These records predate the map equation, its other graphs and the
     # classes' saving: their cells are dashes.
     assert lines[2] == (
         "| a | 0,1 | – | 0.900 (umap 2) | 0.700 (kmeans 1, umap 1) "
-        "| 0.500 (kmeans_input 2) | – | – | – | 1.000 | – |"
+        "| 0.500 (kmeans_input 2) | – | – | – | – | 1.000 | – |"
     )
     assert lines[-1] == "- d, m, commit c: `cmd`"
     out = tmp_path / "records.json"
