@@ -36,7 +36,10 @@ and :data:`MD_END` (the rest of that file is kept); ``--render-only`` runs
 nothing and writes the table of the records already in ``--out-json``, and
 ``--merge FILE ...`` runs nothing but adds the records of runs made into
 other files (with their invocations) to ``--out-json``, replacing its
-records of the same data sets and seeds, and writes the table. Per
+records of the same data sets and seeds, and writes the table: start each
+side file empty (a copy of ``--out-json`` would bring back its old records
+over newer ones), and merge when no run is writing to ``--out-json`` (an
+invocation that owns no record yet is dropped). Per
 data set: rows, classes, skdec's choice over seeds (mode and range), the
 baseline's, whether each mode is within one of the class count, and the
 mean accuracies.

@@ -723,7 +723,8 @@ def _cmd_predict(args, info):
 def _labels_of(frame, label_column, data_path, info):
     """``(y, known)``: the labels of the rows that have one, and which rows
     those are; rows without a label are said (through ``info``) and left to
-    the caller to leave out."""
+    the caller to leave out. A column without any value is an error."""
+    import numpy as np
     import pandas as pd
 
     _check_columns_exist(frame, [label_column], data_path)
@@ -738,8 +739,12 @@ def _labels_of(frame, label_column, data_path, info):
             f"{int((~known).sum())} row(s) without a value in the label column "
             f"'{label_column}' are left out of the comparison with the labels."
         )
-    y = y[known]
-    if pd.api.types.is_numeric_dtype(y):
+    # A gap turns a column of integers into floats, and of booleans into
+    # objects: give the labels back their own type.
+    y = y[known].infer_objects()
+    if pd.api.types.is_float_dtype(y) and (y == y.round()).all():
+        y = y.astype(np.int64)
+    if pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
         return y.to_numpy(), known
     return y.astype(str).to_numpy(), known
 
@@ -794,6 +799,7 @@ def _format_profile(profile, top):
 
 
 def _cmd_profile(args, info):
+    import numpy as np
     import pandas as pd
 
     from skdec.tables import cluster_profile
@@ -805,7 +811,13 @@ def _cmd_profile(args, info):
         label_column = notes["label_column"]
     y, known = None, None
     if label_column:
-        y, known = _labels_of(frame, label_column, args.data, info)
+        _check_columns_exist(frame, [label_column], args.data)
+        if frame[label_column].isna().all():
+            # New rows, say, exported with an empty label column: a profile
+            # needs no labels.
+            info(f"the label column '{label_column}' has no value: no table of labels.")
+        else:
+            y, known = _labels_of(frame, label_column, args.data, info)
     exclude = {label_column, notes.get("id_column")} - {None}
     numeric, categorical, X = _model_columns(model, frame, args.data, exclude)
     labels = _predict(model, X, "predict")
@@ -819,6 +831,9 @@ def _cmd_profile(args, info):
         table = pd.crosstab(
             pd.Series(labels[known], name="cluster"), pd.Series(y, name=label_column)
         )
+        # Every cluster, those whose rows all lack a label included.
+        table = table.reindex(np.unique(labels), fill_value=0)
+        table.index.name = "cluster"
         print(f"\nclusters against '{label_column}':")
         print(table.to_string())
     if args.out:

@@ -274,13 +274,41 @@ def test_rows_without_a_label_are_left_out_of_evaluate_and_profile(
         assert (
             f"cluster {cluster}: {size} rows ({100 * size / len(frame):.1f}%)" in lines
         )
-    # No label at all is an error, said plainly.
+    # Integer labels with a gap are read as floats: shown as the integers.
+    header = lines[start + 1].split()[1:]
+    assert header == [str(v) for v in sorted(set(frame["label"]))]
+    # A cluster whose rows all lack a label is still a row of the table.
+    unlabelled = gaps.copy()
+    unlabelled.loc[labels == 2, "label"] = np.nan
+    unlabelled.to_csv(tmp_path / "unlabelled.csv", index=False)
+    status, out, _ = _run(
+        ["profile", str(model_path), str(tmp_path / "unlabelled.csv")], capsys
+    )
+    lines = out.splitlines()
+    start = lines.index("clusters against 'label':")
+    assert [line.split()[0] for line in lines[start + 3 : start + 6]] == [
+        "0",
+        "1",
+        "2",
+    ]
+    n_known = unlabelled["label"].nunique()
+    assert lines[start + 5].split()[1:] == ["0"] * n_known
+    # No label at all: an error for evaluate; the profile goes without a table.
     gaps["label"] = np.nan
     gaps.to_csv(tmp_path / "none.csv", index=False)
-    status, _, err = _run(
-        ["evaluate", str(model_path), str(tmp_path / "none.csv")], capsys
-    )
+    none = str(tmp_path / "none.csv")
+    status, _, err = _run(["evaluate", str(model_path), none], capsys)
     assert status == 2 and "label column 'label' of" in err and "has no value" in err
+    status, out, err = _run(["profile", str(model_path), none], capsys)
+    assert status == 0 and "clusters against" not in out and "cluster 0:" in out
+    assert "the label column 'label' has no value" in err
+    # --quiet says nothing, and scores the same rows.
+    quiet = ["evaluate", str(model_path), str(tmp_path / "gaps.csv"), "--quiet"]
+    status, out, err = _run(quiet, capsys)
+    assert status == 0 and err == ""
+    assert float(dict(line.split() for line in out.splitlines())["ACC"]) == (
+        pytest.approx(acc, abs=1e-4)
+    )
 
 
 def test_breast_cancer_with_parquet(tmp_path, capsys):

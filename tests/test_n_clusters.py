@@ -461,7 +461,7 @@ def test_rules_benchmark_counts_modes_within_one_of_the_class_count():
     assert table.splitlines()[3].split(" | ")[silhouette] == "2 (2-2) ✓"
 
 
-def test_benchmark_merges_the_records_of_side_files(tmp_path, capsys):
+def test_benchmark_merges_the_records_of_side_files(tmp_path, capsys, monkeypatch):
     from benchmarks import n_clusters as bench
 
     def run(invocation, *names, seed=0, k=3):
@@ -487,13 +487,19 @@ def test_benchmark_merges_the_records_of_side_files(tmp_path, capsys):
     other.write_text(json.dumps(run("20261203T1", "digits", seed=1)))
     md = tmp_path / "RESULTS.md"
     md.write_text("# Results\n")
-    argv = ["--merge", str(side), str(other), "--out-json", str(main)]
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("--merge fitted")
+
+    monkeypatch.setattr(bench, "run_one", no_fit)
+    # The later run first: the invocations are still put in the order they ran.
+    argv = ["--merge", str(other), str(side), "--out-json", str(main)]
     bench.main([*argv, "--out-md", str(md)])
     merged = json.loads(main.read_text())
     keys = {(r["dataset"], r["seed"]): r for r in merged["records"]}
     assert set(keys) == {("digits", 0), ("digits", 1), ("iris", 0)}
     assert keys[("iris", 0)]["skdec"]["n_clusters"] == 4  # replaced
-    # Every invocation that owns a record, in the order they ran; no fit ran.
+    # Every invocation that owns a record, in the order they ran.
     assert [i["id"] for i in merged["invocations"]] == [
         "20261201T1",
         "20261202T1",
