@@ -102,13 +102,11 @@ from skdec._initialization import (  # noqa: E402
 from skdec._modularity import (  # noqa: E402
     N_NEIGHBORS,
     SYMMETRIZATIONS,
-    RowGraph,
     cluster_volumes,
     codelength_saving,
-    count_copies,
-    distinct_rows,
     graph_modularity,
     neighbor_graph,
+    row_graph,
 )
 from skdec._n_clusters import mean_conductance  # noqa: E402
 
@@ -127,39 +125,35 @@ def global_gaussian_graph(X, n_neighbors=N_NEIGHBORS):
 
     The same links as :func:`skdec._modularity.neighbor_graph` (each
     distinct row to its ``n_neighbors - 1`` nearest other distinct rows,
-    either way, weighted by the copies), but weighted
-    ``exp(-d**2 / s**2)``, with ``s`` the median over the distinct rows of
-    the distance to the farthest of those neighbours: a link across a sparse
-    region weighs less than one inside a dense region, where UMAP's fuzzy
-    weights give every row's nearest neighbour weight 1 whatever the
-    density. A link too long for that weight to be a positive float keeps
-    the smallest positive one, so that no row loses its links; one distinct
-    row gives a graph without links.
+    either way, weighted by the copies; :func:`skdec._modularity.row_graph`),
+    but weighted ``exp(-d**2 / s**2)``, with ``s`` the median over the
+    distinct rows of the distance to the farthest of those neighbours: a link
+    across a sparse region weighs less than one inside a dense region, where
+    UMAP's fuzzy weights give every row's nearest neighbour weight 1 whatever
+    the density. A link too long for that weight to be a positive float
+    keeps the smallest positive one, so that no row loses its links; one
+    distinct row gives a graph without links.
     """
-    X = np.asarray(X, dtype=np.float64)
-    values, nodes, counts = distinct_rows(X)
-    n_values = values.shape[0]
-    if n_values < 2:
-        return RowGraph(scipy.sparse.csr_matrix((1, 1), dtype=np.float64), nodes)
-    if n_values == X.shape[0]:
-        values = X  # distinct rows, in their own order
-    k = max(1, min(n_neighbors, n_values) - 1)
-    distance, neighbor = NearestNeighbors(n_neighbors=k).fit(values).kneighbors()
-    bandwidth = max(float(np.median(distance[:, -1])), np.finfo(float).tiny)
-    weights = scipy.sparse.csr_matrix(
-        (
-            # At least the smallest positive weight: a far row keeps its links.
-            np.maximum(
-                np.exp(-((distance / bandwidth) ** 2)), np.finfo(float).tiny
-            ).ravel(),
-            (np.repeat(np.arange(n_values), k), neighbor.ravel()),
-        ),
-        shape=(n_values, n_values),
-    )
-    weights = weights.maximum(weights.T).tocsr()
-    if n_values == len(nodes):
-        return RowGraph(weights, None)
-    return count_copies(weights, nodes, counts)
+
+    def weights(rows):
+        n_rows = rows.shape[0]
+        k = max(1, min(n_neighbors, n_rows) - 1)
+        distance, neighbor = NearestNeighbors(n_neighbors=k).fit(rows).kneighbors()
+        bandwidth = max(float(np.median(distance[:, -1])), np.finfo(float).tiny)
+        graph = scipy.sparse.csr_matrix(
+            (
+                # At least the smallest positive weight: a far row keeps its
+                # links.
+                np.maximum(
+                    np.exp(-((distance / bandwidth) ** 2)), np.finfo(float).tiny
+                ).ravel(),
+                (np.repeat(np.arange(n_rows), k), neighbor.ravel()),
+            ),
+            shape=(n_rows, n_rows),
+        )
+        return graph.maximum(graph.T).tocsr()
+
+    return row_graph(X, weights)
 
 
 #: ``{name: graph(X)}``: the graphs of the judged rows the criteria are

@@ -140,15 +140,28 @@ def neighbor_graph(X, n_neighbors=N_NEIGHBORS, symmetrize="union"):
     -------
     graph : RowGraph
     """
+    return row_graph(
+        X, lambda rows: fuzzy_neighbor_graph(rows, n_neighbors, symmetrize)
+    )
+
+
+def row_graph(X, build):
+    """The :class:`RowGraph` of the rows of ``X`` from ``build``, a function
+    of distinct rows that returns their symmetric weights (a sparse matrix).
+
+    ``build`` sees ``X`` itself when its rows are all distinct, else its
+    distinct values, whose weights are then counted by their copies
+    (:func:`count_copies`); a single distinct value gives a graph without
+    links.
+    """
     X = np.asarray(X, dtype=np.float64)
     values, nodes, counts = distinct_rows(X)
     if values.shape[0] == X.shape[0]:
-        return RowGraph(fuzzy_neighbor_graph(X, n_neighbors, symmetrize), None)
+        return RowGraph(build(X), None)
     if values.shape[0] < 2:
         empty = scipy.sparse.csr_matrix((1, 1), dtype=np.float64)
         return RowGraph(empty, nodes)
-    graph = fuzzy_neighbor_graph(values, n_neighbors, symmetrize)
-    return count_copies(graph, nodes, counts)
+    return count_copies(build(values), nodes, counts)
 
 
 def distinct_rows(M):
