@@ -720,10 +720,11 @@ def _cmd_predict(args, info):
     return 0
 
 
-def _labels_of(frame, label_column, data_path, info):
+def _labels_of(frame, label_column, data_path, info, required=True):
     """``(y, known)``: the labels of the rows that have one, and which rows
     those are; rows without a label are said (through ``info``) and left to
-    the caller to leave out. A column without any value is an error."""
+    the caller to leave out. A column without any value is an error, or,
+    when not ``required``, said and ``(None, None)``."""
     import numpy as np
     import pandas as pd
 
@@ -731,6 +732,9 @@ def _labels_of(frame, label_column, data_path, info):
     y = frame[label_column]
     known = y.notna().to_numpy()
     if not known.any():
+        if not required:
+            info(f"the label column '{label_column}' has no value: no table of labels.")
+            return None, None
         raise UsageError(
             f"label column '{label_column}' of '{data_path}' has no value."
         )
@@ -811,13 +815,9 @@ def _cmd_profile(args, info):
         label_column = notes["label_column"]
     y, known = None, None
     if label_column:
-        _check_columns_exist(frame, [label_column], args.data)
-        if frame[label_column].isna().all():
-            # New rows, say, exported with an empty label column: a profile
-            # needs no labels.
-            info(f"the label column '{label_column}' has no value: no table of labels.")
-        else:
-            y, known = _labels_of(frame, label_column, args.data, info)
+        # New rows, say, exported with an empty label column: a profile
+        # needs no labels.
+        y, known = _labels_of(frame, label_column, args.data, info, required=False)
     exclude = {label_column, notes.get("id_column")} - {None}
     numeric, categorical, X = _model_columns(model, frame, args.data, exclude)
     labels = _predict(model, X, "predict")
