@@ -30,15 +30,17 @@ def test_all_but_modularity_find_unequal_blobs_that_kmeans_finds(tmp_path):
     X, y = load_dataset("unequal_blobs", data_dir="/nonexistent")
     tiny = {"hidden_layer_sizes": (16,), "n_components": 4, "pretrain_epochs": 1}
     picks, best, classes = start_criteria.run_one(X, y, 0, str(tmp_path), tiny)
-    assert set(picks) == set(start_criteria.CRITERIA)
+    assert set(picks) == set(start_criteria.COLUMNS)
     assert best == 1.0  # k-means on the input is among the candidates
     # The map equation's pick is the classes, and so saves as much; the
     # classes' saving needs no fit.
     assert classes == pytest.approx(picks["map_equation"][2])
     assert start_criteria.class_saving(X, y, 0) == classes
     # Four separate groups: cutting none of their links is possible.
-    for criterion in ("map_equation", "conductance", "coverage"):
+    for criterion in ("map_equation", "conductance", "coverage", "map_equation_null"):
         assert picks[criterion][1] == 1.0
+    # A partition that no link crosses wins whatever the null saves.
+    assert picks["map_equation_null"][2] == np.inf
     # Modularity cuts the largest group to even out the sizes.
     assert picks["modularity"][1] < 0.8
     # The candidates are init="auto"'s: the estimator keeps the map
@@ -51,6 +53,42 @@ def test_all_but_modularity_find_unequal_blobs_that_kmeans_finds(tmp_path):
     # No link crosses between the four groups, so the estimator scores the
     # pick inf.
     assert model.init_scores_[kind] == np.inf
+
+
+def test_shuffled_columns_keep_each_column_and_break_their_ties():
+    rng = np.random.default_rng(0)
+    column = np.arange(200.0)
+    X = np.column_stack([column, column, -column])
+    shuffled = start_criteria.shuffled_columns(X, np.random.default_rng(1))
+    assert shuffled.shape == X.shape
+    np.testing.assert_array_equal(np.sort(shuffled, axis=0), np.sort(X, axis=0))
+    # The columns moved together; shuffled, they hardly do.
+    assert abs(np.corrcoef(shuffled[:, 0], shuffled[:, 1])[0, 1]) < 0.3
+    assert abs(np.corrcoef(shuffled[:, 0], shuffled[:, 2])[0, 1]) < 0.3
+    assert not np.array_equal(shuffled, start_criteria.shuffled_columns(X, rng))
+
+
+def test_null_savings_are_the_best_saving_of_each_kind_on_shuffled_rows():
+    from sklearn.cluster import KMeans
+    from sklearn.datasets import make_blobs
+
+    from skdec._modularity import codelength_saving, neighbor_graph
+
+    X = make_blobs(300, n_features=4, centers=3, random_state=0)[0]
+    null = start_criteria.null_savings(X, lambda rows: rows[:, :2], 3, 2, seed=0)
+    assert set(null) == {"kmeans", "kmeans_input", "umap"}
+    # k-means on the input is one candidate: its saving on the graph of the
+    # shuffled rows (drawn as null_savings draws them).
+    shuffled = start_criteria.shuffled_columns(X, np.random.default_rng([0, 31]))
+    labels = KMeans(3, n_init=2, random_state=0).fit_predict(shuffled)
+    assert null["kmeans_input"] == pytest.approx(
+        codelength_saving(neighbor_graph(shuffled), labels)
+    )
+    # The same seed gives the same null; another seed another draw.
+    again = start_criteria.null_savings(X, lambda rows: rows[:, :2], 3, 2, seed=0)
+    assert again == null
+    other = start_criteria.null_savings(X, lambda rows: rows[:, :2], 3, 2, seed=1)
+    assert other != null
 
 
 def test_global_gaussian_graph_keeps_the_density_that_fuzzy_weights_leave_out():
@@ -112,13 +150,14 @@ def test_table_and_render_only(tmp_path, capsys):
         lines[0]
         == "| data | seeds | map_equation | modularity | conductance | coverage "
         "| map_equation_mean | map_equation_knn | map_equation_global "
-        "| map_equation_k30 | best candidate | saving of the classes (of the pick) |"
+        "| map_equation_k30 | map_equation_null | best candidate "
+        "| saving of the classes (of the pick) |"
     )
     # These records predate the map equation, its other graphs and the
     # classes' saving: their cells are dashes.
     assert lines[2] == (
         "| a | 0,1 | – | 0.900 (umap 2) | 0.700 (kmeans 1, umap 1) "
-        "| 0.500 (kmeans_input 2) | – | – | – | – | 1.000 | – |"
+        "| 0.500 (kmeans_input 2) | – | – | – | – | – | 1.000 | – |"
     )
     assert lines[-1] == "- d, m, commit c: `cmd`"
     out = tmp_path / "records.json"
