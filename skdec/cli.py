@@ -23,6 +23,7 @@ success exits with 0.
 
 import argparse
 import ast
+import functools
 import json
 import logging
 import os
@@ -395,8 +396,9 @@ def _quiet_keras():
 # ------------------------------------------------------------------ reading
 
 
-def _read_table(path):
-    """Read a CSV or Parquet file into a DataFrame."""
+def _read_table(path, text_columns=()):
+    """Read a CSV or Parquet file into a DataFrame; a CSV's ``text_columns``
+    are read as text, as written (identifiers such as ``007``)."""
     import pandas as pd
 
     path = Path(path)
@@ -413,7 +415,11 @@ def _read_table(path):
             ) from None
         reader = pd.read_parquet
     else:
-        reader = pd.read_csv
+        reader = functools.partial(
+            pd.read_csv,
+            usecols=list(text_columns) or None,
+            dtype=dict.fromkeys(text_columns, str) or None,
+        )
     try:
         frame = reader(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:  # ParserError too
@@ -529,6 +535,15 @@ def _load_model(path):
     return model, notes
 
 
+def _not_features(args, frame, *columns):
+    """The columns of ``frame`` that a model without feature names must not
+    take: ``columns`` (the label or id column, None for none) and those of
+    ``--ignore``, which must exist."""
+    ignored = list(args.ignore or ())
+    _check_columns_exist(frame, ignored, args.data)
+    return {*columns, *ignored} - {None}
+
+
 def _model_columns(model, frame, data_path, exclude):
     """``numeric, categorical, X``: the columns the model uses, and its input.
 
@@ -563,7 +578,8 @@ def _model_columns(model, frame, data_path, exclude):
             raise UsageError(
                 f"'{data_path}' has {len(numeric)} numeric feature columns "
                 f"({', '.join(map(str, numeric))}) but the model expects "
-                f"{n_expected}. Give a data file with the model's columns."
+                f"{n_expected}. Give a data file with the model's columns, or "
+                "leave the others out with --ignore."
             )
     for column in numeric:
         values = frame[column]
@@ -700,11 +716,13 @@ def _cmd_predict(args, info):
         id_column = notes["id_column"]
     if id_column is not None:
         _check_columns_exist(frame, [id_column], args.data)
-    exclude = {id_column, notes.get("label_column")} - {None}
+    exclude = _not_features(args, frame, id_column, notes.get("label_column"))
     _, categorical, X = _model_columns(model, frame, args.data, exclude)
     proba = _predict(model, X)
     if id_column is not None:
-        ids, id_name = frame[id_column].to_numpy(), id_column
+        # As written in DATA (007 stays 007, 12 does not become 12.0).
+        ids = _read_table(args.data, [id_column])[id_column].to_numpy()
+        id_name = id_column
     else:
         ids, id_name = np.arange(len(frame)), "row"
     out = pd.DataFrame(
@@ -767,7 +785,7 @@ def _cmd_evaluate(args, info):
             "fitted without one)."
         )
     y, known = _labels_of(frame, label_column, args.data, info)
-    exclude = {label_column, notes.get("id_column")} - {None}
+    exclude = _not_features(args, frame, label_column, notes.get("id_column"))
     _, _, X = _model_columns(model, frame, args.data, exclude)
     labels = _predict(model, X, "predict")[known]
     print(f"ACC {cluster_accuracy(y, labels):.4f}")
@@ -818,7 +836,7 @@ def _cmd_profile(args, info):
         # New rows, say, exported with an empty label column: a profile
         # needs no labels.
         y, known = _labels_of(frame, label_column, args.data, info, required=False)
-    exclude = {label_column, notes.get("id_column")} - {None}
+    exclude = _not_features(args, frame, label_column, notes.get("id_column"))
     numeric, categorical, X = _model_columns(model, frame, args.data, exclude)
     labels = _predict(model, X, "predict")
     # The columns as the model sees them, whatever their dtypes in DATA.
@@ -940,6 +958,14 @@ def _build_parser():
     applying = argparse.ArgumentParser(add_help=False)
     applying.add_argument("model", metavar="MODEL", help="model file")
     applying.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    applying.add_argument(
+        "--ignore",
+        nargs="+",
+        metavar="COLUMN",
+        help="columns that are not features, for a model saved from Python "
+        "without column names, which takes every numeric column else (the "
+        "label and id columns given to 'skdec fit' are left out already)",
+    )
     applying.add_argument("--quiet", action="store_true", help="no messages")
 
     predict = commands.add_parser(

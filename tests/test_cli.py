@@ -445,7 +445,7 @@ def test_models_saved_from_python_take_their_columns(fitted, capsys, tmp_path):
     argv = ["predict", str(model), str(data), "--out", str(tmp_path / "x.csv")]
     err = _error([*argv, "--id-column", "id"], capsys)
     assert "has 4 numeric feature columns (a, b, c, label) but the model" in err
-    assert "expects 5. Give a data file with the model's columns." in err
+    assert "expects 5. Give a data file with the model's columns, or leave" in err
     # Every numeric column but the id: five, but with gaps.
     err = _error(argv, capsys)
     assert "column 'a' of" in err and "has 3 missing value(s)" in err
@@ -464,6 +464,70 @@ def test_models_saved_from_python_take_their_columns(fitted, capsys, tmp_path):
     )
     err = _error(argv, capsys)
     assert "column 'a' of" in err and "has 3 missing value(s)" in err
+
+
+def test_models_saved_from_python_leave_out_the_ignored_columns(
+    fitted, capsys, tmp_path
+):
+    _, _, _, frame = fitted
+    # Fitted on an array of two columns, then given a table with an id and
+    # a label beside them: each command is told which columns are not
+    # features.
+    model = tmp_path / "two.skdec"
+    X = frame[["b", "c"]].to_numpy(dtype=float)
+    small_dec(pretrain_epochs=1, max_iter=0).fit(X).save(model)
+    data = tmp_path / "two.csv"
+    frame[["id", "b", "c", "label"]].to_csv(data, index=False)
+    expected = skdec.load(model).predict(X)
+    out = tmp_path / "x.csv"
+    argv = ["predict", str(model), str(data), "--out", str(out), "--quiet"]
+    assert main([*argv, "--ignore", "id", "label"]) == 0
+    np.testing.assert_array_equal(pd.read_csv(out)["cluster"], expected)
+    err = _error(argv[:-1], capsys)
+    assert "has 4 numeric feature columns (id, b, c, label)" in err
+    assert "leave the others out with --ignore" in err
+    err = _error([*argv, "--ignore", "id", "nothing"], capsys)
+    assert "column 'nothing' not found" in err
+    # evaluate and profile leave out the label column, and the id ignored.
+    evaluate = ["evaluate", str(model), str(data), "--label-column", "label"]
+    status, out_text, _ = _run([*evaluate, "--ignore", "id"], capsys)
+    assert status == 0
+    accuracy = skdec.cluster_accuracy(frame["label"], expected)
+    assert f"ACC {accuracy:.4f}" in out_text
+    err = _error(evaluate, capsys)
+    assert "has 3 numeric feature columns (id, b, c)" in err
+    profile = ["profile", str(model), str(data), "--label-column", "label"]
+    status, out_text, _ = _run([*profile, "--ignore", "id"], capsys)
+    assert status == 0
+    sizes = np.bincount(expected, minlength=int(expected.max()) + 1)
+    for cluster, size in enumerate(sizes):
+        if size:
+            assert f"cluster {cluster}: {size} rows" in out_text
+
+
+def test_predict_writes_the_ids_as_they_are(fitted, tmp_path, capsys):
+    _, _, model_path, frame = fitted
+    new = frame.drop(columns="label")
+    # Identifiers with leading zeros, and one row without one.
+    new["id"] = [f"{i:05d}" for i in range(len(new))]
+    new.loc[5, "id"] = np.nan
+    new.to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "labels.csv"
+    argv = ["predict", str(model_path), str(tmp_path / "new.csv"), "--out", str(out)]
+    assert main([*argv, "--quiet"]) == 0
+    written = pd.read_csv(out, dtype={"id": str})
+    np.testing.assert_array_equal(
+        written["id"].iloc[:5], ["00000", "00001", "00002", "00003", "00004"]
+    )
+    assert pd.isna(written["id"].iloc[5]) and written["id"].iloc[6] == "00006"
+    clusters = written["cluster"]
+    # A column of numbers as the identifier, written as in DATA; the model
+    # still reads it as numbers.
+    assert main([*argv, "--quiet", "--id-column", "a"]) == 0
+    written = pd.read_csv(out, dtype={"a": str})
+    np.testing.assert_array_equal(written["cluster"], clusters)
+    text = pd.read_csv(tmp_path / "new.csv", dtype={"a": str})["a"]
+    np.testing.assert_array_equal(written["a"].fillna(""), text.fillna(""))
 
 
 # ----------------------------------------------------------------- errors
