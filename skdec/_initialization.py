@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances_argmin
@@ -245,14 +246,22 @@ def umap_view(M, n_clusters, seed, *, metric="euclidean", n_neighbors=15):
     approximately). Returns the mapped rows and UMAP's fuzzy neighbour graph
     (a symmetric sparse matrix of edge weights).
 
-    Exact copies of a row are mapped once, as umap-learn's ``unique=True``
-    does: with ``n_neighbors`` copies or more, a row's neighbours would be its
-    own copies and the graph would fall apart into groups of copies. Copies
-    then share their point of the map, and the graph is a
+    Fewer than 3 distinct rows are not laid out: the rows themselves are
+    the map, and the graph links the two values, if two. Exact copies of a
+    row are mapped once, as umap-learn's ``unique=True`` does: with
+    ``n_neighbors`` copies or more, a row's neighbours would be its own
+    copies and the graph would fall apart into groups of copies. Copies then
+    share their point of the map, and the graph is a
     :class:`~skdec._modularity.RowGraph` that counts them.
     """
     values, nodes, counts = distinct_rows(M)
-    if values.shape[0] == M.shape[0] or values.shape[0] < 3:
+    if values.shape[0] < 3:
+        # Too few points to lay out: the rows are their own map, and the
+        # graph links the two values (or none), weighted by their copies.
+        n_values = values.shape[0]
+        links = scipy.sparse.csr_matrix(1.0 - np.eye(n_values))
+        return np.asarray(M, dtype=np.float64), count_copies(links, nodes, counts)
+    if values.shape[0] == M.shape[0]:
         return _umap_map(M, n_clusters, seed, metric, n_neighbors)
     mapped, graph = _umap_map(values, n_clusters, seed, metric, n_neighbors)
     return mapped[nodes], count_copies(graph, nodes, counts)

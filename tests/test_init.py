@@ -236,6 +236,24 @@ def test_umap_init_on_tiny_data(n_samples, merge):
     assert np.isfinite(dec.cluster_centers_).all()
 
 
+@pytest.mark.parametrize("init", ["auto", "umap"])
+def test_two_distinct_rows_are_two_clusters(init):
+    # Copies of two values: no start may put copies of a value apart, which
+    # no encoder could keep. UMAP cannot lay out two points; the rows are
+    # their own map (before, it mapped the copies apart, and the start that
+    # split them won on seeds 0 and 2; two rows made UMAP fail).
+    X = np.repeat(np.array([[0.0, 0.0], [5.0, 5.0]]), 10, axis=0)
+    for seed in range(3):
+        dec = small_dec(n_clusters=2, init=init, random_state=seed).fit(X)
+        assert cluster_accuracy(np.repeat([0, 1], 10), dec.labels_) == 1.0
+    dec = small_dec(n_clusters=2, init=init).fit(X[[0, -1]])
+    assert sorted(dec.labels_) == [0, 1]
+    mapped, graph = _initialization.umap_view(X, 2, seed=0)
+    np.testing.assert_array_equal(mapped, X)
+    # The two values, linked with the product of their copies.
+    np.testing.assert_array_equal(graph.weights.toarray(), [[0, 100], [100, 0]])
+
+
 @pytest.mark.parametrize("init", ["kmeans", "umap"])
 def test_large_data_initialises_on_a_sample(init, monkeypatch):
     X, _ = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
