@@ -852,13 +852,27 @@ class DECClusterer(
                 f" Of the weights at each update and at the end, {best} were "
                 "kept" + ("." if trained.kept else ": those it began from.")
             )
+            if len(delta_label) < 2:
+                # One update, before any training: nothing was measured since.
+                measured = (
+                    f"it ended before the second target update (every "
+                    f"update_interval={self.update_interval} iterations), where "
+                    "learning it is first measured."
+                )
+                remedy = "Give max_iter more than update_interval."
+            else:
+                measured = (
+                    f"{trained.unlearned:.2%} of the rows still had another "
+                    "label than that clustering at the last of "
+                    f"{len(delta_label)} target updates."
+                )
+                remedy = (
+                    "Increase max_iter, or, if the clusters collapsed, scale the input."
+                )
             warnings.warn(
                 f"Self-training spent max_iter={self.max_iter} teaching the "
                 f"encoder its initial clustering (init={self.init_!r}), before "
-                f"DEC's own targets took over: {trained.unlearned:.2%} of the "
-                "rows still had another label than that clustering at the last "
-                f"of {len(delta_label)} target updates.{kept} Increase "
-                "max_iter, or, if the clusters collapsed, scale the input.",
+                f"DEC's own targets took over: {measured}{kept} {remedy}",
                 ConvergenceWarning,
                 stacklevel=4,
             )

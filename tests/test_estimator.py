@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdec import DECClusterer, cluster_accuracy, cluster_accuracy_scorer
+from skdec import DECClusterer, _training, cluster_accuracy, cluster_accuracy_scorer
 from skdec._trainers import TRAINER_POOL, TrainerPool
 
 from _helpers import small_dec
@@ -199,7 +199,7 @@ def test_convergence_warning_at_max_iter(blobs):
         small_dec(n_clusters=4, max_iter=5, tol=0.0).fit(X)
 
 
-def test_convergence_warning_while_learning_the_start(blobs):
+def test_convergence_warning_while_learning_the_start(blobs, monkeypatch):
     X, _ = blobs
     # A start found on the input is taught to the encoder first; five
     # iterations end before its second target update can find it learned.
@@ -207,7 +207,21 @@ def test_convergence_warning_while_learning_the_start(blobs):
     with pytest.warns(ConvergenceWarning, match=match) as caught:
         dec = small_dec(n_clusters=4, init="kmeans_input", max_iter=5).fit(X)
     assert dec.n_iter_ == 5 and len(caught) == 1
+    # Nothing was measured after the first update: the message says so,
+    # and not that a share of the rows was off the start.
+    message = str(caught[0].message)
+    assert "before the second target update (every update_interval=10" in message
+    assert "Give max_iter more than update_interval." in message
+    assert "% of the rows" not in message
+    # With updates after the first, the share of rows off the start (here
+    # never found learned).
+    monkeypatch.setattr(_training, "target_learned", lambda *args: False)
+    with pytest.warns(ConvergenceWarning, match=match) as caught:
+        small_dec(n_clusters=4, init="kmeans_input", max_iter=5, update_interval=2).fit(
+            X
+        )
     assert re.search(r"\d+\.\d\d% of the rows", str(caught[0].message))
+    assert "at the last of 3 target updates" in str(caught[0].message)
 
 
 def test_stops_at_the_first_update_after_start_when_tol_is_one(blobs):
