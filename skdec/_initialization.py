@@ -281,7 +281,9 @@ def _umap_map(M, n_clusters, seed, metric, n_neighbors):
         n_components=n_components,
         min_dist=0.0,
         metric=metric,
-        init="spectral" if n_samples > n_components + 1 else "random",
+        # Spectral on 3 rows is not reproducible (umap-learn 0.5: the map's
+        # signs change from call to call).
+        init="spectral" if n_samples > max(3, n_components + 1) else "random",
         random_state=seed,
         n_jobs=1,
         **neighbors,

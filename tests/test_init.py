@@ -254,6 +254,13 @@ def test_two_distinct_rows_are_two_clusters(init):
     np.testing.assert_array_equal(graph.weights.toarray(), [[0, 100], [100, 0]])
 
 
+def test_the_map_of_three_rows_is_the_same_at_every_call():
+    # UMAP's spectral start gave one of two maps (mirror images) on 3 rows.
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
+    maps = {tuple(_initialization.umap_view(X, 4, seed=0)[0].ravel()) for _ in range(8)}
+    assert len(maps) == 1
+
+
 @pytest.mark.parametrize("init", ["kmeans", "umap"])
 def test_large_data_initialises_on_a_sample(init, monkeypatch):
     X, _ = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
