@@ -786,16 +786,23 @@ class DECClusterer(
                 )
             else:
                 trainer.start(self.learning_rate, autoencoder=autoencoder)
-                start = initial_clustering(
-                    self.init,
-                    X,
-                    trainer.embed(X) if embedding is None else embedding,
-                    n_clusters,
-                    n_init=self.n_init,
-                    seed=seed,
-                    umap_metric=self.umap_metric,
-                    umap_merge=self.umap_merge,
-                )
+                with warnings.catch_warnings():
+                    # With fewer distinct rows than clusters, every k-means
+                    # run of every candidate says so; the fit says it once,
+                    # at its end.
+                    warnings.filterwarnings(
+                        "ignore", "Number of distinct clusters", ConvergenceWarning
+                    )
+                    start = initial_clustering(
+                        self.init,
+                        X,
+                        trainer.embed(X) if embedding is None else embedding,
+                        n_clusters,
+                        n_init=self.n_init,
+                        seed=seed,
+                        umap_metric=self.umap_metric,
+                        umap_merge=self.umap_merge,
+                    )
                 trainer.set_centers(start.centers)
                 self._report_start(start)
 

@@ -402,6 +402,18 @@ def test_empty_clusters_are_reported():
     assert np.unique(dec.labels_).size == 2
 
 
+@pytest.mark.parametrize("init", ["kmeans", "auto"])
+def test_fewer_distinct_rows_than_clusters_are_reported_once(init):
+    # Every k-means run of every candidate start finds 2 clusters of 3 (21
+    # runs for "auto"); the fit says it once.
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 10, axis=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        small_dec(n_clusters=3, init=init).fit(X)
+    messages = [str(w.message) for w in caught]
+    assert sum("distinct clusters" in m for m in messages) == 1, messages
+
+
 def test_verbose_zero_is_silent_and_verbose_one_shows_progress(blobs, capsys):
     X, _ = blobs
     small_dec(n_clusters=4, verbose=0).fit(X)
