@@ -647,7 +647,7 @@ def _cmd_fit(args, info):
         )
     _quiet_keras()
     from skdec._estimator import DECClusterer
-    from skdec.tables import _summary, make_tabular_pipeline
+    from skdec.tables import _refuse_gaps, _summary, make_tabular_pipeline
 
     if args.n_clusters_range is not None and args.n_clusters != "auto":
         raise UsageError(
@@ -666,6 +666,9 @@ def _cmd_fit(args, info):
             max_categories=args.max_categories,
         )
     )
+    if args.no_impute:
+        # Every column with gaps in one message, not one kind at a time.
+        _run(lambda: _refuse_gaps(pipeline, features, "leave out --no-impute"))
     _run(lambda: pipeline.fit(features))
     info(_summary(pipeline, features))
     dec = pipeline[-1]

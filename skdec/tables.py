@@ -8,6 +8,7 @@ clusterer. :func:`cluster_profile` describes the clusters in the table's own
 columns.
 """
 
+import re
 import warnings
 from numbers import Integral
 
@@ -32,6 +33,19 @@ from sklearn.utils._param_validation import (
 __all__ = ["cluster_profile", "make_tabular_pipeline"]
 
 MISSING = "missing"
+# A value that reads as the gaps' category, bare or in any number of pairs of
+# quotes (missing, "missing", ...): quoted once more, it stays apart from the
+# gaps (see _apart_from_gaps).
+_LIKE_GAPS = re.compile(f'("*){re.escape(MISSING)}\\1')
+# A date or timestamp as text has a year of four digits and a month: a name,
+# or the middle one of three numbers (2021-03-01, 01/03/2021, 1.3.2021).
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_MONTH = re.compile(
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
+    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b"
+    r"|(?<!\d)\d{1,4}([-/.])\d{1,2}\1\d{1,4}(?!\d)",
+    re.IGNORECASE,
+)
 _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 
 
@@ -59,7 +73,22 @@ def _category(value):
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         # An integer code read as a float (a column with gaps): 2.0 is "2".
         return str(int(value))
-    return str(value)
+    text = str(value)
+    return f'"{text}"' if _LIKE_GAPS.fullmatch(text) else text
+
+
+def _apart_from_gaps(texts):
+    """``texts`` (an object array of str) with every value that reads as the
+    gaps' category quoted once more: ``"missing"`` as ``'"missing"'``, which
+    as ``'""missing""'``, so that no value is read as a gap and no two values
+    are read as one."""
+    like = [t for t in pd.unique(texts) if MISSING in t and _LIKE_GAPS.fullmatch(t)]
+    if not like:
+        return texts
+    quoted = texts.copy()
+    for text in like:
+        quoted[texts == text] = f'"{text}"'
+    return quoted
 
 
 def _category_column(column):
@@ -79,7 +108,7 @@ def _category_column(column):
             result[~missing] = [_category(v) for v in values]
             return result
     if numbers is None:
-        result[~missing] = values.astype(str)
+        result[~missing] = _apart_from_gaps(values.astype(str).astype(object))
         return result
     # An integer code read as a float (a column with gaps): 2.0 is "2".
     whole = np.isfinite(numbers) & (numbers == np.round(numbers))
@@ -105,7 +134,7 @@ def _as_categories(X, missing="impute"):
     return values
 
 
-def _refuse_missing(frame, is_missing):
+def _refuse_missing(frame, is_missing, remedy="let them be imputed (missing='impute')"):
     counts = is_missing.sum(axis=0)
     if counts.any():
         named = ", ".join(
@@ -114,9 +143,23 @@ def _refuse_missing(frame, is_missing):
             if n
         )
         raise ValueError(
-            f"Missing values in column(s) {named}. Drop those rows, or let "
-            "them be imputed (missing='impute')."
+            f"Missing values in column(s) {named}. Drop those rows, or {remedy}."
         )
+
+
+def _refuse_gaps(pipeline, X, remedy):
+    """Refuse the gaps of every column that a :func:`make_tabular_pipeline`
+    pipeline takes from ``X``, in one error: the pipeline's own parts each
+    refuse their own columns, the numeric ones first."""
+    numeric, categorical = _pipeline_columns(pipeline)
+    columns = [*numeric, *categorical]
+    gaps = np.hstack(
+        [
+            np.isnan(_as_numbers(X[numeric])),
+            pd.isna(_as_categories(X[categorical])),
+        ]
+    )
+    _refuse_missing(X[columns], gaps, remedy)
 
 
 def _is_number_text(values):
@@ -124,6 +167,36 @@ def _is_number_text(values):
     if len(present) == 0 or pd.api.types.infer_dtype(present) != "string":
         return False
     return bool(pd.to_numeric(present, errors="coerce").notna().all())
+
+
+def _is_date_text(values):
+    """Whether every value of a text column is a date or a timestamp.
+
+    A value is one when it has a year of four digits and a month (a name,
+    or the middle one of three numbers) and pandas parses all of it as a
+    date: ``"2021-03-01"``, ``"2021-03-01 10:00:00"``, ``"01/03/2021"``,
+    ``"1 March 2021"``, ``"May 2021"``. Numbers (``"20210301"``, ``"2021"``),
+    words pandas also reads as dates (``"May"``, ``"today"``) and text that
+    merely holds a year (``"2021 T"``, ``"Q1 2021"``) are not.
+    """
+    present = values.dropna()
+    if len(present) == 0 or pd.api.types.infer_dtype(present) != "string":
+        return False
+    texts = pd.Series(pd.unique(present.to_numpy(dtype=object)), dtype=object)
+    if not all(_YEAR.search(text) and _MONTH.search(text) for text in texts):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' advice on formats
+        try:
+            # ISO 8601 first (fast), then the other forms value by value.
+            parsed = pd.to_datetime(texts, errors="coerce", format="ISO8601", utc=True)
+            if parsed.isna().any():
+                parsed = pd.to_datetime(
+                    texts[parsed.isna()], errors="coerce", format="mixed", utc=True
+                )
+        except (ValueError, TypeError, OverflowError):
+            return False
+    return bool(parsed.notna().all())
 
 
 def _check_column_lists(X, first, second, both_kinds):
@@ -140,6 +213,31 @@ def _check_column_lists(X, first, second, both_kinds):
         raise ValueError(
             f"Column(s) {', '.join(map(repr, both))} are both {both_kinds}."
         )
+
+
+def _check_column_names(X, text):
+    """Refuse column names that ``X`` repeats and, if ``text``, names that are
+    not text (which scikit-learn's column selection reads as positions)."""
+    repeated = X.columns[X.columns.duplicated()].unique()
+    if len(repeated):
+        named = ", ".join(
+            f"{column!r} ({int((X.columns == column).sum())} columns)"
+            for column in repeated
+        )
+        raise ValueError(
+            f"Column name(s) {named} repeated in X. Give each column a name of "
+            "its own, or drop the copies."
+        )
+    if text:
+        other = [c for c in X.columns if not isinstance(c, str)]
+        if other:
+            named = ", ".join(f"{c!r} ({type(c).__name__})" for c in other[:5])
+            more = f" and {len(other) - 5} more" if len(other) > 5 else ""
+            raise ValueError(
+                f"Column names must be text; X has {named}{more}. Name the "
+                "columns, for example X.columns = X.columns.astype(str), and "
+                "give the same names to the rows to cluster later."
+            )
 
 
 def _column_kinds(
@@ -164,28 +262,33 @@ def _column_kinds(
             left_out[column] = "it has no values"
             continue
         kind = values.dtype.kind
+        declared = isinstance(values.dtype, pd.CategoricalDtype)
+        is_text = not declared and pd.api.types.is_string_dtype(values)
         if column in categorical:
             categorical_columns.append(column)
         elif kind in "iuf" and not pd.api.types.is_bool_dtype(values):
             numeric_columns.append(column)
-        elif kind in "mMc":
+        elif kind == "M":
+            left_out[column] = f"it holds dates (dtype {values.dtype})"
+        elif kind in "mc":
             left_out[column] = f"its dtype {values.dtype} is neither numbers nor text"
-        elif (
-            not isinstance(values.dtype, pd.CategoricalDtype)
-            and pd.api.types.is_string_dtype(values)
-            and _is_number_text(values)
-        ):
+        elif is_text and _is_number_text(values):
             numeric_columns.append(column)
             messages.append(
                 f"column '{column}' holds numbers stored as text; they are read "
                 "as numbers."
             )
+        elif is_text and _is_date_text(values):
+            left_out[column] = "it holds dates (as text)"
         else:  # text, boolean, category
             n_levels = values.nunique()
-            if n_levels == values.notna().sum() and n_levels > max_categories:
+            # Of one or two rows every column has a different value in each;
+            # from three values on, all different is an identifier.
+            if n_levels == values.notna().sum() and n_levels > 2:
+                with_value = " with a value" if values.isna().any() else ""
                 left_out[column] = (
-                    f"it has a different value in each of its {n_levels} rows "
-                    "(an identifier?)"
+                    f"it has a different value in each of its {n_levels} "
+                    f"rows{with_value} (an identifier?)"
                 )
                 continue
             categorical_columns.append(column)
@@ -204,7 +307,7 @@ def _column_kinds(
         messages.append(f"column '{column}' is left out of the features: {reason}.")
     if warn:
         for message in messages:
-            warnings.warn(message, UserWarning, stacklevel=3)
+            warnings.warn(message, UserWarning, stacklevel=4)
     return numeric_columns, categorical_columns, left_out
 
 
@@ -236,11 +339,17 @@ def make_tabular_pipeline(
     columns whose every value is a number) have missing values replaced by
     the column's median and are scaled. Text, boolean and category columns,
     and the integer-coded ones named in ``categorical``, have missing values
-    replaced by a ``"missing"`` category and are one-hot encoded; categories
-    not seen in :term:`fit` are encoded as the grouped rare categories when
-    the column has them, else as zeros, so every row gets a cluster. Columns
-    with no value, columns of dates, and text columns with a different value
-    in every row (identifiers) are left out, with a warning.
+    replaced by a ``"missing"`` category and are one-hot encoded (a value
+    that is itself ``"missing"`` is read as ``'"missing"'``, quoted, to stay
+    apart from the gaps); categories not seen in :term:`fit` are encoded as
+    the grouped rare categories when the column has them, else as zeros, so
+    every row gets a cluster. Columns with no value, columns of dates
+    (datetime dtypes, or text whose every value is a date or a timestamp
+    with a four-digit year and a month, such as ``"2021-03-01"`` or
+    ``"2021-03-01 10:00:00"``), and text, boolean or category columns with a
+    different value in every row that has one (identifiers; from three such
+    rows on, since in a table of one or two rows every column would be one)
+    are left out, with a warning.
 
     Read more in the :ref:`User Guide <tables>`.
 
@@ -248,7 +357,8 @@ def make_tabular_pipeline(
     ----------
     X : pandas.DataFrame
         The table, or rows of it, whose dtypes decide the kind of each
-        column. The pipeline is returned unfitted.
+        column. Its column names must be text, each its own. The pipeline is
+        returned unfitted.
     estimator : estimator
         The clusterer, for example a :class:`~skdec.DECClusterer`.
     categorical : list of str, default=None
@@ -276,9 +386,9 @@ def make_tabular_pipeline(
     Raises
     ------
     ValueError
-        If a parameter is invalid (``X`` not a DataFrame, for one), names in
-        ``categorical`` or ``ignore`` are not columns of ``X``, or no column
-        is left to cluster.
+        If a parameter is invalid (``X`` not a DataFrame, for one), a column
+        name of ``X`` is not text or is repeated, names in ``categorical`` or
+        ``ignore`` are not columns of ``X``, or no column is left to cluster.
 
     See Also
     --------
@@ -300,6 +410,7 @@ def make_tabular_pipeline(
     >>> pipe.predict(X).shape
     (6,)
     """
+    _check_column_names(X, text=True)
     numeric, categories, _ = _column_kinds(
         X, categorical, ignore, max_categories, missing
     )
@@ -400,7 +511,8 @@ def cluster_profile(
     pooled standard deviation within the two groups,
     ``sqrt((sd_cluster**2 + sd_others**2) / 2)`` (Austin, 2009). Features
     are numeric columns, and for categorical columns each category (missing
-    values are the category ``"missing"``). Within each cluster, features
+    values are the category ``"missing"``, and a value that is itself
+    ``"missing"`` the category ``'"missing"'``). Within each cluster, features
     are ranked by the absolute standardised difference: rank 1 separates
     the cluster most from the other rows (of two equally strong, the
     positive one first); a category with a positive difference is
@@ -411,9 +523,11 @@ def cluster_profile(
     Parameters
     ----------
     X : pandas.DataFrame of shape (n_samples, n_columns)
-        The table, in its own units (not scaled).
+        The table, in its own units (not scaled), each column with a name of
+        its own.
     labels : array-like of shape (n_samples,)
-        The cluster of each row, for example ``pipeline.predict(X)``.
+        The cluster of each row, for example ``pipeline.predict(X)``; no
+        label may be missing.
     numeric : array-like of str, default=None
         The numeric columns, when the kinds of the columns are known, for
         example those of a fitted pipeline (see the example). Then the
@@ -428,8 +542,8 @@ def cluster_profile(
     ignore : array-like of str, default=None
         Columns to leave out, such as an identifier.
     max_categories : int, default=20
-        As in :func:`make_tabular_pipeline`: decides which text columns are
-        identifiers (left out).
+        Not used: the profile describes every category of a column. Accepted
+        so that the arguments of :func:`make_tabular_pipeline` can be passed.
 
     Returns
     -------
@@ -441,6 +555,13 @@ def cluster_profile(
         (``"numeric"`` or ``"categorical"``), ``cluster_mean``,
         ``cluster_median`` (NaN for categories), ``other_mean``,
         ``std_difference`` and ``rank``.
+
+    Raises
+    ------
+    ValueError
+        If a parameter is invalid, a column name of ``X`` is repeated,
+        ``labels`` has a missing value or not one label per row, or names in
+        ``numeric``, ``categorical`` or ``ignore`` are not columns of ``X``.
 
     See Also
     --------
@@ -488,11 +609,19 @@ def cluster_profile(
     {'numeric': ['age'], 'categorical': ['sex']}
     >>> profile = cluster_profile(X, pipe.predict(X), **kinds)
     """
+    _check_column_names(X, text=False)
     labels = np.asarray(labels)
     if labels.shape != (len(X),):
         raise ValueError(
             f"labels has shape {labels.shape}, but X has {len(X)} rows: give one "
             "label per row."
+        )
+    gaps = np.flatnonzero(pd.isna(labels))
+    if gaps.size:
+        rows = ", ".join(map(str, gaps[:5])) + (", ..." if gaps.size > 5 else "")
+        raise ValueError(
+            f"labels has {gaps.size} missing value(s) (rows {rows}): give every "
+            "row a cluster, or leave the rows without one out of X and labels."
         )
     if numeric is None:
         numeric, categories, _ = _column_kinds(

@@ -151,7 +151,11 @@ def test_fit_no_impute_refuses_missing_values(fitted, capsys, tmp_path):
     _, data, _, _ = fitted
     argv = ["fit", str(data), "--n-clusters", "2", "--out", str(tmp_path / "m")]
     err = _error([*argv, "--no-impute", "--quiet", *TINY], capsys)
-    assert "Missing values in column(s) 'a' (3)" in err
+    # Every column with gaps, numeric or not, in one message.
+    assert (
+        "Missing values in column(s) 'a' (3), 'ward' (2). Drop those rows, or "
+        "leave out --no-impute." in err
+    )
     assert not (tmp_path / "m").exists()
 
 

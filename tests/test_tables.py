@@ -79,6 +79,132 @@ def test_columns_are_sorted_by_kind_with_a_warning_for_each_edge_case():
     assert pipe.named_steps["cluster"].n_clusters == 3
 
 
+def csv_like_frame(n=12):
+    """A table as a CSV file gives it: repeated ids, gaps in numbers, text,
+    booleans and dates as text, a column of no value."""
+    return pd.DataFrame(
+        {
+            "id": [f"p{i % 6}" for i in range(n)],  # duplicate ids
+            "age years": np.where(np.arange(n) % 3 == 0, np.nan, 30.0 + np.arange(n)),
+            "größe": np.linspace(150.0, 190.0, n),
+            "1": np.arange(n),
+            "sex": pd.Series((["F", "M", None, "M"] * n)[:n], dtype=object),
+            "grp": ["a", "b", "c"] * (n // 3),
+            "flag": pd.Series([True, False, None] * (n // 3), dtype=object),
+            "when": [f"2021-01-{i + 1:02d}" for i in range(n)],  # all distinct
+            "empty": np.full(n, np.nan),
+            "label": np.arange(n) % 2,
+        }
+    )
+
+
+def _kinds_and_warnings(frame, **kwargs):
+    """The columns of each part of the pipeline for ``frame``, and the
+    messages of the warnings its building gives."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipe = make_tabular_pipeline(frame, small_dec(n_clusters=2), **kwargs)
+    kinds = {name: columns for name, _, columns in pipe[0].transformers}
+    return kinds, [str(w.message) for w in caught]
+
+
+def test_dates_written_as_text_are_left_out_like_datetimes():
+    # As pandas reads a CSV file without parse_dates: dates are text.
+    n = 12
+    frame = pd.DataFrame(
+        {
+            "x": np.arange(n, dtype=float),
+            "day": ["2021-01-01", "2021-02-01", None, "2021-03-15"] * 3,  # repeated
+            "stamp": [f"2021-01-01 10:{i:02d}:00" for i in range(n)],
+            "written": ["01/03/2021", "1 March 2021", "May 2021", "2021-03-01"] * 3,
+            "zoned": ["2021-01-01T10:00:00Z", "2021-01-01T10:00:00+02:00"] * 6,
+            "typed": pd.date_range("2021-01-01", periods=n),
+        }
+    )
+    kinds, messages = _kinds_and_warnings(frame)
+    assert kinds == {"numeric": ["x"]}
+    assert messages == [
+        f"column '{column}' is left out of the features: it holds dates (as text)."
+        for column in ("day", "stamp", "written", "zoned")
+    ] + [
+        "column 'typed' is left out of the features: it holds dates (dtype "
+        f"{frame['typed'].dtype})."
+    ]
+    # The same sorting in the profile.
+    profile = cluster_profile(frame, np.arange(n) % 2)
+    assert set(profile["column"]) == {"x"}
+    # The tester's table: 'when', all distinct, is dates, not an identifier.
+    kinds, messages = _kinds_and_warnings(csv_like_frame(), ignore=["label"])
+    assert "column 'when' is left out of the features: it holds dates (as text)." in (
+        messages
+    )
+    assert kinds == {
+        "numeric": ["age years", "größe", "1"],
+        "categorical": ["id", "sex", "grp", "flag"],
+    }
+
+
+@pytest.mark.parametrize(
+    "values, kind",
+    [
+        (["May", "June", "May", "July"], "categorical"),  # pandas: dates this year
+        (["today", "now", "today", "now"], "categorical"),  # pandas: dates
+        (["a", "b", "a", "t"], "categorical"),
+        (["Q1 2021", "Q2 2021", "Q1 2021", "Q2 2021"], "categorical"),
+        (["2021 T", "2022 T", "2021 T", "2022 T"], "categorical"),
+        (["2021-01-01", "unknown", "2021-01-01", "unknown"], "categorical"),
+        (["2021-13-45", "2021-01-01", "2021-13-45", "2021-01-01"], "categorical"),
+        (["1", "2", "1", "2"], "numeric"),
+        (["2021", "2022", "2021", "2022"], "numeric"),  # years are numbers
+        (["20210101", "20210102", "20210101", None], "numeric"),
+        (["3.5", "1", "3.5", "1"], "numeric"),
+    ],
+)
+def test_text_that_is_not_a_date_keeps_its_kind(values, kind):
+    frame = pd.DataFrame({"x": np.arange(8.0), "v": values * 2})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no pandas warning about formats
+        warnings.filterwarnings("ignore", "column 'v' holds numbers stored as text")
+        kinds, _ = _kinds_and_warnings(frame)
+    assert "v" in kinds[kind]
+
+
+def test_an_identifier_is_left_out_however_few_rows_the_table_has():
+    frame = pd.DataFrame(
+        {
+            "x": np.arange(8.0),
+            "name": [f"person {i}" for i in range(8)],
+            "sex": list("FMFMFMFM"),
+            "flag": [True, False] * 4,
+        }
+    )
+    kinds, messages = _kinds_and_warnings(frame)
+    assert kinds == {"numeric": ["x"], "categorical": ["sex", "flag"]}
+    assert messages == [
+        "column 'name' is left out of the features: it has a different value in "
+        "each of its 8 rows (an identifier?)."
+    ]
+    # Gaps aside: a different value in every row that has one.
+    frame.loc[[1, 4], "name"] = None
+    kinds, messages = _kinds_and_warnings(frame)
+    assert "name" not in kinds["categorical"]
+    assert messages == [
+        "column 'name' is left out of the features: it has a different value in "
+        "each of its 6 rows with a value (an identifier?)."
+    ]
+    # From three rows with a value on; of two rows every column differs in
+    # each, and booleans have two values: kept.
+    three = pd.DataFrame({"x": [1.0, 2.0, 3.0], "grp": ["a", "b", "c"]})
+    assert _kinds_and_warnings(three)[0] == {"numeric": ["x"]}
+    two = pd.DataFrame({"x": [1.0, 2.0], "sex": ["F", "M"], "flag": [True, False]})
+    kinds, messages = _kinds_and_warnings(two)
+    assert kinds == {"numeric": ["x"], "categorical": ["sex", "flag"]}
+    assert messages == []
+    # The profile leaves the identifier out too.
+    profile = cluster_profile(frame, np.arange(8) % 2)
+    assert set(profile["column"]) == {"x", "sex", "flag"}
+
+
 def test_preprocessing_is_scikit_learns_imputers_encoder_and_scaler():
     frame = mixed_frame()
     with warnings.catch_warnings():
@@ -209,6 +335,32 @@ def test_a_boolean_column_with_gaps_is_a_category_with_missing():
     assert Xt.filter(like="flag_").sum(axis=1).eq(1).all()
 
 
+def test_a_value_missing_stays_apart_from_the_gaps():
+    s = pd.Series(["missing", "x", None] * 4, dtype=object)
+    frame = pd.DataFrame({"n": np.arange(12.0), "s": s})
+    pipe = fit(make_tabular_pipeline(frame, small_dec(n_clusters=2)), frame)
+    Xt = pipe[0].transform(frame)
+    # The gaps are still "missing"; the value is quoted.
+    assert list(Xt.columns) == ["n", 's_"missing"', "s_missing", "s_x"]
+    np.testing.assert_array_equal(Xt["s_missing"], s.isna())
+    np.testing.assert_array_equal(Xt['s_"missing"'], s.eq("missing"))
+    # In the profile too, and both are counted apart.
+    profile = cluster_profile(frame, [0] * 6 + [1] * 6)
+    zero = profile[profile.cluster == 0].set_index("feature")
+    assert zero.loc["s=missing", "category"] == "missing"
+    assert zero.loc['s="missing"', "category"] == '"missing"'
+    assert zero.loc["s=missing", "cluster_mean"] == pytest.approx(1 / 3)
+    assert zero.loc['s="missing"', "cluster_mean"] == pytest.approx(1 / 3)
+    # A value written '"missing"' stays apart from the value missing.
+    quoted = s.replace("x", '"missing"')
+    assert list(_as_categories(quoted.to_frame())[:4, 0]) == [
+        '"missing"',
+        '""missing""',
+        np.nan,
+        '"missing"',
+    ]
+
+
 @pytest.mark.parametrize(
     "column",
     [
@@ -222,6 +374,8 @@ def test_a_boolean_column_with_gaps_is_a_category_with_missing():
         pd.Series(pd.Categorical(["x", "y", None, "x", "y", "x"])),
         pd.Series([1, None, 3, 4, None, 6], dtype="Int64"),
         pd.Series(["u", None, "v", "u", "v", "w"], dtype="string"),
+        pd.Series(["missing", '"missing"', None, "x", "missing", "Missing"]),
+        pd.Series(["missing", 1, None, "x", 2.0, '"missing"'], dtype=object),
     ],
     ids=lambda c: str(c.dtype),
 )
@@ -254,6 +408,49 @@ def test_missing_error_refuses_rows_with_gaps_naming_the_columns():
     with pytest.raises(ValueError, match=r"column\(s\) 'sex' \(2\)"):
         pipe.fit(frame.dropna(subset=["age"]))
     fit(pipe, frame.dropna())
+
+
+def test_column_names_that_are_not_text_are_refused():
+    # As pd.read_csv(..., header=None) or pd.DataFrame(array) name them.
+    frame = pd.DataFrame([[1.0, "a"], [2.0, "b"], [3.0, "a"], [4.0, "b"]])
+    with pytest.raises(
+        ValueError,
+        match=r"Column names must be text; X has 0 \(int\), 1 \(int\)\. Name the "
+        r"columns, for example X.columns = X.columns.astype\(str\)",
+    ):
+        make_tabular_pipeline(frame, small_dec(n_clusters=2))
+    with pytest.raises(ValueError, match=r"X has 0 \(int\)\. Name"):
+        make_tabular_pipeline(frame[[0]], small_dec(n_clusters=2))  # numbers only
+    with pytest.raises(ValueError, match=r"X has 2 \(int\)\."):
+        make_tabular_pipeline(frame.set_axis(["a", 2], axis=1), small_dec())
+    # As the message says; new rows with the same names then get clusters.
+    frame.columns = frame.columns.astype(str)
+    pipe = fit(make_tabular_pipeline(frame, small_dec(n_clusters=2)), frame)
+    assert list(pipe[0].get_feature_names_out()) == ["0", "1_a", "1_b"]
+    np.testing.assert_array_equal(
+        pipe.predict(frame.iloc[::-1]), pipe.predict(frame)[::-1]
+    )
+    # The profile needs no scikit-learn names: it takes them as they are.
+    profile = cluster_profile(frame.set_axis([0, 1], axis=1), [0, 0, 1, 1])
+    assert set(profile["feature"]) == {"0", "1=a", "1=b"}
+    assert set(profile["column"]) == {0, 1}
+
+
+def test_repeated_column_names_are_refused():
+    frame = pd.DataFrame(
+        [[1.0, "a", 2.0, 5], [2.0, "b", 3.0, 6], [3.0, "a", 4.0, 7]],
+        columns=["x", "s", "x", "s"],
+    )
+    match = (
+        r"Column name\(s\) 'x' \(2 columns\), 's' \(2 columns\) repeated in X\. "
+        "Give each column a name of its own, or drop the copies."
+    )
+    with pytest.raises(ValueError, match=match):
+        make_tabular_pipeline(frame, small_dec(n_clusters=2))
+    with pytest.raises(ValueError, match=match):
+        cluster_profile(frame, [0, 1, 1])
+    with pytest.raises(ValueError, match=match):
+        cluster_profile(frame, [0, 1, 1], numeric=["x"], categorical=["s"])
 
 
 PARAMETER = "The '{}' parameter of make_tabular_pipeline must be "
@@ -416,6 +613,28 @@ def test_profile_refuses_labels_of_another_length():
         cluster_profile(pd.DataFrame({"a": [1, 2, 3]}), [0, 1])
 
 
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [0, 1, np.nan] * 4,
+        pd.Series([0, 1, None] * 4, dtype="Int64"),
+        np.array([0, 1, None] * 4, dtype=object),
+    ],
+    ids=["float", "Int64", "object"],
+)
+def test_profile_refuses_missing_labels(labels):
+    X = pd.DataFrame({"a": np.arange(12.0)})
+    with pytest.raises(
+        ValueError,
+        match=r"labels has 4 missing value\(s\) \(rows 2, 5, 8, 11\): give every "
+        "row a cluster, or leave the rows without one out of X and labels.",
+    ):
+        cluster_profile(X, labels)
+    many = np.r_[np.full(7, np.nan), np.zeros(5)]
+    with pytest.raises(ValueError, match=r"\(rows 0, 1, 2, 3, 4, \.\.\.\)"):
+        cluster_profile(X, many)
+
+
 def test_profile_takes_the_kinds_it_is_given():
     # New rows where a numeric column holds a text value and another has no
     # value at all: described as the model's numbers, not re-sorted.
@@ -428,7 +647,8 @@ def test_profile_takes_the_kinds_it_is_given():
     )
     labels = [0, 0, 0, 1, 1, 1]
     inferred = cluster_profile(X, labels)
-    assert set(inferred["column"]) == {"creatinine", "sex"}  # by the dtypes
+    # By the dtypes: text that differs in every row is an identifier.
+    assert set(inferred["column"]) == {"sex"}
     profile = cluster_profile(
         X, labels, numeric=["creatinine", "kappa"], categorical=["sex"]
     )
