@@ -417,6 +417,7 @@ def _read_table(path, text_columns=()):
     else:
         reader = functools.partial(
             pd.read_csv,
+            sep=_separator(path),
             usecols=list(text_columns) or None,
             dtype=dict.fromkeys(text_columns, str) or None,
         )
@@ -427,6 +428,19 @@ def _read_table(path, text_columns=()):
     if len(frame) == 0:
         raise UsageError(f"'{path}' has no rows.")
     return frame
+
+
+def _separator(path):
+    """The separator of a CSV file: a comma, unless its first line has none
+    but has a semicolon, a tab or a bar (the first of those it has)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            first = file.readline()
+    except OSError:
+        return ","  # pandas says why
+    if "," in first:
+        return ","
+    return next((sep for sep in (";", "\t", "|") if sep in first), ",")
 
 
 def _check_columns_exist(frame, columns, path):

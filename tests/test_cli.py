@@ -534,6 +534,25 @@ def test_predict_writes_the_ids_as_they_are(fitted, tmp_path, capsys):
     np.testing.assert_array_equal(written["a"].fillna(""), text.fillna(""))
 
 
+def test_csv_files_separated_by_semicolons_or_tabs(fitted, tmp_path, capsys):
+    _, data, model_path, frame = fitted
+    out = tmp_path / "labels.csv"
+    argv = ["predict", str(model_path), str(data), "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    expected = pd.read_csv(out)
+    for sep, suffix in ((";", "csv"), ("\t", "tsv")):
+        other = tmp_path / f"table.{suffix}"
+        frame.to_csv(other, sep=sep, index=False)
+        argv[2] = str(other)
+        assert main(argv) == 0
+        pd.testing.assert_frame_equal(pd.read_csv(out), expected)
+    # A comma in the first line decides, even beside semicolons.
+    frame.rename(columns={"name": "name;text"}).to_csv(tmp_path / "c.csv", index=False)
+    argv[2] = str(tmp_path / "c.csv")
+    assert main(argv) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out), expected)
+
+
 # ----------------------------------------------------------------- errors
 
 
