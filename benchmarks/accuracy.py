@@ -792,9 +792,7 @@ def run_method(
                 params[key] = list(params[key])
         if params.get("hidden_layer_sizes") == "auto":
             # Record the widths that "auto" chose for this data set.
-            params["resolved_hidden_layer_sizes"] = list(
-                model._network_recipe["hidden_layer_sizes"]
-            )
+            params["resolved_hidden_layer_sizes"] = list(model.hidden_layer_sizes_)
         initial_labels = initial[0] if model.max_iter > 0 else model.labels_
         chosen = fitted_choices(model)
         return model.labels_, int(model.n_iter_), params, initial_labels, chosen
@@ -803,7 +801,7 @@ def run_method(
 
 def fitted_choices(model):
     """What a fitted DECClusterer decided for itself, as plain JSON values."""
-    widths = model._network_recipe["hidden_layer_sizes"]
+    widths = model.hidden_layer_sizes_
     return {
         "init_": model.init_,
         "init_scores_": model.init_scores_,

@@ -72,8 +72,10 @@ class DECClusterer(
     """Deep Embedded Clustering (DEC).
 
     DEC learns an embedding and a clustering of unlabelled data together. It
-    pretrains a dense autoencoder on the reconstruction loss, runs k-means in
-    the embedding to place the cluster centres, then self-trains: every
+    pretrains a dense autoencoder on the reconstruction loss, finds the
+    clusters to start from (the paper's k-means in the embedding, or by
+    default the best of three kinds of start by a label-free criterion; see
+    ``init``), places the cluster centres there, then self-trains: every
     ``update_interval`` iterations it computes a sharpened target distribution
     ``P`` from the current soft assignment ``Q`` of all training rows, and
     minimises ``KL(P || Q)`` over the encoder weights and the centres.
@@ -272,7 +274,9 @@ class DECClusterer(
         (highest modularity with ``init="umap"``) initialises the centres.
         Above 100,000 rows the initial clustering is fitted on 100,000 rows
         drawn at random (from ``random_state``), and every other row takes
-        the label of its nearest centre.
+        the label of its nearest centre; with ``init="auto"``, the k-means
+        starts are fitted on at most 10,000 rows, and rows outside a UMAP
+        start take the majority label of their 15 nearest mapped rows.
 
     random_state : int, RandomState instance or None, default=None
         Determines the weight initialisation, the order of the rows and the
@@ -331,7 +335,7 @@ class DECClusterer(
         ``"pretrain_loss"``: the mean reconstruction loss of each pretraining
         epoch; ``"kl_loss"``: ``KL(P || Q)`` (mean over rows) at each target
         update; ``"delta_label"``: the fraction of labels changed at each
-        target update (the first is against the k-means labels);
+        target update (the first is against the start's labels);
         ``"criterion"``: with ``init="auto"``, the criterion of the labels at
         each target update of DEC's sharpening, the first at its start, and
         of the last weights when ``max_iter`` ended it (empty otherwise).
@@ -369,6 +373,11 @@ class DECClusterer(
     pretrain_epochs_ : int
         The pretraining epochs run (``pretrain_epochs`` resolved).
 
+    hidden_layer_sizes_ : tuple of int or None
+        The widths of the dense encoder's hidden layers (``hidden_layer_sizes``
+        resolved; the decoder mirrors them). The convolutional autoencoder and
+        a custom one do not use them.
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 
@@ -389,9 +398,9 @@ class DECClusterer(
 
     Pretraining costs about ``6 * n_weights`` floating-point operations per
     row and epoch, where ``n_weights`` is about 3.3 million for 784 inputs and
-    the default layers. Self-training costs the same per row of each batch,
-    plus one forward pass over all rows (about a third of that per row) at
-    each target update.
+    the paper's layers (what ``"auto"`` gives MNIST). Self-training costs the
+    same per row of each batch, plus one forward pass over all rows (about a
+    third of that per row) at each target update.
 
     The estimator holds Keras models; it pickles as its parameters, fitted
     attributes and network weights, and is rebuilt on unpickling. For files
@@ -1071,6 +1080,13 @@ class DECClusterer(
     @property
     def _n_features_out(self):
         return self.cluster_centers_.shape[1]
+
+    @property
+    def hidden_layer_sizes_(self):
+        """tuple of int: the widths of the dense encoder's hidden layers."""
+        check_is_fitted(self)
+        widths = self._network_recipe["hidden_layer_sizes"]
+        return None if widths is None else tuple(int(width) for width in widths)
 
     @property
     def encoder_(self):

@@ -920,7 +920,7 @@ def _build_parser():
             "category and one-hot encoded."
         ),
     )
-    fit.add_argument("data", metavar="DATA", help="CSV or Parquet (.parquet) file")
+    fit.add_argument("data", metavar="DATA", help="CSV or Parquet (.parquet, .pq) file")
     fit.add_argument("--out", required=True, metavar="MODEL", help="model file")
     fit.add_argument(
         "--columns",

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, make_blobs, make_circles
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 
 from skdec import (
@@ -87,9 +87,13 @@ def test_the_estimator_resolves_auto_and_records_it(monkeypatch):
     assert pretrained == [(1, 32)]
     widths = [w.shape[1] for w in dec._networks.encoder.weights if w.ndim == 2]
     assert tuple(widths[:-1]) == _schedule.hidden_layer_sizes(300, 4)
+    assert dec.hidden_layer_sizes_ == tuple(widths[:-1])
     assert dec.get_params()["batch_size"] == "auto"
     explicit = small_dec(max_iter=0).fit(X)
     assert (explicit.batch_size_, explicit.pretrain_epochs_) == (32, 10)
+    assert explicit.hidden_layer_sizes_ == (16,)
+    with pytest.raises(NotFittedError):
+        small_dec().hidden_layer_sizes_  # noqa: B018
 
 
 # ------------------------------------------------------------- the start
