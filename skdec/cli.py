@@ -432,7 +432,11 @@ def _read_table(path, text_columns=()):
 
 def _separator(path):
     """The separator of a CSV file: a comma, unless its first line has none
-    but has a semicolon, a tab or a bar (the first of those it has)."""
+    but has a semicolon, a tab or a bar (the first of those it has). A
+    compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
+    taken as separated by commas."""
+    if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
+        return ","
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
             first = file.readline()

@@ -1,5 +1,6 @@
 """The ``skdec`` command: fit, predict, evaluate, profile, and its messages."""
 
+import gzip
 import inspect
 import json
 import os
@@ -546,6 +547,14 @@ def test_csv_files_separated_by_semicolons_or_tabs(fitted, tmp_path, capsys):
         argv[2] = str(other)
         assert main(argv) == 0
         pd.testing.assert_frame_equal(pd.read_csv(out), expected)
+    # A compressed file, which pandas opens itself, whatever its bytes hold
+    # (here a name with a semicolon in its gzip header).
+    with open(tmp_path / "table.csv.gz", "wb") as raw:
+        with gzip.GzipFile("a;b.csv", mode="wb", fileobj=raw, mtime=0) as file:
+            file.write(frame.to_csv(index=False).encode())
+    argv[2] = str(tmp_path / "table.csv.gz")
+    assert main(argv) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out), expected)
     # A comma in the first line decides, even beside semicolons.
     frame.rename(columns={"name": "name;text"}).to_csv(tmp_path / "c.csv", index=False)
     argv[2] = str(tmp_path / "c.csv")
