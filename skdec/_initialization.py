@@ -81,7 +81,9 @@ class InitialClustering:
         clusters (:func:`start_criterion`).
     judge : callable or None
         With ``init="auto"``, the same criterion for any labels of the
-        training rows: ``judge(labels) -> float``.
+        training rows: ``judge(labels) -> float``; ``-inf`` for labels that
+        leave empty a cluster the start filled, so that the weights kept by
+        self-training never lose a cluster to save more bits.
     """
 
     centers: np.ndarray
@@ -529,11 +531,6 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     # The first of the highest, by score and then by saving.
     best = max(range(len(candidates)), key=values.__getitem__)
     method, labels, centers = candidates[best]
-
-    def judge_labels(all_labels):
-        rows = all_labels if sample is None else np.asarray(all_labels)[sample]
-        return start_criterion(judge, rows, n_clusters)[0]
-
     # The labels of every row: a UMAP partition's own on the mapped rows,
     # the nearest k-means centre, or a vote of the nearest labelled rows.
     known, known_rows = labels, sample
@@ -551,6 +548,17 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
             )
             labels = map_batches(vote.predict, Z, dtype=np.float64)
         labels[known_rows] = known
+    n_filled = np.unique(labels).size
+
+    def judge_labels(all_labels):
+        all_labels = np.asarray(all_labels)
+        if np.unique(all_labels).size < n_filled:
+            # Training emptied a cluster of the start: not the n_clusters
+            # asked for, whatever a coarser partition saves.
+            return -np.inf
+        rows = all_labels if sample is None else all_labels[sample]
+        return start_criterion(judge, rows, n_clusters)[0]
+
     if method == "kmeans":
         # The paper's start: k-means' own centres, and no target to learn.
         return InitialClustering(centers, labels, None, method, scores, judge_labels)

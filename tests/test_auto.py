@@ -163,6 +163,28 @@ def test_auto_on_a_sample_labels_every_row(rings, monkeypatch):
     np.testing.assert_array_equal(again.labels, start.labels)
 
 
+def test_the_judge_of_training_never_prefers_an_emptied_cluster():
+    # Three blobs asked for six clusters: labels that merge clusters of the
+    # start may save more bits, but they are not the six clusters asked for.
+    # Before, self-training could keep such weights: 4 of 6 clusters with
+    # DECClusterer(6, random_state=0) on these blobs, whose 4 clusters saved
+    # more than the start's 6.
+    X, blobs = make_blobs(300, centers=3, n_features=5, cluster_std=1.5, random_state=0)
+    start = _initialization.auto_clustering(X, X, 6, n_init=3, seed=0)
+    assert np.unique(start.labels).size == 6
+    coarser = np.where(start.labels == 5, 4, start.labels)
+    saving = _initialization.start_criterion(
+        _initialization.neighbor_graph(X), coarser, 6
+    )[1]
+    assert np.isfinite(saving)
+    assert start.judge(coarser) == -np.inf
+    assert start.judge(blobs) == -np.inf  # three clusters of six
+    assert np.isfinite(start.judge(start.labels))
+    # Any labels that fill as many clusters are scored as before.
+    relabelled = (start.labels + 1) % 6
+    assert start.judge(relabelled) == pytest.approx(start.judge(start.labels))
+
+
 def test_the_umap_candidate_maps_more_rows_than_are_judged(rings, monkeypatch):
     X, y = rings
     monkeypatch.setattr(_initialization, "AUTO_MAX_ROWS", 150)
