@@ -287,7 +287,10 @@ def plot_embedding(estimator, X, y=None, ax=None):
     if ax is None:
         _, ax = plt.subplots()
     n_clusters = centers.shape[0]
-    colors = plt.get_cmap("tab10" if n_clusters <= 10 else "tab20")
+    if n_clusters <= 20:
+        colors = plt.get_cmap("tab10" if n_clusters <= 10 else "tab20")
+    else:  # one colour per cluster, spread along a continuous map
+        colors = plt.get_cmap("turbo").resampled(n_clusters)
     style = dict(c=labels, cmap=colors, vmin=-0.5, vmax=colors.N - 0.5, s=12)
     if y is None:
         ax.scatter(Z[:, 0], Z[:, 1], **style)

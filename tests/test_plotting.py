@@ -147,6 +147,19 @@ def test_embedding_scatter_is_the_transform(dec2, digits, tmp_path):
     np.testing.assert_array_equal(first_class.get_array(), dec2.predict(X[y == 0]))
 
 
+def test_embedding_gives_each_of_many_clusters_its_own_colour(digits):
+    X, _ = digits
+    # Before, every cluster from the 20th on had the colour of the 20th.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dec = small_dec(n_clusters=25, n_components=2, max_iter=0).fit(X)
+    ax = plot_embedding(dec, X)
+    ax.figure.canvas.draw()
+    points = ax.collections[0]
+    colours = {tuple(c) for c in points.get_facecolors()}
+    assert len(colours) == np.unique(dec.predict(X)).size > 20
+
+
 def test_embedding_of_more_than_two_components_is_projected(dec3, digits):
     X, _ = digits
     ax = plot_embedding(dec3, X)
