@@ -1046,7 +1046,8 @@ class DECClusterer(
             Opposite of the mean KL divergence of ``P`` from ``Q``.
         """
         q = self.predict_proba(X)
-        return -kl_divergence(target_distribution(q), q)
+        # KL is never negative; rounding can make it -1e-16 (one row, say).
+        return min(-float(kl_divergence(target_distribution(q), q)), 0.0)
 
     def save(self, path):
         """Save the fitted estimator to one file, safe to load anywhere.

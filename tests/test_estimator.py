@@ -123,6 +123,8 @@ def test_score_is_the_opposite_of_the_dec_objective(fitted, blobs):
     p /= p.sum(axis=1, keepdims=True)
     expected = -np.mean(np.sum(p * np.log(p / q), axis=1))
     assert score == pytest.approx(expected, rel=1e-9)
+    # One row: P is Q, and the score 0, not a rounding error above it.
+    assert all(fitted.score(X[i : i + 1]) <= 0.0 for i in range(50))
 
 
 def test_same_random_state_gives_identical_fits(blobs):
