@@ -24,14 +24,38 @@ __all__ = [
 ]
 
 
+def _missing(y):
+    """How many of the labels ``y`` are missing (None or NaN)."""
+    if y.dtype.kind == "f":
+        return int(np.isnan(y).sum())
+    if y.dtype.kind == "O":
+        return sum(v is None or (isinstance(v, float) and v != v) for v in y)
+    return 0
+
+
 def _matched_contingency(y_true, y_pred):
     y_true = column_or_1d(y_true, warn=True)
     y_pred = column_or_1d(y_pred, warn=True)
     check_consistent_length(y_true, y_pred)
     if y_true.shape[0] == 0:
         raise ValueError("cluster_accuracy needs at least one sample, got 0.")
-    classes, true_codes = np.unique(y_true, return_inverse=True)
-    clusters, pred_codes = np.unique(y_pred, return_inverse=True)
+    codes = []
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        missing = _missing(y)
+        if missing:
+            raise ValueError(
+                f"{name} has {missing} missing label(s) (None or NaN): leave "
+                "the samples without a label out."
+            )
+        try:
+            codes.append(np.unique(y, return_inverse=True))
+        except TypeError:
+            kinds = sorted({type(value).__name__ for value in y})
+            raise ValueError(
+                f"{name} mixes labels that cannot be sorted together "
+                f"({', '.join(kinds)}): give labels of one type."
+            ) from None
+    (classes, true_codes), (clusters, pred_codes) = codes
     counts = contingency_matrix(true_codes, pred_codes)
     rows, cols = linear_sum_assignment(counts, maximize=True)
     return classes, clusters, counts, rows, cols

@@ -73,3 +73,16 @@ def test_scorer_scores_the_estimators_predictions():
     X = np.array([[1], [1], [0], [0]])
     assert cluster_accuracy_scorer(Fixed(), X, [5, 5, 6, 6]) == 1.0
     assert cluster_accuracy_scorer(Fixed(), X, [5, 6, 6, 6]) == 0.75
+
+
+def test_missing_or_unsortable_labels_are_refused_with_a_reason():
+    # Before: a TypeError from sorting None among strings, and NaN counted
+    # as a class of its own.
+    with pytest.raises(ValueError, match=r"y_true has 1 missing label\(s\)"):
+        cluster_accuracy(["a", None, "b", "b"], [0, 0, 1, 1])
+    with pytest.raises(ValueError, match=r"y_pred has 2 missing label\(s\)"):
+        cluster_accuracy([0, 0, 1, 1], [0.0, np.nan, 1.0, np.nan])
+    with pytest.raises(ValueError, match=r"y_true has 1 missing"):
+        align_clusters(np.array([0.0, 1.0, np.nan]), [0, 1, 1])
+    with pytest.raises(ValueError, match=r"cannot be sorted together \(int, str\)"):
+        cluster_accuracy(np.array([1, "a", 1, "a"], dtype=object), [0, 1, 0, 1])
