@@ -239,15 +239,21 @@ def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, s
     """
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels)
-    sample = _sample(X.shape[0], max_rows, seed)
+    n_given = X.shape[0]
+    sample = _sample(n_given, max_rows, seed)
     if sample is not None:
         X, labels = X[sample], labels[sample]
     k = np.unique(labels).size
     if k < 2:
         return 0.0
     if k + 1 > X.shape[0] - 1:
+        used = (
+            f"got {X.shape[0]}"
+            if sample is None
+            else f"max_rows={max_rows} of the {n_given} given are used"
+        )
         raise ValueError(
-            f"The score of {k} clusters needs at least {k + 2} rows, got {X.shape[0]}."
+            f"The score of {k} clusters needs at least {k + 2} rows; {used}."
         )
     graph = neighbor_graph(X, n_neighbors)
     eigenvalues, _ = laplacian_spectrum(graph, k + 1, seed)

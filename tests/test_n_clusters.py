@@ -315,7 +315,7 @@ def test_separation_score_cases():
     X, y = separated_blobs(3, spread=4.0)
     assert separation_score(X, y) > separation_score(X, y % 2)
     assert separation_score(X, np.zeros(90)) == 0.0
-    with pytest.raises(ValueError, match=r"3 clusters needs at least 5 rows, got 4"):
+    with pytest.raises(ValueError, match=r"3 clusters needs at least 5 rows; got 4"):
         separation_score(X[:4], np.array([0, 1, 2, 2]))
 
 

@@ -73,8 +73,12 @@ def test_bad_inputs_are_refused():
     X, y = touching_blobs(3)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         graph_separation_score(X, y[:-1])
-    with pytest.raises(ValueError, match=r"3 clusters needs at least 5 rows, got 4"):
+    with pytest.raises(ValueError, match=r"3 clusters needs at least 5 rows; got 4"):
         graph_separation_score(X[:4], [0, 1, 2, 2])
+    # Enough rows given, too few drawn: the message says why.
+    match = rf"needs at least 5 rows; max_rows=4 of the {len(X)} given are used"
+    with pytest.raises(ValueError, match=match):
+        graph_separation_score(X, y, max_rows=4)
     with pytest.raises(ValueError, match=r"'n_neighbors' parameter .* Got 1 instead"):
         graph_separation_score(X, y, n_neighbors=1)
     with pytest.raises(ValueError, match="Input contains NaN"):
