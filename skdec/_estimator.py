@@ -893,13 +893,27 @@ class DECClusterer(
                 stacklevel=4,
             )
         elif self.max_iter > 0 and not trained.converged:
+            if delta_label[-1] < self.tol:
+                # Below tol, yet not converged: the last update was the first
+                # of DEC's phase, after the start was learned.
+                where = (
+                    f"it ended at the first target update of DEC's sharpening "
+                    f"(the last of {len(delta_label)}, after the start was "
+                    "learned), which is not checked; convergence is checked "
+                    "from the second update of that phase on, every "
+                    f"update_interval={self.update_interval} iterations"
+                )
+            else:
+                where = (
+                    f"it was {delta_label[-1]:.4g} at the last of "
+                    f"{len(delta_label)} target updates; convergence is checked "
+                    "from the second update on, every "
+                    f"update_interval={self.update_interval} iterations"
+                )
             warnings.warn(
                 f"Self-training stopped at max_iter={self.max_iter} before the "
-                f"fraction of changed labels fell below tol={self.tol} (it was "
-                f"{delta_label[-1]:.4g} at the last of {len(delta_label)} target "
-                "updates; convergence is checked from the second update on, every "
-                f"update_interval={self.update_interval} iterations). Increase "
-                "max_iter or tol.",
+                f"fraction of changed labels fell below tol={self.tol} ({where}). "
+                "Increase max_iter or tol.",
                 ConvergenceWarning,
                 stacklevel=4,
             )

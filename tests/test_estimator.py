@@ -226,6 +226,22 @@ def test_convergence_warning_while_learning_the_start(blobs, monkeypatch):
     assert "at the last of 3 target updates" in str(caught[0].message)
 
 
+def test_the_warning_at_max_iter_never_reports_a_fraction_below_tol():
+    # max_iter ended the fit at the first update of DEC's phase, after the
+    # start was learned: its fraction (0 here) is not checked, and the
+    # warning said "it was 0" beside "before it fell below tol".
+    X, _ = make_blobs(200, centers=3, n_features=4, cluster_std=2.5, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=300 before") as caught:
+        dec = DECClusterer(3, random_state=0, pretrain_epochs=5, max_iter=300).fit(X)
+    message = str(caught[0].message)
+    reported = re.search(r"it was (\S+) at the last", message)
+    if reported:
+        assert float(reported.group(1)) >= dec.tol
+    else:
+        assert "first target update of DEC's sharpening" in message
+        assert dec.history_["delta_label"][-1] < dec.tol
+
+
 def test_stops_at_the_first_update_after_start_when_tol_is_one(blobs):
     X, _ = blobs
     with warnings.catch_warnings():
