@@ -628,3 +628,42 @@ def test_table_20k_is_made_here_standardised_with_eight_classes():
     assert sorted(np.unique(y)) == list(range(8))
     again, _ = accuracy.load_dataset("table_20k", data_dir="/nonexistent")
     np.testing.assert_array_equal(again, X)
+
+
+def test_rerun_compares_each_fit_with_its_record(tmp_path, monkeypatch, capsys):
+    from benchmarks import rerun
+    from skdec import _initialization
+
+    from _helpers import small_dec
+
+    def quick_defaults(method, X, n_clusters, seed, kwargs):
+        assert method == "dec_defaults"
+        dec = small_dec(n_clusters=n_clusters, init="auto", random_state=seed)
+        return dec.fit(X).labels_, dec.n_iter_, {}, None, None
+
+    monkeypatch.setattr(rerun, "run_method", quick_defaults)
+    records = {
+        "invocations": [{"id": "a", "machine": "host A", "commit": "0123456789"}],
+        "records": [
+            {"dataset": "rare_group", "method": "dec_defaults", "seed": 0, "acc": 0.5,
+             "invocation": "a"},
+            {"dataset": "rare_group", "method": "kmeans", "seed": 1, "acc": 1.0,
+             "invocation": "a"},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(records))
+    original = _initialization.auto_clustering
+    argv = ["--datasets", "rare_group", "--seeds", "0", "1", "--records", str(path)]
+    lines = rerun.main(argv)
+    # The function is put back, and each fit's judge calls were counted.
+    assert _initialization.auto_clustering is original
+    first, second = lines
+    assert (first["recorded_acc"], first["recorded_on"]) == (0.5, "host A")
+    assert first["recorded_at"] == "01234567" and first["equal"] is False
+    assert first["judge_calls"] >= 1 and first["judge_calls_at_minus_inf"] == 0
+    assert second["recorded_acc"] is None  # no record of the defaults
+    out = capsys.readouterr().out
+    assert json.loads(out.splitlines()[0]) == first
+    assert "recorded on host A: 0 of 1 fits equal" in out
+    assert f"  rare_group: mean {first['acc'] - 0.5:+.4f} (1 seeds)" in out

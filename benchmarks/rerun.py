@@ -1,0 +1,136 @@
+"""Rerun the defaults' recorded fits and compare them with their records.
+
+Run from the repository root, for example::
+
+    python -m benchmarks.rerun --datasets iris uci_zoo --seeds 0 1 2 3 4 \\
+        --data-dir ../shared/datasets
+
+For each data set and seed, ``DECClusterer(n_clusters, random_state=seed)``
+is fitted exactly as ``python -m benchmarks.accuracy --methods dec_defaults``
+fits it (:func:`benchmarks.accuracy.run_method`), and its cluster accuracy is
+printed beside the record of the same data set and seed in ``--records``,
+with the machine and commit that made the record. A fit is bitwise
+reproducible on one machine; on another host, TensorFlow's CPU kernels may
+round differently, and the pretrained embedding, and from it the start, can
+differ. Each line also counts the calls of the criterion that keeps
+self-training's best weights (``init="auto"``) that returned ``-inf``,
+labels that emptied a cluster of the start: a fit without any took the
+decisions it would have taken before that rule (commit fd52097). One JSON
+object per fit is printed, then a summary per recording machine.
+"""
+
+import argparse
+import collections
+import contextlib
+import dataclasses
+import json
+import statistics
+import sys
+
+import numpy as np
+
+from benchmarks.accuracy import DATASETS, DEFAULT_DATA_DIR, load_dataset, run_method
+from skdec import _initialization, cluster_accuracy
+
+RECORDS = "benchmarks/results_accuracy.json"
+
+
+@contextlib.contextmanager
+def judge_calls_recorded():
+    """A list that receives the value of every call of the criterion that
+    ``init="auto"`` hands to self-training, while the context is open."""
+    calls = []
+    original = _initialization.auto_clustering
+
+    def recording_auto_clustering(*args, **kwargs):
+        start = original(*args, **kwargs)
+        judge = start.judge
+
+        def recording_judge(labels):
+            value = judge(labels)
+            calls.append(value)
+            return value
+
+        return dataclasses.replace(start, judge=recording_judge)
+
+    _initialization.auto_clustering = recording_auto_clustering
+    try:
+        yield calls
+    finally:
+        _initialization.auto_clustering = original
+
+
+def recorded(path):
+    """``{(data set, seed): (accuracy, invocation)}`` of the defaults."""
+    with open(path) as file:
+        results = json.load(file)
+    invocations = {i["id"]: i for i in results["invocations"]}
+    return {
+        (r["dataset"], r["seed"]): (r["acc"], invocations.get(r["invocation"], {}))
+        for r in results["records"]
+        if r["method"] == "dec_defaults"
+    }
+
+
+def rerun(name, seed, data_dir, records):
+    """The line of one fit: its accuracy beside its record's."""
+    X, y = load_dataset(name, data_dir)
+    n_clusters = int(np.unique(y).size)
+    with judge_calls_recorded() as calls:
+        labels = run_method("dec_defaults", X, n_clusters, seed, {})[0]
+    accuracy = cluster_accuracy(y, labels)
+    record, invocation = records.get((name, seed), (None, {}))
+    return {
+        "dataset": name,
+        "seed": seed,
+        "acc": accuracy,
+        "recorded_acc": record,
+        "equal": record is not None and accuracy == record,
+        "recorded_on": invocation.get("machine"),
+        "recorded_at": invocation.get("commit", "")[:8] or None,
+        "judge_calls": len(calls),
+        "judge_calls_at_minus_inf": sum(1 for value in calls if value == -np.inf),
+    }
+
+
+def summary(lines):
+    """Per recording machine: fits equal to their record, and the mean
+    difference of each data set's accuracy (over its seeds) from the record."""
+    by_machine = collections.defaultdict(list)
+    for line in lines:
+        if line["recorded_acc"] is not None:
+            by_machine[line["recorded_on"]].append(line)
+    text = []
+    for machine, group in by_machine.items():
+        equal = sum(line["equal"] for line in group)
+        text.append(f"recorded on {machine}: {equal} of {len(group)} fits equal")
+        by_data = collections.defaultdict(list)
+        for line in group:
+            by_data[line["dataset"]].append(line["acc"] - line["recorded_acc"])
+        for name, differences in by_data.items():
+            mean = statistics.fmean(differences)
+            if any(differences):
+                text.append(f"  {name}: mean {mean:+.4f} ({len(differences)} seeds)")
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, required=True)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    parser.add_argument("--records", default=RECORDS)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    records = recorded(args.records)
+    lines = []
+    for name in args.datasets:
+        for seed in args.seeds:
+            lines.append(rerun(name, seed, args.data_dir, records))
+            print(json.dumps(lines[-1]), flush=True)
+    for text in summary(lines):
+        print(text)
+    return lines
+
+
+if __name__ == "__main__":
+    main()
