@@ -73,21 +73,25 @@ def _category(value):
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         # An integer code read as a float (a column with gaps): 2.0 is "2".
         return str(int(value))
-    text = str(value)
+    return _apart(str(value))
+
+
+def _apart(text):
+    """``text``, quoted once more if it reads as the gaps' category:
+    ``"missing"`` as ``'"missing"'``, which as ``'""missing""'``, so that no
+    value is read as a gap and no two values are read as one."""
     return f'"{text}"' if _LIKE_GAPS.fullmatch(text) else text
 
 
 def _apart_from_gaps(texts):
-    """``texts`` (an object array of str) with every value that reads as the
-    gaps' category quoted once more: ``"missing"`` as ``'"missing"'``, which
-    as ``'""missing""'``, so that no value is read as a gap and no two values
-    are read as one."""
-    like = [t for t in pd.unique(texts) if MISSING in t and _LIKE_GAPS.fullmatch(t)]
+    """:func:`_apart` over an object array of str, once per distinct value
+    that holds the gaps' name."""
+    like = [t for t in pd.unique(texts) if MISSING in t and _apart(t) != t]
     if not like:
         return texts
     quoted = texts.copy()
     for text in like:
-        quoted[texts == text] = f'"{text}"'
+        quoted[texts == text] = _apart(text)
     return quoted
 
 
@@ -162,11 +166,20 @@ def _refuse_gaps(pipeline, X, remedy):
     _refuse_missing(X[columns], gaps, remedy)
 
 
-def _is_number_text(values):
+def _present_text(values):
+    """The values of a column that are there, if they are all text; else
+    None."""
     present = values.dropna()
     if len(present) == 0 or pd.api.types.infer_dtype(present) != "string":
-        return False
-    return bool(pd.to_numeric(present, errors="coerce").notna().all())
+        return None
+    return present
+
+
+def _is_number_text(values):
+    present = _present_text(values)
+    return present is not None and bool(
+        pd.to_numeric(present, errors="coerce").notna().all()
+    )
 
 
 def _is_date_text(values):
@@ -179,8 +192,8 @@ def _is_date_text(values):
     words pandas also reads as dates (``"May"``, ``"today"``) and text that
     merely holds a year (``"2021 T"``, ``"Q1 2021"``) are not.
     """
-    present = values.dropna()
-    if len(present) == 0 or pd.api.types.infer_dtype(present) != "string":
+    present = _present_text(values)
+    if present is None:
         return False
     texts = pd.Series(pd.unique(present.to_numpy(dtype=object)), dtype=object)
     if not all(_YEAR.search(text) and _MONTH.search(text) for text in texts):
