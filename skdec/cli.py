@@ -397,8 +397,8 @@ def _quiet_keras():
 
 
 def _read_table(path, text_columns=()):
-    """Read a CSV or Parquet file into a DataFrame; a CSV's ``text_columns``
-    are read as text, as written (identifiers such as ``007``)."""
+    """Read a CSV or Parquet file into a DataFrame; with ``text_columns``,
+    only those, a CSV's as text, as written (identifiers such as ``007``)."""
     import pandas as pd
 
     path = Path(path)
@@ -413,7 +413,7 @@ def _read_table(path, text_columns=()):
                 f"reading the Parquet file '{path}' needs pyarrow: "
                 "pip install 'skdec[parquet]'."
             ) from None
-        reader = pd.read_parquet
+        reader = functools.partial(pd.read_parquet, columns=list(text_columns) or None)
     else:
         reader = functools.partial(
             pd.read_csv,

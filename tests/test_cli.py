@@ -526,6 +526,12 @@ def test_predict_writes_the_ids_as_they_are(fitted, tmp_path, capsys):
     )
     assert pd.isna(written["id"].iloc[5]) and written["id"].iloc[6] == "00006"
     clusters = written["cluster"]
+    # A Parquet file keeps its types: the ids come back as they are.
+    new.to_parquet(tmp_path / "new.parquet")
+    parquet = ["predict", str(model_path), str(tmp_path / "new.parquet")]
+    assert main([*parquet, "--out", str(out), "--quiet"]) == 0
+    from_parquet = pd.read_csv(out, dtype={"id": str})
+    pd.testing.assert_frame_equal(from_parquet, written)
     # A column of numbers as the identifier, written as in DATA; the model
     # still reads it as numbers.
     assert main([*argv, "--quiet", "--id-column", "a"]) == 0
