@@ -92,7 +92,7 @@ def test_the_estimator_resolves_auto_and_records_it(monkeypatch):
     explicit = small_dec(max_iter=0).fit(X)
     assert (explicit.batch_size_, explicit.pretrain_epochs_) == (32, 10)
     assert explicit.hidden_layer_sizes_ == (16,)
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
         small_dec().hidden_layer_sizes_  # noqa: B018
 
 
