@@ -24,6 +24,7 @@ success exits with 0.
 import argparse
 import ast
 import functools
+import itertools
 import json
 import logging
 import os
@@ -415,9 +416,11 @@ def _read_table(path, text_columns=()):
             ) from None
         reader = functools.partial(pd.read_parquet, columns=list(text_columns) or None)
     else:
+        sep, decimal = _csv_format(path)
         reader = functools.partial(
             pd.read_csv,
-            sep=_separator(path),
+            sep=sep,
+            decimal=decimal,
             usecols=list(text_columns) or None,
             dtype=dict.fromkeys(text_columns, str) or None,
         )
@@ -435,16 +438,38 @@ def _separator(path):
     but has a semicolon, a tab or a bar (the first of those it has). A
     compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
     taken as separated by commas."""
+    return _csv_format(path)[0]
+
+
+_COMMA_NUMBER = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
+_POINT_NUMBER = re.compile(r"\s*[+-]?\d*\.\d+(?:[eE][+-]?\d+)?\s*")
+
+
+def _csv_format(path, n_lines=100):
+    """``(separator, decimal)`` of a CSV file. The separator is as
+    :func:`_separator` says. The decimal mark is a comma when the file is
+    separated by semicolons or tabs (as spreadsheets write CSV files where
+    the comma is the decimal mark) and, in its first ``n_lines`` lines after
+    the header, some field is a number written with a decimal comma
+    (``1,5``) and none with a decimal point; otherwise a point."""
     if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
-        return ","
+        return ",", "."
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
-            first = file.readline()
+            lines = list(itertools.islice(file, n_lines + 1))
     except OSError:
-        return ","  # pandas says why
+        return ",", "."  # pandas says why
+    first = lines[0] if lines else ""
     if "," in first:
-        return ","
-    return next((sep for sep in (";", "\t", "|") if sep in first), ",")
+        return ",", "."
+    sep = next((sep for sep in (";", "\t", "|") if sep in first), ",")
+    if sep not in (";", "\t"):
+        return sep, "."
+    rows = (line.rstrip("\r\n").split(sep) for line in lines[1:])
+    fields = [field.strip('"') for row in rows for field in row]
+    comma = any(_COMMA_NUMBER.fullmatch(f) for f in fields)
+    point = any(_POINT_NUMBER.fullmatch(f) for f in fields)
+    return sep, "," if comma and not point else "."
 
 
 def _check_columns_exist(frame, columns, path):

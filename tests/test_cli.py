@@ -553,6 +553,13 @@ def test_csv_files_separated_by_semicolons_or_tabs(fitted, tmp_path, capsys):
         argv[2] = str(other)
         assert main(argv) == 0
         pd.testing.assert_frame_equal(pd.read_csv(out), expected)
+    # As spreadsheets write them where the comma is the decimal mark.
+    assert (frame["a"].dropna() % 1 != 0).any()
+    for sep in (";", "\t"):
+        frame.to_csv(tmp_path / "comma.csv", sep=sep, decimal=",", index=False)
+        argv[2] = str(tmp_path / "comma.csv")
+        assert main(argv) == 0
+        pd.testing.assert_frame_equal(pd.read_csv(out), expected)
     # A compressed file, which pandas opens itself, whatever its bytes hold
     # (here a name with a semicolon in its gzip header).
     with open(tmp_path / "table.csv.gz", "wb") as raw:
