@@ -8,6 +8,7 @@ classes.
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import make_scorer
 from sklearn.metrics.cluster import contingency_matrix
@@ -25,11 +26,10 @@ __all__ = [
 
 
 def _missing(y):
-    """How many of the labels ``y`` are missing (None or NaN)."""
-    if y.dtype.kind == "f":
-        return int(np.isnan(y).sum())
-    if y.dtype.kind == "O":
-        return sum(v is None or (isinstance(v, float) and v != v) for v in y)
+    """How many of the labels ``y`` are missing (None, NaN, NaT or pandas'
+    ``pd.NA``)."""
+    if y.dtype.kind in "fOmM":
+        return int(pd.isna(y).sum())
     return 0
 
 
@@ -44,7 +44,7 @@ def _matched_contingency(y_true, y_pred):
         missing = _missing(y)
         if missing:
             raise ValueError(
-                f"{name} has {missing} missing label(s) (None or NaN): leave "
+                f"{name} has {missing} missing label(s) (None, NaN or pd.NA): leave "
                 "the samples without a label out."
             )
         try:

@@ -1,6 +1,7 @@
 """cluster_accuracy, align_clusters and the scorer."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClusterMixin
 
@@ -84,5 +85,10 @@ def test_missing_or_unsortable_labels_are_refused_with_a_reason():
         cluster_accuracy([0, 0, 1, 1], [0.0, np.nan, 1.0, np.nan])
     with pytest.raises(ValueError, match=r"y_true has 1 missing"):
         align_clusters(np.array([0.0, 1.0, np.nan]), [0, 1, 1])
+    # pandas' own missing value, in a column of text (before: "mixes labels
+    # that cannot be sorted together (NAType, str)").
+    text = pd.Series(["a", "b", pd.NA, "a"], dtype="string")
+    with pytest.raises(ValueError, match=r"y_true has 1 missing label\(s\)"):
+        cluster_accuracy(text, [0, 1, 1, 0])
     with pytest.raises(ValueError, match=r"cannot be sorted together \(int, str\)"):
         cluster_accuracy(np.array([1, "a", 1, "a"], dtype=object), [0, 1, 0, 1])
