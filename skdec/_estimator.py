@@ -1,6 +1,7 @@
 """The scikit-learn front door of DEC: parameters, validation, orchestration."""
 
 import logging
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -146,7 +147,8 @@ class DECClusterer(
         square grey image. Handed to a custom ``autoencoder`` callable.
 
     conv_filters : tuple of int, default=(32, 64, 128)
-        Filters of the strided convolutions of ``autoencoder="conv"``.
+        Filters of the strided convolutions of ``autoencoder="conv"``, one
+        convolution per entry (at least one).
 
     decoder : {"transpose", "upsample"}, default="transpose"
         How the convolutional decoder doubles the resolution: stride-2
@@ -550,13 +552,19 @@ class DECClusterer(
     # ------------------------------------------------------------------ fit
 
     @staticmethod
-    def _positive_ints(name, value):
-        sizes = np.asarray(value, dtype=object).ravel()
-        if not all(
-            isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in sizes
+    def _positive_ints(name, value, allow_empty=True):
+        sizes = np.asarray(value, dtype=object)
+        if not (
+            sizes.ndim == 1
+            and (allow_empty or sizes.size)
+            and all(
+                isinstance(h, Integral) and not isinstance(h, bool) and h > 0
+                for h in sizes
+            )
         ):
+            what = "sequence" if allow_empty else "non-empty sequence"
             raise ValueError(
-                f"{name} must be a sequence of positive integers, got {value!r}."
+                f"{name} must be a {what} of positive integers, got {value!r}."
             )
         return tuple(int(h) for h in sizes)
 
@@ -619,7 +627,9 @@ class DECClusterer(
             ),
             "activation": self.activation,
             "input_shape": None,
-            "conv_filters": self._positive_ints("conv_filters", self.conv_filters),
+            "conv_filters": self._positive_ints(
+                "conv_filters", self.conv_filters, self.autoencoder != "conv"
+            ),
             "decoder": self.decoder,
         }
         shape = self.input_shape
@@ -642,9 +652,9 @@ class DECClusterer(
                     "input_shape must be (height, width, channels) or (height, "
                     f"width), got {self.input_shape!r}."
                 )
-        if shape is not None and int(np.prod(shape)) != n_features:
+        if shape is not None and math.prod(shape) != n_features:
             raise ValueError(
-                f"input_shape={shape} holds {int(np.prod(shape))} values, but X has "
+                f"input_shape={shape} holds {math.prod(shape)} values, but X has "
                 f"n_features={n_features}."
             )
         recipe["input_shape"] = shape

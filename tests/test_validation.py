@@ -146,7 +146,9 @@ def test_out_of_range_parameters(params, match):
         small_dec(**params).fit(np.ones((10, 3)))
 
 
-@pytest.mark.parametrize("sizes", [(0,), (16, -2), (8.5,), ("16",), (True,)])
+@pytest.mark.parametrize(
+    "sizes", [(0,), (16, -2), (8.5,), ("16",), (True,), ((16, 8),), [[16], [8]]]
+)
 def test_hidden_layer_sizes_must_be_positive_integers(sizes):
     with pytest.raises(
         ValueError, match="hidden_layer_sizes must be a sequence of positive integers"

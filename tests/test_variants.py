@@ -119,7 +119,17 @@ def test_conv_reconstructs_any_reasonable_size(size):
         ({}, 60, "needs input_shape=\\(height, width, channels\\); n_features=60"),
         ({"input_shape": (2, 2, 3, 5)}, 60, "must be \\(height, width, channels\\)"),
         ({"input_shape": (8, 0, 1)}, 64, "input_shape must be a sequence of positive"),
-        ({"conv_filters": (8, -1)}, 64, "conv_filters must be a sequence of positive"),
+        ({"conv_filters": (8, -1)}, 64, "conv_filters must be a non-empty sequence"),
+        # Before: an IndexError while building the networks.
+        ({"conv_filters": ()}, 64, "conv_filters must be a non-empty sequence"),
+        # Before: fitted as (8, 16), then neither unpickled nor loaded.
+        ({"conv_filters": ((8, 16),)}, 64, "conv_filters must be a non-empty"),
+        # Before: the product wrapped around to 64 in int64.
+        (
+            {"input_shape": (3689348814741910336, 5, 1)},
+            64,
+            "holds 18446744073709551680 values",
+        ),
     ],
 )
 def test_conv_shape_errors(params, n_features, match):
