@@ -20,6 +20,11 @@ The rules:
   (:func:`skdec._n_clusters.choose_n_clusters` on ``X`` and ``Z``, with the
   seed the estimator draws from ``random_state``), from the same
   pretraining;
+- ``skdec_components_infinite``: the same as ``skdec``, with the score as it
+  was before what leaves a cluster counted as one link at least
+  (:data:`skdec._n_clusters.LINK_WEIGHT` set to 0): clusters that are
+  exactly the graph's separate groups score infinite; the control of that
+  change, on the same pretraining and rows;
 - ``skdec_sample``: :func:`~skdec._n_clusters.choose_n_clusters` on the
   rows the benchmark's seed samples, with that seed (the control of the
   next rule; it differs from ``skdec`` only by the seed, and so, above
@@ -130,6 +135,7 @@ import json
 import os
 import sys
 import tempfile
+import unittest.mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -163,7 +169,7 @@ from benchmarks.n_clusters import (  # noqa: E402
     silhouette_choice,
     subsample,
 )
-from skdec import DECClusterer  # noqa: E402
+from skdec import DECClusterer, _n_clusters  # noqa: E402
 from skdec._initialization import umap_view  # noqa: E402
 from skdec._modularity import N_NEIGHBORS, neighbor_graph  # noqa: E402
 from skdec._n_clusters import (  # noqa: E402
@@ -182,6 +188,7 @@ HDBSCAN_FRACTION = 0.05
 STRENGTH_THRESHOLD = 0.8
 RULES = (
     "skdec",
+    "skdec_components_infinite",
     "skdec_sample",
     "skdec_map",
     "skdec_by_map_equation",
@@ -576,17 +583,19 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         )
         return k
 
-    def skdec():
+    def skdec(name="skdec", link_weight=_n_clusters.LINK_WEIGHT):
         # What n_clusters="auto" chooses, with the seeds the estimator draws
         # from random_state; the pretraining comes from the cache.
         overrides = {"max_iter": 0, "init": "kmeans", "memory": cache_dir}
         overrides["n_clusters_range"] = (min(candidates), max(candidates))
-        model = _dec("auto", X, seed, overrides | (params or {}))
-        details["skdec"] = {str(k): v for k, v in model.n_clusters_scores_.items()}
+        with unittest.mock.patch.object(_n_clusters, "LINK_WEIGHT", link_weight):
+            model = _dec("auto", X, seed, overrides | (params or {}))
+        details[name] = {str(k): v for k, v in model.n_clusters_scores_.items()}
         return model.n_clusters_
 
     run = {
         "skdec": skdec,
+        "skdec_components_infinite": lambda: skdec("skdec_components_infinite", 0.0),
         "skdec_sample": lambda: control().n_clusters,
         "skdec_map": lambda: skdec_on([mapped()]).n_clusters,
         "skdec_by_map_equation": lambda: skdec_on(select="map_equation").n_clusters,

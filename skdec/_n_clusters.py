@@ -11,6 +11,7 @@ score; :func:`separation_score` scores one given labelling, for the label-free
 scorer of :mod:`skdec.metrics`. Plain NumPy, SciPy and scikit-learn.
 """
 
+import math
 import warnings
 from typing import NamedTuple
 
@@ -26,7 +27,7 @@ from ._modularity import (
     N_NEIGHBORS,
     NEGLIGIBLE_SHARE,
     RowGraph,
-    cluster_conductance,
+    cluster_volumes,
     codelength_saving,
     graph_modularity,
     neighbor_graph,
@@ -162,8 +163,22 @@ def _row_spectrum(graph, n_eigenvalues, seed):
     return values[order], vectors[:, order]
 
 
+#: The weight of a row's link to its nearest neighbour, the largest a link
+#: of the fuzzy neighbour graph can weigh. :func:`mean_conductance` counts
+#: what leaves a cluster as at least this much: the graph resolves a cut to
+#: one link, not finer.
+LINK_WEIGHT = 1.0
+
+
 def mean_conductance(graph, labels):
     """Mean over clusters of the weight leaving a cluster over its volume.
+
+    The weight leaving a cluster counts as at least :data:`LINK_WEIGHT`, one
+    nearest-neighbour link: a cluster that no link leaves (a separate group
+    of the graph) and one that a single weak link joins to the rest are cut
+    equally cleanly at the graph's resolution. Without that floor, exactly
+    separate groups would score infinite and win over any partition that
+    one link crosses, however much better it cuts the rest.
 
     Parameters
     ----------
@@ -175,12 +190,15 @@ def mean_conductance(graph, labels):
     Returns
     -------
     conductance : float
-        In [0, 1]; 0 when no edge joins two clusters.
+        In (0, 1]; 0 for one cluster, or a graph without edges.
     """
-    conductance = cluster_conductance(graph, labels)
-    if not conductance.size:  # no edges at all: nothing leaves any cluster
+    volume, inside = cluster_volumes(graph, labels)
+    used = volume > 0  # clusters whose rows have edges
+    if used.sum() < 2:  # one cluster, or no edges: nothing is cut
         return 0.0
-    return float(np.mean(conductance))
+    leaving = np.maximum(volume[used] - inside[used], LINK_WEIGHT)
+    # fsum: the same value whatever the order of the clusters.
+    return math.fsum(np.minimum(leaving / volume[used], 1.0)) / int(used.sum())
 
 
 # Below these, an eigenvalue or a conductance is rounding error around zero.
@@ -191,9 +209,11 @@ _CONDUCTANCE_TOL = NEGLIGIBLE_SHARE
 def _score(eigenvalues, conductance, k):
     """``sqrt(lambda_{k+1}) / conductance``; ``eigenvalues[k]`` is lambda_{k+1}.
 
-    On a graph of several connected components: 0 when more than ``k``
-    components remain (lambda_{k+1} = 0, a further cut is free), infinite
-    when the ``k`` clusters are exactly the components (conductance 0).
+    On a graph of several connected components, 0 when more than ``k``
+    components remain (lambda_{k+1} = 0, a further cut is free). The
+    conductance is at least one link's share of a cluster's volume
+    (:func:`mean_conductance`), so the score is finite but for a graph
+    without edges.
     """
     if eigenvalues[k] <= _EIGENVALUE_TOL:
         return 0.0

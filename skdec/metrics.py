@@ -196,8 +196,9 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
     formula of the features, a class split into several blobs) are not
     found, and on data without clusters it prefers 2 clusters whatever the
     classes. Very small clusters (fewer rows than ``n_neighbors``) and very
-    unequal sizes are misjudged: a tiny isolated group has a tiny
-    conductance and lifts the score of any labelling that isolates it, while
+    unequal sizes are misjudged: a tiny isolated group has a small
+    conductance (one link over its volume) and lifts the score of any
+    labelling that isolates it, while
     small classes touching a large one are not separated in the graph. The
     graph is built on the rows given, in their scale: scale the features as
     the clustering sees them (a scorer on a :class:`~sklearn.pipeline.Pipeline`
@@ -221,11 +222,13 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
     Returns
     -------
     score : float
-        Non-negative. ``inf`` when the graph falls apart into separate
-        groups (no link between them, or only links of negligible weight)
-        and the clusters are exactly those groups; ``0.0`` for a single
-        cluster, and for ``k`` clusters while more than ``k`` such groups
-        remain (a further cut is free). Above ``max_rows`` rows, the graph,
+        Non-negative and finite: the weight leaving a cluster counts as at
+        least one link of weight 1 (a row's link to its nearest neighbour),
+        so clusters that are exactly the separate groups of the graph score
+        high, not infinite. ``0.0`` for a single cluster, and for ``k``
+        clusters while more than ``k`` separate groups (no link between
+        them, or only links of negligible weight) remain (a further cut is
+        free). Above ``max_rows`` rows, the graph,
         its groups and the clusters are those of the sampled rows: a group
         that few sampled rows fall in is no longer separate.
 
@@ -306,11 +309,8 @@ def graph_separation_scorer(estimator, X, y=None):
     Returns
     -------
     score : float
-        Higher is better; ``inf`` for clusters that are exactly the separate
-        groups of the graph. ``GridSearchCV`` ranks a candidate with one such
-        fold first, and scikit-learn warns that some test scores are
-        non-finite (their mean is ``inf`` and their standard deviation
-        ``nan``).
+        Higher is better; finite (see :func:`graph_separation_score`), so
+        that a search can average the folds.
 
     Examples
     --------

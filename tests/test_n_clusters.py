@@ -10,7 +10,8 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.neighbors import NearestNeighbors
 from umap.umap_ import fuzzy_simplicial_set
 
-from skdec._modularity import fuzzy_neighbor_graph, neighbor_graph
+from skdec import cluster_accuracy
+from skdec._modularity import cluster_volumes, fuzzy_neighbor_graph, neighbor_graph
 from skdec._n_clusters import (
     DEFAULT_CANDIDATES,
     _sample,
@@ -77,7 +78,8 @@ def test_sparse_solver_finds_every_component(seed):
     assert sorted(b.pop() for b in blobs if len(b) == 1) == [0, 1, 2, 3, 4]
     choice = choose_n_clusters(X, None, candidates=range(2, 9), seed=seed, n_init=3)
     assert choice.n_clusters == 5
-    assert [choice.scores[k] for k in (2, 3, 4, 5)] == [0.0, 0.0, 0.0, np.inf]
+    assert [choice.scores[k] for k in (2, 3, 4)] == [0.0, 0.0, 0.0]
+    assert np.isfinite(choice.scores[5]) and choice.scores[5] > 0
 
 
 def test_proposals_add_partitions_the_search_would_miss():
@@ -143,7 +145,7 @@ def test_select_scores_the_partition_its_criterion_rates_highest():
     # At k = 4 modularity keeps a partition that hands 33 rows of the wide
     # group to two small ones (more even sizes); the map equation keeps the
     # four groups, which score far higher.
-    assert choices["map_equation"].scores[4] > 10 * choices["modularity"].scores[4]
+    assert choices["map_equation"].scores[4] > 5 * choices["modularity"].scores[4]
     assert choices["modularity"].n_clusters == 5
     assert choices["map_equation"].n_clusters == 4
     with pytest.raises(ValueError, match="select should be one of"):
@@ -172,6 +174,16 @@ def test_mean_conductance_of_two_triangles_joined_by_one_edge():
     assert mean_conductance(unequal, labels) == pytest.approx((1 / 7 + 1 / 13) / 2)
     # One cluster: nothing leaves it.
     assert mean_conductance(graph, np.zeros(6, dtype=int)) == 0.0
+    # What leaves a cluster counts as one link (weight 1) at least: two
+    # triangles apart (volume 6 each), or joined by an edge of weight 0.25
+    # (volume 6.25 each).
+    for weight, volume in ((0.0, 6.0), (0.25, 6.25)):
+        joined = graph.tolil()
+        joined[2, 3] = joined[3, 2] = weight
+        joined = scipy.sparse.csr_matrix(joined)
+        joined.eliminate_zeros()
+        labels = np.array([0, 0, 0, 1, 1, 1])
+        assert mean_conductance(joined, labels) == pytest.approx(1 / volume)
 
 
 @pytest.mark.parametrize("k", [2, 3, 5, 8])
@@ -303,8 +315,10 @@ def test_score_is_the_root_of_the_next_eigenvalue_over_the_mean_conductance():
     degree = weights.sum(axis=1)
     laplacian = np.eye(180) - weights / np.sqrt(np.outer(degree, degree))
     fourth = np.linalg.eigvalsh(laplacian)[3]
+    # What leaves a cluster counts as one link (weight 1) at least.
     conductance = [
-        weights[y == c][:, y != c].sum() / degree[y == c].sum() for c in range(3)
+        max(weights[y == c][:, y != c].sum(), 1.0) / degree[y == c].sum()
+        for c in range(3)
     ]
     assert separation_score(X, y) == pytest.approx(
         np.sqrt(fourth) / np.mean(conductance)
@@ -319,12 +333,44 @@ def test_separation_score_cases():
         separation_score(X[:4], np.array([0, 1, 2, 2]))
 
 
-def test_components_make_an_infinite_or_zero_score():
-    # Three far-apart blobs, three components: the true labels cut no edge
-    # (infinite score); two clusters leave a free cut (zero score).
+def test_components_score_at_the_resolution_of_one_link():
+    # Three far-apart blobs, three components: what leaves each cluster of
+    # the true labels counts as one nearest-neighbour link; two clusters
+    # leave a free cut (zero score).
     X, y = separated_blobs(3, spread=50.0)
-    assert separation_score(X, y) == np.inf
+    graph = neighbor_graph(X)
+    volume, inside = cluster_volumes(graph, y)
+    assert np.all(volume - inside < 1e-9)
+    eigenvalues, _ = laplacian_spectrum(graph, 4)
+    expected = np.sqrt(eigenvalues[3]) / np.mean(1.0 / volume)
+    assert separation_score(X, y) == pytest.approx(expected, rel=1e-9)
     assert separation_score(X, np.minimum(y, 1)) == 0.0
+
+
+def light_blobs(n=300, seed=0):
+    """Images of 28 x 28 pixels, each a blob of light at one of three
+    positions equally far apart, with noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    rows, cols = np.mgrid[:28, :28]
+    centres = np.array([(7, 7), (20, 8), (14, 21)])[y] + rng.normal(0, 1.5, (n, 2))
+    X = np.exp(
+        -((rows - centres[:, :1, None]) ** 2 + (cols - centres[:, 1:, None]) ** 2)
+        / 18.0
+    )
+    return np.clip(X + rng.normal(0, 0.05, X.shape), 0, 1).reshape(n, -1), y
+
+
+def test_a_separate_group_does_not_outscore_a_cut_of_one_link():
+    # One blob is a separate piece of the graph; one link of weight below 1
+    # joins the other two. Scoring the pieces as infinite chose 2 clusters.
+    X, y = light_blobs()
+    graph = neighbor_graph(X)
+    volume, inside = cluster_volumes(graph, y)
+    assert np.sort(volume - inside)[0] < 1e-9 and np.all(volume - inside < 1.0)
+    choice = choose_n_clusters(X, None, range(2, 7), n_init=3)
+    assert choice.n_clusters == 3 and np.all(np.isfinite(list(choice.scores.values())))
+    assert cluster_accuracy(y, choice.labels[3]) == 1.0
 
 
 def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
@@ -779,6 +825,19 @@ def test_kmeans_index_rules_count_separated_blobs(rule):
     )
     picks, _ = choices(X, 0, list(range(2, 9)), None, rules=(rule,))
     assert picks == {rule: 5}
+
+
+def test_rules_benchmark_controls_the_one_link_floor():
+    from benchmarks.n_clusters_rules import choices
+
+    # The control scores exactly separate groups infinite, as skdec did.
+    X, _ = light_blobs()
+    tiny = {"hidden_layer_sizes": [16], "n_components": 4, "pretrain_epochs": 1}
+    rules = ("skdec", "skdec_components_infinite")
+    picks, details = choices(X, 0, list(range(2, 7)), None, tiny, rules=rules)
+    assert picks == {"skdec": 3, "skdec_components_infinite": 2}
+    assert details["skdec_components_infinite"]["2"] == np.inf
+    assert np.isfinite(details["skdec"]["2"])
 
 
 def test_split_rule_counts_nested_clusters_and_leaves_a_blob_whole():
