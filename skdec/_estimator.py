@@ -307,7 +307,9 @@ class DECClusterer(
         ``activation``, ``input_shape``, ``conv_filters``, ``decoder``), the
         pretraining schedule (``pretrain_epochs``, ``batch_size``,
         ``pretrain_optimizer``, ``pretrain_learning_rate``, ``momentum`` for
-        SGD) and the seed drawn from ``random_state``. A grid search over
+        SGD), the seed drawn from ``random_state``, and the versions of
+        skdec, Keras and its backend (another backend, or another version,
+        pretrains anew). A grid search over
         ``n_clusters``, ``alpha``, ``update_interval``, ``tol`` or the
         self-training optimizer then pretrains once per fold, not once per
         candidate; results are identical with and without the cache. With
@@ -775,6 +777,7 @@ class DECClusterer(
                 learning_rate=float(self.pretrain_learning_rate),
                 seed=seed,
                 verbose=self.verbose,
+                environment=_training.environment(),
                 **pretrain_optimizer,
             )
         embedding = None  # of the pretrained encoder, once computed

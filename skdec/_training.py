@@ -12,6 +12,7 @@ outside the embedding, then :func:`self_train` runs DEC's own loop.
 """
 
 import logging
+import sys
 from typing import NamedTuple
 
 import keras
@@ -72,6 +73,21 @@ def pretrain_autoencoder(autoencoder, X, *, epochs, batch_size, rng, verbose):
     return losses
 
 
+def environment():
+    """``(skdec version, Keras version, Keras backend, backend version)``:
+    what, beside :func:`pretrain`'s arguments, decides its result."""
+    import skdec
+
+    backend = keras.backend.backend()
+    module = sys.modules.get(backend)
+    return (
+        skdec.__version__,
+        keras.__version__,
+        backend,
+        getattr(module, "__version__", None),
+    )
+
+
 def pretrain(
     X,
     autoencoder_recipe,
@@ -83,12 +99,16 @@ def pretrain(
     momentum,
     seed,
     verbose,
+    environment=None,
 ):
     """Pretrain a new autoencoder from ``seed``; return its weights and losses.
 
     This is the unit that ``DECClusterer(memory=...)`` caches: its arguments
     (the data, the architecture without the clustering layer, the pretraining
-    schedule and the seed) determine its result exactly.
+    schedule and the seed) determine its result exactly on one installation;
+    ``environment`` (:func:`environment`, not used here) keys the cache to
+    the versions and backend, so that another Keras backend, or another
+    version of skdec or Keras, pretrains anew.
 
     Parameters
     ----------
@@ -107,6 +127,8 @@ def pretrain(
         Seed of the initial weights and of the order of the rows.
     verbose : int
         Show a progress bar when positive.
+    environment : tuple, default=None
+        Not used: part of the cache key only.
 
     Returns
     -------

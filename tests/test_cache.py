@@ -95,3 +95,25 @@ def test_changed_data_misses_and_clustering_parameters_hit(
     X_changed[0, 0] += 1e-3
     small_dec(memory=str(tmp_path)).fit(X_changed)
     assert len(pretrain_calls) == 2
+
+
+@pytest.mark.parametrize("what", ["skdec", "backend"])
+def test_another_version_or_backend_misses(data, tmp_path, pretrain_calls, what):
+    # Before, a cache filled under TensorFlow served a fit under JAX, and an
+    # entry of another skdec version was reused.
+    import keras
+
+    import skdec
+
+    X, _ = data
+    small_dec(memory=str(tmp_path)).fit(X)
+    with pytest.MonkeyPatch.context() as patch:
+        if what == "skdec":
+            patch.setattr(skdec, "__version__", "99.0")
+        else:
+            backend = keras.backend.backend()
+            patch.setattr(keras.backend, "backend", lambda: f"not-{backend}")
+        small_dec(memory=str(tmp_path)).fit(X)
+    assert len(pretrain_calls) == 2
+    small_dec(memory=str(tmp_path)).fit(X)  # the first entry again
+    assert len(pretrain_calls) == 2
