@@ -423,6 +423,8 @@ def _read_table(path, text_columns=()):
             decimal=decimal,
             usecols=list(text_columns) or None,
             dtype=dict.fromkeys(text_columns, str) or None,
+            # Text as written: "NA", "null" or "None" are not gaps there.
+            keep_default_na=not text_columns,
         )
     try:
         frame = reader(path)

@@ -513,9 +513,11 @@ def test_models_saved_from_python_leave_out_the_ignored_columns(
 def test_predict_writes_the_ids_as_they_are(fitted, tmp_path, capsys):
     _, _, model_path, frame = fitted
     new = frame.drop(columns="label")
-    # Identifiers with leading zeros, and one row without one.
+    # Identifiers with leading zeros, and one row without one; some that
+    # pandas reads as gaps by default (before: written as empty cells).
     new["id"] = [f"{i:05d}" for i in range(len(new))]
     new.loc[5, "id"] = np.nan
+    new.loc[7:10, "id"] = ["NA", "null", "None", "#N/A"]
     new.to_csv(tmp_path / "new.csv", index=False)
     out = tmp_path / "labels.csv"
     argv = ["predict", str(model_path), str(tmp_path / "new.csv"), "--out", str(out)]
@@ -525,6 +527,9 @@ def test_predict_writes_the_ids_as_they_are(fitted, tmp_path, capsys):
         written["id"].iloc[:5], ["00000", "00001", "00002", "00003", "00004"]
     )
     assert pd.isna(written["id"].iloc[5]) and written["id"].iloc[6] == "00006"
+    with open(out) as file:
+        ids = [line.split(",")[0] for line in file.read().splitlines()[1:]]
+    assert ids[5] == "" and ids[7:11] == ["NA", "null", "None", "#N/A"]
     clusters = written["cluster"]
     # A Parquet file keeps its types: the ids come back as they are.
     new.to_parquet(tmp_path / "new.parquet")
