@@ -920,6 +920,9 @@ def _run(work):
             result = work()
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
+        except OSError as exc:  # --memory a file, or a folder not writable
+            where = f" '{exc.filename}'" if exc.filename else ""
+            raise UsageError(f"cannot use{where}: {exc.strerror or exc}") from exc
     for warning in caught:
         if issubclass(
             warning.category, (DeprecationWarning, PendingDeprecationWarning)
