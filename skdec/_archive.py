@@ -126,6 +126,9 @@ class InvalidModelFile(ValueError):
     """A file that is not a valid skdec model file."""
 
     def __init__(self, path, reason):
+        if not reason.endswith("."):
+            reason += "."
+        self.reason = reason
         super().__init__(
             f"{os.fspath(path)!r} is not a valid skdec model file: {reason}"
         )
@@ -546,6 +549,8 @@ def read(path):
     except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
         if isinstance(exc, (FileNotFoundError, InvalidModelFile)):
             raise
+        if isinstance(exc, (zipfile.BadZipFile, EOFError)):
+            raise InvalidModelFile(path, f"it is damaged or cut short ({exc})") from exc
         raise InvalidModelFile(path, str(exc)) from exc
     if _HEADER in members:
         return _read_skops(path, members[_HEADER], members.get(_PAYLOAD))
@@ -572,8 +577,6 @@ def _check_version(path, version, name):
 
 
 def _read_skops(path, header, payload):
-    import skops.io
-
     try:
         header = json.loads(header)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -581,6 +584,39 @@ def _read_skops(path, header, payload):
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise InvalidModelFile(path, "its metadata does not name the skdec format.")
     _check_version(path, header.get("format_version"), FORMAT_NAME)
+    try:
+        return _read_skops_model(path, header, payload)
+    except InvalidModelFile as exc:
+        written_by = header.get("skdec_version")
+        if not _is_newer(written_by):
+            raise
+        from skdec import __version__
+
+        raise InvalidModelFile(
+            path,
+            f"{exc.reason} It was written by skdec {written_by}, newer than "
+            f"this skdec {__version__}: upgrade skdec to load it.",
+        ) from exc
+
+
+def _is_newer(version):
+    """Whether the version text ``version`` (``"0.2.0"``) is newer than this
+    skdec's; False for text that is not such a version."""
+    from skdec import __version__
+
+    def numbers(text):
+        parts = text.split(".") if isinstance(text, str) else []
+        if not parts or not all(p.isdigit() for p in parts):
+            return None
+        return tuple(int(p) for p in parts)
+
+    written, ours = numbers(version), numbers(__version__)
+    return written is not None and ours is not None and written > ours
+
+
+def _read_skops_model(path, header, payload):
+    import skops.io
+
     notes = header.get("notes", {})
     if not isinstance(notes, dict) or payload is None:
         raise InvalidModelFile(path, "its metadata or its model is missing.")

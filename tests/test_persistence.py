@@ -524,6 +524,33 @@ def test_newer_format_version_names_both_versions(saved):
         skdec.load(saved)
 
 
+def test_a_file_of_a_newer_skdec_that_this_one_refuses_says_so(saved):
+    # Same format version, but an attribute this skdec does not know: the
+    # message says which skdec wrote it (before: only "unexpected attributes").
+    header, schema, members = read_model_file(saved)
+    _unknown_attribute(attributes(schema), members)
+    write_model_file(saved, {**header, "skdec_version": "99.0.0"}, schema, members)
+    with pytest.raises(
+        ValueError,
+        match=r"unexpected attributes \['predict'\]\. It was written by skdec "
+        r"99\.0\.0, newer than this skdec .*: upgrade skdec to load it\.",
+    ):
+        skdec.load(saved)
+    # Written by this version or an older one: no such note.
+    write_model_file(saved, {**header, "skdec_version": "0.0.1"}, schema, members)
+    with pytest.raises(ValueError, match=r"unexpected attributes \['predict'\]\.$"):
+        skdec.load(saved)
+
+
+def test_a_file_cut_short_is_called_damaged(saved):
+    data = saved.read_bytes()
+    saved.write_bytes(data[: len(data) // 2])
+    with pytest.raises(
+        ValueError, match=r"it is damaged or cut short \(File is not a zip file\)\.$"
+    ):
+        skdec.load(saved)
+
+
 def test_pickle_goes_through_the_same_checks(fitted):
     state = fitted.__getstate__()
     state["_network_recipe"] = {**state["_network_recipe"], "activation": "lambda"}
