@@ -568,10 +568,13 @@ def _load_model(path):
     if path.suffix.lower() in (".csv", ".parquet", ".pq", ".json"):
         hint += " The model comes first: skdec COMMAND MODEL DATA."
     _quiet_keras()
-    try:
-        model, notes = _persistence._load(path)
-    except ValueError as exc:
-        raise UsageError(f"{exc}{hint}") from exc
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model, notes = _persistence._load(path)
+        except ValueError as exc:
+            raise UsageError(f"{exc}{hint}") from exc
+    _print_warnings(caught)
     side = sidecar_path(path)
     if isinstance(model, DECClusterer) and side.exists():  # skdec 0.1's fit
         prep = _read_sidecar(side)
@@ -923,13 +926,33 @@ def _run(work):
         except OSError as exc:  # --memory a file, or a folder not writable
             where = f" '{exc.filename}'" if exc.filename else ""
             raise UsageError(f"cannot use{where}: {exc.strerror or exc}") from exc
+    _print_warnings(caught)
+    return result
+
+
+def _print_warnings(caught):
+    """Print the recorded warnings as ``skdec: warning:`` lines; scikit-learn's
+    warnings of a model saved with another version of it, one per estimator,
+    as one line."""
+    import sklearn
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    saved_with = set()
     for warning in caught:
-        if issubclass(
+        if issubclass(warning.category, InconsistentVersionWarning):
+            saved_with.add(warning.message.original_sklearn_version)
+        elif not issubclass(
             warning.category, (DeprecationWarning, PendingDeprecationWarning)
         ):
-            continue
-        print(f"skdec: warning: {warning.message}", file=sys.stderr)
-    return result
+            print(f"skdec: warning: {warning.message}", file=sys.stderr)
+    if saved_with:
+        print(
+            "skdec: warning: the model was saved with scikit-learn "
+            f"{', '.join(sorted(saved_with))}, and this is scikit-learn "
+            f"{sklearn.__version__}: its results may differ. Fit it again "
+            "with 'skdec fit' to be sure.",
+            file=sys.stderr,
+        )
 
 
 # ------------------------------------------------------------------ parsing

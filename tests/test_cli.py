@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -508,6 +509,43 @@ def test_models_saved_from_python_leave_out_the_ignored_columns(
     for cluster, size in enumerate(sizes):
         if size:
             assert f"cluster {cluster}: {size} rows" in out_text
+
+
+def test_a_model_of_another_scikit_learn_warns_once(
+    fitted, tmp_path, capsys, monkeypatch
+):
+    # scikit-learn warns once per estimator restored from a file saved with
+    # another version of it; before, each warning came out raw on stderr.
+    import sklearn
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    from skdec import _persistence
+
+    _, data, model_path, _ = fitted
+    load = _persistence._load
+
+    def load_saved_with_1_0_2(path):
+        for name in ("StandardScaler", "OneHotEncoder"):
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=name,
+                    current_sklearn_version=sklearn.__version__,
+                    original_sklearn_version="1.0.2",
+                ),
+                stacklevel=2,
+            )
+        return load(path)
+
+    monkeypatch.setattr(_persistence, "_load", load_saved_with_1_0_2)
+    out = tmp_path / "labels.csv"
+    argv = ["predict", str(model_path), str(data), "--out", str(out), "--quiet"]
+    status, _, err = _run(argv, capsys)
+    assert status == 0
+    assert err.splitlines() == [
+        "skdec: warning: the model was saved with scikit-learn 1.0.2, and this is "
+        f"scikit-learn {sklearn.__version__}: its results may differ. Fit it again "
+        "with 'skdec fit' to be sure."
+    ]
 
 
 def test_predict_writes_the_ids_as_they_are(fitted, tmp_path, capsys):
