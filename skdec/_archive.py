@@ -426,6 +426,29 @@ def _forget_paths(obj):
 # ------------------------------------------------------------------ writing
 
 
+@contextlib.contextmanager
+def _caches_left_out(obj):
+    """Within it, the ``memory`` of every estimator in ``obj`` that has one
+    (a DECClusterer, a Pipeline) is None: a file keeps no cache, whether a
+    folder or a :class:`joblib.Memory` (loading sets ``memory`` to None)."""
+    from sklearn.base import BaseEstimator
+
+    cached = [
+        (value, value.memory)
+        for value in _reachable(obj)
+        if isinstance(value, BaseEstimator)
+        and "memory" in value.get_params(deep=False)
+        and value.memory is not None
+    ]
+    try:
+        for value, _ in cached:
+            value.memory = None
+        yield
+    finally:
+        for value, memory in cached:
+            value.memory = memory
+
+
 def write(obj, path, *, notes=None):
     """Write ``obj`` to ``path`` atomically in format version 2.
 
@@ -453,7 +476,8 @@ def write(obj, path, *, notes=None):
 
     notes = dict(notes or {})
     _check_notes(notes)
-    payload = skops.io.dumps(obj, compression=zipfile.ZIP_DEFLATED)
+    with _caches_left_out(obj):
+        payload = skops.io.dumps(obj, compression=zipfile.ZIP_DEFLATED)
     cannot = f"{type(obj).__name__} cannot be saved to a skdec model file:"
     _, untrusted = _checked_payload(payload, cannot + " it")
     if untrusted:

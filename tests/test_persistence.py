@@ -14,6 +14,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import joblib
 import keras
 import numpy as np
 import pandas as pd
@@ -262,6 +263,15 @@ def test_a_file_chooses_no_cache_folder(data, tmp_path):
     pipe = make_pipeline(StandardScaler(), small_dec(max_iter=0, memory=cache))
     pipe.set_params(memory=cache).fit(data)
     skdec.save(pipe, tmp_path / "m.skdec")
+    loaded = skdec.load(tmp_path / "m.skdec")
+    assert loaded.memory is None and loaded[-1].memory is None
+    np.testing.assert_array_equal(loaded.predict(data), pipe.predict(data))
+    # A joblib.Memory is left out the same way (before: refused, with the
+    # advice to pickle the model), and the model saved keeps its own.
+    memory = joblib.Memory(cache, verbose=0)
+    pipe.set_params(memory=memory, decclusterer__memory=memory)
+    skdec.save(pipe, tmp_path / "m.skdec")
+    assert pipe.memory is memory and pipe[-1].memory is memory
     loaded = skdec.load(tmp_path / "m.skdec")
     assert loaded.memory is None and loaded[-1].memory is None
     np.testing.assert_array_equal(loaded.predict(data), pipe.predict(data))
