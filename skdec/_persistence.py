@@ -36,9 +36,10 @@ def save(estimator, path):
     ------
     ValueError
         If the estimator holds something :func:`load` would refuse to load,
-        such as a custom ``autoencoder`` callable, a ``joblib.Memory``, a
-        transformer of your own or another of scikit-learn's; use pickle or
-        joblib for such models.
+        such as a custom ``autoencoder`` callable, a transformer of your
+        own or another of scikit-learn's; use pickle or joblib for such
+        models. A ``memory`` (a folder or a ``joblib.Memory``) is not
+        stored: it is None in the file.
 
     See Also
     --------
