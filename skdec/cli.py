@@ -24,7 +24,6 @@ success exits with 0.
 import argparse
 import ast
 import functools
-import itertools
 import json
 import logging
 import os
@@ -415,12 +414,12 @@ def _read_table(path, text_columns=()):
                 "pip install 'skdec[parquet]'."
             ) from None
         reader = functools.partial(pd.read_parquet, columns=list(text_columns) or None)
+        sep = None
     else:
-        sep, decimal = _csv_format(path)
+        sep = _separator(path)
         reader = functools.partial(
             pd.read_csv,
             sep=sep,
-            decimal=decimal,
             usecols=list(text_columns) or None,
             dtype=dict.fromkeys(text_columns, str) or None,
             # Text as written: "NA", "null" or "None" are not gaps there.
@@ -432,6 +431,8 @@ def _read_table(path, text_columns=()):
         raise UsageError(f"cannot read '{path}': {exc}") from exc
     if len(frame) == 0:
         raise UsageError(f"'{path}' has no rows.")
+    if not text_columns and sep in (";", "\t"):
+        frame = _read_decimal_commas(frame)
     return frame
 
 
@@ -440,38 +441,41 @@ def _separator(path):
     but has a semicolon, a tab or a bar (the first of those it has). A
     compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
     taken as separated by commas."""
-    return _csv_format(path)[0]
-
-
-_COMMA_NUMBER = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
-_POINT_NUMBER = re.compile(r"\s*[+-]?\d*\.\d+(?:[eE][+-]?\d+)?\s*")
-
-
-def _csv_format(path, n_lines=100):
-    """``(separator, decimal)`` of a CSV file. The separator is as
-    :func:`_separator` says. The decimal mark is a comma when the file is
-    separated by semicolons or tabs (as spreadsheets write CSV files where
-    the comma is the decimal mark) and, in its first ``n_lines`` lines after
-    the header, some field is a number written with a decimal comma
-    (``1,5``) and none with a decimal point; otherwise a point."""
     if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
-        return ",", "."
+        return ","
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
-            lines = list(itertools.islice(file, n_lines + 1))
+            first = file.readline()
     except OSError:
-        return ",", "."  # pandas says why
-    first = lines[0] if lines else ""
+        return ","  # pandas says why
     if "," in first:
-        return ",", "."
-    sep = next((sep for sep in (";", "\t", "|") if sep in first), ",")
-    if sep not in (";", "\t"):
-        return sep, "."
-    rows = (line.rstrip("\r\n").split(sep) for line in lines[1:])
-    fields = [field.strip('"') for row in rows for field in row]
-    comma = any(_COMMA_NUMBER.fullmatch(f) for f in fields)
-    point = any(_POINT_NUMBER.fullmatch(f) for f in fields)
-    return sep, "," if comma and not point else "."
+        return ","
+    return next((sep for sep in (";", "\t", "|") if sep in first), ",")
+
+
+# A number with a decimal comma (1,5 or -0,25), or a whole number.
+_COMMA_DECIMAL = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
+_WHOLE_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def _read_decimal_commas(frame):
+    """``frame`` with each text column whose values are all numbers, some of
+    them written with a decimal comma (``1,5``) and the others whole, read
+    as numbers: how spreadsheets save CSV files separated by semicolons or
+    tabs where the comma is the decimal mark."""
+    import pandas as pd
+
+    for column in frame.columns:
+        values = frame[column]
+        if not pd.api.types.is_string_dtype(values.dtype):
+            continue
+        present = values.dropna()
+        if not len(present) or not all(isinstance(v, str) for v in present):
+            continue
+        comma = present.str.fullmatch(_COMMA_DECIMAL.pattern)
+        if comma.any() and (comma | present.str.fullmatch(_WHOLE_NUMBER.pattern)).all():
+            frame[column] = pd.to_numeric(values.str.replace(",", ".", regex=False))
+    return frame
 
 
 def _check_columns_exist(frame, columns, path):

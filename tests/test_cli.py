@@ -603,6 +603,19 @@ def test_csv_files_separated_by_semicolons_or_tabs(fitted, tmp_path, capsys):
         argv[2] = str(tmp_path / "comma.csv")
         assert main(argv) == 0
         pd.testing.assert_frame_equal(pd.read_csv(out), expected)
+    # Column by column: a column of points stays as it is beside one of
+    # commas, and a quoted separator is no field of its own.
+    (tmp_path / "mixed.csv").write_text(
+        'a;b;c;name\n0,5;1.25;2;"x; 2.5"\n-1,75;2.5;3;"1,5"\n2;3.0;4;y\n'
+    )
+    table = cli._read_table(tmp_path / "mixed.csv")
+    assert table["a"].tolist() == [0.5, -1.75, 2.0]
+    assert table["b"].tolist() == [1.25, 2.5, 3.0]
+    assert table["c"].tolist() == [2, 3, 4]
+    assert table["name"].tolist() == ["x; 2.5", "1,5", "y"]
+    # A comma-separated file keeps quoted commas as text.
+    (tmp_path / "plain.csv").write_text('a,b\n"0,5",1\n"1,5",2\n')
+    assert cli._read_table(tmp_path / "plain.csv")["a"].tolist() == ["0,5", "1,5"]
     # A compressed file, which pandas opens itself, whatever its bytes hold
     # (here a name with a semicolon in its gzip header).
     with open(tmp_path / "table.csv.gz", "wb") as raw:
