@@ -624,18 +624,18 @@ def _read_skops(path, header, payload):
 
 
 def _is_newer(version):
-    """Whether the version text ``version`` (``"0.2.0"``) is newer than this
-    skdec's; False for text that is not such a version."""
+    """Whether the version text ``version`` (``"0.2.0"``, ``"0.2.0.dev0"``)
+    is newer than this skdec's; False for anything that is not a version."""
+    from sklearn.utils.fixes import parse_version
+
     from skdec import __version__
 
-    def numbers(text):
-        parts = text.split(".") if isinstance(text, str) else []
-        if not parts or not all(p.isdigit() for p in parts):
-            return None
-        return tuple(int(p) for p in parts)
-
-    written, ours = numbers(version), numbers(__version__)
-    return written is not None and ours is not None and written > ours
+    if not isinstance(version, str):
+        return False
+    try:
+        return bool(parse_version(version) > parse_version(__version__))
+    except (TypeError, ValueError):  # not a version
+        return False
 
 
 def _read_skops_model(path, header, payload):

@@ -178,7 +178,11 @@ def mean_conductance(graph, labels):
     of the graph) and one that a single weak link joins to the rest are cut
     equally cleanly at the graph's resolution. Without that floor, exactly
     separate groups would score infinite and win over any partition that
-    one link crosses, however much better it cuts the rest.
+    one link crosses, however much better it cuts the rest. On rows with
+    exact copies (a :class:`~skdec._modularity.RowGraph`), a link between
+    two values counts once per pair of their copies, so a cut between
+    values weighs many row links and the floor of one row link is a
+    smaller share of it than on distinct rows.
 
     Parameters
     ----------
@@ -190,7 +194,8 @@ def mean_conductance(graph, labels):
     Returns
     -------
     conductance : float
-        In (0, 1]; 0 for one cluster, or a graph without edges.
+        At most 1; above 0, but 0 when fewer than two clusters have edges
+        (one cluster, or a graph without edges).
     """
     volume, inside = cluster_volumes(graph, labels)
     used = volume > 0  # clusters whose rows have edges
@@ -218,6 +223,8 @@ def _score(eigenvalues, conductance, k):
     if eigenvalues[k] <= _EIGENVALUE_TOL:
         return 0.0
     if conductance <= _CONDUCTANCE_TOL:
+        # Only without the floor (LINK_WEIGHT = 0, the control of
+        # benchmarks.n_clusters_rules) or on a graph without edges.
         return float("inf")
     return float(np.sqrt(eigenvalues[k]) / conductance)
 

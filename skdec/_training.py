@@ -11,6 +11,7 @@ Self-training runs in up to two phases (:func:`train_clusters`):
 outside the embedding, then :func:`self_train` runs DEC's own loop.
 """
 
+import importlib.metadata
 import logging
 import sys
 from typing import NamedTuple
@@ -79,13 +80,13 @@ def environment():
     import skdec
 
     backend = keras.backend.backend()
-    module = sys.modules.get(backend)
-    return (
-        skdec.__version__,
-        keras.__version__,
-        backend,
-        getattr(module, "__version__", None),
-    )
+    version = getattr(sys.modules.get(backend), "__version__", None)
+    if version is None:
+        try:
+            version = importlib.metadata.version(backend)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return (skdec.__version__, keras.__version__, backend, version)
 
 
 def pretrain(

@@ -721,7 +721,21 @@ def _cmd_fit(args, info):
     if args.no_impute:
         # Every column with gaps in one message, not one kind at a time.
         _run(lambda: _refuse_gaps(pipeline, features, "leave out --no-impute"))
-    _run(lambda: pipeline.fit(features))
+    try:
+        _run(lambda: pipeline.fit(features))
+    except OSError as exc:
+        memory = args.memory
+        # A --memory that is a file, or a folder that cannot be written.
+        inside = memory is not None and exc.filename is not None
+        if not (
+            inside
+            and Path(exc.filename).resolve().is_relative_to(Path(memory).resolve())
+        ):
+            raise
+        raise UsageError(
+            f"cannot use --memory '{memory}' as a cache folder: {exc.strerror} "
+            f"('{exc.filename}')."
+        ) from exc
     info(_summary(pipeline, features))
     dec = pipeline[-1]
     model_path = Path(args.out)
@@ -927,9 +941,6 @@ def _run(work):
             result = work()
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-        except OSError as exc:  # --memory a file, or a folder not writable
-            where = f" '{exc.filename}'" if exc.filename else ""
-            raise UsageError(f"cannot use{where}: {exc.strerror or exc}") from exc
     _print_warnings(caught)
     return result
 

@@ -634,14 +634,18 @@ def test_csv_files_separated_by_semicolons_or_tabs(fitted, tmp_path, capsys):
 # ----------------------------------------------------------------- errors
 
 
-def test_error_memory_that_is_not_a_folder(fitted, capsys, tmp_path):
+def test_error_memory_that_is_not_a_folder(fitted, capsys, tmp_path, monkeypatch):
     # Before: a traceback of joblib's NotADirectoryError, exit status 1.
     _, data, _, _ = fitted
     (tmp_path / "afile").write_text("not a folder")
     argv = ["fit", str(data), "--n-clusters", "2", "--out", str(tmp_path / "m")]
     argv += ["--id-column", "id", "--label-column", "label"]
     err = _error([*argv, "--memory", str(tmp_path / "afile")], capsys)
-    assert f"cannot use '{tmp_path / 'afile'}" in err and "Not a directory" in err
+    assert f"cannot use --memory '{tmp_path / 'afile'}' as a cache folder" in err
+    assert "Not a directory" in err
+    monkeypatch.chdir(tmp_path)  # joblib names the file by its absolute path
+    err = _error([*argv, "--memory", "afile"], capsys)
+    assert "cannot use --memory 'afile' as a cache folder" in err
 
 
 def test_error_missing_column(fitted, capsys, tmp_path):

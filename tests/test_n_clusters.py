@@ -144,7 +144,9 @@ def test_select_scores_the_partition_its_criterion_rates_highest():
             )
     # At k = 4 modularity keeps a partition that hands 33 rows of the wide
     # group to two small ones (more even sizes); the map equation keeps the
-    # four groups, which score far higher.
+    # four groups, which score far higher (more than 10 times before what
+    # leaves a cluster counted as one link at least: two of the small groups
+    # are cut from the rest by less than one link).
     assert choices["map_equation"].scores[4] > 5 * choices["modularity"].scores[4]
     assert choices["modularity"].n_clusters == 5
     assert choices["map_equation"].n_clusters == 4

@@ -546,6 +546,11 @@ def test_a_file_of_a_newer_skdec_that_this_one_refuses_says_so(saved):
         r"99\.0\.0, newer than this skdec .*: upgrade skdec to load it\.",
     ):
         skdec.load(saved)
+    # Any newer version, a development or candidate one included.
+    for newer in ("0.2.0.dev0", "1.0rc1"):
+        write_model_file(saved, {**header, "skdec_version": newer}, schema, members)
+        with pytest.raises(ValueError, match=f"written by skdec {newer}, newer"):
+            skdec.load(saved)
     # Written by this version or an older one: no such note.
     write_model_file(saved, {**header, "skdec_version": "0.0.1"}, schema, members)
     with pytest.raises(ValueError, match=r"unexpected attributes \['predict'\]\.$"):
