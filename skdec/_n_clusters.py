@@ -180,9 +180,11 @@ def mean_conductance(graph, labels):
     separate groups would score infinite and win over any partition that
     one link crosses, however much better it cuts the rest. On rows with
     exact copies (a :class:`~skdec._modularity.RowGraph`), a link between
-    two values counts once per pair of their copies, so a cut between
-    values weighs many row links and the floor of one row link is a
-    smaller share of it than on distinct rows.
+    two values joins every copy of one to every copy of the other, so the
+    least that can leave a cluster is one link between the value with the
+    fewest copies in it and the value with the fewest copies outside it,
+    times both numbers of copies (:func:`_one_link`): copying every row
+    alike then leaves the score as it is.
 
     Parameters
     ----------
@@ -201,9 +203,26 @@ def mean_conductance(graph, labels):
     used = volume > 0  # clusters whose rows have edges
     if used.sum() < 2:  # one cluster, or no edges: nothing is cut
         return 0.0
-    leaving = np.maximum(volume[used] - inside[used], LINK_WEIGHT)
+    leaving = np.maximum(volume[used] - inside[used], _one_link(graph, labels)[used])
     # fsum: the same value whatever the order of the clusters.
     return math.fsum(np.minimum(leaving / volume[used], 1.0)) / int(used.sum())
+
+
+def _one_link(graph, labels):
+    """Per cluster, the least weight that one link of :data:`LINK_WEIGHT`
+    leaving it can carry in the graph of the rows: the weight itself on
+    distinct rows; on a RowGraph, times the fewest copies of a value in the
+    cluster and the fewest copies of a value outside it."""
+    labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
+    k = int(labels.max()) + 1
+    if not isinstance(graph, RowGraph) or graph.nodes is None:
+        return np.full(k, LINK_WEIGHT)
+    copies = np.zeros((graph.weights.shape[0], k))
+    np.add.at(copies, (graph.nodes, labels), 1.0)
+    outside = copies.sum(axis=1, keepdims=True) - copies
+    fewest_in = np.where(copies > 0, copies, np.inf).min(axis=0)
+    fewest_out = np.where(outside > 0, outside, np.inf).min(axis=0)
+    return LINK_WEIGHT * fewest_in * fewest_out
 
 
 # Below these, an eigenvalue or a conductance is rounding error around zero.

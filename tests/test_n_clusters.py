@@ -349,6 +349,18 @@ def test_components_score_at_the_resolution_of_one_link():
     assert separation_score(X, np.minimum(y, 1)) == 0.0
 
 
+@pytest.mark.parametrize("spread", [4.0, 50.0])
+def test_copying_every_row_alike_leaves_the_score_unchanged(spread):
+    # Touching blobs, and separate ones whose clusters no link leaves: there,
+    # one link between two values joins every copy of each (before: a floor
+    # of one row link, so separate groups scored higher with every copy).
+    X, y = separated_blobs(3, per_cluster=20, spread=spread)
+    score = separation_score(X, y)
+    for copies in (3, 10):
+        repeated = separation_score(np.repeat(X, copies, 0), np.repeat(y, copies))
+        assert repeated == pytest.approx(score, rel=1e-9)
+
+
 def light_blobs(n=300, seed=0):
     """Images of 28 x 28 pixels, each a blob of light at one of three
     positions equally far apart, with noise."""
