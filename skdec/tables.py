@@ -276,7 +276,11 @@ def _column_kinds(
             continue
         kind = values.dtype.kind
         declared = isinstance(values.dtype, pd.CategoricalDtype)
-        is_text = not declared and pd.api.types.is_string_dtype(values)
+        # An object column of text with gaps is not a string dtype to pandas;
+        # _is_number_text and _is_date_text look at the values present.
+        is_text = not declared and (
+            pd.api.types.is_string_dtype(values) or values.dtype == object
+        )
         if column in categorical:
             categorical_columns.append(column)
         elif kind in "iuf" and not pd.api.types.is_bool_dtype(values):

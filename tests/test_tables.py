@@ -133,6 +133,17 @@ def test_dates_written_as_text_are_left_out_like_datetimes():
     # The same sorting in the profile.
     profile = cluster_profile(frame, np.arange(n) % 2)
     assert set(profile["column"]) == {"x"}
+    # As pandas 2 reads text (object dtype), gaps included: the same kinds,
+    # and numbers stored as text with a gap are numbers (before: an object
+    # column with a gap became one-hot categories).
+    as_objects = frame.astype({c: object for c in ("day", "stamp", "written", "zoned")})
+    as_objects["dose"] = pd.Series(["1.5", None, "2", "3"] * 3, dtype=object)
+    kinds, objects_messages = _kinds_and_warnings(as_objects)
+    assert kinds == {"numeric": ["x", "dose"]}
+    assert objects_messages == [
+        "column 'dose' holds numbers stored as text; they are read as numbers.",
+        *messages,
+    ]
     # The tester's table: 'when', all distinct, is dates, not an identifier.
     kinds, messages = _kinds_and_warnings(csv_like_frame(), ignore=["label"])
     assert "column 'when' is left out of the features: it holds dates (as text)." in (
