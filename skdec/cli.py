@@ -24,6 +24,7 @@ success exits with 0.
 import argparse
 import ast
 import functools
+import importlib
 import json
 import logging
 import os
@@ -360,8 +361,10 @@ _START_UP_LINE = re.compile(
 )
 
 
-def _quiet_keras():
-    """Import Keras (and TensorFlow) without their start-up lines on stderr.
+def _quiet_keras(*also):
+    """Import Keras (and TensorFlow) without their start-up lines on stderr;
+    the modules named in ``also`` too (umap-learn imports TensorFlow when it
+    is installed, whatever Keras' backend).
 
     The command owns its process, so it sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless
     the user set it, and catches what TensorFlow's C++ code writes to the
@@ -372,7 +375,8 @@ def _quiet_keras():
     else (another error) is passed on. Python's ``tensorflow`` logger
     (tf.function retracing warnings) is set to ERROR.
     """
-    if "keras" in sys.modules:
+    modules = [name for name in ("keras", *also) if name not in sys.modules]
+    if not modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
@@ -380,7 +384,8 @@ def _quiet_keras():
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import keras  # noqa: F401
+            for name in modules:
+                importlib.import_module(name)
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
@@ -697,7 +702,7 @@ def _cmd_fit(args, info):
             "features (they are the label or id column, ignored, or not in "
             "--columns)."
         )
-    _quiet_keras()
+    _quiet_keras("umap")  # the start of init="auto" maps with UMAP
     from skdec._estimator import DECClusterer
     from skdec.tables import _refuse_gaps, _summary, make_tabular_pipeline
 

@@ -924,6 +924,19 @@ def test_the_command_prints_only_its_own_messages(fitted, tmp_path):
     ]
 
 
+def test_the_command_prints_only_its_own_messages_on_jax(fitted, tmp_path):
+    # umap-learn imports TensorFlow when it is installed: its start-up lines
+    # came out during a fit on JAX (init="auto" maps with UMAP).
+    pytest.importorskip("jax")
+    _, data, _, _ = fitted
+    argv = ["fit", str(data), "--n-clusters", "3", "--out", str(tmp_path / "m")]
+    argv += [*TINY, "--label-column", "label", "--quiet"]
+    done, _ = _python(["-m", "skdec.cli", *argv], env={"KERAS_BACKEND": "jax"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert all(line.startswith("skdec: ") for line in lines), lines
+
+
 def test_start_up_lines_are_dropped_and_other_errors_kept(tmp_path):
     # A stand-in for Keras that writes what TensorFlow writes on a machine
     # without a GPU while it loads, and an error of another kind.
