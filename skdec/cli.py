@@ -470,12 +470,12 @@ def _read_decimal_commas(frame):
     tabs where the comma is the decimal mark."""
     import pandas as pd
 
+    from skdec.tables import _present_text
+
     for column in frame.columns:
         values = frame[column]
-        if not pd.api.types.is_string_dtype(values.dtype):
-            continue
-        present = values.dropna()
-        if not len(present) or not all(isinstance(v, str) for v in present):
+        present = _present_text(values)
+        if present is None:
             continue
         comma = present.str.fullmatch(_COMMA_DECIMAL.pattern)
         if comma.any() and (comma | present.str.fullmatch(_WHOLE_NUMBER.pattern)).all():
@@ -577,13 +577,7 @@ def _load_model(path):
     if path.suffix.lower() in (".csv", ".parquet", ".pq", ".json"):
         hint += " The model comes first: skdec COMMAND MODEL DATA."
     _quiet_keras()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model, notes = _persistence._load(path)
-        except ValueError as exc:
-            raise UsageError(f"{exc}{hint}") from exc
-    _print_warnings(caught)
+    model, notes = _run(lambda: _persistence._load(path), hint=hint)
     side = sidecar_path(path)
     if isinstance(model, DECClusterer) and side.exists():  # skdec 0.1's fit
         prep = _read_sidecar(side)
@@ -938,14 +932,15 @@ def _cmd_profile(args, info):
     return 0
 
 
-def _run(work):
-    """Run ``work``; report data errors and warnings plainly."""
+def _run(work, hint=""):
+    """Run ``work``; report data errors (followed by ``hint``) and warnings
+    plainly."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = work()
         except ValueError as exc:
-            raise UsageError(str(exc)) from exc
+            raise UsageError(f"{exc}{hint}") from exc
     _print_warnings(caught)
     return result
 
