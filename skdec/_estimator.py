@@ -630,7 +630,9 @@ class DECClusterer(
             "activation": self.activation,
             "input_shape": None,
             "conv_filters": self._positive_ints(
-                "conv_filters", self.conv_filters, self.autoencoder != "conv"
+                "conv_filters",
+                self.conv_filters,
+                allow_empty=self.autoencoder != "conv",
             ),
             "decoder": self.decoder,
         }
