@@ -864,7 +864,7 @@ def _cmd_evaluate(args, info):
 
 def _format_profile(profile, top):
     """The ``top`` features of each cluster, as lines of text: numeric
-    columns, and the categories over-represented in the cluster."""
+    columns, and the categories and gaps over-represented in the cluster."""
     lines = []
     for cluster, rows in profile.groupby("cluster", sort=True):
         first = rows.iloc[0]

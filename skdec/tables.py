@@ -529,10 +529,14 @@ def cluster_profile(
     ``sqrt((sd_cluster**2 + sd_others**2) / 2)`` (Austin, 2009). Features
     are numeric columns, and for categorical columns each category (missing
     values are the category ``"missing"``, and a value that is itself
-    ``"missing"`` the category ``'"missing"'``). Within each cluster, features
-    are ranked by the absolute standardised difference: rank 1 separates
-    the cluster most from the other rows (of two equally strong, the
-    positive one first); a category with a positive difference is
+    ``"missing"`` the category ``'"missing"'``). A numeric column with some
+    values missing, but not all, has one more feature, its gaps
+    (``"age=missing"``, of kind ``"missing"``), whose mean is the share of
+    the rows without a value, which the column's own mean, over the observed
+    values, does not show. Within each cluster, features are ranked by the
+    absolute standardised difference: rank 1 separates the cluster most from
+    the other rows (of two equally strong, the positive one first); a
+    category, or the gaps of a column, with a positive difference is
     over-represented in the cluster.
 
     Read more in the :ref:`User Guide <tables>`.
@@ -568,9 +572,9 @@ def cluster_profile(
         One row per cluster and feature, sorted by cluster and rank, with the
         columns ``cluster``, ``size`` (rows in the cluster), ``share`` (of
         all rows), ``feature`` (``"age"``, or ``"sex=F"`` for a category),
-        ``column``, ``category`` (None for numeric features), ``kind``
-        (``"numeric"`` or ``"categorical"``), ``cluster_mean``,
-        ``cluster_median`` (NaN for categories), ``other_mean``,
+        ``column``, ``category`` (None but for categories), ``kind``
+        (``"numeric"``, ``"categorical"`` or ``"missing"``), ``cluster_mean``,
+        ``cluster_median`` (NaN but for numeric columns), ``other_mean``,
         ``std_difference`` and ``rank``.
 
     Raises
@@ -651,6 +655,13 @@ def cluster_profile(
     for column in numeric:
         values = _as_numbers(X[[column]])[:, 0]
         features.append((str(column), column, None, "numeric", values))
+        gaps = np.isnan(values)
+        if gaps.any() and not gaps.all():
+            # The column's mean is over its observed values only: say where
+            # the gaps are, as the missing category of a categorical column does.
+            features.append(
+                (f"{column}={MISSING}", column, None, "missing", gaps.astype(float))
+            )
     for column in categories:
         values = _as_categories(X[[column]])[:, 0]
         values = np.where(pd.isna(values), MISSING, values)

@@ -400,6 +400,25 @@ def test_profile_reads_the_columns_as_the_model_does(fitted, tmp_path, capsys):
     for cluster in range(3):
         inside = a[labels == cluster]
         assert a_rows.loc[cluster, "cluster_mean"] == pytest.approx(inside.mean())
+    # The text value is a gap, and the profile says in which cluster.
+    gaps = written[written.feature == "a=missing"].set_index("cluster")
+    assert (gaps["kind"] == "missing").all()
+    shares = a.isna().groupby(labels).mean()
+    np.testing.assert_allclose(gaps["cluster_mean"], shares)
+    # Printed as shares, in the clusters where gaps are over-represented.
+    status, printed, _ = _run([*argv[:3], "--top", "10", "--quiet"], capsys)
+    assert status == 0
+    printed_shares = {}
+    for line in printed.splitlines():
+        if header := re.match(r"cluster (\d+): ", line):
+            cluster = int(header[1])
+        elif line.startswith("  a=missing "):
+            printed_shares[cluster] = line.split()[1:3]
+    over = gaps[gaps.std_difference > 0]
+    assert set(printed_shares) == set(over.index) and len(over)
+    for cluster, row in over.iterrows():
+        expected = [f"{100 * row.cluster_mean:.1f}%", f"{100 * row.other_mean:.1f}%"]
+        assert printed_shares[cluster] == expected
 
 
 # ---------------------------------------------------------- old models

@@ -594,15 +594,47 @@ def test_profile_values_ranks_and_categories():
     )
     assert one.loc["sex=missing", "std_difference"] < 0
     assert np.isnan(one.loc["sex=M", "cluster_median"])
+    # The gaps of a numeric column: the share of rows without a value.
+    assert one.loc["age=missing", "kind"] == "missing"
+    assert one.loc["age=missing", "cluster_mean"] == 0.0
+    assert one.loc["age=missing", "other_mean"] == pytest.approx(1 / 3)
     assert set(one.index) == {
-        "age", "sex=F", "sex=M", "sex=missing", "code=1", "code=2",
+        "age", "age=missing", "sex=F", "sex=M", "sex=missing", "code=1", "code=2",
     }  # fmt: skip
     # Ranked by the absolute standardised difference, 1 the strongest.
     ranked = one.sort_values("rank")
-    assert list(ranked["rank"]) == [1, 2, 3, 4, 5, 6]
+    assert list(ranked["rank"]) == [1, 2, 3, 4, 5, 6, 7]
     strengths = ranked["std_difference"].abs().to_numpy()
     assert (np.diff(strengths) <= 1e-12).all()
     assert ranked.index[0] == "age"
+
+
+def test_profile_says_where_a_numeric_column_has_gaps():
+    # A laboratory value missing for most of one cluster: its mean over the
+    # observed values alone would look like any other cluster's.
+    rng = np.random.default_rng(0)
+    value = rng.normal(5.0, 1.0, 60)
+    labels = np.repeat([0, 1, 2], 20)
+    value[20:38] = np.nan  # 18 of cluster 1's 20 rows
+    value[45] = np.nan  # and one of cluster 2's
+    X = pd.DataFrame({"value": value, "full": rng.normal(size=60)})
+    profile = cluster_profile(X, labels).set_index(["cluster", "feature"])
+    gaps = profile.xs("value=missing", level="feature")
+    assert (gaps["kind"] == "missing").all() and gaps["category"].isna().all()
+    assert (gaps["column"] == "value").all()
+    np.testing.assert_allclose(gaps["cluster_mean"], [0.0, 0.9, 0.05])
+    np.testing.assert_allclose(gaps["other_mean"], [19 / 40, 1 / 40, 18 / 40])
+    p, q = 0.9, 1 / 40
+    assert gaps.loc[1, "std_difference"] == pytest.approx(
+        (p - q) / np.sqrt((p * (1 - p) + q * (1 - q)) / 2)
+    )
+    assert gaps["cluster_median"].isna().all()
+    # What sets cluster 1 apart is its gaps.
+    assert profile.loc[(1, "value=missing"), "rank"] == 1
+    # No row for a column without gaps, nor for one without any value.
+    X["empty"] = np.nan
+    profile = cluster_profile(X, labels, numeric=["value", "full", "empty"])
+    assert set(profile["feature"]) == {"value", "value=missing", "full", "empty"}
 
 
 def test_profile_of_a_fitted_pipeline_on_flchain(flchain):
@@ -664,13 +696,16 @@ def test_profile_takes_the_kinds_it_is_given():
         X, labels, numeric=["creatinine", "kappa"], categorical=["sex"]
     )
     one = profile[profile.cluster == 1].set_index("feature")
-    assert list(one.sort_index().index) == ["creatinine", "kappa", "sex=F", "sex=M"]
+    assert list(one.sort_index().index) == [
+        "creatinine", "creatinine=missing", "kappa", "sex=F", "sex=M",
+    ]  # fmt: skip
     assert one.loc["creatinine", "other_mean"] == pytest.approx(1.05)  # "<0.5": NaN
+    assert one.loc["creatinine=missing", "other_mean"] == pytest.approx(1 / 3)
     assert one.loc["creatinine", "cluster_median"] == pytest.approx(3.1)
     # No observed value: NaN, ranked last, not a difference of 0.
     assert np.isnan(one.loc["kappa", "cluster_mean"])
     assert np.isnan(one.loc["kappa", "std_difference"])
-    assert one.loc["kappa", "rank"] == 4
+    assert one.loc["kappa", "rank"] == 5
     with pytest.raises(ValueError, match="'sex' are both numeric and categorical"):
         cluster_profile(X, labels, numeric=["sex"], categorical=["sex"])
     with pytest.raises(ValueError, match=r"Column\(s\) 'age' not in X"):
