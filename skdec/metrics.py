@@ -33,6 +33,12 @@ def _missing(y):
     return 0
 
 
+def _python_value(value):
+    """A NumPy scalar as the Python value it holds; any other value (what an
+    object array holds: a ``str``, say) as it is."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _matched_contingency(y_true, y_pred):
     y_true = column_or_1d(y_true, warn=True)
     y_pred = column_or_1d(y_pred, warn=True)
@@ -97,7 +103,7 @@ def align_clusters(y_true, y_pred):
     """
     classes, clusters, _, rows, cols = _matched_contingency(y_true, y_pred)
     return {
-        clusters[c].item(): classes[r].item()
+        _python_value(clusters[c]): _python_value(classes[r])
         for c, r in sorted(zip(cols, rows, strict=True))
     }
 

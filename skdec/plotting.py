@@ -9,7 +9,7 @@ it drew on.
 import numpy as np
 
 from skdec._batches import predict_batches
-from skdec.metrics import _matched_contingency
+from skdec.metrics import _matched_contingency, _python_value
 
 __all__ = [
     "decode_cluster_centers",
@@ -53,8 +53,8 @@ def _aligned_contingency(y_true, y_pred):
     col_order = [*cols, *(j for j in range(len(clusters)) if j not in set(cols))]
     return (
         counts[np.ix_(row_order, col_order)],
-        [classes[i].item() for i in row_order],
-        [clusters[j].item() for j in col_order],
+        [_python_value(classes[i]) for i in row_order],
+        [_python_value(clusters[j]) for j in col_order],
     )
 
 

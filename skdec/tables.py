@@ -30,6 +30,8 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
+from skdec.metrics import _python_value
+
 __all__ = ["cluster_profile", "make_tabular_pipeline"]
 
 MISSING = "missing"
@@ -680,7 +682,7 @@ def cluster_profile(
             other_mean, other_var = _nanmoments(values[~inside])
             rows.append(
                 {
-                    "cluster": cluster.item(),
+                    "cluster": _python_value(cluster),
                     "size": int(inside.sum()),
                     "share": inside.sum() / n_rows,
                     "feature": feature,

@@ -42,6 +42,28 @@ def test_string_labels_on_both_sides():
     assert align_clusters(y_true, y_pred) == {"k1": "dog", "k2": "cat"}
 
 
+@pytest.mark.parametrize(
+    "to_labels",
+    [
+        lambda v: np.array(v, dtype=object),
+        lambda v: pd.Series(v, dtype=object),
+        lambda v: pd.Series(v, dtype="string"),
+        pd.Categorical,
+    ],
+    ids=["object-array", "object-series", "string-series", "categorical"],
+)
+def test_text_labels_of_pandas_and_object_arrays_are_aligned(to_labels):
+    # What a label column read from a CSV file is: before, align_clusters
+    # called .item() on the str values that np.unique returns for them.
+    y_true = to_labels(["cat", "cat", "dog", "dog"])
+    y_pred = to_labels(["k2", "k2", "k1", "k2"])
+    assert align_clusters(y_true, y_pred) == {"k1": "dog", "k2": "cat"}
+    assert all(type(key) is str for key in align_clusters(y_true, y_pred))
+    # NumPy scalars still come back as Python values.
+    mapping = align_clusters(np.array([0, 0, 1]), np.array([1, 1, 0]))
+    assert all(type(k) is int and type(v) is int for k, v in mapping.items())
+
+
 def test_symmetric_in_its_arguments():
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 4, 50), rng.integers(0, 6, 50)

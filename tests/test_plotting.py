@@ -93,6 +93,13 @@ def test_confusion_matrix_more_classes_than_clusters_on_given_axes():
     assert len(ax.figure.axes) == 1  # no colour bar
 
 
+def test_confusion_matrix_of_a_text_label_column(tmp_path):
+    y_true = pd.Series(["benign"] * 3 + ["malignant"] * 2, dtype=object)
+    ax = plot_confusion_matrix(y_true, np.array([1, 1, 1, 0, 1]))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["benign", "malignant"]
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[3, 0], [1, 1]])
+
+
 def test_history_lines_hold_the_history(dec3, tmp_path):
     axes = plot_history(dec3)
     assert len(axes) == 3

@@ -651,6 +651,14 @@ def test_profile_of_a_fitted_pipeline_on_flchain(flchain):
         assert age.loc[cluster, "cluster_median"] == pytest.approx(inside.median())
 
 
+def test_profile_by_a_text_column_of_groups():
+    X = pd.DataFrame({"age": [30.0, 32, 70, 74, 72]})
+    groups = pd.Series(["young", "young", "old", "old", "old"], dtype=object)
+    profile = cluster_profile(X, groups).set_index("cluster")
+    assert list(profile.index) == ["old", "young"]
+    assert profile.loc["old", "cluster_mean"] == 72.0
+
+
 def test_profile_refuses_labels_of_another_length():
     with pytest.raises(ValueError, match=r"labels has shape \(2,\), but X has 3 rows"):
         cluster_profile(pd.DataFrame({"a": [1, 2, 3]}), [0, 1])
