@@ -7,6 +7,8 @@ it drew on.
 """
 
 import numpy as np
+import pandas as pd
+from sklearn.utils import column_or_1d
 
 from skdec._batches import predict_batches
 from skdec.metrics import _matched_contingency, _python_value
@@ -107,7 +109,8 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, cmap="Blues"):
     square = np.zeros((n, n), dtype=counts.dtype)
     square[: counts.shape[0], : counts.shape[1]] = counts
     if ax is None:
-        _, ax = plt.subplots()
+        # Constrained: long class names and the axis label stay on the figure.
+        _, ax = plt.subplots(layout="constrained")
     ConfusionMatrixDisplay(square).plot(
         ax=ax, cmap=cmap, colorbar=False, values_format="d"
     )
@@ -257,7 +260,9 @@ def plot_embedding(estimator, X, y=None, ax=None):
     X : array-like of shape (n_samples, n_features)
         Rows to embed.
     y : array-like of shape (n_samples,), default=None
-        True classes; when given, each class gets its own marker.
+        True classes; when given, each class gets its own marker, named in
+        the legend (in grey: the colours are the clusters'), and rows without
+        a class (None, NaN, ``pd.NA``) are drawn as dots.
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on; a new figure when None.
 
@@ -295,26 +300,50 @@ def plot_embedding(estimator, X, y=None, ax=None):
     if y is None:
         ax.scatter(Z[:, 0], Z[:, 1], **style)
     else:
-        y = np.asarray(y)
+        from matplotlib.lines import Line2D
+
+        y = column_or_1d(y)
+        if len(y) != len(Z):
+            raise ValueError(f"y has {len(y)} labels, but X has {len(Z)} rows.")
+        unknown = pd.isna(y) if y.dtype.kind in "fOmM" else np.zeros(len(y), bool)
+        classes, codes = np.unique(y[~unknown], return_inverse=True)
+        member = np.full(len(y), -1)
+        member[~unknown] = codes.ravel()
         markers = "osD^v<>pP*Xh"
-        for i, cls in enumerate(np.unique(y)):
-            rows = y == cls
+        groups = [
+            (member == i, markers[i % len(markers)], f"class {_python_value(cls)}")
+            for i, cls in enumerate(classes)
+        ]
+        if unknown.any():
+            groups.append((unknown, ".", "no class"))
+        handles = []
+        for rows, marker, name in groups:
             ax.scatter(
-                Z[rows, 0],
-                Z[rows, 1],
-                marker=markers[i % len(markers)],
-                label=f"class {cls}",
-                **{**style, "c": labels[rows]},
+                Z[rows, 0], Z[rows, 1], marker=marker, **style | {"c": labels[rows]}
             )
-        legend = ax.legend(fontsize="small", markerscale=1.5)
-        for handle in legend.legend_handles:  # markers name classes, not colours
-            handle.set_facecolor("gray")
-            handle.set_edgecolor("gray")
+            # The markers name the classes; the colours are the clusters'.
+            handles.append(
+                Line2D([], [], marker=marker, color="gray", linestyle="", label=name)
+            )
+        ax.legend(handles=handles, fontsize="small", markerscale=1.5)
     ax.scatter(centers[:, 0], centers[:, 1], c="black", marker="x", s=80)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title("Embedding, coloured by cluster")
     return ax
+
+
+def _readable_on(background):
+    """Black or white, whichever contrasts more with the RGBA ``background``
+    (the WCAG contrast ratio of relative luminances)."""
+    channels = np.asarray(background[:3], dtype=float)
+    linear = np.where(
+        channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4
+    )
+    luminance = float(linear @ [0.2126, 0.7152, 0.0722])
+    on_black = (luminance + 0.05) / 0.05
+    on_white = 1.05 / (luminance + 0.05)
+    return "black" if on_black >= on_white else "white"
 
 
 def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
@@ -326,6 +355,8 @@ def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
     ``top`` features that separate some cluster most are shown, the most
     separating first. An infinite difference (a perfect separation) takes
     the colour at the end of the scale and is written ``+inf`` or ``-inf``.
+    Each value is written in black or white, whichever reads better on its
+    cell.
 
     Parameters
     ----------
@@ -371,7 +402,16 @@ def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
     )
     for (i, j), value in np.ndenumerate(values):
         if not np.isnan(value):
-            ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize="small")
+            background = image.cmap(image.norm(np.clip(value, -limit, limit)))
+            ax.text(
+                j,
+                i,
+                f"{value:+.1f}",
+                ha="center",
+                va="center",
+                fontsize="small",
+                color=_readable_on(background),
+            )
     ax.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
     sizes = profile.groupby("cluster")["size"].first()
     ax.set_yticks(

@@ -152,6 +152,32 @@ def test_embedding_scatter_is_the_transform(dec2, digits, tmp_path):
     assert len(ax.collections) == np.unique(y).size + 1
     first_class = ax.collections[0]
     np.testing.assert_array_equal(first_class.get_array(), dec2.predict(X[y == 0]))
+    # The legend names the classes by their markers, in grey, once drawn:
+    # before, matplotlib gave each marker the colour of some cluster.
+    ax.figure.canvas.draw()
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()][:2] == ["class 0", "class 1"]
+    grey = matplotlib.colors.to_rgba("gray")
+    for handle in legend.legend_handles:
+        if hasattr(handle, "get_markerfacecolor"):  # a marker of a line
+            face = handle.get_markerfacecolor()
+        else:  # a scatter's own handle
+            face = handle.get_facecolor()[0]
+        assert matplotlib.colors.to_rgba(face) == grey
+
+
+def test_embedding_draws_rows_without_a_class_as_dots(dec2, digits):
+    X, y = digits
+    classes = pd.Series(np.where(y < 5, "low", "high"), dtype=object)
+    classes[:7] = None
+    classes[7] = np.nan
+    ax = plot_embedding(dec2, X, y=classes)
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert names == ["class high", "class low", "no class"]
+    no_class = ax.collections[2]
+    np.testing.assert_array_equal(no_class.get_array(), dec2.predict(X[:8]))
+    with pytest.raises(ValueError, match="y has 3 labels, but X has 300 rows"):
+        plot_embedding(dec2, X, y=[0, 1, 2])
 
 
 def test_embedding_gives_each_of_many_clusters_its_own_colour(digits):
@@ -210,7 +236,8 @@ def test_profile_heatmap_shows_a_perfect_separation_at_the_end_of_the_scale():
     X = pd.DataFrame(
         {"age": [30.0, 34, 31, 70, 74, 72], "sex": ["F", "F", "F", "M", "M", "M"]}
     )
-    profile = cluster_profile(X, [0, 0, 0, 1, 1, 1])
+    y = [0, 0, 0, 1, 1, 1]
+    profile = cluster_profile(X, y)
     ax = plot_cluster_profile(profile)
     shown = [t.get_text() for t in ax.get_xticklabels()]
     assert shown[:2] == ["sex=F", "sex=M"]  # infinite: the most separating
@@ -219,4 +246,20 @@ def test_profile_heatmap_shows_a_perfect_separation_at_the_end_of_the_scale():
     assert high == -low == pytest.approx(age.abs().max())
     np.testing.assert_allclose(ax.images[0].get_array()[:, 0], [high, low])
     assert {t.get_text() for t in ax.texts} >= {"+inf", "-inf"}
+    # The darkest cells, at the ends of the scale, are written in white;
+    # before, every value was black, unreadable on dark red and blue.
+    assert {t.get_color() for t in ax.texts} == {"white"}
+    # Pale cells, near zero, in black.
+    ax = plot_cluster_profile(cluster_profile(X.assign(age=[1.0, 2, 3, 2, 1, 3]), y))
+    colours = {t.get_text(): t.get_color() for t in ax.texts}
+    assert colours["+0.0"] == "black" and colours["+inf"] == "white"
     plt.close(ax.figure)
+
+
+def test_confusion_matrix_keeps_long_class_names_on_the_figure():
+    y_true = ["benign"] * 3 + ["malignant"] * 3
+    ax = plot_confusion_matrix(y_true, [0, 0, 0, 1, 1, 0])
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    for text in [ax.yaxis.label, *ax.get_yticklabels()]:
+        assert text.get_window_extent(renderer).x0 >= 0
