@@ -289,6 +289,17 @@ def _choice_or_number(choices, number=int):
     return convert
 
 
+def _positive_int(text):
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"give an integer of at least 1, got {text!r}")
+    return value
+
+
 def _show_default(value):
     if isinstance(value, tuple):
         return " ".join(map(str, value)) or "(none)"
@@ -1117,7 +1128,7 @@ def _build_parser():
     )
     profile.add_argument(
         "--top",
-        type=int,
+        type=_positive_int,
         default=5,
         metavar="N",
         help="features printed per cluster (default: 5)",

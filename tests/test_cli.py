@@ -773,6 +773,18 @@ FIT = ["fit", "d.csv", "--out", "m", "--n-clusters", "2"]
             [*FIT, "--start-learning-rate", "fast"],
             "argument --start-learning-rate: give 'auto' or a number, got 'fast'",
         ),
+        (
+            ["profile", "m.skdec", "d.csv", "--top", "-2"],
+            "argument --top: give an integer of at least 1, got '-2'",
+        ),
+        (
+            ["profile", "m.skdec", "d.csv", "--top", "0"],
+            "argument --top: give an integer of at least 1, got '0'",
+        ),
+        (
+            ["profile", "m.skdec", "d.csv", "--top", "all"],
+            "argument --top: give an integer of at least 1, got 'all'",
+        ),
     ],
 )
 def test_argument_errors(argv, message, capsys):
