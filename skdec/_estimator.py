@@ -38,8 +38,9 @@ def fit_seed(random_state):
 def _check_float32_range(X):
     """Refuse values that become infinite when cast to float32 for the networks."""
     if X.dtype.kind == "f" and X.dtype.itemsize > 4 and X.size:
-        largest = float(np.max(np.abs(X)))
-        if largest > np.finfo(np.float32).max:
+        # The extremes, not np.abs(X): no copy of X (a memmap, say) is made.
+        largest = max(float(X.max()), -float(X.min()))
+        if largest > float(np.finfo(np.float32).max):
             raise ValueError(
                 f"X has values up to {largest:.3g}, beyond the float32 range "
                 "(3.4e38) in which the networks compute. Scale the input, for "

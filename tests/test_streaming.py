@@ -1,6 +1,7 @@
 """Large inputs stream: memmaps are read batch by batch and not kept resident."""
 
 import sys
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skdec import _batches
+from skdec._estimator import _check_float32_range
 
 from _helpers import small_dec
 
@@ -76,3 +78,25 @@ def test_predict_over_a_memmap_streams_and_matches_in_memory(pixels):
     np.testing.assert_array_equal(labels, dec.predict(in_memory))
     np.testing.assert_array_equal(proba, dec.predict_proba(in_memory))
     np.testing.assert_array_equal(labels, proba.argmax(axis=1))
+
+
+def test_the_float32_range_check_makes_no_copy_of_float64_rows(tmp_path):
+    # Before, np.abs(X) made a float64 copy of the whole input (a memmap of
+    # any size) to find its largest value.
+    path = tmp_path / "rows.npy"
+    data = np.lib.format.open_memmap(path, "w+", np.float64, (100_000, 20))
+    data[:] = 1.0
+    data[123, 4] = -2.5
+    data.flush()
+    X = np.load(path, mmap_mode="r")
+    tracemalloc.start()
+    try:
+        assert _check_float32_range(X) is X
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 100  # 16 MB of rows
+    data[123, 4] = -1e300
+    data.flush()
+    with pytest.raises(ValueError, match="values up to 1e\\+300, beyond the float32"):
+        _check_float32_range(np.load(path, mmap_mode="r"))
