@@ -888,11 +888,12 @@ def _python(code, env=None):
     return done, time.perf_counter() - start
 
 
+@pytest.mark.parametrize("module", ["skdec.cli", "skdec"])
 @pytest.mark.parametrize(
     "argv", [["--help"], ["fit", "--help"], ["fit", "data.csv"], ["predict", "--help"]]
 )
-def test_help_and_argument_errors_answer_at_once_without_tensorflow(argv):
-    done, seconds = _python(["-m", "skdec.cli", *argv])
+def test_help_and_argument_errors_answer_at_once_without_tensorflow(argv, module):
+    done, seconds = _python(["-m", module, *argv])
     assert done.returncode == (0 if "--help" in argv else 2), done.stderr
     assert ("usage: skdec" in done.stdout) or ("usage: skdec" in done.stderr)
     assert "I0000" not in done.stderr and "absl" not in done.stderr
