@@ -7,7 +7,9 @@ that self-training first teaches the encoder (see
 :func:`skdec._training.learn_initial_target`).
 """
 
+import contextlib
 import functools
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -290,7 +292,7 @@ def _umap_map(M, n_clusters, seed, metric, n_neighbors):
         n_jobs=1,
         **neighbors,
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _torch_threads_kept():
         # UMAP warns that a random_state makes it single-threaded, and when
         # its spectral initialisation falls back on tiny or disconnected
         # data; neither is the user's to act on.
@@ -298,6 +300,26 @@ def _umap_map(M, n_clusters, seed, metric, n_neighbors):
         warnings.simplefilter("ignore", RuntimeWarning)
         mapped = reducer.fit_transform(M)
     return mapped, reducer.graph_.tocoo()
+
+
+@contextlib.contextmanager
+def _torch_threads_kept():
+    """Give PyTorch back its thread count, if UMAP changed it.
+
+    UMAP's first parallel function launches numba's OpenMP thread pool,
+    which sets the OpenMP thread count of the process to numba's (the
+    number of cores); PyTorch, which shares the OpenMP runtime, takes it up.
+    With ``OMP_NUM_THREADS=1``, say, every fit after the first would train
+    on the Keras PyTorch backend with more threads than the first, which
+    changes its result and, on busy cores, slows each step many times over.
+    """
+    torch = sys.modules.get("torch")
+    threads = None if torch is None else torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if threads is not None and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 def exact_neighbors(M, n_neighbors, metric="euclidean"):

@@ -5,6 +5,7 @@ subprocess. TensorFlow, the default, is what the rest of the suite tests.
 """
 
 import importlib.util
+import sys
 
 import pytest
 
@@ -60,3 +61,50 @@ def test_fit_predict_save_on_another_backend(backend, tmp_path):
     assert out["pickle_same"]
     assert out["load_same"]
     assert out["conv_shape"] == [5, 10]
+
+
+class _FakeTorch:
+    """What of PyTorch the guard uses: its thread count."""
+
+    def __init__(self, threads):
+        self.threads = threads
+
+    def get_num_threads(self):
+        return self.threads
+
+    def set_num_threads(self, threads):
+        self.threads = threads
+
+
+def test_torch_gets_its_thread_count_back_after_umap(monkeypatch):
+    from skdec._initialization import _torch_threads_kept
+
+    torch = _FakeTorch(1)
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    with _torch_threads_kept():
+        torch.set_num_threads(2)  # what numba's OpenMP pool does at launch
+    assert torch.threads == 1
+    monkeypatch.delitem(sys.modules, "torch")
+    with _torch_threads_kept():  # without PyTorch, nothing to keep
+        pass
+
+
+THREADS_SCRIPT = """
+import json
+import torch
+from sklearn.datasets import load_digits
+from skdec._initialization import umap_view
+before = torch.get_num_threads()
+umap_view(load_digits().data[:300] / 16, 10, 0)
+print(json.dumps({"before": before, "after": torch.get_num_threads()}))
+"""
+
+
+def test_umap_leaves_the_torch_thread_count_of_omp_num_threads():
+    # Found on the PyTorch backend with OMP_NUM_THREADS=1: UMAP's first run
+    # in a process raised PyTorch's threads to numba's, and later fits in
+    # the process came out different from the first.
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed")
+    out = run_json_script(THREADS_SCRIPT, env={"OMP_NUM_THREADS": "1"})
+    assert out == {"before": 1, "after": 1}
