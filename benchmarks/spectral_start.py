@@ -44,14 +44,11 @@ import numpy as np  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
 
 from benchmarks.accuracy import DATASETS, DEFAULT_DATA_DIR, load_dataset  # noqa: E402
-from benchmarks.n_clusters import quiet, subsample  # noqa: E402
-from skdec import DECClusterer, cluster_accuracy  # noqa: E402
+from benchmarks.n_clusters import subsample  # noqa: E402
+from benchmarks.start_criteria import default_candidates  # noqa: E402
+from skdec import cluster_accuracy  # noqa: E402
 from skdec._estimator import fit_seed  # noqa: E402
-from skdec._initialization import (  # noqa: E402
-    _sample_rows,
-    auto_candidates,
-    start_criterion,
-)
+from skdec._initialization import _sample_rows, start_criterion  # noqa: E402
 from skdec._modularity import neighbor_graph  # noqa: E402
 from skdec._n_clusters import laplacian_spectrum  # noqa: E402
 
@@ -72,16 +69,10 @@ def run_one(X, y, seed, cache_dir, params=None):
     saving], name: [accuracy, saving, wins]}`` for each of :data:`SPECTRAL`;
     ``params`` changes the pretraining's parameters."""
     n_clusters = int(np.unique(y).size)
-    settings = {"max_iter": 0, "init": "kmeans", "memory": cache_dir}
-    with quiet():
-        model = DECClusterer(
-            n_clusters, random_state=seed, **settings | (params or {})
-        ).fit(X)
-    auto_seed = fit_seed(seed)
-    Z = model.transform(X)
-    candidates, sample, _, _ = auto_candidates(
-        X, Z, n_clusters, n_init=model.n_init, seed=auto_seed
+    _, Z, (candidates, sample, _, _) = default_candidates(
+        X, n_clusters, seed, cache_dir, params
     )
+    auto_seed = fit_seed(seed)
     judged, embedded = _sample_rows(X, sample), _sample_rows(Z, sample)
     y_judged = y if sample is None else y[sample]
     judge = neighbor_graph(judged)

@@ -247,18 +247,31 @@ def class_saving(X, y, seed):
     return _classes_saving(judge, y if sample is None else y[sample])
 
 
-def run_one(X, y, seed, cache_dir, params=None):
-    """``{criterion: [kind, accuracy, value]}`` of each criterion's pick, the
-    best candidate's accuracy and the classes' saving (:func:`class_saving`);
-    ``params`` changes the pretraining's parameters."""
-    n_clusters = int(np.unique(y).size)
+def default_candidates(X, n_clusters, seed, cache_dir, params=None):
+    """``(model, Z, candidates)``: ``X`` pretrained as
+    ``DECClusterer(n_clusters, random_state=seed)`` does with its defaults
+    (``max_iter=0``, the pretraining cached in ``cache_dir``; ``params``
+    changes its parameters), its embedding ``Z``, and the candidates of
+    ``init="auto"`` on it (:func:`skdec._initialization.auto_candidates`)."""
     settings = {"max_iter": 0, "init": "kmeans", "memory": cache_dir}
     with quiet():
         model = DECClusterer(
             n_clusters, random_state=seed, **settings | (params or {})
         ).fit(X)
-    candidates, sample, _, _ = auto_candidates(
-        X, model.transform(X), n_clusters, n_init=model.n_init, seed=fit_seed(seed)
+    Z = model.transform(X)
+    candidates = auto_candidates(
+        X, Z, n_clusters, n_init=model.n_init, seed=fit_seed(seed)
+    )
+    return model, Z, candidates
+
+
+def run_one(X, y, seed, cache_dir, params=None):
+    """``{criterion: [kind, accuracy, value]}`` of each criterion's pick, the
+    best candidate's accuracy and the classes' saving (:func:`class_saving`);
+    ``params`` changes the pretraining's parameters."""
+    n_clusters = int(np.unique(y).size)
+    model, _, (candidates, sample, _, _) = default_candidates(
+        X, n_clusters, seed, cache_dir, params
     )
     judged = _sample_rows(X, sample)
     graphs = {
