@@ -25,42 +25,69 @@ __all__ = [
 ]
 
 
-def _missing(y):
-    """How many of the labels ``y`` are missing (None, NaN, NaT or pandas'
-    ``pd.NA``)."""
+def _missing_mask(y):
+    """Which of the labels ``y`` (a NumPy array) are missing: None, NaN, NaT
+    or pandas' ``pd.NA``."""
     if y.dtype.kind in "fOmM":
-        return int(pd.isna(y).sum())
-    return 0
+        return np.asarray(pd.isna(y), dtype=bool)
+    return np.zeros(y.shape, dtype=bool)
+
+
+def _label_values(y):
+    """Labels as a NumPy array of their own values: pandas' nullable
+    integers and booleans, categories and text stay what they are (an
+    object array where some are missing), not floats."""
+    if isinstance(
+        y, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)
+    ) and not isinstance(y.dtype, np.dtype):
+        return y.to_numpy(dtype=object) if pd.isna(y).any() else y.to_numpy()
+    return np.asarray(y)
+
+
+def _labels_1d(y):
+    """:func:`_label_values` of ``y``, a column or a single row of labels."""
+    return column_or_1d(_label_values(y), warn=True)
+
+
+def _unique_labels(y, name):
+    """``(values, codes)`` of the labels ``y`` as :func:`numpy.unique` sorts
+    them; labels that cannot be sorted together are refused with a reason."""
+    try:
+        values, codes = np.unique(y, return_inverse=True)
+    except TypeError:
+        kinds = sorted({type(value).__name__ for value in y})
+        raise ValueError(
+            f"{name} mixes values that cannot be sorted together "
+            f"({', '.join(kinds)}): give labels of one type."
+        ) from None
+    return values, codes.ravel()
 
 
 def _python_value(value):
-    """A NumPy scalar as the Python value it holds; any other value (what an
-    object array holds: a ``str``, say) as it is."""
+    """A NumPy scalar as the Python value it holds (a date or a duration as
+    pandas' ``Timestamp`` or ``Timedelta``); any other value (what an object
+    array holds: a ``str``, say) as it is."""
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    if isinstance(value, np.timedelta64):
+        return pd.Timedelta(value)
     return value.item() if isinstance(value, np.generic) else value
 
 
 def _matched_contingency(y_true, y_pred):
-    y_true = column_or_1d(y_true, warn=True)
-    y_pred = column_or_1d(y_pred, warn=True)
+    y_true, y_pred = _labels_1d(y_true), _labels_1d(y_pred)
     check_consistent_length(y_true, y_pred)
     if y_true.shape[0] == 0:
         raise ValueError("cluster_accuracy needs at least one sample, got 0.")
     codes = []
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        missing = _missing(y)
+        missing = int(_missing_mask(y).sum())
         if missing:
             raise ValueError(
                 f"{name} has {missing} missing label(s) (None, NaN or pd.NA): leave "
                 "the samples without a label out."
             )
-        try:
-            codes.append(np.unique(y, return_inverse=True))
-        except TypeError:
-            kinds = sorted({type(value).__name__ for value in y})
-            raise ValueError(
-                f"{name} mixes labels that cannot be sorted together "
-                f"({', '.join(kinds)}): give labels of one type."
-            ) from None
+        codes.append(_unique_labels(y, name))
     (classes, true_codes), (clusters, pred_codes) = codes
     counts = contingency_matrix(true_codes, pred_codes)
     rows, cols = linear_sum_assignment(counts, maximize=True)

@@ -7,11 +7,15 @@ it drew on.
 """
 
 import numpy as np
-import pandas as pd
-from sklearn.utils import column_or_1d
 
 from skdec._batches import predict_batches
-from skdec.metrics import _matched_contingency, _python_value
+from skdec.metrics import (
+    _labels_1d,
+    _matched_contingency,
+    _missing_mask,
+    _python_value,
+    _unique_labels,
+)
 
 __all__ = [
     "decode_cluster_centers",
@@ -269,8 +273,9 @@ def plot_embedding(estimator, X, y=None, ax=None):
     Returns
     -------
     ax : matplotlib.axes.Axes
-        The Axes drawn on. Its first collections are the points (one per
-        class when ``y`` is given), the last one the centres.
+        The Axes drawn on. Its first collections are the points (with
+        ``y``, one per class, then one of the rows without a class, if
+        any), the last one the centres.
     """
     plt = _pyplot()
     dec = _dec_step(estimator)
@@ -302,13 +307,13 @@ def plot_embedding(estimator, X, y=None, ax=None):
     else:
         from matplotlib.lines import Line2D
 
-        y = column_or_1d(y)
+        y = _labels_1d(y)
         if len(y) != len(Z):
             raise ValueError(f"y has {len(y)} labels, but X has {len(Z)} rows.")
-        unknown = pd.isna(y) if y.dtype.kind in "fOmM" else np.zeros(len(y), bool)
-        classes, codes = np.unique(y[~unknown], return_inverse=True)
+        unknown = _missing_mask(y)
+        classes, codes = _unique_labels(y[~unknown], "y")
         member = np.full(len(y), -1)
-        member[~unknown] = codes.ravel()
+        member[~unknown] = codes
         markers = "osD^v<>pP*Xh"
         groups = [
             (member == i, markers[i % len(markers)], f"class {_python_value(cls)}")
@@ -323,7 +328,15 @@ def plot_embedding(estimator, X, y=None, ax=None):
             )
             # The markers name the classes; the colours are the clusters'.
             handles.append(
-                Line2D([], [], marker=marker, color="gray", linestyle="", label=name)
+                Line2D(
+                    [],
+                    [],
+                    marker=marker,
+                    markersize=np.sqrt(style["s"]),  # as in the plot
+                    color="gray",
+                    linestyle="",
+                    label=name,
+                )
             )
         ax.legend(handles=handles, fontsize="small", markerscale=1.5)
     ax.scatter(centers[:, 0], centers[:, 1], c="black", marker="x", s=80)

@@ -30,7 +30,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
-from skdec.metrics import _python_value
+from skdec.metrics import _label_values, _python_value, _unique_labels
 
 __all__ = ["cluster_profile", "make_tabular_pipeline"]
 
@@ -575,15 +575,19 @@ def cluster_profile(
         columns ``cluster``, ``size`` (rows in the cluster), ``share`` (of
         all rows), ``feature`` (``"age"``, or ``"sex=F"`` for a category),
         ``column``, ``category`` (None but for categories), ``kind``
-        (``"numeric"``, ``"categorical"`` or ``"missing"``), ``cluster_mean``,
+        (``"numeric"``, ``"categorical"`` or ``"missing"``: the gaps of a
+        numeric column; those of a categorical column are its category
+        ``"missing"``, as the pipeline encodes them), ``cluster_mean``,
         ``cluster_median`` (NaN but for numeric columns), ``other_mean``,
         ``std_difference`` and ``rank``.
 
     Raises
     ------
     ValueError
-        If a parameter is invalid, a column name of ``X`` is repeated,
-        ``labels`` has a missing value or not one label per row, or names in
+        If a parameter is invalid, a column name of ``X`` is repeated, two
+        features would have the same name (a column ``"x=missing"`` beside
+        the gaps of a column ``"x"``), ``labels`` has a missing value, labels
+        that cannot be sorted together or not one label per row, or names in
         ``numeric``, ``categorical`` or ``ignore`` are not columns of ``X``.
 
     See Also
@@ -633,7 +637,7 @@ def cluster_profile(
     >>> profile = cluster_profile(X, pipe.predict(X), **kinds)
     """
     _check_column_names(X, text=False)
-    labels = np.asarray(labels)
+    labels = _label_values(labels)
     if labels.shape != (len(X),):
         raise ValueError(
             f"labels has shape {labels.shape}, but X has {len(X)} rows: give one "
@@ -673,10 +677,19 @@ def cluster_profile(
                 (f"{column}={level}", column, level, "categorical", indicator)
             )
 
+    names = [feature for feature, *_ in features]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"Feature name(s) {', '.join(map(repr, repeated))} would describe "
+            "two things (a column named like a category or the gaps of another, "
+            "'column=level'): rename the column(s)."
+        )
     rows = []
     n_rows = len(X)
-    for cluster in np.unique(labels):
-        inside = labels == cluster
+    clusters, codes = _unique_labels(labels, "labels")
+    for number, cluster in enumerate(clusters):
+        inside = codes == number
         for feature, column, category, kind, values in features:
             cluster_mean, cluster_var = _nanmoments(values[inside])
             other_mean, other_var = _nanmoments(values[~inside])
@@ -699,7 +712,7 @@ def cluster_profile(
                     ),
                 }
             )
-    profile = pd.DataFrame(rows)
+    profile = pd.DataFrame(rows, columns=_PROFILE_COLUMNS)
     # By strength, NaN last; of equal strength (the two categories of a
     # binary column), the over-represented one first.
     order = pd.DataFrame(
@@ -715,6 +728,12 @@ def cluster_profile(
     profile = profile.loc[order.index].reset_index(drop=True)
     profile["rank"] = profile.groupby("cluster").cumcount() + 1
     return profile
+
+
+_PROFILE_COLUMNS = [
+    "cluster", "size", "share", "feature", "column", "category", "kind",
+    "cluster_mean", "cluster_median", "other_mean", "std_difference",
+]  # fmt: skip
 
 
 def _standardised_difference(difference, pooled_variance):

@@ -106,5 +106,7 @@ def test_umap_leaves_the_torch_thread_count_of_omp_num_threads():
     # the process came out different from the first.
     if importlib.util.find_spec("torch") is None:
         pytest.skip("torch is not installed")
-    out = run_json_script(THREADS_SCRIPT, env={"OMP_NUM_THREADS": "1"})
+    # numba's pool of two threads at least, as on a machine of two cores.
+    env = {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "2"}
+    out = run_json_script(THREADS_SCRIPT, env=env)
     assert out == {"before": 1, "after": 1}

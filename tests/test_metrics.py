@@ -64,6 +64,26 @@ def test_text_labels_of_pandas_and_object_arrays_are_aligned(to_labels):
     assert all(type(k) is int and type(v) is int for k, v in mapping.items())
 
 
+@pytest.mark.parametrize(
+    "y_true, expected",
+    [
+        (pd.Series([1, 1, 2, 2], dtype="Int64"), {0: 1, 1: 2}),
+        (pd.Series([True, True, False, False], dtype="boolean"), {0: True, 1: False}),
+        (
+            np.array(["2020-01-01"] * 2 + ["2021-01-01"] * 2, dtype="datetime64[ns]"),
+            {0: pd.Timestamp("2020-01-01"), 1: pd.Timestamp("2021-01-01")},
+        ),
+    ],
+    ids=["Int64", "boolean", "datetime64"],
+)
+def test_labels_keep_their_own_values(y_true, expected):
+    # Before, nullable integers and booleans came back as floats (1.0, 0.0)
+    # and dates as integer nanoseconds.
+    mapping = align_clusters(y_true, [0, 0, 1, 1])
+    assert mapping == expected
+    assert [type(v) for v in mapping.values()] == [type(v) for v in expected.values()]
+
+
 def test_symmetric_in_its_arguments():
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 4, 50), rng.integers(0, 6, 50)

@@ -100,6 +100,11 @@ def test_confusion_matrix_of_a_text_label_column(tmp_path):
     np.testing.assert_array_equal(ax.images[0].get_array(), [[3, 0], [1, 1]])
 
 
+def test_confusion_matrix_names_nullable_integer_classes_as_integers():
+    ax = plot_confusion_matrix(pd.Series([1, 1, 2, 2], dtype="Int64"), [5, 5, 6, 6])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1", "2"]
+
+
 def test_history_lines_hold_the_history(dec3, tmp_path):
     axes = plot_history(dec3)
     assert len(axes) == 3
@@ -178,6 +183,29 @@ def test_embedding_draws_rows_without_a_class_as_dots(dec2, digits):
     np.testing.assert_array_equal(no_class.get_array(), dec2.predict(X[:8]))
     with pytest.raises(ValueError, match="y has 3 labels, but X has 300 rows"):
         plot_embedding(dec2, X, y=[0, 1, 2])
+    mixed = np.array([1 if digit < 5 else "high" for digit in y], dtype=object)
+    with pytest.raises(ValueError, match=r"y mixes values .* \(int, str\)"):
+        plot_embedding(dec2, X, y=mixed)
+
+
+@pytest.mark.parametrize(
+    "to_classes, names",
+    [
+        (lambda y: pd.Series(y % 2 + 1, dtype="Int64"), ["class 1", "class 2"]),
+        (lambda y: pd.Series(y < 5, dtype="boolean"), ["class False", "class True"]),
+        (
+            lambda y: np.where(y < 5, "2020-01-01", "2021-01-01").astype("M8[ns]"),
+            ["class 2020-01-01 00:00:00", "class 2021-01-01 00:00:00"],
+        ),
+    ],
+    ids=["Int64", "boolean", "datetime64"],
+)
+def test_embedding_legend_names_classes_by_their_own_values(
+    dec2, digits, to_classes, names
+):
+    X, y = digits
+    ax = plot_embedding(dec2, X, y=to_classes(y))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == names
 
 
 def test_embedding_gives_each_of_many_clusters_its_own_colour(digits):

@@ -657,6 +657,21 @@ def test_profile_by_a_text_column_of_groups():
     profile = cluster_profile(X, groups).set_index("cluster")
     assert list(profile.index) == ["old", "young"]
     assert profile.loc["old", "cluster_mean"] == 72.0
+    codes = pd.Series([1, 1, 2, 2, 2], dtype="Int64")
+    assert list(cluster_profile(X, codes)["cluster"]) == [1, 2]  # not 1.0, 2.0
+
+
+def test_profile_refuses_two_features_of_one_name():
+    # The gaps of "x" and a column named "x=missing" would be one row of a
+    # heatmap and two of the profile.
+    X = pd.DataFrame({"x": [1.0, np.nan, 3.0, 4.0], "x=missing": [1.0, 0, 1, 0]})
+    with pytest.raises(ValueError, match="Feature name\\(s\\) 'x=missing' would"):
+        cluster_profile(X, [0, 0, 1, 1])
+
+
+def test_profile_of_no_column_is_empty_with_its_columns():
+    profile = cluster_profile(pd.DataFrame(index=range(4)), [0, 0, 1, 1])
+    assert profile.empty and "rank" in profile.columns
 
 
 def test_profile_refuses_labels_of_another_length():
