@@ -944,16 +944,50 @@ def _cmd_profile(args, info):
 
 
 def _run(work, hint=""):
-    """Run ``work``; report data errors (followed by ``hint``) and warnings
-    plainly."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result = work()
-        except ValueError as exc:
-            raise UsageError(f"{exc}{hint}") from exc
+    """Run ``work``; report data errors (followed by ``hint``) and warnings,
+    joblib's logged ones too, plainly."""
+    joblib_log = _Records()
+    logger = logging.getLogger("joblib")
+    propagate = logger.propagate
+    logger.addHandler(joblib_log)
+    logger.propagate = False  # not through the root logger's handlers
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = work()
+            except ValueError as exc:
+                raise UsageError(f"{exc}{hint}") from exc
+    finally:
+        logger.removeHandler(joblib_log)
+        logger.propagate = propagate
     _print_warnings(caught)
+    for record in joblib_log.records:
+        print(f"skdec: warning: {_joblib_message(record)}", file=sys.stderr)
     return result
+
+
+class _Records(logging.Handler):
+    """Keeps the records of warnings and worse that reach it."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def _joblib_message(record):
+    """One line for a record of joblib's log: a cached result that it could
+    not read (with a traceback) is named as such."""
+    message = record.getMessage()
+    if "Exception while loading results" in message:
+        return (
+            "a cached pretraining in the --memory folder could not be read "
+            "(damaged or cut short): it was computed again and stored anew."
+        )
+    return message.splitlines()[0]
 
 
 def _print_warnings(caught):

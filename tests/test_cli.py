@@ -667,6 +667,30 @@ def test_error_memory_that_is_not_a_folder(fitted, capsys, tmp_path, monkeypatch
     assert "cannot use --memory 'afile' as a cache folder" in err
 
 
+def test_a_damaged_cache_entry_is_one_warning_line(fitted, capsys, tmp_path):
+    # Before: joblib logged the call's arguments and a traceback of the
+    # unpickling error, even with --quiet.
+    _, data, _, _ = fitted
+    cache = tmp_path / "cache"
+    argv = ["fit", str(data), "--n-clusters", "3", "--out", str(tmp_path / "m")]
+    argv += [*TINY, "--label-column", "label", "--random-state", "0"]
+    argv += ["--memory", str(cache), "--quiet"]
+    assert main(argv) == 0
+    (stored,) = cache.rglob("output.pkl")
+    stored.write_bytes(stored.read_bytes()[:100])  # cut short
+    capsys.readouterr()
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    warning = (
+        "skdec: warning: a cached pretraining in the --memory folder could not "
+        "be read (damaged or cut short): it was computed again and stored anew."
+    )
+    assert warning in err.splitlines()
+    assert all(line.startswith("skdec: ") for line in err.splitlines()), err
+    assert main(argv) == 0  # read from the cache again, silently
+    assert warning not in capsys.readouterr().err
+
+
 def test_error_missing_column(fitted, capsys, tmp_path):
     _, data, model, frame = fitted
     argv = ["fit", str(data), "--n-clusters", "2", "--out", str(tmp_path / "m")]
