@@ -228,6 +228,10 @@ def estimator_parameters():
     return _source_parameters() or _live_parameters()
 
 
+# What an option of a parameter that may be None takes for None.
+NONE = "none"
+
+
 def _option_kind(tokens):
     """How a parameter with these constraints is given on the command line."""
     options = [t[1] for t in tokens if t[0] == "options"]
@@ -351,6 +355,13 @@ def _add_estimator_options(parser):
         elif kind == "bool":
             group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, help=help_text
+            )
+        elif kind == "int" and ("none",) in tokens:  # patience
+            group.add_argument(
+                flag,
+                type=_choice_or_number([NONE]),
+                metavar="{" + NONE + "}|N",
+                help=help_text,
             )
         else:
             kinds = {"int": (int, "N"), "float": (float, "X"), "str": (str, "PATH")}
@@ -672,7 +683,10 @@ def _estimator_params(args):
         for name in args.estimator_options
         if getattr(args, name) is not None
     }
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    return {
+        k: tuple(v) if isinstance(v, list) else (None if v == NONE else v)
+        for k, v in params.items()
+    }
 
 
 def _cmd_fit(args, info):

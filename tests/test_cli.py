@@ -185,6 +185,11 @@ def test_fit_passes_the_options_it_is_given(tmp_path):
     assert list(dec.feature_names_in_) == ["a", "c"]  # b and d ignored
     assert main([*argv, "--no-umap-merge"]) == 0
     assert skdec.load(model)[-1].umap_merge is False
+    # None, where the parameter takes it: patience=None never stops early.
+    assert main([*argv, "--patience", "none"]) == 0
+    assert skdec.load(model)[-1].patience is None
+    assert main([*argv, "--patience", "3"]) == 0
+    assert skdec.load(model)[-1].patience == 3
 
 
 # --------------------------------------------------- predict, evaluate
@@ -796,6 +801,10 @@ FIT = ["fit", "d.csv", "--out", "m", "--n-clusters", "2"]
         (
             [*FIT, "--start-learning-rate", "fast"],
             "argument --start-learning-rate: give 'auto' or a number, got 'fast'",
+        ),
+        (
+            [*FIT, "--patience", "never"],
+            "argument --patience: give 'none' or an integer, got 'never'",
         ),
         (
             ["profile", "m.skdec", "d.csv", "--top", "-2"],
