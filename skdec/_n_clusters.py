@@ -23,6 +23,7 @@ import scipy.sparse.linalg
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 
+from ._batches import map_batches
 from ._modularity import (
     N_NEIGHBORS,
     NEGLIGIBLE_SHARE,
@@ -283,12 +284,13 @@ def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, s
     -------
     score : float
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(X)  # in its own dtype: only the rows scored are converted
     labels = np.asarray(labels)
     n_given = X.shape[0]
     sample = _sample(n_given, max_rows, seed)
     if sample is not None:
         X, labels = X[sample], labels[sample]
+    X = np.asarray(X, dtype=np.float64)
     k = np.unique(labels).size
     if k < 2:
         return 0.0
@@ -395,7 +397,9 @@ def choose_n_clusters(
         raise ValueError(
             f"select should be one of {sorted(_SELECTIONS)}, got {select!r}."
         )
-    X_all = np.asarray(X, dtype=np.float64)
+    # X in its own dtype (uint8 pixels, a memmap): only the sampled rows
+    # are converted to float64.
+    X_all = np.asarray(X)
     Z_all = None if Z is None else np.asarray(Z, dtype=np.float64)
     if X_all.ndim != 2:
         raise ValueError(f"X should be 2-dimensional, got shape {X_all.shape}.")
@@ -415,7 +419,7 @@ def choose_n_clusters(
         views.insert(0, Z_all)
     candidates = sorted({int(k) for k in candidates})
     sample = _sample(X_all.shape[0], max_rows, seed)
-    X = X_all if sample is None else X_all[sample]
+    X = np.asarray(X_all if sample is None else X_all[sample], dtype=np.float64)
     n_rows = X.shape[0]
     if not candidates or candidates[0] < 2 or candidates[-1] > n_rows - 2:
         raise ValueError(
@@ -486,8 +490,11 @@ def _extend(labels, sample, space):
         return labels
     k = int(labels.max()) + 1
     means = np.zeros((k, space.shape[1]))
-    np.add.at(means, labels, space[sample])
+    np.add.at(means, labels, np.asarray(space[sample], dtype=np.float64))
     means /= np.bincount(labels, minlength=k)[:, None]
-    full = pairwise_distances_argmin(space, means)
+    # Batch by batch: X itself is the space when no embedding is given.
+    full = map_batches(
+        lambda rows: pairwise_distances_argmin(rows, means), space, dtype=np.float64
+    )
     full[sample] = labels
     return full

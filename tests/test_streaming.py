@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skdec import _batches
 from skdec._estimator import _check_float32_range
+from skdec._n_clusters import choose_n_clusters
 
 from _helpers import small_dec
 
@@ -100,3 +101,26 @@ def test_the_float32_range_check_makes_no_copy_of_float64_rows(tmp_path):
     data.flush()
     with pytest.raises(ValueError, match="values up to 1e\\+300, beyond the float32"):
         _check_float32_range(np.load(path, mmap_mode="r"))
+
+
+def test_choosing_n_clusters_converts_only_the_sampled_rows(tmp_path):
+    # Before, n_clusters="auto" converted the whole input to float64 before
+    # drawing the 5,000 rows it judges on: 8 bytes a value of uint8 pixels.
+    rng = np.random.default_rng(0)
+    centers = rng.integers(0, 256, (3, 50))
+    labels = rng.integers(0, 3, 100_000)
+    path = tmp_path / "pixels.npy"
+    pixels = np.lib.format.open_memmap(path, "w+", np.uint8, (100_000, 50))
+    pixels[:] = np.clip(centers[labels] + rng.normal(0, 5, (100_000, 50)), 0, 255)
+    pixels.flush()
+    X = np.load(path, mmap_mode="r")
+    Z = (centers[labels, :2] + rng.normal(0, 5, (100_000, 2))).astype(np.float32)
+    tracemalloc.start()
+    try:
+        choice = choose_n_clusters(X, Z, candidates=(2, 3, 4), seed=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert choice.n_clusters == 3
+    assert choice.labels[3].shape == (100_000,)
+    assert peak < X.size * 8 / 2  # half the float64 copy of 40 MB
