@@ -412,7 +412,9 @@ def merge_by_modularity(graph, labels, n_clusters):
         graph = scipy.sparse.coo_matrix(graph)
         weights = np.zeros((k, k))
         np.add.at(weights, (labels[graph.row], labels[graph.col]), graph.data)
-    total = max(weights.sum(), np.finfo(np.float64).tiny)
+    # Without links (rows all alike) every join gains nothing: total 1, not
+    # 0, whose square would make the gains 0 / 0.
+    total = weights.sum() or 1.0
     volume = weights.sum(axis=1)
     # Half the change in modularity from joining each pair; only the merged
     # cluster's row and column change from one step to the next.

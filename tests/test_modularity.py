@@ -162,6 +162,16 @@ def test_merge_by_modularity_takes_the_best_union_at_each_step():
         assert np.unique(merged[labels == cluster]).size == 1
 
 
+def test_merge_by_modularity_of_a_graph_without_links_warns_of_nothing():
+    # Rows all alike: before, the gains were 0 / 0 (a RuntimeWarning) and the
+    # merge followed NaNs.
+    graph = scipy.sparse.csr_matrix((6, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        merged = merge_by_modularity(graph, np.arange(6), 3)
+    assert set(merged) == {0, 1, 2}
+
+
 def test_merge_by_modularity_joins_the_halves_of_linked_groups():
     # Six cliques of six rows in a ring, one weak link between neighbours;
     # each clique starts cut in two halves.
