@@ -104,8 +104,8 @@ class DECClusterer(
         ``n_samples - 2`` (and 5,000 - 2 above 5,000 rows, which the choice
         samples). If the neighbour graph falls apart into more separate
         groups than the largest, every candidate scores 0, the smallest is
-        kept, and a warning says how many groups there are. Not used
-        otherwise.
+        kept, and a warning says how many groups there are. Checked, but not
+        used, when ``n_clusters`` is a number.
 
     autoencoder : {"dense", "conv"} or callable, default="dense"
         The autoencoder. ``"dense"``: fully connected layers of
@@ -289,15 +289,19 @@ class DECClusterer(
 
     verbose : int, default=0
         ``0`` is silent; ``1`` or more shows progress bars of pretraining and
-        self-training. Per-epoch and per-update figures are also logged at the
-        ``DEBUG`` level of the ``"skdec"`` logger.
+        self-training, and prints what the fit chose: the number of clusters
+        of ``n_clusters="auto"`` (with the runner-up), the start of
+        ``init="auto"`` (with each candidate's criterion), and whether DEC's
+        sharpening was kept. Per-epoch and per-update figures are also logged
+        at the ``DEBUG`` level of the ``"skdec"`` logger.
 
     warm_start : bool, default=False
         When True and the estimator is fitted, :meth:`fit` continues the
         self-training of the fitted networks for up to ``max_iter`` more
         iterations (no pretraining, no k-means); ``n_iter_`` and ``history_``
-        accumulate. The optimizer state starts afresh. The architecture and
-        the number of features must be those of the fitted model. See
+        accumulate. The optimizer state starts afresh. The architecture, the
+        number of features and ``alpha`` (the kernel of the clustering layer)
+        must be those of the fitted model. See
         :term:`the Glossary <warm_start>`.
 
     memory : str, joblib.Memory or None, default=None
@@ -389,6 +393,11 @@ class DECClusterer(
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`. Defined only when `X`
         has feature names that are all strings.
+
+    encoder_, decoder_, autoencoder_ : keras.Model
+        The trained networks: from input rows to the embedding, from the
+        embedding to flat rows (to decode :attr:`cluster_centers_`, say), and
+        from input rows to their reconstruction (sharing the encoder).
 
     See Also
     --------

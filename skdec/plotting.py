@@ -147,7 +147,8 @@ def plot_history(estimator_or_history, axes=None):
     Returns
     -------
     axes : ndarray of matplotlib.axes.Axes
-        The three Axes drawn on, with one line each.
+        The three Axes drawn on, with one line each of the history; given
+        an estimator, the third also has a dashed line at its ``tol``.
     """
     plt = _pyplot()
     history = estimator_or_history
