@@ -320,8 +320,10 @@ def graph_separation_scorer(estimator, X, y=None):
     ``predict`` and the labels are scored on the neighbour graph of those
     rows. If ``estimator`` is a :class:`~sklearn.pipeline.Pipeline`, the graph
     is built on the rows as its last step sees them,
-    ``estimator[:-1].transform(X)`` (scaled, selected, reduced); otherwise on
-    ``X`` itself. The graph never uses the estimator's own embedding, so an
+    ``estimator[:-1].transform(X)`` (scaled, selected, reduced); a fitted
+    search (``GridSearchCV``, say, in nested cross-validation) is scored
+    through its ``best_estimator_``, as the search scores itself; otherwise
+    on ``X`` itself. The graph never uses the estimator's own embedding, so an
     embedding trained to agree with its clusters does not score itself.
 
     It rewards clusters that separate cleanly in that space and can compare
@@ -359,6 +361,8 @@ def graph_separation_scorer(estimator, X, y=None):
     {'n_clusters': 4}
     """
     labels = estimator.predict(X)
+    # A fitted search predicts with its best estimator: see the rows as it does.
+    estimator = getattr(estimator, "best_estimator_", estimator)
     steps = getattr(estimator, "steps", None)
     if steps is not None and len(steps) > 1:
         X = estimator[:-1].transform(X)

@@ -128,6 +128,16 @@ def test_pipeline_is_scored_where_its_last_step_sees_the_rows():
     seen = pipe[:-1].transform(X_raw)
     assert graph_separation_scorer(pipe, X_raw) == graph_separation_score(seen, labels)
     assert graph_separation_scorer(pipe, X_raw) > graph_separation_score(X_raw, labels)
+    # A search of the pipeline, as nested cross-validation scores it: through
+    # its best estimator, as it scores itself; before, on the raw rows.
+    search = GridSearchCV(
+        pipe, {"kmeans__n_clusters": [3, 4]}, scoring=graph_separation_scorer, cv=2
+    ).fit(X_raw)
+    best = search.best_estimator_
+    assert graph_separation_scorer(search, X_raw) == graph_separation_scorer(
+        best, X_raw
+    )
+    assert graph_separation_scorer(search, X_raw) == search.score(X_raw)
 
 
 class FirstCoordinateSign(ClusterMixin, BaseEstimator):
