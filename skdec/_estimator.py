@@ -920,14 +920,19 @@ class DECClusterer(
         elif self.max_iter > 0 and not trained.converged:
             if delta_label[-1] < self.tol:
                 # Below tol, yet not converged: the last update was the first
-                # of DEC's phase, after the start was learned.
+                # of DEC's phase (after the start was learned, if one was), which
+                # no tol can pass.
+                learned = (
+                    "" if self.init_ == "kmeans" else ", after the start was learned"
+                )
                 where = (
                     f"it ended at the first target update of DEC's sharpening "
-                    f"(the last of {len(delta_label)}, after the start was "
-                    "learned), which is not checked; convergence is checked "
-                    "from the second update of that phase on, every "
-                    f"update_interval={self.update_interval} iterations"
+                    f"(the last of {len(delta_label)}{learned}), which is not "
+                    "checked; convergence is checked from the second update of "
+                    f"that phase on, every update_interval={self.update_interval} "
+                    "iterations"
                 )
+                remedy = "Give max_iter at least one more update_interval."
             else:
                 where = (
                     f"it was {delta_label[-1]:.4g} at the last of "
@@ -935,10 +940,11 @@ class DECClusterer(
                     "from the second update on, every "
                     f"update_interval={self.update_interval} iterations"
                 )
+                remedy = "Increase max_iter or tol."
             warnings.warn(
                 f"Self-training stopped at max_iter={self.max_iter} before the "
                 f"fraction of changed labels fell below tol={self.tol} ({where}). "
-                "Increase max_iter or tol.",
+                f"{remedy}",
                 ConvergenceWarning,
                 stacklevel=4,
             )

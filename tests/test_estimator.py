@@ -240,6 +240,20 @@ def test_the_warning_at_max_iter_never_reports_a_fraction_below_tol():
     else:
         assert "first target update of DEC's sharpening" in message
         assert dec.history_["delta_label"][-1] < dec.tol
+        assert message.endswith("Give max_iter at least one more update_interval.")
+
+
+def test_the_warning_at_max_iter_before_the_second_update_of_kmeans():
+    # init="kmeans" learns no start: the one update is the first of DEC's
+    # sharpening, which no tol can pass; before, the warning spoke of a start
+    # learned and advised raising tol.
+    X, _ = make_blobs(200, centers=3, n_features=4, random_state=0)
+    dec = small_dec(init="kmeans", max_iter=8, update_interval=10)
+    with pytest.warns(ConvergenceWarning, match="max_iter=8 before") as caught:
+        dec.fit(X)
+    message = str(caught[0].message)
+    assert "(the last of 1)" in message and "start was learned" not in message
+    assert message.endswith("Give max_iter at least one more update_interval.")
 
 
 def test_stops_at_the_first_update_after_start_when_tol_is_one(blobs):
