@@ -228,8 +228,15 @@ def estimator_parameters():
     return _source_parameters() or _live_parameters()
 
 
-# What an option of a parameter that may be None takes for None.
+# What an option of a parameter that may be None takes for None, and what
+# argparse stores for it (None itself would mean "not given").
 NONE = "none"
+NONE_GIVEN = object()
+
+
+def _int_or_none(text):
+    """An argparse type: an integer, or :data:`NONE` (stored as NONE_GIVEN)."""
+    return NONE_GIVEN if text == NONE else _choice_or_number([NONE])(text)
 
 
 def _option_kind(tokens):
@@ -359,7 +366,7 @@ def _add_estimator_options(parser):
         elif kind == "int" and ("none",) in tokens:  # patience
             group.add_argument(
                 flag,
-                type=_choice_or_number([NONE]),
+                type=_int_or_none,
                 metavar="{" + NONE + "}|N",
                 help=help_text,
             )
@@ -684,7 +691,7 @@ def _estimator_params(args):
         if getattr(args, name) is not None
     }
     return {
-        k: tuple(v) if isinstance(v, list) else (None if v == NONE else v)
+        k: tuple(v) if isinstance(v, list) else (None if v is NONE_GIVEN else v)
         for k, v in params.items()
     }
 
