@@ -36,16 +36,17 @@ import collections
 import json
 import os
 import statistics
-import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
 
-from benchmarks.accuracy import DATASETS, DEFAULT_DATA_DIR, load_dataset  # noqa: E402
-from benchmarks.n_clusters import subsample  # noqa: E402
-from benchmarks.start_criteria import default_candidates  # noqa: E402
+from benchmarks.start_criteria import (  # noqa: E402
+    add_run_arguments,
+    default_candidates,
+    runs,
+)
 from skdec import cluster_accuracy  # noqa: E402
 from skdec._estimator import fit_seed  # noqa: E402
 from skdec._initialization import _sample_rows, start_criterion  # noqa: E402
@@ -121,25 +122,16 @@ def summary(records):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=["digits"], choices=DATASETS)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
-    parser.add_argument("--max-rows", type=int, default=10000)
-    parser.add_argument("--cache-dir", default=None)
-    parser.add_argument("--out-json", default=None)
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
     records = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for name in args.datasets:
-            X, y = load_dataset(name, args.data_dir)
-            X, y, _ = subsample(X, y, args.max_rows)
-            for seed in args.seeds:
-                record = run_one(X, y, seed, args.cache_dir or scratch)
-                records.append({"dataset": name, "seed": seed, **record})
-                print(json.dumps(records[-1]), flush=True)
-                if args.out_json:
-                    with open(args.out_json, "w") as out:
-                        json.dump(records, out, indent=1)
+    for name, X, y, seed, cache_dir in runs(args):
+        record = run_one(X, y, seed, cache_dir)
+        records.append({"dataset": name, "seed": seed, **record})
+        print(json.dumps(records[-1]), flush=True)
+        if args.out_json:
+            with open(args.out_json, "w") as out:
+                json.dump(records, out, indent=1)
     print("\n".join(summary(records)))
 
 

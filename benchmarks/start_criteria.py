@@ -347,18 +347,36 @@ def _classes_cell(group):
     return f"{classes:.2f} ({chosen:.2f})"
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_run_arguments(parser):
+    """The options of a benchmark of the start: which data sets and seeds,
+    where the data lies, the rows kept, the pretraining cache, the records."""
     parser.add_argument("--datasets", nargs="+", default=["digits"], choices=DATASETS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--max-rows", type=int, default=10000)
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--out-json", default=None)
+
+
+def runs(args):
+    """``(name, X, y, seed, cache_dir)`` for each data set and seed of
+    ``args`` (:func:`add_run_arguments`), the data cut to ``--max-rows``
+    rows; without ``--cache-dir``, a scratch folder for the whole run."""
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in args.datasets:
+            X, y = load_dataset(name, args.data_dir)
+            X, y, _ = subsample(X, y, args.max_rows)
+            for seed in args.seeds:
+                yield name, X, y, seed, args.cache_dir or scratch
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_run_arguments(parser)
     parser.add_argument("--out-md", default=None)
     parser.add_argument(
         "--render-only",
@@ -393,22 +411,18 @@ def main(argv=None):
     kept, invocations = read_records(args.out_json) if args.merge else ([], [])
     meta = invocation_metadata(argv, "benchmarks.start_criteria")
     records = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for name in args.datasets:
-            X, y = load_dataset(name, args.data_dir)
-            X, y, _ = subsample(X, y, args.max_rows)
-            for seed in args.seeds:
-                picks, best, classes = run_one(X, y, seed, args.cache_dir or scratch)
-                records.append(
-                    {
-                        "dataset": name,
-                        "seed": seed,
-                        "picks": picks,
-                        "best": best,
-                        "class_saving": classes,
-                    }
-                )
-                print(name, seed, picks, f"best {best:.4f}", flush=True)
+    for name, X, y, seed, cache_dir in runs(args):
+        picks, best, classes = run_one(X, y, seed, cache_dir)
+        records.append(
+            {
+                "dataset": name,
+                "seed": seed,
+                "picks": picks,
+                "best": best,
+                "class_saving": classes,
+            }
+        )
+        print(name, seed, picks, f"best {best:.4f}", flush=True)
     records = replace_records(kept, records)
     invocations = [*invocations, meta]
     save_records(args.out_json, records, invocations)
