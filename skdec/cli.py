@@ -967,7 +967,10 @@ def _cmd_profile(args, info):
 def _run(work, hint=""):
     """Run ``work``; report data errors (followed by ``hint``) and warnings,
     joblib's logged ones too, plainly."""
-    joblib_log = _Records()
+    import logging.handlers
+
+    joblib_log = logging.handlers.BufferingHandler(capacity=sys.maxsize)
+    joblib_log.setLevel(logging.WARNING)
     logger = logging.getLogger("joblib")
     propagate = logger.propagate
     logger.addHandler(joblib_log)
@@ -983,20 +986,9 @@ def _run(work, hint=""):
         logger.removeHandler(joblib_log)
         logger.propagate = propagate
     _print_warnings(caught)
-    for record in joblib_log.records:
+    for record in joblib_log.buffer:
         print(f"skdec: warning: {_joblib_message(record)}", file=sys.stderr)
     return result
-
-
-class _Records(logging.Handler):
-    """Keeps the records of warnings and worse that reach it."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
 
 
 def _joblib_message(record):
