@@ -30,7 +30,12 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
-from skdec.metrics import _label_values, _python_value, _unique_labels
+from skdec.metrics import (
+    _label_values,
+    _missing_mask,
+    _python_value,
+    _unique_labels,
+)
 
 __all__ = ["cluster_profile", "make_tabular_pipeline"]
 
@@ -643,7 +648,7 @@ def cluster_profile(
             f"labels has shape {labels.shape}, but X has {len(X)} rows: give one "
             "label per row."
         )
-    gaps = np.flatnonzero(pd.isna(labels))
+    gaps = np.flatnonzero(_missing_mask(labels))
     if gaps.size:
         rows = ", ".join(map(str, gaps[:5])) + (", ..." if gaps.size > 5 else "")
         raise ValueError(
