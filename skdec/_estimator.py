@@ -312,13 +312,16 @@ class DECClusterer(
         ``activation``, ``input_shape``, ``conv_filters``, ``decoder``), the
         pretraining schedule (``pretrain_epochs``, ``batch_size``,
         ``pretrain_optimizer``, ``pretrain_learning_rate``, ``momentum`` for
-        SGD), the seed drawn from ``random_state``, and the versions of
-        skdec, Keras and its backend (another backend, or another version,
-        pretrains anew). A grid search over
-        ``n_clusters``, ``alpha``, ``update_interval``, ``tol`` or the
-        self-training optimizer then pretrains once per fold, not once per
-        candidate; results are identical with and without the cache. With
-        ``random_state=None`` every fit draws a new seed, so nothing is reused.
+        SGD), the seed drawn from ``random_state``, the versions of skdec,
+        Keras and its backend, and the device (a GPU's model, or the CPU's
+        architecture): another backend, version or device pretrains anew. A
+        grid search over ``n_clusters``, ``alpha``, ``update_interval``,
+        ``tol`` or the self-training optimizer then pretrains once per fold,
+        not once per candidate; results are identical with and without the
+        cache. CPUs of one architecture are not told apart: a folder shared
+        by hosts whose CPUs round differently can serve one host's
+        pretraining to the other. With ``random_state=None`` every fit draws a new seed,
+        so nothing is reused.
 
     Attributes
     ----------

@@ -13,6 +13,7 @@ outside the embedding, then :func:`self_train` runs DEC's own loop.
 
 import importlib.metadata
 import logging
+import platform
 import sys
 from typing import NamedTuple
 
@@ -75,8 +76,9 @@ def pretrain_autoencoder(autoencoder, X, *, epochs, batch_size, rng, verbose):
 
 
 def environment():
-    """``(skdec version, Keras version, Keras backend, backend version)``:
-    what, beside :func:`pretrain`'s arguments, decides its result."""
+    """``(skdec version, Keras version, Keras backend, backend version,
+    devices)``: what, beside :func:`pretrain`'s arguments, decides its result
+    (see :func:`devices`)."""
     import skdec
 
     backend = keras.backend.backend()
@@ -86,7 +88,45 @@ def environment():
             version = importlib.metadata.version(backend)
         except importlib.metadata.PackageNotFoundError:
             pass
-    return (skdec.__version__, keras.__version__, backend, version)
+    return (skdec.__version__, keras.__version__, backend, version, devices())
+
+
+def devices():
+    """The accelerators the Keras backend computes on, by model name (sorted,
+    without repeats), or ``("cpu <machine>",)`` without one, for example
+    ``("cpu x86_64",)``.
+
+    A GPU rounds differently from a CPU and one GPU model from another, so a
+    pretraining cached on one must not serve a fit on another. CPUs of one
+    architecture are not told apart.
+    """
+    backend = keras.backend.backend()
+    names = []
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        names = [
+            tf.config.experimental.get_device_details(device).get(
+                "device_name", device.device_type
+            )
+            for device in tf.config.get_visible_devices()
+            if device.device_type != "CPU"
+        ]
+    elif backend == "jax":
+        import jax
+
+        names = [
+            device.device_kind for device in jax.devices() if device.platform != "cpu"
+        ]
+    elif backend == "torch":
+        import torch
+
+        device = keras.ops.zeros(()).device  # where Keras puts new tensors
+        if device.type == "cuda":
+            names = [torch.cuda.get_device_name(device)]
+        elif device.type != "cpu":
+            names = [device.type]
+    return tuple(sorted(set(names))) or (f"cpu {platform.machine()}",)
 
 
 def pretrain(
@@ -108,8 +148,8 @@ def pretrain(
     (the data, the architecture without the clustering layer, the pretraining
     schedule and the seed) determine its result exactly on one installation;
     ``environment`` (:func:`environment`, not used here) keys the cache to
-    the versions and backend, so that another Keras backend, or another
-    version of skdec or Keras, pretrains anew.
+    the versions, the backend and the devices, so that another Keras backend,
+    another version of skdec or Keras, or another device pretrains anew.
 
     Parameters
     ----------

@@ -97,10 +97,13 @@ def test_changed_data_misses_and_clustering_parameters_hit(
     assert len(pretrain_calls) == 2
 
 
-@pytest.mark.parametrize("what", ["skdec", "backend"])
-def test_another_version_or_backend_misses(data, tmp_path, pretrain_calls, what):
-    # Before, a cache filled under TensorFlow served a fit under JAX, and an
-    # entry of another skdec version was reused.
+@pytest.mark.parametrize("what", ["skdec", "backend", "device"])
+def test_another_version_backend_or_device_misses(
+    data, tmp_path, pretrain_calls, what
+):
+    # Before, a cache filled under TensorFlow served a fit under JAX, an
+    # entry of another skdec version was reused, and one filled on a CPU
+    # served a fit on a GPU (which rounds differently).
     import keras
 
     import skdec
@@ -110,9 +113,11 @@ def test_another_version_or_backend_misses(data, tmp_path, pretrain_calls, what)
     with pytest.MonkeyPatch.context() as patch:
         if what == "skdec":
             patch.setattr(skdec, "__version__", "99.0")
-        else:
+        elif what == "backend":
             backend = keras.backend.backend()
             patch.setattr(keras.backend, "backend", lambda: f"not-{backend}")
+        else:
+            patch.setattr(_training, "devices", lambda: ("NVIDIA H100",))
         small_dec(memory=str(tmp_path)).fit(X)
     assert len(pretrain_calls) == 2
     small_dec(memory=str(tmp_path)).fit(X)  # the first entry again
