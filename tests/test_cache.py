@@ -98,9 +98,7 @@ def test_changed_data_misses_and_clustering_parameters_hit(
 
 
 @pytest.mark.parametrize("what", ["skdec", "backend", "device"])
-def test_another_version_backend_or_device_misses(
-    data, tmp_path, pretrain_calls, what
-):
+def test_another_version_backend_or_device_misses(data, tmp_path, pretrain_calls, what):
     # Before, a cache filled under TensorFlow served a fit under JAX, an
     # entry of another skdec version was reused, and one filled on a CPU
     # served a fit on a GPU (which rounds differently).
