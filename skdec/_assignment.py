@@ -31,12 +31,21 @@ def soft_assignment(Z, centers, alpha):
     Returns
     -------
     q : ndarray of shape (n_samples, n_clusters), dtype float64
+
+    Raises
+    ------
+    FloatingPointError
+        Where ``Z`` or ``centers`` hold a value that is not finite: the
+        network overflowed.
     """
-    sq_dist = euclidean_distances(
-        np.asarray(Z, dtype=np.float64),
-        np.asarray(centers, dtype=np.float64),
-        squared=True,
-    )
+    Z = np.asarray(Z, dtype=np.float64)
+    centers = np.asarray(centers, dtype=np.float64)
+    if not (np.isfinite(Z).all() and np.isfinite(centers).all()):
+        raise FloatingPointError(
+            "The embedding of some rows, or a cluster centre, is not finite: "
+            "the network overflowed."
+        )
+    sq_dist = euclidean_distances(Z, centers, squared=True)
     return softmax(-0.5 * (alpha + 1.0) * np.log1p(sq_dist / alpha), axis=1)
 
 

@@ -262,7 +262,12 @@ class _SelfTraining:
     def assign(self):
         """``Q`` of every row, its labels and the fraction of labels changed
         since the last update."""
-        q = self.trainer.assign(self.X)
+        try:
+            q = self.trainer.assign(self.X)
+        except FloatingPointError as error:
+            # The loss is computed before each step: the last step before an
+            # update can overflow the network with a finite loss.
+            self._diverged(str(error).rstrip("."), error)
         labels = q.argmax(axis=1)
         return q, labels, float(np.mean(labels != self.labels))
 
@@ -293,12 +298,9 @@ class _SelfTraining:
             batch = take_rows(self.X, index)
             targets = [target[index], batch] if self.trainer.joint else target[index]
             loss = model.train_on_batch(batch, targets, return_dict=True)["loss"]
-            if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"The clustering loss became {loss} at self-training iteration "
-                    f"{self.n_iter + 1}. Scale the input or lower {self.rate_name}."
-                )
             self.n_iter += 1
+            if not np.isfinite(loss):
+                self._diverged(f"The clustering loss became {loss}")
             if self.progbar is not None:
                 self.progbar.update(
                     self.n_iter,
@@ -307,6 +309,14 @@ class _SelfTraining:
                         ("delta_label", self.delta_label[-1]),
                     ],
                 )
+
+    def _diverged(self, what, cause=None):
+        advice = f"Scale the input or lower {self.rate_name}"
+        if self.trainer.joint:  # IDEC: the reconstruction term can diverge
+            advice += " or reconstruction_weight"
+        raise FloatingPointError(
+            f"{what} at self-training iteration {self.n_iter}. {advice}."
+        ) from cause
 
 
 def target_learned(apart, first_apart, last_apart, tol):

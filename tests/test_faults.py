@@ -124,3 +124,43 @@ def test_predict_from_eight_threads_matches_serial_calls(data):
     assert not errors
     for got, want in zip(results, expected, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_an_overflowing_idec_network_gives_a_clear_error():
+    """A large reconstruction weight can overflow the network in the last
+    step before a target update while every loss computed was finite (the
+    loss is computed before the step): the update then found an infinite
+    embedding. Before, scikit-learn's "Input contains infinity" came out."""
+    from sklearn.datasets import load_digits
+    from sklearn.exceptions import NotFittedError
+
+    from skdec import DECClusterer
+
+    X = load_digits().data[:300] / 16.0
+    dec = DECClusterer(
+        n_clusters=10,
+        hidden_layer_sizes=(64, 32),
+        reconstruction_weight=300.0,
+        pretrain_epochs=5,
+        max_iter=200,
+        update_interval=20,
+        n_init=2,
+        init="kmeans",
+        random_state=0,
+    )
+    with pytest.raises(FloatingPointError, match="or reconstruction_weight"):
+        dec.fit(X)
+    with pytest.raises(NotFittedError):
+        dec.predict(X)
+
+
+def test_soft_assignment_refuses_an_embedding_that_is_not_finite():
+    from skdec._assignment import soft_assignment
+
+    centers = np.zeros((2, 3))
+    Z = np.ones((4, 3))
+    Z[1, 2] = np.inf
+    with pytest.raises(FloatingPointError, match="not finite"):
+        soft_assignment(Z, centers, 1.0)
+    with pytest.raises(FloatingPointError, match="not finite"):
+        soft_assignment(np.ones((4, 3)), np.full((2, 3), np.nan), 1.0)
