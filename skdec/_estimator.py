@@ -119,7 +119,10 @@ class DECClusterer(
         encoder maps inputs of ``input_shape`` (or ``(n_features,)``) to
         ``(n_components,)``, the decoder maps back to ``n_features`` values in
         any shape. Use a module-level function, so that the estimator stays
-        clonable and picklable.
+        clonable and picklable. The compiled networks of a callable are kept
+        for its next fit in the process, so a callable must build the same
+        networks on every call: after changing what it builds, define it
+        again (``memory`` tells its networks apart by their layers).
 
     hidden_layer_sizes : "auto" or tuple of int, default="auto"
         Widths of the dense encoder's hidden layers; the decoder mirrors them.
@@ -308,8 +311,9 @@ class DECClusterer(
         Caches the pretrained autoencoder, as ``Pipeline(memory=...)`` caches
         transformers: a folder or a :class:`joblib.Memory`. The key is the
         training data, the architecture without the clustering layer
-        (``autoencoder``, ``hidden_layer_sizes``, ``n_components``,
-        ``activation``, ``input_shape``, ``conv_filters``, ``decoder``), the
+        (``autoencoder``, and for a callable the layers it builds;
+        ``hidden_layer_sizes``, ``n_components``, ``activation``,
+        ``input_shape``, ``conv_filters``, ``decoder``), the
         pretraining schedule (``pretrain_epochs``, ``batch_size``,
         ``pretrain_optimizer``, ``pretrain_learning_rate``, ``momentum`` for
         SGD), the seed drawn from ``random_state``, the versions of skdec,
@@ -739,7 +743,11 @@ class DECClusterer(
         from skdec import _training
         from skdec._initialization import InitialClustering, initial_clustering
         from skdec._n_clusters import choose_n_clusters
-        from skdec._networks import autoencoder_recipe, networks_from_weights
+        from skdec._networks import (
+            architecture,
+            autoencoder_recipe,
+            networks_from_weights,
+        )
         from skdec._trainers import TRAINER_POOL
 
         seed = fit_seed(self.random_state)
@@ -793,6 +801,11 @@ class DECClusterer(
                 seed=seed,
                 verbose=self.verbose,
                 environment=_training.environment(),
+                architecture=(
+                    architecture(autoencoder_recipe(recipe), seed)
+                    if self.memory is not None and callable(self.autoencoder)
+                    else None
+                ),
                 **pretrain_optimizer,
             )
         embedding = None  # of the pretrained encoder, once computed

@@ -373,6 +373,36 @@ def build_networks(*, n_clusters, alpha, seed=0, **autoencoder_recipe):
     )
 
 
+def architecture(autoencoder_recipe, seed):
+    """What the networks that ``autoencoder_recipe`` builds with ``seed`` are
+    made of: for a custom ``autoencoder`` callable, which its name does not
+    identify, the cache key of the pretraining (``DECClusterer(memory=...)``).
+
+    Each layer is described by its class, its configuration without its
+    name (Keras numbers the names of new layers in a process) and the shapes
+    of its weights; a model, by the description of each of its layers.
+    """
+    return [
+        _layer_description(part)
+        for part in build_autoencoder(**autoencoder_recipe, seed=seed)
+    ]
+
+
+def _layer_description(layer):
+    if isinstance(layer, keras.Model):  # its config names its layers
+        config = [_layer_description(inner) for inner in layer.layers]
+    else:
+        try:
+            config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        except NotImplementedError:  # a custom layer without get_config
+            config = None
+    return (
+        f"{type(layer).__module__}.{type(layer).__qualname__}",
+        config,
+        [tuple(weight.shape) for weight in layer.weights],
+    )
+
+
 def autoencoder_recipe(recipe):
     """The entries of a DEC ``recipe`` that shape the autoencoder alone."""
     return {k: v for k, v in recipe.items() if k not in ("n_clusters", "alpha")}

@@ -141,6 +141,7 @@ def pretrain(
     seed,
     verbose,
     environment=None,
+    architecture=None,
 ):
     """Pretrain a new autoencoder from ``seed``; return its weights and losses.
 
@@ -170,6 +171,10 @@ def pretrain(
         Show a progress bar when positive.
     environment : tuple, default=None
         Not used: part of the cache key only.
+    architecture : list, default=None
+        Not used: part of the cache key only. For a custom ``autoencoder``
+        callable, :func:`~skdec._networks.architecture`, so that a callable
+        edited between two fits pretrains anew.
 
     Returns
     -------

@@ -120,3 +120,60 @@ def test_another_version_backend_or_device_misses(data, tmp_path, pretrain_calls
     assert len(pretrain_calls) == 2
     small_dec(memory=str(tmp_path)).fit(X)  # the first entry again
     assert len(pretrain_calls) == 2
+
+
+def _builder(activation, width):
+    """A custom autoencoder callable named ``edited_builder``, as though the
+    user edited and ran its ``def`` again."""
+
+    def edited_builder(input_shape, n_components, seed=0):
+        import keras
+
+        def layer(units, activation, i):
+            init = keras.initializers.GlorotUniform(seed=seed + i)
+            return keras.layers.Dense(units, activation, kernel_initializer=init)
+
+        encoder = keras.Sequential(
+            [
+                keras.Input(shape=input_shape),
+                layer(width, activation, 0),
+                layer(n_components, None, 1),
+            ]
+        )
+        decoder = keras.Sequential(
+            [
+                keras.Input(shape=(n_components,)),
+                layer(width, activation, 2),
+                layer(input_shape[0], None, 3),
+            ]
+        )
+        return encoder, decoder
+
+    edited_builder.__qualname__ = "edited_builder"
+    return edited_builder
+
+
+edited_builder = _builder("relu", 8)
+
+
+@pytest.mark.parametrize(
+    "edit", [{"activation": "tanh", "width": 8}, {"activation": "relu", "width": 12}]
+)
+def test_an_edited_custom_autoencoder_misses(
+    data, tmp_path, pretrain_calls, monkeypatch, edit
+):
+    # Before, the key held the callable by its module and name alone: after
+    # an edit of its activation the old network's pretraining was served
+    # (silently), and after an edit of a width the fit failed to load it.
+    X, _ = data
+    small_dec(autoencoder=edited_builder, memory=str(tmp_path)).fit(X)
+    small_dec(autoencoder=edited_builder, memory=str(tmp_path)).fit(X)
+    assert len(pretrain_calls) == 1  # the same builder hits
+    monkeypatch.setitem(globals(), "edited_builder", _builder(**edit))
+    builder = globals()["edited_builder"]
+    edited = small_dec(autoencoder=builder, memory=str(tmp_path)).fit(X)
+    assert len(pretrain_calls) == 2
+    uncached = small_dec(autoencoder=builder).fit(X)
+    np.testing.assert_array_equal(
+        edited.history_["pretrain_loss"], uncached.history_["pretrain_loss"]
+    )
