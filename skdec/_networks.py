@@ -236,7 +236,11 @@ def conv_parts(n_features, n_components, *, input_shape, filters, decoder_kind, 
 def _custom_parts(builder, n_features, n_components, *, input_shape, seed):
     shape = tuple(input_shape) if input_shape is not None else (n_features,)
     try:
-        accepts_seed = "seed" in inspect.signature(builder).parameters
+        parameters = inspect.signature(builder).parameters.values()
+        accepts_seed = any(
+            p.name == "seed" or p.kind is inspect.Parameter.VAR_KEYWORD
+            for p in parameters
+        )
     except (TypeError, ValueError):
         accepts_seed = False
     parts = (
@@ -249,22 +253,34 @@ def _custom_parts(builder, n_features, n_components, *, input_shape, seed):
         and len(parts) == 2
         and all(isinstance(p, keras.Model) for p in parts)
     ):
+        got = type(parts).__name__
+        if isinstance(parts, (tuple, list)):
+            got += f" of {len(parts)}: " + ", ".join(type(p).__name__ for p in parts)
         raise TypeError(
             "A custom autoencoder callable must return (encoder, decoder), two "
-            f"keras.Model instances; got {type(parts).__name__}."
+            f"keras.Model instances; got a {got}."
         )
     encoder, decoder = parts
     # Wrap both so that they take and give flat rows, whatever the builder uses.
     x = keras.Input(shape=(n_features,), name="input")
     h = x if shape == (n_features,) else keras.layers.Reshape(shape)(x)
-    z = encoder(h)
+    z = _call_part(encoder, h, "encoder", shape)
+    if isinstance(z, (list, tuple, dict)):
+        raise ValueError(
+            f"The custom encoder must have one output, the embedding; it has {len(z)}."
+        )
     if tuple(z.shape[1:]) != (n_components,):
         raise ValueError(
             f"The custom encoder outputs shape {tuple(z.shape[1:])}, expected "
             f"({n_components},) for n_components={n_components}."
         )
     z_in = keras.Input(shape=(n_components,), name="embedding_input")
-    r = decoder(z_in)
+    r = _call_part(decoder, z_in, "decoder", (n_components,))
+    if isinstance(r, (list, tuple, dict)):
+        raise ValueError(
+            f"The custom decoder must have one output, the reconstruction; it "
+            f"has {len(r)}."
+        )
     if int(np.prod(r.shape[1:])) != n_features:
         raise ValueError(
             f"The custom decoder outputs shape {tuple(r.shape[1:])}, which does "
@@ -272,6 +288,18 @@ def _custom_parts(builder, n_features, n_components, *, input_shape, seed):
         )
     r = keras.layers.Reshape((n_features,), name="reconstruction")(r)
     return keras.Model(x, z, name="encoder"), keras.Model(z_in, r, name="decoder")
+
+
+def _call_part(model, inputs, name, shape):
+    """``model(inputs)``, or an error that says which shape the custom
+    ``name`` (encoder or decoder) must accept."""
+    try:
+        return model(inputs)
+    except ValueError as error:
+        raise ValueError(
+            f"The custom {name} must accept inputs of shape {shape} (without the "
+            f"batch axis): {error}"
+        ) from error
 
 
 def build_autoencoder(

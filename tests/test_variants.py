@@ -221,6 +221,56 @@ def test_custom_builder_must_return_two_models():
         small_dec(autoencoder=broken).fit(np.zeros((10, 3)))
 
 
+def test_wrong_returns_of_a_custom_builder_are_named():
+    def three(input_shape, n_components):
+        return (*tiny_builder(input_shape, n_components), keras.Sequential())
+
+    def layers(input_shape, n_components):
+        return keras.layers.Dense(2), keras.layers.Dense(3)
+
+    with pytest.raises(TypeError, match="got a tuple of 3: Functional, Functional"):
+        small_dec(autoencoder=three).fit(np.zeros((10, 3)))
+    with pytest.raises(TypeError, match="got a tuple of 2: Dense, Dense"):
+        small_dec(autoencoder=layers).fit(np.zeros((10, 3)))
+
+
+def test_a_custom_encoder_must_have_one_output():
+    def two_outputs(input_shape, n_components):
+        encoder, decoder = tiny_builder(input_shape, n_components)
+        inputs = keras.Input(shape=input_shape)
+        z = encoder(inputs)
+        return keras.Model(inputs, [z, z]), decoder
+
+    with pytest.raises(ValueError, match="encoder must have one output.*it has 2"):
+        small_dec(autoencoder=two_outputs).fit(np.zeros((10, 3)))
+
+
+def test_a_custom_part_of_the_wrong_input_shape_is_named():
+    def swapped(input_shape, n_components):
+        encoder, decoder = tiny_builder(input_shape, n_components)
+        return decoder, encoder
+
+    with pytest.raises(
+        ValueError, match=r"custom encoder must accept inputs of shape \(3,\)"
+    ):
+        small_dec(autoencoder=swapped).fit(np.zeros((10, 3)))
+
+
+def test_a_builder_with_keyword_arguments_gets_the_seed():
+    """The docstring promises a seed keyword; ``**kwargs`` takes one too."""
+    seeds = []
+
+    def builder(input_shape, n_components, **options):
+        seeds.append(options.get("seed"))
+        return tiny_builder(input_shape, n_components, options["seed"])
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    a = small_dec(autoencoder=builder).fit(X)
+    b = small_dec(autoencoder=builder).fit(X)
+    assert seeds and all(isinstance(seed, int) for seed in seeds)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+
+
 def test_custom_encoder_must_output_n_components():
     def wrong_width(input_shape, n_components):
         return tiny_builder(input_shape, n_components + 1)
