@@ -35,6 +35,19 @@ def fit_seed(random_state):
     return int(check_random_state(random_state).randint(2**31 - 1))
 
 
+def _refuse_image_arrays(X):
+    """Say how to give images, which scikit-learn's validation refuses with
+    only "Found array with dim 3"."""
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) > 2:
+        raise ValueError(
+            f"DECClusterer takes one row of features per sample; got an array of "
+            f"shape {tuple(shape)}. Flatten images to rows, "
+            f"X.reshape(len(X), -1), and give their shape as "
+            f"input_shape={tuple(shape[1:])} (see autoencoder='conv')."
+        )
+
+
 def _check_float32_range(X):
     """Refuse values that become infinite when cast to float32 for the networks."""
     if X.dtype.kind == "f" and X.dtype.itemsize > 4 and X.size:
@@ -723,6 +736,7 @@ class DECClusterer(
 
     def _fit(self, X):
         warm = self.warm_start and hasattr(self, "_networks")
+        _refuse_image_arrays(X)
         X = validate_data(
             self, X, dtype="numeric", ensure_min_samples=2, reset=not warm
         )
@@ -1034,6 +1048,7 @@ class DECClusterer(
         from skdec._trainers import TRAINER_POOL
 
         check_is_fitted(self)
+        _refuse_image_arrays(X)
         X = _check_float32_range(validate_data(self, X, dtype="numeric", reset=False))
         with TRAINER_POOL.predictor(self._network_recipe) as predictor:
             predictor.load(self._networks.model.get_weights())

@@ -41,6 +41,15 @@ def test_fit_refuses_one_dimensional_data():
         small_dec().fit(np.arange(10.0))
 
 
+def test_image_arrays_are_refused_with_the_way_to_give_them(fitted):
+    # Before, scikit-learn's "Found array with dim 3" only.
+    message = r"X.reshape\(len\(X\), -1\).*input_shape=\(2, 2\)"
+    with pytest.raises(ValueError, match=message):
+        small_dec().fit(np.zeros((10, 2, 2)))
+    with pytest.raises(ValueError, match=message):
+        fitted.predict(np.zeros((5, 2, 2)))
+
+
 def test_fit_refuses_a_single_sample():
     with pytest.raises(ValueError, match="1 sample"):
         small_dec(n_clusters=1).fit(np.ones((1, 3)))
