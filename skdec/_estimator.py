@@ -337,8 +337,8 @@ class DECClusterer(
         not once per candidate; results are identical with and without the
         cache. CPUs of one architecture are not told apart: a folder shared
         by hosts whose CPUs round differently can serve one host's
-        pretraining to the other. With ``random_state=None`` every fit draws a new seed,
-        so nothing is reused.
+        pretraining to the other. With ``random_state=None`` every fit draws
+        a new seed, so nothing is reused.
 
     Attributes
     ----------
