@@ -6,6 +6,8 @@ draws on the Axes (or Figure) it is given, or on a new one, and returns what
 it drew on.
 """
 
+import warnings
+
 import numpy as np
 
 from skdec._batches import predict_batches
@@ -160,6 +162,10 @@ def plot_history(estimator_or_history, axes=None):
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(12, 3.5), layout="constrained")
     axes = np.asarray(axes, dtype=object).ravel()
+    if axes.size != 3:
+        raise ValueError(
+            f"plot_history draws three panels and needs 3 Axes; got {axes.size}."
+        )
     panels = [
         ("pretrain_loss", "pretraining epoch", "reconstruction loss (MSE)"),
         ("kl_loss", "target update", "KL(P || Q)"),
@@ -215,7 +221,10 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray"):
         A fitted estimator on image rows, or a Pipeline ending in one.
     image_shape : tuple of int
         Shape of one image, ``(height, width)`` or ``(height, width, 3)``;
-        its product must be ``n_features_in_``.
+        its product must be ``n_features_in_``. A colour image is drawn with
+        its values clipped to [0, 1], pixels scaled as ``MinMaxScaler``
+        scales them (a decoder's output slightly outside); a grey one is
+        stretched from its darkest to its brightest value.
     fig : matplotlib.figure.Figure, default=None
         Figure to draw on; a new one when None.
     cmap : str or matplotlib colormap, default="gray"
@@ -243,7 +252,11 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray"):
     for k, ax in enumerate(axes):
         ax.set_axis_off()
         if k < n_clusters:
-            ax.imshow(centers[k].reshape(image_shape), cmap=cmap)
+            image = centers[k].reshape(image_shape)
+            if image.ndim == 3 and image.shape[2] in (3, 4):
+                # matplotlib clips colours itself, with a warning per image.
+                image = np.clip(image, 0.0, 1.0)
+            ax.imshow(image, cmap=cmap)
             ax.set_title(f"cluster {k}", fontsize="small")
     for ax in axes[n_clusters:]:
         fig.delaxes(ax)
@@ -397,7 +410,8 @@ def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
     strength = table.abs().max(axis=0).sort_values(ascending=False, kind="stable")
     table = table[strength.index[:top]]
     values = table.to_numpy(dtype=float)
-    if ax is None:
+    new_figure = ax is None
+    if new_figure:
         width = 1.0 + 0.55 * table.shape[1]
         _, ax = plt.subplots(
             figsize=(max(width, 4.0), 1.0 + 0.5 * table.shape[0]),
@@ -434,6 +448,29 @@ def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
     )
     ax.set_xlabel("feature")
     ax.set_ylabel("cluster")
-    ax.figure.colorbar(image, ax=ax, label="standardised difference")
+    colorbar = ax.figure.colorbar(image, ax=ax, label="standardised difference")
     ax.set_title("What sets each cluster apart")
+    if new_figure:
+        _fit_height(ax, colorbar.ax.yaxis.label)
     return ax
+
+
+def _fit_height(ax, text):
+    """Make the figure of ``ax`` tall enough that ``ax`` (and its colour
+    bar, as tall) holds the vertical ``text``, whatever room the tick labels
+    and the title take."""
+    fig = ax.figure
+    for _ in range(4):
+        # Any other warning of this draw comes again when the figure is shown.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.canvas.draw()  # lays the figure out: the extents are its own
+        renderer = fig.canvas.get_renderer()
+        if any("constrained_layout not applied" in str(w.message) for w in caught):
+            # Too short for long tick labels: the layout gave up.
+            missing = text.get_window_extent(renderer).height
+        else:
+            missing = text.get_window_extent(renderer).height - ax.bbox.height
+            if missing <= 0:
+                return
+        fig.set_figheight(fig.get_figheight() + missing / fig.dpi + 0.1)

@@ -124,6 +124,24 @@ def test_history_lines_hold_the_history(dec3, tmp_path):
     np.testing.assert_allclose(given[1].lines[0].get_ydata(), dec3.history_["kl_loss"])
 
 
+def test_colour_centres_are_clipped_to_the_drawable_range(monkeypatch, caplog):
+    # A decoder's output lies a little outside [0, 1]: before, matplotlib
+    # clipped it and logged a warning once per cluster.
+    import skdec.plotting
+
+    centers = np.linspace(-0.03, 1.05, 2 * 12).reshape(2, 12)
+    monkeypatch.setattr(skdec.plotting, "decode_cluster_centers", lambda _: centers)
+    with warnings.catch_warnings(), caplog.at_level("WARNING"):
+        warnings.simplefilter("error")
+        fig = plot_cluster_centers(None, (2, 2, 3))
+    assert not [r for r in caplog.records if "Clipping" in r.getMessage()]
+    for k, ax in enumerate(fig.axes):
+        np.testing.assert_allclose(
+            ax.images[0].get_array(), np.clip(centers[k], 0, 1).reshape(2, 2, 3)
+        )
+    plt.close(fig)
+
+
 def test_cluster_centers_are_decoded_by_the_decoder(dec3, tmp_path):
     fig = plot_cluster_centers(dec3, (8, 8))
     images = [ax.images[0] for ax in fig.axes if ax.images]
@@ -282,6 +300,35 @@ def test_profile_heatmap_shows_a_perfect_separation_at_the_end_of_the_scale():
     colours = {t.get_text(): t.get_color() for t in ax.texts}
     assert colours["+0.0"] == "black" and colours["+inf"] == "white"
     plt.close(ax.figure)
+
+
+def test_history_needs_three_axes():
+    history = {"pretrain_loss": [1.0], "kl_loss": [0.3], "delta_label": [0.1]}
+    fig, axes = plt.subplots(2, 2)
+    with pytest.raises(ValueError, match="needs 3 Axes; got 4"):
+        plot_history(history, axes=axes)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "name, n_clusters", [("age", 2), ("age_at_first_diagnosis_in_years", 3)]
+)
+def test_profile_heatmap_keeps_its_colour_bar_label_on_the_figure(name, n_clusters):
+    # Before, the figure was 2 inches high for two clusters, and the label
+    # "standardised difference" ran off its top; long feature names left even
+    # less room (matplotlib's layout gave up, with a warning).
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({name: rng.normal(size=300), "sex": rng.choice(["F", "M"], 300)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        ax = plot_cluster_profile(cluster_profile(X, np.arange(300) % n_clusters))
+        fig = ax.figure
+        fig.canvas.draw()
+    label = fig.axes[-1].yaxis.label
+    assert label.get_text() == "standardised difference"
+    extent = label.get_window_extent(fig.canvas.get_renderer())
+    assert extent.y0 >= 0 and extent.y1 <= fig.bbox.height
+    plt.close(fig)
 
 
 def test_confusion_matrix_keeps_long_class_names_on_the_figure():
