@@ -769,6 +769,9 @@ def _cmd_fit(args, info):
         ) from exc
     info(_summary(pipeline, features))
     dec = pipeline[-1]
+    # Progress bars are the command's, not the model's: loaded in Python, it
+    # is as quiet as DECClusterer's default.
+    dec.verbose = 0
     model_path = Path(args.out)
     notes = {"label_column": args.label_column, "id_column": args.id_column}
     from skdec import _persistence

@@ -95,6 +95,9 @@ def test_fit_writes_one_model_file_holding_the_preprocessing(fitted):
     _, _, model_path, frame = fitted
     assert not sidecar_path(model_path).exists()
     model = skdec.load(model_path)
+    # Fitted without --quiet, with progress bars; the model keeps none
+    # (before, verbose=1, and its refits in Python printed them).
+    assert model[-1].verbose == 0
     assert isinstance(model, Pipeline)
     columns = {name: cols for name, _, cols in model[0].transformers}
     # The label and id columns are not features; nor is the identifier text.
