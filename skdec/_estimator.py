@@ -315,9 +315,11 @@ class DECClusterer(
         When True and the estimator is fitted, :meth:`fit` continues the
         self-training of the fitted networks for up to ``max_iter`` more
         iterations (no pretraining, no k-means); ``n_iter_`` and ``history_``
-        accumulate. The optimizer state starts afresh. The architecture, the
-        number of features and ``alpha`` (the kernel of the clustering layer)
-        must be those of the fitted model. See
+        accumulate. The optimizer state starts afresh. With ``init="auto"``,
+        the criterion that chose the start judges the new target updates on
+        the rows given now (``patience``, ``history_["criterion"]``). The
+        architecture, the number of features and ``alpha`` (the kernel of the
+        clustering layer) must be those of the fitted model. See
         :term:`the Glossary <warm_start>`.
 
     memory : str, joblib.Memory or None, default=None
@@ -755,7 +757,11 @@ class DECClusterer(
                 f"n_samples={n_samples} should be >= n_clusters={n_clusters}."
             )
         from skdec import _training
-        from skdec._initialization import InitialClustering, initial_clustering
+        from skdec._initialization import (
+            InitialClustering,
+            auto_judge,
+            initial_clustering,
+        )
         from skdec._n_clusters import choose_n_clusters
         from skdec._networks import (
             architecture,
@@ -842,11 +848,19 @@ class DECClusterer(
                 trainer.start(
                     self.learning_rate, weights=self._networks.model.get_weights()
                 )
+                labels = trainer.assign(X, labels_only=True)
                 start = InitialClustering(
                     self.cluster_centers_,
-                    trainer.assign(X, labels_only=True),
+                    labels,
                     method=self.init_,
                     scores=self.init_scores_,
+                    # The criterion that chose the start judges the updates
+                    # (patience) as in the first fit, on the rows given now.
+                    judge=(
+                        auto_judge(X, labels, n_clusters, seed=seed)
+                        if self.init == "auto"
+                        else None
+                    ),
                 )
             else:
                 trainer.start(self.learning_rate, autoencoder=autoencoder)

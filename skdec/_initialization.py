@@ -503,6 +503,35 @@ def start_criterion(graph, labels, n_clusters):
     return (np.inf if separate else saving), saving
 
 
+def _labels_judge(judge, sample, n_clusters, n_filled):
+    """``judge_labels(labels of every row) -> float``: the criterion of
+    :func:`start_criterion` on the graph ``judge`` of the rows ``sample``
+    (None: all), ``-inf`` for labels that fill fewer than ``n_filled``
+    clusters."""
+
+    def judge_labels(all_labels):
+        all_labels = np.asarray(all_labels)
+        if np.unique(all_labels).size < n_filled:
+            # Training emptied a cluster of the start: not the n_clusters
+            # asked for, whatever a coarser partition saves.
+            return -np.inf
+        rows = all_labels if sample is None else all_labels[sample]
+        return start_criterion(judge, rows, n_clusters)[0]
+
+    return judge_labels
+
+
+def auto_judge(X, labels, n_clusters, *, seed, max_rows=None):
+    """The judge of ``init="auto"`` (``InitialClustering.judge``) for a fit
+    that continues from ``labels`` (a warm start): the criterion on the
+    graph of the rows of ``X`` that :func:`auto_clustering` would judge its
+    candidates on with ``seed``, ``-inf`` for labels that fill fewer
+    clusters than ``labels``."""
+    sample = auto_judged_rows(X.shape[0], seed, max_rows)[0]
+    judge = neighbor_graph(_sample_rows(X, sample))
+    return _labels_judge(judge, sample, n_clusters, np.unique(labels).size)
+
+
 def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     """The start that best compresses a random walk on the input's graph.
 
@@ -570,17 +599,7 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
             )
             labels = map_batches(vote.predict, Z, dtype=np.float64)
         labels[known_rows] = known
-    n_filled = np.unique(labels).size
-
-    def judge_labels(all_labels):
-        all_labels = np.asarray(all_labels)
-        if np.unique(all_labels).size < n_filled:
-            # Training emptied a cluster of the start: not the n_clusters
-            # asked for, whatever a coarser partition saves.
-            return -np.inf
-        rows = all_labels if sample is None else all_labels[sample]
-        return start_criterion(judge, rows, n_clusters)[0]
-
+    judge_labels = _labels_judge(judge, sample, n_clusters, np.unique(labels).size)
     if method == "kmeans":
         # The paper's start: k-means' own centres, and no target to learn.
         return InitialClustering(centers, labels, None, method, scores, judge_labels)

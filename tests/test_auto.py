@@ -289,6 +289,21 @@ def test_a_warm_start_keeps_what_the_first_fit_chose(rings):
     assert dec.init_ == chosen and dec.init_scores_ == scores
 
 
+def test_a_warm_start_judges_its_updates_as_the_first_fit_did():
+    # Before, a warm start of init="auto" built no judge: the criterion was
+    # not recorded for its target updates, and patience did not apply.
+    X, _ = make_blobs(150, centers=3, cluster_std=2.5, random_state=0)
+    dec = small_dec(init="auto", max_iter=400, update_interval=40, patience=None)
+    dec.fit(X)
+    updates, criterion = len(dec.history_["delta_label"]), dec.history_["criterion"]
+    assert criterion
+    dec.set_params(warm_start=True, patience=1).fit(X)
+    new_updates = len(dec.history_["delta_label"]) - updates
+    new_values = dec.history_["criterion"][len(criterion) :]
+    assert new_updates > 0 and len(new_values) == new_updates
+    assert all(np.isfinite(new_values))
+
+
 @pytest.fixture(scope="module")
 def digits_scaled():
     X, y = load_digits(return_X_y=True)
