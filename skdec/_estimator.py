@@ -1,5 +1,6 @@
 """The scikit-learn front door of DEC: parameters, validation, orchestration."""
 
+import contextlib
 import logging
 import math
 import warnings
@@ -46,6 +47,18 @@ def _refuse_image_arrays(X):
             f"X.reshape(len(X), -1), and give their shape as "
             f"input_shape={tuple(shape[1:])} (see autoencoder='conv')."
         )
+
+
+@contextlib.contextmanager
+def _few_distinct_rows_said_once():
+    """Silence k-means' warning of fewer distinct rows than clusters: every
+    k-means run of every candidate (of the start, or of ``n_clusters``) says
+    so; the fit says it once, at its end, if clusters stay empty."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "Number of distinct clusters", ConvergenceWarning
+        )
+        yield
 
 
 def _check_float32_range(X):
@@ -833,7 +846,8 @@ class DECClusterer(
             embedding = _training.embed(
                 X, autoencoder_recipe(recipe), autoencoder[0], **pretrain_optimizer
             )
-            choice = choose_n_clusters(X, embedding, candidates, seed=seed)
+            with _few_distinct_rows_said_once():
+                choice = choose_n_clusters(X, embedding, candidates, seed=seed)
             recipe["n_clusters"] = n_clusters = choice.n_clusters
             n_clusters_scores = choice.scores
             self._report_n_clusters(choice.scores, n_clusters)
@@ -864,13 +878,7 @@ class DECClusterer(
                 )
             else:
                 trainer.start(self.learning_rate, autoencoder=autoencoder)
-                with warnings.catch_warnings():
-                    # With fewer distinct rows than clusters, every k-means
-                    # run of every candidate says so; the fit says it once,
-                    # at its end.
-                    warnings.filterwarnings(
-                        "ignore", "Number of distinct clusters", ConvergenceWarning
-                    )
+                with _few_distinct_rows_said_once():
                     start = initial_clustering(
                         self.init,
                         X,

@@ -391,7 +391,11 @@ def choose_n_clusters(
     It finds clusters, not classes, and errs low where clusters are nested
     (one group far from the rest wins at ``k = 2``), where classes overlap in
     ``X``, and where many classes are smaller than ``n_neighbors`` rows; on
-    data without cluster structure it returns the smallest candidate.
+    data without cluster structure it returns the smallest candidate. Only
+    partitions into exactly ``k`` clusters are scored for ``k``; a ``k``
+    that none of them reaches (fewer distinct rows than ``k``) scores 0. With
+    no more distinct rows than ``n_neighbors`` the graph joins each to every
+    other, and a ``UserWarning`` says that it cannot tell clusters apart.
     """
     if select not in _SELECTIONS:
         raise ValueError(
@@ -427,6 +431,16 @@ def choose_n_clusters(
             f"(n_rows={n_rows} rows used), got {candidates}."
         )
     graph = neighbor_graph(X, n_neighbors)
+    n_values = graph.weights.shape[0] if isinstance(graph, RowGraph) else n_rows
+    if n_values <= n_neighbors:
+        warnings.warn(
+            f"X has {n_values} distinct rows, no more than n_neighbors="
+            f"{n_neighbors}: the neighbour graph that scores each k joins every "
+            "distinct row to every other, and cannot tell clusters apart. Give "
+            "n_clusters yourself.",
+            UserWarning,
+            stacklevel=2,
+        )
     eigenvalues, vectors = laplacian_spectrum(graph, candidates[-1] + 1, seed)
     spaces = [X, *(view if sample is None else view[sample] for view in views)]
     scores, labels = {}, {}
@@ -435,11 +449,17 @@ def choose_n_clusters(
             np.linalg.norm(vectors[:, :k], axis=1, keepdims=True), 1e-12
         )
         partitions = [_kmeans(s, k, seed, n_init) for s in [*spaces, spectral]]
-        best = max(partitions, key=lambda p: _SELECTIONS[select](graph, p))
-        scores[k] = _score(eigenvalues, mean_conductance(graph, best), k)
+        # Only partitions into k clusters are k-way cuts: on few distinct
+        # rows k-means can return fewer, even one, whose score would say
+        # nothing of k (one cluster has no cut: its conductance is 0).
+        whole = [p for p in partitions if np.unique(p).size == k]
+        best = max(whole or partitions, key=lambda p: _SELECTIONS[select](graph, p))
+        scores[k] = (
+            _score(eigenvalues, mean_conductance(graph, best), k) if whole else 0.0
+        )
         labels[k] = _extend(best, sample, X_all if Z_all is None else Z_all)
     n_clusters = _highest(scores, candidates)
-    if scores[candidates[-1]] == 0.0:
+    if eigenvalues[candidates[-1]] <= _EIGENVALUE_TOL:
         _warn_of_more_groups(graph, candidates[-1], n_clusters)
     return NClustersChoice(n_clusters, scores, labels)
 

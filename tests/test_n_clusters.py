@@ -241,6 +241,22 @@ def test_data_without_clusters_gets_the_smallest_candidate():
     assert choice.n_clusters == 2
 
 
+def test_few_distinct_rows_give_finite_scores_of_k_way_cuts_and_a_warning():
+    # Three values, 30 copies each. Before, every k scored inf: k-means on 3
+    # values returned fewer than k clusters, the spectral partition one, and
+    # one cluster (no cut, conductance 0) scored inf, silently.
+    X = np.repeat([[0.0, 0.0], [10.0, 0.0], [20.0, 0.0]], 30, axis=0)
+    with pytest.warns(UserWarning, match="3 distinct rows, no more than n_neighbors"):
+        choice = choose_n_clusters(X, X, seed=0, n_init=2)
+    assert all(np.isfinite(score) for score in choice.scores.values())
+    # k = 4 and more cannot be cut from 3 values: they score 0.
+    assert choice.scores[2] > 0 and choice.scores[3] > 0
+    assert all(choice.scores[k] == 0.0 for k in range(4, 16))
+    for k in (2, 3):  # what was scored is a k-way cut, scored as any labelling
+        assert np.unique(choice.labels[k]).size == k
+        assert separation_score(X, choice.labels[k]) == choice.scores[k]
+
+
 def test_scores_and_labels_cover_every_candidate():
     X, _ = separated_blobs(3)
     choice = choose_n_clusters(X, None, candidates=[4, 2, 3, 3], seed=0, n_init=2)

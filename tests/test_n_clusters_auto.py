@@ -1,6 +1,7 @@
 """DECClusterer(n_clusters="auto"): the estimator chooses k after pretraining."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -217,3 +218,15 @@ def test_command_line_refuses_a_range_without_auto(tmp_path, capsys):
     assert "--n-clusters-range bounds the choice of --n-clusters auto" in err
     assert main([*argv, "--n-clusters-range", "2"]) == 2
     assert "--n-clusters-range: expected 2 arguments" in capsys.readouterr().err
+
+
+def test_few_distinct_rows_do_not_flood_the_fit_with_kmeans_warnings():
+    # Two binary columns: 4 distinct rows. Before, every k-means run of the
+    # choice of k warned that it found fewer distinct clusters (34 warnings).
+    X = np.random.default_rng(0).integers(0, 2, size=(200, 2)).astype(float)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        small_dec(n_clusters="auto", max_iter=0).fit(X)
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if m.startswith("Number of distinct clusters")]
+    assert [m for m in messages if "4 distinct rows" in m]
