@@ -36,17 +36,21 @@ def fit_seed(random_state):
     return int(check_random_state(random_state).randint(2**31 - 1))
 
 
-def _refuse_image_arrays(X):
-    """Say how to give images, which scikit-learn's validation refuses with
-    only "Found array with dim 3"."""
-    shape = getattr(X, "shape", None)
-    if shape is not None and len(shape) > 2:
+def _validate_rows(estimator, X, **kwargs):
+    """``validate_data(estimator, X, **kwargs)``; where it refuses an array
+    of more than two dimensions (images, say), its error says how to give
+    them, after scikit-learn's own message."""
+    try:
+        return validate_data(estimator, X, **kwargs)
+    except ValueError as error:
+        shape = getattr(X, "shape", None)
+        if not str(error).startswith("Found array with dim") or shape is None:
+            raise
         raise ValueError(
-            f"DECClusterer takes one row of features per sample; got an array of "
-            f"shape {tuple(shape)}. Flatten images to rows, "
-            f"X.reshape(len(X), -1), and give their shape as "
+            f"{error} DECClusterer takes one row of features per sample: flatten "
+            f"images to rows, X.reshape(len(X), -1), and give their shape as "
             f"input_shape={tuple(shape[1:])} (see autoencoder='conv')."
-        )
+        ) from error
 
 
 @contextlib.contextmanager
@@ -751,8 +755,7 @@ class DECClusterer(
 
     def _fit(self, X):
         warm = self.warm_start and hasattr(self, "_networks")
-        _refuse_image_arrays(X)
-        X = validate_data(
+        X = _validate_rows(
             self, X, dtype="numeric", ensure_min_samples=2, reset=not warm
         )
         _check_float32_range(X)
@@ -1070,8 +1073,7 @@ class DECClusterer(
         from skdec._trainers import TRAINER_POOL
 
         check_is_fitted(self)
-        _refuse_image_arrays(X)
-        X = _check_float32_range(validate_data(self, X, dtype="numeric", reset=False))
+        X = _check_float32_range(_validate_rows(self, X, dtype="numeric", reset=False))
         with TRAINER_POOL.predictor(self._network_recipe) as predictor:
             predictor.load(self._networks.model.get_weights())
             return getattr(predictor, method)(X, **kwargs)
