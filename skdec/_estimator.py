@@ -910,7 +910,7 @@ class DECClusterer(
                 judge=start.judge,
                 patience=self.patience,
             )
-            labels = trainer.assign(X, labels_only=True)
+            labels = _training.trained_labels(trainer, X, trained.n_iter)
             weights = trainer.networks.model.get_weights()
         self._report_self_training(trained.criterion)
 

@@ -316,12 +316,31 @@ class _SelfTraining:
                 )
 
     def _diverged(self, what, cause=None):
-        advice = f"Scale the input or lower {self.rate_name}"
-        if self.trainer.joint:  # IDEC: the reconstruction term can diverge
-            advice += " or reconstruction_weight"
-        raise FloatingPointError(
-            f"{what} at self-training iteration {self.n_iter}. {advice}."
-        ) from cause
+        _diverged(what, self.n_iter, self.rate_name, self.trainer.joint, cause)
+
+    def labels_now(self):
+        """The labels of every row under the current weights."""
+        return trained_labels(self.trainer, self.X, self.n_iter, self.rate_name)
+
+
+def _diverged(what, iteration, rate_name, joint, cause=None):
+    """Raise the FloatingPointError of a self-training that diverged."""
+    advice = f"Scale the input or lower {rate_name}"
+    if joint:  # IDEC: the reconstruction term can diverge
+        advice += " or reconstruction_weight"
+    raise FloatingPointError(
+        f"{what} at self-training iteration {iteration}. {advice}."
+    ) from cause
+
+
+def trained_labels(trainer, X, n_iter, rate_name="learning_rate"):
+    """The labels of the rows of ``X`` under ``trainer``'s weights after
+    ``n_iter`` self-training iterations; a network that overflowed in its
+    last step raises the FloatingPointError of a diverged self-training."""
+    try:
+        return trainer.assign(X, labels_only=True)
+    except FloatingPointError as error:
+        _diverged(str(error).rstrip("."), n_iter, rate_name, trainer.joint, error)
 
 
 def target_learned(apart, first_apart, last_apart, tol):
@@ -487,7 +506,7 @@ def self_train(run, tol, first_update=None, best=None):
             return True
         run.train(p.astype(np.float32))
     if best is not None and run.n_iter > start:
-        best.observe(run.trainer.assign(run.X, labels_only=True))
+        best.observe(run.labels_now())
     return False
 
 
@@ -625,7 +644,7 @@ def train_clusters(
                 # As for DEC's phase: the weights the criterion scored
                 # highest, the last ones included, which may have lost the
                 # clusters they were learning.
-                start_best.observe(trainer.assign(X, labels_only=True))
+                start_best.observe(run.labels_now())
                 kept = start_best.restore()
             return SelfTrainingResult(
                 run.n_iter,

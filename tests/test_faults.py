@@ -126,11 +126,14 @@ def test_predict_from_eight_threads_matches_serial_calls(data):
         np.testing.assert_array_equal(got, want)
 
 
-def test_an_overflowing_idec_network_gives_a_clear_error():
+@pytest.mark.parametrize("max_iter", [200, 20])
+def test_an_overflowing_idec_network_gives_a_clear_error(max_iter):
     """A large reconstruction weight can overflow the network in the last
     step before a target update while every loss computed was finite (the
     loss is computed before the step): the update then found an infinite
-    embedding. Before, scikit-learn's "Input contains infinity" came out."""
+    embedding. Before, scikit-learn's "Input contains infinity" came out.
+    With max_iter=20 it overflows in the very last step, found only by the
+    labels of the fitted network."""
     from sklearn.datasets import load_digits
     from sklearn.exceptions import NotFittedError
 
@@ -142,13 +145,14 @@ def test_an_overflowing_idec_network_gives_a_clear_error():
         hidden_layer_sizes=(64, 32),
         reconstruction_weight=300.0,
         pretrain_epochs=5,
-        max_iter=200,
+        max_iter=max_iter,
         update_interval=20,
         n_init=2,
         init="kmeans",
         random_state=0,
     )
-    with pytest.raises(FloatingPointError, match="or reconstruction_weight"):
+    message = "overflowed at self-training iteration 20.*or reconstruction_weight"
+    with pytest.raises(FloatingPointError, match=message):
         dec.fit(X)
     with pytest.raises(NotFittedError):
         dec.predict(X)
