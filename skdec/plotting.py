@@ -464,13 +464,15 @@ def _fit_height(ax, text):
         # Any other warning of this draw comes again when the figure is shown.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fig.canvas.draw()  # lays the figure out: the extents are its own
-        renderer = fig.canvas.get_renderer()
+            # Lays the figure out on any canvas (svg and pdf have no
+            # renderer of their own): the extents below are its own.
+            fig.draw_without_rendering()
+        height = text.get_window_extent().height
         if any("constrained_layout not applied" in str(w.message) for w in caught):
             # Too short for long tick labels: the layout gave up.
-            missing = text.get_window_extent(renderer).height
+            missing = height
         else:
-            missing = text.get_window_extent(renderer).height - ax.bbox.height
+            missing = height - ax.bbox.height
             if missing <= 0:
                 return
         fig.set_figheight(fig.get_figheight() + missing / fig.dpi + 0.1)

@@ -331,6 +331,21 @@ def test_profile_heatmap_keeps_its_colour_bar_label_on_the_figure(name, n_cluste
     plt.close(fig)
 
 
+@pytest.mark.parametrize("backend", ["svg", "pdf"])
+def test_profile_heatmap_draws_on_canvases_without_a_renderer(backend):
+    # Sizing the figure asked the canvas for its renderer, which svg and pdf
+    # canvases do not have (AttributeError).
+    X = pd.DataFrame({"age": [30.0, 34, 31, 70, 74, 72], "sex": ["F"] * 3 + ["M"] * 3})
+    previous = matplotlib.get_backend()
+    plt.switch_backend(backend)
+    try:
+        ax = plot_cluster_profile(cluster_profile(X, [0, 0, 0, 1, 1, 1]))
+        assert ax.figure.get_figheight() > 2.0  # made room for the label
+        plt.close(ax.figure)
+    finally:
+        plt.switch_backend(previous)
+
+
 def test_confusion_matrix_keeps_long_class_names_on_the_figure():
     y_true = ["benign"] * 3 + ["malignant"] * 3
     ax = plot_confusion_matrix(y_true, [0, 0, 0, 1, 1, 0])
