@@ -236,11 +236,9 @@ def conv_parts(n_features, n_components, *, input_shape, filters, decoder_kind, 
 def _custom_parts(builder, n_features, n_components, *, input_shape, seed):
     shape = tuple(input_shape) if input_shape is not None else (n_features,)
     try:
-        parameters = inspect.signature(builder).parameters.values()
-        accepts_seed = any(
-            p.name == "seed" or p.kind is inspect.Parameter.VAR_KEYWORD
-            for p in parameters
-        )
+        # Only a parameter named seed: a builder that passes **kwargs on to
+        # Keras layers would hand them an argument they refuse.
+        accepts_seed = "seed" in inspect.signature(builder).parameters
     except (TypeError, ValueError):
         accepts_seed = False
     parts = (
@@ -265,6 +263,8 @@ def _custom_parts(builder, n_features, n_components, *, input_shape, seed):
     x = keras.Input(shape=(n_features,), name="input")
     h = x if shape == (n_features,) else keras.layers.Reshape(shape)(x)
     z = _call_part(encoder, h, "encoder", shape)
+    if isinstance(z, (list, tuple)) and len(z) == 1:  # keras.Model(x, [z])
+        (z,) = z
     if isinstance(z, (list, tuple, dict)):
         raise ValueError(
             f"The custom encoder must have one output, the embedding; it has {len(z)}."
@@ -276,6 +276,8 @@ def _custom_parts(builder, n_features, n_components, *, input_shape, seed):
         )
     z_in = keras.Input(shape=(n_components,), name="embedding_input")
     r = _call_part(decoder, z_in, "decoder", (n_components,))
+    if isinstance(r, (list, tuple)) and len(r) == 1:
+        (r,) = r
     if isinstance(r, (list, tuple, dict)):
         raise ValueError(
             f"The custom decoder must have one output, the reconstruction; it "
@@ -291,14 +293,14 @@ def _custom_parts(builder, n_features, n_components, *, input_shape, seed):
 
 
 def _call_part(model, inputs, name, shape):
-    """``model(inputs)``, or an error that says which shape the custom
-    ``name`` (encoder or decoder) must accept."""
+    """``model(inputs)``, or an error that names the custom ``name`` (encoder
+    or decoder) and the shape it was called on."""
     try:
         return model(inputs)
     except ValueError as error:
         raise ValueError(
-            f"The custom {name} must accept inputs of shape {shape} (without the "
-            f"batch axis): {error}"
+            f"Calling the custom {name} on inputs of shape {shape} (without the "
+            f"batch axis) failed: {error}"
         ) from error
 
 
