@@ -152,7 +152,8 @@ class DECClusterer(
         clonable and picklable. The compiled networks of a callable are kept
         for its next fit in the process, so a callable must build the same
         networks on every call: after changing what it builds, define it
-        again (``memory`` tells its networks apart by their layers).
+        again (``memory`` tells its networks apart by their layers' classes,
+        settings and weight shapes, not by the code of a custom layer).
 
     hidden_layer_sizes : "auto" or tuple of int, default="auto"
         Widths of the dense encoder's hidden layers; the decoder mirrors them.

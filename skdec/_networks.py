@@ -410,7 +410,9 @@ def architecture(autoencoder_recipe, seed):
 
     Each layer is described by its class, its configuration without its
     name (Keras numbers the names of new layers in a process) and the shapes
-    of its weights; a model, by the description of each of its layers.
+    of its weights; a model, by the description of each of its layers. Not
+    described: the code of a custom layer's ``call`` or of a subclassed
+    model, and how a functional model wires its layers.
     """
     return [
         _layer_description(part)
@@ -423,7 +425,7 @@ def _layer_description(layer):
         config = [_layer_description(inner) for inner in layer.layers]
     else:
         try:
-            config = {k: v for k, v in layer.get_config().items() if k != "name"}
+            config = _nameless(layer.get_config())
         except NotImplementedError:  # a custom layer without get_config
             config = None
     return (
@@ -431,6 +433,28 @@ def _layer_description(layer):
         config,
         [tuple(weight.shape) for weight in layer.weights],
     )
+
+
+def _nameless(config, layer=True):
+    """A layer's configuration without its name, nor those of the layers it
+    wraps (``Bidirectional``, ``TimeDistributed``): the serialised objects in
+    it (``{"class_name": ..., "config": ...}``) that are not dtype policies
+    are layers, initialisers and the like, whose names go too."""
+    if isinstance(config, dict):
+        if "class_name" in config and "config" in config:
+            named = "Policy" not in str(config["class_name"])
+            return {
+                key: _nameless(value, named and key == "config")
+                for key, value in config.items()
+            }
+        return {
+            key: _nameless(value, False)
+            for key, value in config.items()
+            if not (layer and key == "name")
+        }
+    if isinstance(config, (list, tuple)):
+        return type(config)(_nameless(value, False) for value in config)
+    return config
 
 
 def autoencoder_recipe(recipe):
