@@ -393,9 +393,10 @@ def choose_n_clusters(
     ``X``, and where many classes are smaller than ``n_neighbors`` rows; on
     data without cluster structure it returns the smallest candidate. Only
     partitions into exactly ``k`` clusters are scored for ``k``; a ``k``
-    that none of them reaches (fewer distinct rows than ``k``) scores 0. With
-    no more distinct rows than ``n_neighbors`` the graph joins each to every
-    other, and a ``UserWarning`` says that it cannot tell clusters apart.
+    that none of them reaches (fewer distinct rows than ``k``) scores 0. On
+    fewer than ``log2(n_neighbors) + 1`` distinct rows (4 for 15 neighbours)
+    every link of the graph weighs 1, and a ``UserWarning`` says that it
+    cannot tell clusters apart.
     """
     if select not in _SELECTIONS:
         raise ValueError(
@@ -432,12 +433,14 @@ def choose_n_clusters(
         )
     graph = neighbor_graph(X, n_neighbors)
     n_values = graph.weights.shape[0] if isinstance(graph, RowGraph) else n_rows
-    if n_values <= n_neighbors:
+    if n_values - 1 < math.log2(n_neighbors):
+        # UMAP's weights of a row's links sum to log2(n_neighbors): with fewer
+        # other values than that, every link weighs 1, however far.
         warnings.warn(
-            f"X has {n_values} distinct rows, no more than n_neighbors="
-            f"{n_neighbors}: the neighbour graph that scores each k joins every "
-            "distinct row to every other, and cannot tell clusters apart. Give "
-            "n_clusters yourself.",
+            f"X has only {n_values} distinct rows: the neighbour graph that "
+            "scores each k joins every two of them by links of the same "
+            "weight, however far apart they are, and cannot tell clusters "
+            "apart. Give n_clusters yourself.",
             UserWarning,
             stacklevel=2,
         )

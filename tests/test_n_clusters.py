@@ -246,7 +246,7 @@ def test_few_distinct_rows_give_finite_scores_of_k_way_cuts_and_a_warning():
     # values returned fewer than k clusters, the spectral partition one, and
     # one cluster (no cut, conductance 0) scored inf, silently.
     X = np.repeat([[0.0, 0.0], [10.0, 0.0], [20.0, 0.0]], 30, axis=0)
-    with pytest.warns(UserWarning, match="3 distinct rows, no more than n_neighbors"):
+    with pytest.warns(UserWarning, match="only 3 distinct rows"):
         choice = choose_n_clusters(X, X, seed=0, n_init=2)
     assert all(np.isfinite(score) for score in choice.scores.values())
     # k = 4 and more cannot be cut from 3 values: they score 0.
@@ -255,6 +255,18 @@ def test_few_distinct_rows_give_finite_scores_of_k_way_cuts_and_a_warning():
     for k in (2, 3):  # what was scored is a k-way cut, scored as any labelling
         assert np.unique(choice.labels[k]).size == k
         assert separation_score(X, choice.labels[k]) == choice.scores[k]
+
+
+def test_fifteen_distinct_rows_in_three_groups_are_counted_without_a_warning():
+    # Their links' weights still fall with distance: the graph tells the
+    # groups apart (a first version warned on up to n_neighbors rows).
+    rng = np.random.default_rng(0)
+    centres = ([0, 0], [10, 0], [0, 10])
+    X = np.concatenate([rng.normal(c, 0.1, size=(5, 2)) for c in centres])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        choice = choose_n_clusters(X, None, range(2, 12), seed=0, n_init=2)
+    assert choice.n_clusters == 3
 
 
 def test_scores_and_labels_cover_every_candidate():

@@ -229,4 +229,4 @@ def test_few_distinct_rows_do_not_flood_the_fit_with_kmeans_warnings():
         small_dec(n_clusters="auto", max_iter=0).fit(X)
     messages = [str(w.message) for w in caught]
     assert not [m for m in messages if m.startswith("Number of distinct clusters")]
-    assert [m for m in messages if "4 distinct rows" in m]
+    assert [m for m in messages if "only 4 distinct rows" in m]
