@@ -333,9 +333,12 @@ class DECClusterer(
         When True and the estimator is fitted, :meth:`fit` continues the
         self-training of the fitted networks for up to ``max_iter`` more
         iterations (no pretraining, no k-means); ``n_iter_`` and ``history_``
-        accumulate. The optimizer state starts afresh. With ``init="auto"``,
-        the criterion that chose the start judges the new target updates on
-        the rows given now (``patience``, ``history_["criterion"]``). The
+        accumulate. The optimizer state starts afresh. Where the first fit's
+        start was chosen by ``init="auto"``, its criterion judges the new
+        target updates on the rows given now, as in that fit (``patience``,
+        ``history_["criterion"]``): the weights of the update that scores
+        highest are kept, those the warm start began from if none beats
+        them (:attr:`self_training_kept_` is then False). The
         architecture, the number of features and ``alpha`` (the kernel of the
         clustering layer) must be those of the fitted model. See
         :term:`the Glossary <warm_start>`.
@@ -872,11 +875,12 @@ class DECClusterer(
                     labels,
                     method=self.init_,
                     scores=self.init_scores_,
-                    # The criterion that chose the start judges the updates
-                    # (patience) as in the first fit, on the rows given now.
+                    # Where the criterion chose the start (init="auto" in
+                    # the first fit), it judges the updates (patience) as
+                    # there, on the rows given now.
                     judge=(
                         auto_judge(X, labels, n_clusters, seed=seed)
-                        if self.init == "auto"
+                        if self.init_scores_ is not None
                         else None
                     ),
                 )

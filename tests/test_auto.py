@@ -302,6 +302,14 @@ def test_a_warm_start_judges_its_updates_as_the_first_fit_did():
     new_values = dec.history_["criterion"][len(criterion) :]
     assert new_updates > 0 and len(new_values) == new_updates
     assert all(np.isfinite(new_values))
+    # What chose the start decides, not the init given now (a warm start
+    # does not initialise again).
+    before = len(dec.history_["criterion"])
+    dec.set_params(init="kmeans").fit(X)
+    assert len(dec.history_["criterion"]) > before
+    explicit = small_dec(init="kmeans", max_iter=80, update_interval=40).fit(X)
+    explicit.set_params(warm_start=True, init="auto").fit(X)
+    assert explicit.history_["criterion"] == []
 
 
 @pytest.fixture(scope="module")
