@@ -44,7 +44,8 @@ def _validate_rows(estimator, X, **kwargs):
         return validate_data(estimator, X, **kwargs)
     except ValueError as error:
         shape = getattr(X, "shape", None)
-        if not str(error).startswith("Found array with dim") or shape is None:
+        images = shape is not None and 0 not in tuple(shape)
+        if not (str(error).startswith("Found array with dim") and images):
             raise
         raise ValueError(
             f"{error} DECClusterer takes one row of features per sample: flatten "
