@@ -339,7 +339,8 @@ class DECClusterer(
         target updates on the rows given now, as in that fit (``patience``,
         ``history_["criterion"]``): the weights of the update that scores
         highest are kept, those the warm start began from if none beats
-        them (:attr:`self_training_kept_` is then False). The
+        them (:attr:`self_training_kept_` is then False); the neighbour graph
+        of the rows is built again for it, as the first fit built it. The
         architecture, the number of features and ``alpha`` (the kernel of the
         clustering layer) must be those of the fitted model. See
         :term:`the Glossary <warm_start>`.
