@@ -788,6 +788,13 @@ def main(argv=None):
         if getattr(args, flag) and args.out_json is None:
             option = "--" + flag.replace("_", "-")
             parser.error(f"{option} reads the records of --out-json; give it")
+        if getattr(args, flag) and not os.path.exists(args.out_json):
+            option = "--" + flag.replace("_", "-")
+            parser.error(
+                f"{option} reads the records of --out-json, and "
+                f"{args.out_json} does not exist (a first run writes it "
+                f"without {option})"
+            )
     if args.merge_from:
         records, invocations = read_records(args.out_json)
         for path in args.merge_from:

@@ -400,6 +400,13 @@ def main(argv=None):
         if getattr(args, flag) and args.out_json is None:
             option = "--" + flag.replace("_", "-")
             parser.error(f"{option} reads the records of --out-json; give it")
+        if getattr(args, flag) and not os.path.exists(args.out_json):
+            option = "--" + flag.replace("_", "-")
+            parser.error(
+                f"{option} reads the records of --out-json, and "
+                f"{args.out_json} does not exist (a first run writes it "
+                f"without {option})"
+            )
     if args.class_savings:
         add_class_savings(args, argv)
     if args.render_only or args.class_savings:

@@ -722,6 +722,19 @@ def test_rules_benchmark_refuses_to_read_records_without_out_json(flag, capsys):
     assert f"{flag} reads the records of --out-json" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "flag", [["--render-only"], ["--merge"], ["--merge-from", "a.json"]]
+)
+def test_rules_benchmark_says_when_the_records_file_is_missing(flag, tmp_path, capsys):
+    # Before, a raw FileNotFoundError traceback.
+    from benchmarks import n_clusters_rules as rules
+
+    missing = tmp_path / "none.json"
+    with pytest.raises(SystemExit, match="2"):
+        rules.main([*flag, "--out-json", str(missing)])
+    assert f"{missing} does not exist" in capsys.readouterr().err
+
+
 def test_rules_benchmark_reads_the_records_to_merge_before_fitting(
     tmp_path, monkeypatch
 ):

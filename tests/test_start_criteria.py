@@ -220,15 +220,18 @@ def test_merge_reads_the_records_before_fitting(tmp_path, monkeypatch):
         start_criteria.main([*argv, "--merge"])
 
 
-def test_merge_refuses_a_missing_records_file_before_fitting(tmp_path, monkeypatch):
+def test_merge_refuses_a_missing_records_file_before_fitting(
+    tmp_path, monkeypatch, capsys
+):
     def no_fit(*args):
         raise AssertionError("fitted before reading --out-json")
 
     monkeypatch.setattr(start_criteria, "run_one", no_fit)
     missing = tmp_path / "missing.json"
     argv = ["--datasets", "digits", "--seeds", "1", "--out-json", str(missing)]
-    with pytest.raises(FileNotFoundError, match="missing.json"):
+    with pytest.raises(SystemExit):
         start_criteria.main([*argv, "--merge"])
+    assert f"{missing} does not exist" in capsys.readouterr().err
     assert not missing.exists()
 
 
@@ -261,6 +264,16 @@ def test_class_savings_pass_fills_the_records_without_fitting(tmp_path, monkeypa
     assert [r["picks"] for r in saved["records"]] == [picks] * 2
     assert "--class-savings" in saved["invocations"][1]["command"]
     assert f"| {expected:.2f} (2.50) |" in md.read_text()
+
+
+@pytest.mark.parametrize("flag", ["--class-savings", "--render-only"])
+def test_a_missing_records_file_is_named(flag, tmp_path, capsys):
+    # Before, a raw FileNotFoundError traceback.
+    missing = tmp_path / "none.json"
+    with pytest.raises(SystemExit) as exit_info:
+        start_criteria.main([flag, "--out-json", str(missing)])
+    assert exit_info.value.code == 2
+    assert f"{missing} does not exist" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("flag", ["--merge", "--class-savings"])
