@@ -5,8 +5,12 @@ Run from the repository root, for example::
     python -m benchmarks.accuracy --datasets digits usps pendigits \\
         --seeds 0 1 2 3 4 --data-dir ../shared/datasets
 
-Runs side by side can each write their own ``--out-json`` and be merged into
-the main file afterwards with ``--merge OTHER.json`` (which runs nothing).
+By default the records go into the repository's records file and its
+table into ``benchmarks/RESULTS.md``: to try a command without changing
+them, give ``--out-json`` a scratch file (no table is written then), or use
+``python -m benchmarks.rerun``, which writes nothing. Runs side by side can
+each write their own ``--out-json`` and be merged into the main file
+afterwards with ``--merge OTHER.json`` (which runs nothing).
 
 ``--threads 1`` caps BLAS, OpenMP and TensorFlow threads; on a machine shared
 with other work it avoids oversubscription, which slowed GaussianMixture on USPS

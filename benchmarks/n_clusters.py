@@ -29,8 +29,9 @@ rows on, ``(64, 64)`` below). ``--dec-params`` (JSON) overrides either.
 ``--max-rows N`` keeps N rows of each larger data set, drawn with seed 12345
 (MNIST's 70,000 rows, say); the table says so.
 
-The records go to ``--out-json`` (a later run replaces only the records it
-reruns); the markdown table, regenerated from the whole file, is printed and
+The records go to ``--out-json`` (by default the repository's records file:
+give a scratch file to try a command without changing them; a later run
+replaces only the records it reruns); the markdown table, regenerated from the whole file, is printed and
 written to ``--out-md`` when given, between the markers :data:`MD_BEGIN`
 and :data:`MD_END` (the rest of that file is kept); ``--render-only`` runs
 nothing and writes the table of the records already in ``--out-json``, and
