@@ -31,9 +31,10 @@ rows on, ``(64, 64)`` below). ``--dec-params`` (JSON) overrides either.
 
 The records go to ``--out-json`` (by default the repository's records file:
 give a scratch file to try a command without changing them; a later run
-replaces only the records it reruns); the markdown table, regenerated from the whole file, is printed and
-written to ``--out-md`` when given, between the markers :data:`MD_BEGIN`
-and :data:`MD_END` (the rest of that file is kept); ``--render-only`` runs
+replaces only the records it reruns); the markdown table, regenerated from
+the whole file, is printed and written to ``--out-md`` when given, between
+the markers :data:`MD_BEGIN` and :data:`MD_END` (the rest of that file is
+kept); ``--render-only`` runs
 nothing and writes the table of the records already in ``--out-json``, and
 ``--merge FILE ...`` runs nothing but adds the records of runs made into
 other files (with their invocations) to ``--out-json``, replacing its
