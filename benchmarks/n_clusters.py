@@ -325,6 +325,24 @@ def read_records(path):
     return saved["records"], [saved["invocation"]]
 
 
+def require_records(parser, args, flags):
+    """Stop with ``parser``'s error where one of ``flags`` (attribute names
+    of ``args``, each reading the records of ``--out-json``) is given but
+    ``--out-json`` is not, or names no file."""
+    for flag in flags:
+        if not getattr(args, flag):
+            continue
+        option = "--" + flag.replace("_", "-")
+        if args.out_json is None:
+            parser.error(f"{option} reads the records of --out-json; give it")
+        if not os.path.exists(args.out_json):
+            parser.error(
+                f"{option} reads the records of --out-json, and "
+                f"{args.out_json} does not exist (a first run writes it "
+                f"without {option})"
+            )
+
+
 def save_records(out_json, records, invocations):
     """Write ``records`` and ``invocations`` to the file ``out_json``; nothing
     when it is None."""

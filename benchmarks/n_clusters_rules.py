@@ -164,6 +164,7 @@ from benchmarks.n_clusters import (  # noqa: E402
     most_common,
     quiet,
     read_records,
+    require_records,
     save_records,
     show_table,
     silhouette_choice,
@@ -784,17 +785,7 @@ def main(argv=None):
         "side by side, each with its own --out-json) to --out-json",
     )
     args = parser.parse_args(argv)
-    for flag in ("render_only", "merge", "merge_from"):
-        if getattr(args, flag) and args.out_json is None:
-            option = "--" + flag.replace("_", "-")
-            parser.error(f"{option} reads the records of --out-json; give it")
-        if getattr(args, flag) and not os.path.exists(args.out_json):
-            option = "--" + flag.replace("_", "-")
-            parser.error(
-                f"{option} reads the records of --out-json, and "
-                f"{args.out_json} does not exist (a first run writes it "
-                f"without {option})"
-            )
+    require_records(parser, args, ("render_only", "merge", "merge_from"))
     if args.merge_from:
         records, invocations = read_records(args.out_json)
         for path in args.merge_from:

@@ -94,6 +94,7 @@ from benchmarks.n_clusters import (  # noqa: E402
     quiet,
     read_records,
     replace_records,
+    require_records,
     save_records,
     show_table,
     subsample,
@@ -396,17 +397,7 @@ def main(argv=None):
         "runs did)",
     )
     args = parser.parse_args(argv)
-    for flag in ("render_only", "merge", "class_savings"):
-        if getattr(args, flag) and args.out_json is None:
-            option = "--" + flag.replace("_", "-")
-            parser.error(f"{option} reads the records of --out-json; give it")
-        if getattr(args, flag) and not os.path.exists(args.out_json):
-            option = "--" + flag.replace("_", "-")
-            parser.error(
-                f"{option} reads the records of --out-json, and "
-                f"{args.out_json} does not exist (a first run writes it "
-                f"without {option})"
-            )
+    require_records(parser, args, ("render_only", "merge", "class_savings"))
     if args.class_savings:
         add_class_savings(args, argv)
     if args.render_only or args.class_savings:
