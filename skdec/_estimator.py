@@ -834,6 +834,14 @@ class DECClusterer(
             pretrain_epochs = self.pretrain_epochs_
             n_clusters_scores = self.n_clusters_scores_
         else:
+            # Arguments that only key the cache: computed only for it.
+            cache_key = {}
+            if self.memory is not None:
+                cache_key["environment"] = _training.environment()
+                if callable(self.autoencoder):
+                    cache_key["architecture"] = architecture(
+                        autoencoder_recipe(recipe), seed
+                    )
             *autoencoder, history["pretrain_loss"] = pretrain(
                 X,
                 autoencoder_recipe(recipe),
@@ -842,12 +850,7 @@ class DECClusterer(
                 learning_rate=float(self.pretrain_learning_rate),
                 seed=seed,
                 verbose=self.verbose,
-                environment=_training.environment(),
-                architecture=(
-                    architecture(autoencoder_recipe(recipe), seed)
-                    if self.memory is not None and callable(self.autoencoder)
-                    else None
-                ),
+                **cache_key,
                 **pretrain_optimizer,
             )
         embedding = None  # of the pretrained encoder, once computed
@@ -917,7 +920,9 @@ class DECClusterer(
                 judge=start.judge,
                 patience=self.patience,
             )
-            labels = _training.trained_labels(trainer, X, trained.n_iter)
+            labels = _training.trained_assign(
+                trainer, X, trained.n_iter, labels_only=True
+            )
             weights = trainer.networks.model.get_weights()
         self._report_self_training(trained.criterion)
 

@@ -267,12 +267,7 @@ class _SelfTraining:
     def assign(self):
         """``Q`` of every row, its labels and the fraction of labels changed
         since the last update."""
-        try:
-            q = self.trainer.assign(self.X)
-        except FloatingPointError as error:
-            # The loss is computed before each step: the last step before an
-            # update can overflow the network with a finite loss.
-            self._diverged(str(error).rstrip("."), error)
+        q = trained_assign(self.trainer, self.X, self.n_iter, self.rate_name)
         labels = q.argmax(axis=1)
         return q, labels, float(np.mean(labels != self.labels))
 
@@ -320,7 +315,9 @@ class _SelfTraining:
 
     def labels_now(self):
         """The labels of every row under the current weights."""
-        return trained_labels(self.trainer, self.X, self.n_iter, self.rate_name)
+        return trained_assign(
+            self.trainer, self.X, self.n_iter, self.rate_name, labels_only=True
+        )
 
 
 def _diverged(what, iteration, rate_name, joint, cause=None):
@@ -333,12 +330,14 @@ def _diverged(what, iteration, rate_name, joint, cause=None):
     ) from cause
 
 
-def trained_labels(trainer, X, n_iter, rate_name="learning_rate"):
-    """The labels of the rows of ``X`` under ``trainer``'s weights after
-    ``n_iter`` self-training iterations; a network that overflowed in its
-    last step raises the FloatingPointError of a diverged self-training."""
+def trained_assign(trainer, X, n_iter, rate_name="learning_rate", labels_only=False):
+    """``trainer.assign(X, labels_only)`` after ``n_iter`` self-training
+    iterations. The loss is computed before each step, so a step (the last
+    before a target update, or the last of all) can overflow the network with
+    a finite loss: that raises the FloatingPointError of a diverged
+    self-training here."""
     try:
-        return trainer.assign(X, labels_only=True)
+        return trainer.assign(X, labels_only=labels_only)
     except FloatingPointError as error:
         _diverged(str(error).rstrip("."), n_iter, rate_name, trainer.joint, error)
 
