@@ -764,28 +764,35 @@ def _refuse_callable_from_file(kind):
         )
 
 
-def check_recipe(recipe, params):
-    """Check an architecture recipe against the estimator's parameters.
+def check_recipe(recipe, estimator_class):
+    """Check an architecture recipe against the estimator's constraints.
 
     The recipe is what the networks are built from; it must describe a
     built-in architecture (or, from a pickle only, the estimator's own
-    ``autoencoder`` callable) and agree with the validated parameters, so
-    that a file cannot describe layers or activations the parameters do not
-    allow. Within :func:`restoring_from_file`, a callable is refused before
-    anything else.
+    ``autoencoder`` callable) whose values the class's parameter constraints
+    allow, so that a file cannot describe layers or activations the
+    parameters do not allow. Within :func:`restoring_from_file`, a callable
+    is refused before anything else.
+
+    The recipe is not compared with the current parameters: as in
+    scikit-learn, ``set_params`` after ``fit`` changes the next fit only, so
+    a fitted estimator whose parameters changed since is saved, pickled and
+    restored with the networks it fitted.
 
     Parameters
     ----------
     recipe : dict
         The ``_network_recipe`` of a fitted DECClusterer.
-    params : dict
-        Its parameters, already validated against its constraints.
+    estimator_class : type
+        The class restored; its ``_parameter_constraints`` are used.
 
     Raises
     ------
     ValueError
         Naming what is wrong.
     """
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
     if not isinstance(recipe, dict) or set(recipe) != RECIPE_KEYS:
         raise ValueError(f"unexpected architecture description {recipe!r}.")
     kind = recipe["autoencoder"]
@@ -799,47 +806,46 @@ def check_recipe(recipe, params):
         and not isinstance(recipe["alpha"], bool)
         and (recipe["input_shape"] is None or _positive_ints(recipe["input_shape"], 3))
     )
-    given_layers = params["hidden_layer_sizes"]
+    # The values a parameter gave the recipe, under that parameter's
+    # constraints (the number of clusters as a number, not "auto").
+    constrained = ["n_components", "alpha", "n_clusters"]
     if kind == "dense":
         specific = (
             _positive_ints(recipe["hidden_layer_sizes"])
-            and (
-                isinstance(given_layers, str)
-                or recipe["hidden_layer_sizes"] == tuple(given_layers)
-            )
-            and recipe["activation"] == params["activation"]
             and recipe["conv_filters"] is None
             and recipe["decoder"] is None
         )
+        constrained.append("activation")
     elif kind == "conv":
         specific = (
             recipe["input_shape"] is not None
             and _positive_ints(recipe["conv_filters"])
             and len(recipe["conv_filters"]) > 0
-            and recipe["conv_filters"] == tuple(params["conv_filters"])
-            and recipe["decoder"] == params["decoder"]
             and recipe["hidden_layer_sizes"] is None
             and recipe["activation"] is None
         )
+        constrained.append("decoder")
     else:  # the estimator's own builder, as pickle restores it
         specific = callable(kind) and all(
             recipe[key] is None
             for key in ("hidden_layer_sizes", "activation", "conv_filters", "decoder")
         )
+    if common and specific:
+        constraints = estimator_class._parameter_constraints
+        try:
+            validate_parameter_constraints(
+                {name: constraints[name] for name in constrained},
+                {name: recipe[name] for name in constrained},
+                caller_name="the architecture",
+            )
+        except (ValueError, TypeError):
+            specific = False
     if not (common and specific):
         raise ValueError(f"invalid architecture {reprlib.repr(recipe)}.")
     if recipe["input_shape"] is not None and (
         int(np.prod(recipe["input_shape"], dtype=object)) != recipe["n_features"]
     ):
         raise ValueError("input_shape does not hold n_features values.")
-    names = ["n_components", "autoencoder"]
-    if params["n_clusters"] != "auto":  # "auto" is checked against n_clusters_
-        names.append("n_clusters")
-    for name in names:
-        if recipe[name] != params[name]:
-            raise ValueError(f"architecture and parameters disagree on {name}.")
-    if float(recipe["alpha"]) != float(params["alpha"]):
-        raise ValueError("architecture and parameters disagree on alpha.")
 
 
 def weight_shapes(recipe):
@@ -1008,7 +1014,7 @@ def check_state(estimator_class, state):
             f"{sorted(fitted - present)}).",
         )
     recipe = state["_network_recipe"]
-    check_recipe(recipe, params)
+    check_recipe(recipe, estimator_class)
     weights = state["_network_weights"]
     if not (
         isinstance(weights, list)

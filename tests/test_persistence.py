@@ -147,6 +147,36 @@ def test_save_load_round_trip_is_exact(fitted, data, saved):
     assert header["object"] == "DECClusterer"
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(alpha=2.0),
+        dict(n_clusters=4),
+        dict(n_clusters="auto"),
+        dict(n_components=3),
+        dict(hidden_layer_sizes=(8, 8)),
+        dict(activation="tanh"),
+        dict(autoencoder="conv", decoder="upsample"),
+    ],
+    ids=lambda change: "-".join(change),
+)
+def test_parameters_set_after_fit_save_and_load_with_the_fitted_networks(
+    fitted, data, tmp_path, change
+):
+    # As in scikit-learn, set_params after fit changes the next fit only: the
+    # estimator goes on predicting with its networks, and every way of
+    # keeping it restores them with the new parameters.
+    dec = copy.deepcopy(fitted).set_params(**change)
+    path = tmp_path / "m.skdec"
+    dec.save(path)
+    for restored in (skdec.load(path), pickle.loads(pickle.dumps(dec))):
+        assert restored.get_params() == dec.get_params()
+        np.testing.assert_array_equal(
+            restored.predict_proba(data), fitted.predict_proba(data)
+        )
+        np.testing.assert_array_equal(restored.labels_, fitted.labels_)
+
+
 def test_feature_names_survive_save_and_load(data, tmp_path):
     frame = pd.DataFrame(data, columns=[f"f{i}" for i in range(data.shape[1])])
     dec = small_dec(max_iter=0).fit(frame)
@@ -457,6 +487,10 @@ def _clusters(attrs, members):
     set_json(attrs["content"]["_network_recipe"]["content"]["n_clusters"], 4)
 
 
+def _recipe_alpha(attrs, members):
+    set_json(attrs["content"]["_network_recipe"]["content"]["alpha"], -1.0)
+
+
 def _weight_shape(attrs, members):
     first = attrs["content"]["_network_weights"]["content"][0]["file"]
     members[first] = npy(np.zeros((2, 2), np.float32))
@@ -485,7 +519,8 @@ def _centres(attrs, members):
     [
         (_activation, "invalid architecture"),
         (_extra_layer, "unexpected architecture"),
-        (_clusters, "disagree on n_clusters"),
+        (_clusters, "weights do not fit the architecture"),
+        (_recipe_alpha, "invalid architecture"),
         (_weight_shape, "weights do not fit the architecture"),
         (_alpha, "invalid parameters"),
         (_unknown_attribute, r"unexpected attributes \['predict'\]"),
@@ -677,7 +712,11 @@ def write_archive(path, arrays, metadata):
             ),
             "unexpected architecture",
         ),
-        (lambda a, m: m["recipe"].update(n_clusters=4), "disagree on n_clusters"),
+        (
+            lambda a, m: m["recipe"].update(n_clusters=4),
+            "weights do not fit the architecture",
+        ),
+        (lambda a, m: m["recipe"].update(alpha=0.0), "invalid architecture"),
         (
             lambda a, m: a.update(weight_000=np.zeros((2, 2), np.float32)),
             "weights do not fit the architecture",
