@@ -53,6 +53,7 @@ import stat
 import tempfile
 import types
 import zipfile
+import zlib
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -570,17 +571,32 @@ def read(path):
             if header is not None and header.file_size > _MAX_HEADER_BYTES:
                 raise InvalidModelFile(path, f"its {_HEADER} is too large.")
             members = _read_members(archive, "it")
-    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+            # zipfile finds an archive by its last end record: in a file cut
+            # short, that of the model archive stored inside, which lies
+            # after the file's first bytes.
+            inner_found = min(
+                (info.header_offset for info in archive.infolist()), default=0
+            )
+    except (OSError, ValueError, *_DAMAGED) as exc:
         if isinstance(exc, (FileNotFoundError, InvalidModelFile)):
             raise
-        if isinstance(exc, (zipfile.BadZipFile, EOFError)):
+        if isinstance(exc, _DAMAGED):
             raise InvalidModelFile(path, f"it is damaged or cut short ({exc})") from exc
         raise InvalidModelFile(path, str(exc)) from exc
     if _HEADER in members:
         return _read_skops(path, members[_HEADER], members.get(_PAYLOAD))
     if "metadata.npy" in members:
         return _read_version_1(path, members), {}, 1
+    if inner_found:
+        raise InvalidModelFile(path, "it is damaged or cut short.")
     raise InvalidModelFile(path, "it has no skdec metadata.")
+
+
+# What zipfile raises on a damaged archive: a bad structure, bytes missing, a
+# compressed stream that does not decompress, or flags and methods that no
+# file skdec writes has (encryption: RuntimeError; an unknown compression
+# method: NotImplementedError).
+_DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError)
 
 
 def _check_version(path, version, name):
@@ -656,7 +672,7 @@ def _read_skops_model(path, header, payload):
         AttributeError,
         IndexError,
         ImportError,
-        zipfile.BadZipFile,
+        *_DAMAGED,
     )
     try:
         payload, untrusted = _checked_payload(payload, "its model")

@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import shutil
+import struct
 import subprocess
 import sys
 import warnings
@@ -592,12 +593,86 @@ def test_a_file_of_a_newer_skdec_that_this_one_refuses_says_so(saved):
         skdec.load(saved)
 
 
+def _patch_zip_headers(path, offset_in_local, offset_in_central, patch):
+    """Apply ``patch(data, position)`` to a field of every member's local and
+    central directory headers of the zip file at ``path``."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        infos, position = archive.infolist(), archive.start_dir
+    for info in infos:
+        patch(data, info.header_offset + offset_in_local)
+        assert data[position : position + 4] == b"PK\x01\x02"
+        patch(data, position + offset_in_central)
+        lengths = struct.unpack("<HHH", data[position + 28 : position + 34])
+        position += 46 + sum(lengths)
+    path.write_bytes(bytes(data))
+
+
+def _encrypted(path):
+    def set_flag(data, position):
+        data[position] |= 1
+
+    _patch_zip_headers(path, 6, 8, set_flag)
+
+
+def _unknown_compression(path):
+    def set_method(data, position):
+        data[position : position + 2] = struct.pack("<H", 97)
+
+    _patch_zip_headers(path, 8, 10, set_method)
+
+
+def _broken_deflate_stream(path):
+    # The model's own members deflated, one stream overwritten: every CRC of
+    # the file itself still holds.
+    header, schema, members = read_model_file(path)
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("schema.json", json.dumps(schema))
+        for name, content in members.items():
+            archive.writestr(name, content)
+    payload = bytearray(inner.getvalue())
+    with zipfile.ZipFile(inner) as archive:
+        info = archive.getinfo("schema.json")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    payload[start : start + info.compress_size] = b"\xff" * info.compress_size
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("skdec.json", json.dumps(header))
+        archive.writestr("model.skops", bytes(payload))
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (_encrypted, "it is damaged or cut short .*is encrypted"),
+        (_unknown_compression, "it is damaged or cut short .*not supported"),
+        (_broken_deflate_stream, "its model cannot be read .*decompressing"),
+    ],
+)
+def test_a_damaged_archive_is_refused_with_the_files_error(saved, damage, match):
+    # zipfile raises RuntimeError, NotImplementedError and zlib.error there.
+    damage(saved)
+    with pytest.raises(ValueError, match="not a valid skdec model file: " + match):
+        skdec.load(saved)
+
+
 def test_a_file_cut_short_is_called_damaged(saved):
     data = saved.read_bytes()
     saved.write_bytes(data[: len(data) // 2])
     with pytest.raises(
         ValueError, match=r"it is damaged or cut short \(File is not a zip file\)\.$"
     ):
+        skdec.load(saved)
+
+
+def test_a_file_cut_after_its_model_is_called_damaged(saved):
+    # Cut where the file's own directory starts, the end record last in the
+    # file is that of the model archive stored inside, which zipfile reads
+    # as the archive: it holds no skdec metadata, but the file is cut short.
+    with zipfile.ZipFile(saved) as archive:
+        end_of_members = archive.start_dir
+    saved.write_bytes(saved.read_bytes()[:end_of_members])
+    with pytest.raises(ValueError, match=r"it is damaged or cut short\.$"):
         skdec.load(saved)
 
 
