@@ -37,6 +37,10 @@ def page_releaser(X):
     root = X
     while root is not None and not isinstance(root, np.memmap):
         root = getattr(root, "base", None)
+    # A slice of a memmap is a memmap too, with its parent's ``offset``: the
+    # mapping's start is known from the memmap that made it, the outermost.
+    while isinstance(getattr(root, "base", None), np.memmap):
+        root = root.base
     mapping = getattr(root, "_mmap", None)
     if (
         mapping is None
@@ -83,8 +87,8 @@ def predict_batches(model, X, batch_size=PREDICT_BATCH_SIZE, then=None):
     Every batch given to the model has exactly ``batch_size`` rows (the last
     one is padded with zeros), so that each row's output does not depend on
     the other rows of the call. ``then``, if given, is applied to each batch's
-    output before stacking (so that only its result, not the whole output,
-    is kept).
+    output, padding included, before stacking (so that only its result, not
+    the whole output, is kept); it must work row by row.
     """
 
     def predict(batch):
@@ -92,7 +96,9 @@ def predict_batches(model, X, batch_size=PREDICT_BATCH_SIZE, then=None):
         if n_rows < batch_size:
             pad = np.zeros((batch_size - n_rows, *batch.shape[1:]), batch.dtype)
             batch = np.concatenate([batch, pad])
-        output = np.asarray(model.predict_on_batch(batch))[:n_rows]
-        return output if then is None else then(output)
+        output = np.asarray(model.predict_on_batch(batch))
+        # ``then`` sees the padded batch too, so that its rounding does not
+        # depend on the number of rows either (one row takes other kernels).
+        return (output if then is None else then(output))[:n_rows]
 
     return map_batches(predict, X, batch_size)

@@ -320,11 +320,15 @@ def test_integer_and_float32_inputs_give_the_same_fit():
     np.testing.assert_array_equal(a.transform(X_int), b.transform(X_int))
 
 
-def test_predictions_do_not_depend_on_batching(fitted, blobs):
+@pytest.mark.parametrize("method", ["transform", "predict_proba", "predict"])
+def test_predictions_do_not_depend_on_batching(fitted, blobs, method):
     X, _ = blobs
-    full = fitted.transform(X)
-    rows = np.concatenate([fitted.transform(X[i : i + 1]) for i in range(20)])
+    predict = getattr(fitted, method)
+    full = predict(X)
+    rows = np.concatenate([predict(X[i : i + 1]) for i in range(20)])
     np.testing.assert_array_equal(rows, full[:20])
+    halves = np.concatenate([predict(X[:7]), predict(X[7:])])
+    np.testing.assert_array_equal(halves, full)
 
 
 def test_defaults_follow_the_paper():

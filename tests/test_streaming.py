@@ -53,6 +53,39 @@ def test_page_releaser_evicts_rows_and_keeps_values(pixels):
     assert X.sum(dtype=np.int64) == expected  # read back from the file
 
 
+@linux_only
+@pytest.mark.parametrize("rows", [slice(3000, None), slice(1234, 5000)])
+def test_page_releaser_evicts_the_rows_of_a_slice(pixels, rows):
+    # A slice of a memmap is a memmap with its parent's offset: its rows, not
+    # the parent's first rows, are those released.
+    X = np.load(pixels, mmap_mode="r")[rows]
+    expected = np.asarray(X).sum(dtype=np.int64)
+    assert resident_kib(pixels) > 2000
+    _batches.page_releaser(X)(0, X.shape[0])
+    assert resident_kib(pixels) < 100
+    assert X.sum(dtype=np.int64) == expected
+
+
+def test_then_sees_batches_padded_like_the_models():
+    # A function applied after the model must see full batches too: its
+    # kernels round one row differently from many (as a single row's
+    # predict_proba did before).
+    class Doubler:
+        def predict_on_batch(self, batch):
+            return batch * 2.0
+
+    sizes = []
+
+    def then(output):
+        sizes.append(len(output))
+        return output.sum(axis=1)
+
+    X = np.arange(1300 * 3, dtype=np.float32).reshape(1300, 3)
+    out = _batches.predict_batches(Doubler(), X, batch_size=512, then=then)
+    assert sizes == [512, 512, 512]
+    np.testing.assert_array_equal(out, (X * 2).sum(axis=1))
+
+
 def test_page_releaser_leaves_writable_maps_alone(pixels):
     X = np.load(pixels, mmap_mode="c")  # copy-on-write: evicting would lose edits
     X[0, :] = 7
