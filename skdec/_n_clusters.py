@@ -303,6 +303,8 @@ def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, s
         raise ValueError(
             f"The score of {k} clusters needs at least {k + 2} rows; {used}."
         )
+    if (X == X[0]).all():
+        return 0.0  # one point: its graph has no link, and no cut separates
     graph = neighbor_graph(X, n_neighbors)
     eigenvalues, _ = laplacian_spectrum(graph, k + 1, seed)
     return _score(eigenvalues, mean_conductance(graph, labels), k)

@@ -63,6 +63,18 @@ def _unique_labels(y, name):
     return values, codes.ravel()
 
 
+def _label_codes(y, name):
+    """:func:`_unique_labels` of the labels ``y`` (a NumPy array), which must
+    not be missing."""
+    missing = int(_missing_mask(y).sum())
+    if missing:
+        raise ValueError(
+            f"{name} has {missing} missing label(s) (None, NaN or pd.NA): leave "
+            "the samples without a label out."
+        )
+    return _unique_labels(y, name)
+
+
 def _python_value(value):
     """A NumPy scalar as the Python value it holds (a date or a duration as
     pandas' ``Timestamp`` or ``Timedelta``); any other value (what an object
@@ -79,16 +91,10 @@ def _matched_contingency(y_true, y_pred):
     check_consistent_length(y_true, y_pred)
     if y_true.shape[0] == 0:
         raise ValueError("cluster_accuracy needs at least one sample, got 0.")
-    codes = []
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        missing = int(_missing_mask(y).sum())
-        if missing:
-            raise ValueError(
-                f"{name} has {missing} missing label(s) (None, NaN or pd.NA): leave "
-                "the samples without a label out."
-            )
-        codes.append(_unique_labels(y, name))
-    (classes, true_codes), (clusters, pred_codes) = codes
+    (classes, true_codes), (clusters, pred_codes) = (
+        _label_codes(y_true, "y_true"),
+        _label_codes(y_pred, "y_pred"),
+    )
     counts = contingency_matrix(true_codes, pred_codes)
     rows, cols = linear_sum_assignment(counts, maximize=True)
     return classes, clusters, counts, rows, cols
@@ -258,7 +264,8 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
         Non-negative and finite: the weight leaving a cluster counts as at
         least one link of weight 1 (a row's link to its nearest neighbour),
         so clusters that are exactly the separate groups of the graph score
-        high, not infinite. ``0.0`` for a single cluster, and for ``k``
+        high, not infinite. ``0.0`` for a single cluster, for rows that
+        are all the same point, and for ``k``
         clusters while more than ``k`` separate groups (no link between
         them, or only links of negligible weight) remain (a further cut is
         free). Above ``max_rows`` rows, the graph,
@@ -302,9 +309,9 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
     from ._n_clusters import separation_score
 
     X = check_array(X, dtype=np.float64)
-    labels = column_or_1d(labels, warn=True)
+    labels = _labels_1d(labels)
     check_consistent_length(X, labels)
-    labels = np.unique(labels, return_inverse=True)[1]
+    labels = _label_codes(labels, "labels")[1]
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     return separation_score(
         X, labels, n_neighbors=n_neighbors, max_rows=max_rows, seed=seed

@@ -1,6 +1,7 @@
 """The label-free score and scorer: graph_separation_score(r)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
@@ -43,6 +44,34 @@ def test_score_ignores_the_names_of_the_labels():
 def test_one_cluster_scores_zero():
     X, _ = touching_blobs(3)
     assert graph_separation_score(X, np.zeros(len(X))) == 0.0
+
+
+def test_rows_that_are_all_one_point_score_zero():
+    # Their graph has no link at all; before, the score was infinite.
+    X = np.ones((30, 2))
+    assert graph_separation_score(X, np.arange(30) % 2) == 0.0
+
+
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        ([0, 1, None] * 40, "labels has 40 missing label"),
+        (pd.array([0, 1, pd.NA] * 40, dtype="Int64"), "labels has 40 missing label"),
+        ([0.0, 1.0, np.nan] * 40, "labels has 40 missing label"),
+        (
+            np.array([0, "a", 1] * 40, dtype=object),
+            r"labels mixes values that cannot be sorted together \(int, str\)",
+        ),
+    ],
+    ids=["None", "pd.NA", "NaN", "mixed"],
+)
+def test_labels_are_checked_as_cluster_accuracy_checks_them(labels, match):
+    X, _ = touching_blobs(3)
+    with pytest.raises(ValueError, match=match):
+        graph_separation_score(X, labels)
+    # pandas' nullable integers without a missing value are plain labels.
+    y = pd.array([0, 1, 2] * 40, dtype="Int64")
+    assert graph_separation_score(X, y) == graph_separation_score(X, np.asarray(y))
 
 
 def test_separate_groups_score_highest_as_clusters_and_zero_when_merged():
