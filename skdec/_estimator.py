@@ -243,7 +243,11 @@ class DECClusterer(
         Maximum number of self-training iterations (gradient steps), learning
         the start and then sharpening it; the paper allowed 20,000, but
         self-training rarely moves far from its start, and this bounds its
-        cost. ``0`` skips self-training, leaving the initial clustering.
+        cost. ``0`` skips self-training: the centres are the initial ones
+        and each row takes its nearest centre in the pretrained embedding;
+        for a start found outside the embedding (any ``init`` but
+        ``"kmeans"``), these labels can differ from the start's, which
+        learning the start would teach the encoder.
 
     update_interval : int, default=140
         Self-training iterations between two updates of the target
@@ -340,7 +344,9 @@ class DECClusterer(
         ``history_["criterion"]``): the weights of the update that scores
         highest are kept, those the warm start began from if none beats
         them (:attr:`self_training_kept_` is then False); the neighbour graph
-        of the rows is built again for it, as the first fit built it. The
+        of the rows is built again for it, as the first fit built it. A warm
+        start goes on with DEC's own targets: a start that the first fit ran
+        out of ``max_iter`` learning is not learned further. The
         architecture, the number of features and ``alpha`` (the kernel of the
         clustering layer) must be those of the fitted model. See
         :term:`the Glossary <warm_start>`.
@@ -645,8 +651,9 @@ class DECClusterer(
             return START_LEARNING_RATE_FACTOR * float(self.learning_rate)
         return float(self.start_learning_rate)
 
-    def _n_clusters_candidates(self, n_samples):
-        """The numbers of clusters that ``n_clusters="auto"`` tries;
+    def _n_clusters_candidates(self, n_samples, choose):
+        """The numbers of clusters that ``n_clusters="auto"`` tries (None
+        unless ``choose``: a warm start keeps ``n_clusters_``);
         ``n_clusters_range`` is validated whatever ``n_clusters`` is."""
         from skdec._n_clusters import MAX_ROWS
 
@@ -660,7 +667,7 @@ class DECClusterer(
                 "n_clusters_range must be (smallest, largest) with "
                 f"2 <= smallest <= largest, got {self.n_clusters_range!r}."
             )
-        if self.n_clusters != "auto":
+        if not choose:
             return None
         largest = min(bounds[1], min(n_samples, MAX_ROWS) - 2)
         if largest < bounds[0]:
@@ -767,7 +774,7 @@ class DECClusterer(
         _check_float32_range(X)
         n_samples = X.shape[0]
         choose_k = self.n_clusters == "auto"
-        candidates = self._n_clusters_candidates(n_samples)
+        candidates = self._n_clusters_candidates(n_samples, choose_k and not warm)
         if not choose_k:
             n_clusters = self.n_clusters
         elif warm:
@@ -967,7 +974,10 @@ class DECClusterer(
                     f"update_interval={self.update_interval} iterations), where "
                     "learning it is first measured."
                 )
-                remedy = "Give max_iter more than update_interval."
+                remedy = (
+                    "Give max_iter more than update_interval and fit again (a "
+                    "warm start goes on with DEC's targets, not with this one)."
+                )
             else:
                 measured = (
                     f"{trained.unlearned:.2%} of the rows still had another "
@@ -975,7 +985,9 @@ class DECClusterer(
                     f"{len(delta_label)} target updates."
                 )
                 remedy = (
-                    "Increase max_iter, or, if the clusters collapsed, scale the input."
+                    "Increase max_iter and fit again (a warm start goes on with "
+                    "DEC's targets, not with this one), or, if the clusters "
+                    "collapsed, scale the input."
                 )
             warnings.warn(
                 f"Self-training spent max_iter={self.max_iter} teaching the "
@@ -990,7 +1002,7 @@ class DECClusterer(
                 # of DEC's phase (after the start was learned, if one was), which
                 # no tol can pass.
                 learned = (
-                    "" if self.init_ == "kmeans" else ", after the start was learned"
+                    "" if start.target is None else ", after the start was learned"
                 )
                 where = (
                     f"it ended at the first target update of DEC's sharpening "

@@ -213,7 +213,7 @@ def test_convergence_warning_while_learning_the_start(blobs, monkeypatch):
     # and not that a share of the rows was off the start.
     message = str(caught[0].message)
     assert "before the second target update (every update_interval=10" in message
-    assert "Give max_iter more than update_interval." in message
+    assert "Give max_iter more than update_interval and fit again" in message
     assert "% of the rows" not in message
     # With updates after the first, the share of rows off the start (here
     # never found learned).
@@ -254,6 +254,20 @@ def test_the_warning_at_max_iter_before_the_second_update_of_kmeans():
     message = str(caught[0].message)
     assert "(the last of 1)" in message and "start was learned" not in message
     assert message.endswith("Give max_iter at least one more update_interval.")
+
+
+def test_the_warning_of_a_warm_start_speaks_of_no_start_learned():
+    # A warm start learns no start, whatever init_: before, the warning of a
+    # warm start of a kmeans_input fit said "after the start was learned".
+    X, _ = make_blobs(200, centers=3, n_features=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dec = small_dec(init="kmeans_input", max_iter=200).fit(X)
+    dec.set_params(warm_start=True, max_iter=5)
+    with pytest.warns(ConvergenceWarning, match="max_iter=5 before") as caught:
+        dec.fit(X)
+    message = str(caught[0].message)
+    assert "(the last of 1)" in message and "start was learned" not in message
 
 
 def test_stops_at_the_first_update_after_start_when_tol_is_one(blobs):

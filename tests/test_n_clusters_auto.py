@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from test_n_clusters import separated_blobs
 
 import skdec
@@ -157,6 +158,22 @@ def test_warm_start_keeps_the_chosen_number(fitted, four_blobs):
     warm.fit(X[::-1])
     assert warm.n_clusters_ == fitted.n_clusters_
     assert warm.n_clusters_scores_ == fitted.n_clusters_scores_
+
+
+def test_a_warm_start_needs_no_rows_to_choose(fitted, four_blobs):
+    # It chooses nothing: rows too few to try the range are enough to go on
+    # (before: "n_clusters='auto' needs at least 6 samples").
+    X, _ = four_blobs
+    warm = pickle.loads(pickle.dumps(fitted))
+    warm.set_params(warm_start=True, max_iter=2, n_clusters_range=(4, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm.fit(X[:5])
+    assert warm.n_clusters_ == fitted.n_clusters_ == 4
+    # The range itself is still checked.
+    warm.set_params(n_clusters_range=(1, 6))
+    with pytest.raises(ValueError, match="n_clusters_range must be"):
+        warm.fit(X[:5])
 
 
 def test_saved_and_pickled_models_keep_the_choice(tmp_path, fitted, four_blobs):
