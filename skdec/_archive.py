@@ -43,6 +43,7 @@ to save itself and :mod:`skdec._persistence` can use it to load.
 
 import contextlib
 import contextvars
+import errno
 import functools
 import io
 import itertools
@@ -501,6 +502,10 @@ def write(obj, path, *, notes=None):
         "notes": notes,
     }
     path = Path(path)
+    if path.is_dir():  # else os.replace would name the temporary file
+        raise IsADirectoryError(
+            errno.EISDIR, "Is a directory: give the path of a file", str(path)
+        )
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:

@@ -241,6 +241,17 @@ def test_a_format_1_file_records_its_parameters_as_what_was_chosen():
     assert old.self_training_kept_ is True
 
 
+def test_saving_to_a_folder_names_the_folder(fitted, tmp_path):
+    # Before: os.replace's message, naming the temporary file beside it.
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match=r"Is a directory.*models'$") as caught:
+        fitted.save(folder)
+    assert ".models." not in str(caught.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["models"]
+    assert not list(folder.iterdir())
+
+
 def test_save_before_fit_raises(tmp_path):
     with pytest.raises(NotFittedError):
         small_dec().save(tmp_path / "never-written.skdec")
