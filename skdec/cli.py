@@ -23,6 +23,7 @@ success exits with 0.
 
 import argparse
 import ast
+import csv
 import functools
 import importlib
 import json
@@ -273,12 +274,16 @@ class _LayersAction(argparse.Action):
         try:
             widths = tuple(int(v) for v in values)
         except ValueError:
-            widths = ()
-            values = ["?"]
-        if len(widths) != len(values) or any(w < 1 for w in widths):
+            widths = None
+        if widths is None or any(w < 1 for w in widths):
+            hint = ""
+            if widths is None and len(values) > 1:
+                # The widths take every value after the option: DATA given
+                # after it is taken for one.
+                hint = f" (if {values[-1]!r} is DATA, give it before {option_string})"
             parser.error(
                 f"argument {option_string}: give 'auto' or positive integer widths, "
-                f"got {' '.join(values)!r}"
+                f"got {' '.join(values)!r}{hint}"
             )
         setattr(namespace, self.dest, widths)
 
@@ -433,9 +438,12 @@ def _quiet_keras(*also):
 def _read_table(path, text_columns=()):
     """Read a CSV or Parquet file into a DataFrame; with ``text_columns``,
     only those, a CSV's as text, as written (identifiers such as ``007``)."""
+    import numpy as np
     import pandas as pd
 
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"data file '{path}' is a folder: give a CSV or Parquet file.")
     if not path.is_file():
         raise UsageError(f"data file '{path}' not found.")
     suffixes = [s.lower() for s in path.suffixes]
@@ -461,20 +469,40 @@ def _read_table(path, text_columns=()):
         )
     try:
         frame = reader(path)
+        if sep is not None and frame.shape[1] == 1:
+            # One column: a gap is an empty line, which pandas skips by
+            # default; the empty lines at the end are not rows.
+            frame = reader(path, skip_blank_lines=False)
+            present = np.flatnonzero(frame.iloc[:, 0].notna().to_numpy())
+            frame = frame.iloc[: present[-1] + 1 if present.size else 0]
     except (ValueError, OSError, UnicodeDecodeError) as exc:  # ParserError too
         raise UsageError(f"cannot read '{path}': {exc}") from exc
     if len(frame) == 0:
         raise UsageError(f"'{path}' has no rows.")
+    if not text_columns and sep is not None:
+        _same_booleans(frame)
+        if all(_is_number(column) for column in frame.columns):
+            print(
+                f"skdec: warning: every column name of '{path}' is a number "
+                f"({', '.join(map(repr, frame.columns[:3]))}"
+                f"{', ...' if len(frame.columns) > 3 else ''}): if the file "
+                "has no header line, its first row was taken as the names; "
+                "add one.",
+                file=sys.stderr,
+            )
     if not text_columns and sep in (";", "\t"):
         frame = _read_decimal_commas(frame)
+        # Where the comma may be the decimal mark (see _model_columns).
+        frame.attrs["decimal_commas"] = True
     return frame
 
 
 def _separator(path):
-    """The separator of a CSV file: a comma, unless its first line has none
-    but has a semicolon, a tab or a bar (the first of those it has). A
-    compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
-    taken as separated by commas."""
+    """The separator of a CSV file: a comma, unless a semicolon, a tab or a
+    bar (the first of those, in this order, that splits it most) splits its
+    first line, read as CSV with its quotes, into more fields. A compressed
+    file (``.gz``, ``.zip`` ...), which pandas opens itself, is taken as
+    separated by commas."""
     if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
         return ","
     try:
@@ -482,9 +510,40 @@ def _separator(path):
             first = file.readline()
     except OSError:
         return ","  # pandas says why
-    if "," in first:
-        return ","
-    return next((sep for sep in (";", "\t", "|") if sep in first), ",")
+
+    def n_fields(separator):
+        # A separator between quotes, as in "weight, kg", is text.
+        return len(next(csv.reader([first], delimiter=separator), []))
+
+    return max((",", ";", "\t", "|"), key=n_fields)  # the first of the most
+
+
+# What pandas reads as a boolean in a CSV file, and the category it makes.
+_BOOLEAN_TEXT = dict.fromkeys(["True", "TRUE", "true"], "True") | dict.fromkeys(
+    ["False", "FALSE", "false"], "False"
+)
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _same_booleans(frame):
+    """Write ``TRUE`` or ``false`` in a text column as the categories that
+    pandas' booleans make, ``"True"`` and ``"False"``, in place: pandas reads
+    a column of them alone as booleans, but leaves them as written beside any
+    other value, so one such value in new rows would make them categories the
+    model never saw."""
+    import pandas as pd
+
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            frame[column] = values.replace(_BOOLEAN_TEXT)
 
 
 # A number with a decimal comma (1,5 or -0,25), or a whole number.
@@ -510,6 +569,30 @@ def _read_decimal_commas(frame):
         if comma.any() and (comma | present.str.fullmatch(_WHOLE_NUMBER.pattern)).all():
             frame[column] = pd.to_numeric(values.str.replace(",", ".", regex=False))
     return frame
+
+
+def _model_decimal_commas(frame, numeric):
+    """Read the numbers with a decimal comma of the text columns of
+    ``frame`` that a model takes as numbers, in place; the other values stay
+    text, which the model reads as gaps (as it reads ``<0.5`` in a file with
+    decimal points). New rows with one such value would otherwise leave the
+    whole column text, every number of it then a gap."""
+    import pandas as pd
+
+    from skdec.tables import _present_text
+
+    for column in numeric:
+        values = frame[column]
+        if _present_text(values) is None:
+            continue
+        text = values.astype(str)
+        number = text.str.fullmatch(_COMMA_DECIMAL.pattern) | text.str.fullmatch(
+            _WHOLE_NUMBER.pattern
+        )
+        converted = pd.to_numeric(
+            text[number].str.replace(",", ".", regex=False), errors="coerce"
+        )
+        frame[column] = values.astype(object).where(~number, converted)
 
 
 def _check_columns_exist(frame, columns, path):
@@ -600,6 +683,8 @@ def _load_model(path):
     from skdec._estimator import DECClusterer
 
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"model file '{path}' is a folder: give a model file.")
     if not path.is_file():
         raise UsageError(f"model file '{path}' not found.")
     hint = " Give a model file written by 'skdec fit'."
@@ -640,6 +725,8 @@ def _model_columns(model, frame, data_path, exclude):
     if columns is not None:
         numeric, categorical = columns
         _check_columns_exist(frame, numeric + categorical, data_path)
+        if frame.attrs.get("decimal_commas"):
+            _model_decimal_commas(frame, numeric)
         return numeric, categorical, frame
     names = getattr(model, "feature_names_in_", None)
     n_expected = int(model.n_features_in_)
@@ -1187,6 +1274,26 @@ def _build_parser():
     return parser
 
 
+def _check_out(args):
+    """Refuse an ``--out`` that is the command's DATA or MODEL file, or whose
+    folder does not exist, before any work (a fit can take minutes)."""
+    out = getattr(args, "out", None)
+    if not out:
+        return
+    out = Path(out)
+    for name in ("data", "model"):
+        given = getattr(args, name, None)
+        if given is not None and out.exists() and Path(given).exists():
+            if os.path.samefile(out, given):
+                raise UsageError(
+                    f"--out '{out}' is the {name.upper()} file itself: give "
+                    "another path."
+                )
+    folder = out.parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write '{out}': no folder '{folder}'.")
+
+
 def main(argv=None):
     """Run the ``skdec`` command with ``argv`` (default: ``sys.argv[1:]``).
 
@@ -1212,6 +1319,7 @@ def main(argv=None):
             print(f"skdec: {message}", file=sys.stderr)
 
     try:
+        _check_out(args)
         return args.handler(args, info)
     except UsageError as exc:
         print(f"skdec: error: {exc}", file=sys.stderr)

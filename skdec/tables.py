@@ -380,9 +380,11 @@ def make_tabular_pipeline(
     Parameters
     ----------
     X : pandas.DataFrame
-        The table, or rows of it, whose dtypes decide the kind of each
-        column. Its column names must be text, each its own. The pipeline is
-        returned unfitted.
+        The table to be fitted, whose dtypes and values decide the kind of
+        each column (numbers or dates written as text, identifiers, columns
+        without values): give the whole table, as rows of it may decide
+        otherwise. Its column names must be text, each its own. The pipeline
+        is returned unfitted.
     estimator : estimator
         The clusterer, for example a :class:`~skdec.DECClusterer`.
     categorical : list of str, default=None
@@ -438,6 +440,7 @@ def make_tabular_pipeline(
     numeric, categories, _ = _column_kinds(
         X, categorical, ignore, max_categories, missing
     )
+    _check_feature_names(X, numeric, categories)
     if not numeric and not categories:
         raise ValueError(
             "X has no column left to cluster: "
@@ -463,6 +466,29 @@ def make_tabular_pipeline(
     # The clusterer then knows its features by name (feature_names_in_).
     preprocess.set_output(transform="pandas")
     return Pipeline([("preprocess", preprocess), ("cluster", estimator)])
+
+
+def _check_feature_names(X, numeric, categories):
+    """Refuse a table where a one-hot feature, ``{column}_{level}``, would
+    have the name of a numeric column or of another such feature (a column
+    ``sex_F`` beside a column ``sex`` of F and M): the features are known by
+    these names, and scikit-learn's own error asks for a setting of the
+    pipeline's inner ColumnTransformer."""
+    owners = {str(column): f"column '{column}'" for column in numeric}
+    for column in categories:
+        values = _category_column(X[column])
+        levels = [str(v) for v in pd.unique(values[~pd.isna(values)])]
+        if pd.isna(values).any():
+            levels.append(MISSING)
+        for level in levels:
+            name = f"{column}_{level}"
+            if name in owners:
+                raise ValueError(
+                    f"The one-hot feature of level '{level}' of column "
+                    f"'{column}' would be named '{name}', as {owners[name]} "
+                    "is: rename one of the columns."
+                )
+            owners[name] = f"level '{level}' of column '{column}'"
 
 
 def _converted(convert, missing, imputer):

@@ -661,6 +661,84 @@ def test_csv_files_separated_by_semicolons_or_tabs(fitted, tmp_path, capsys):
 # ----------------------------------------------------------------- errors
 
 
+def _two_groups(n=40, seed=0):
+    """A numeric column of two far-apart groups and a column of noise."""
+    rng = np.random.default_rng(seed)
+    x = np.r_[rng.normal(0, 0.3, n // 2), rng.normal(5, 0.3, n // 2)].round(2)
+    return x, rng.normal(size=n).round(2)
+
+
+def test_new_rows_with_a_decimal_comma_and_one_text_value(tmp_path, capsys):
+    # Fitted on numbers with decimal commas, new rows whose column holds one
+    # text value: only that value is a gap (before, the column stayed text
+    # and every number of it was a gap).
+    x, y = _two_groups()
+    comma = [f"{v}".replace(".", ",") for v in x]
+    lines = [f"{a};{str(b).replace('.', ',')}" for a, b in zip(comma, y, strict=True)]
+    (tmp_path / "fit.csv").write_text("x;y\n" + "\n".join(lines) + "\n")
+    lines[0] = "<0,5;" + lines[0].split(";")[1]
+    (tmp_path / "new.csv").write_text("x;y\n" + "\n".join(lines) + "\n")
+    model = str(tmp_path / "m.skdec")
+    fit = ["fit", str(tmp_path / "fit.csv"), "--n-clusters", "2", "--out", model]
+    assert main([*fit, *TINY, "--quiet"]) == 0
+    out = str(tmp_path / "p.csv")
+    predict = ["predict", model, str(tmp_path / "new.csv"), "--out", out]
+    status, _, err = _run(predict, capsys)
+    assert status == 0 and "; 1 values imputed" in err
+    new = pd.read_csv(out)["cluster"].to_numpy()
+    assert main(["predict", model, str(tmp_path / "fit.csv"), "--out", out]) == 0
+    np.testing.assert_array_equal(new[1:], pd.read_csv(out)["cluster"][1:])
+
+
+def test_a_quoted_separator_in_the_header_does_not_choose(tmp_path):
+    # A comma between quotes is text: the semicolons separate (before: the
+    # comma in '"weight, kg"' chose commas, and the file was one column).
+    (tmp_path / "q.csv").write_text('"weight, kg";"height"\n70;180\n80;175\n')
+    table = cli._read_table(tmp_path / "q.csv")
+    assert table.columns.tolist() == ["weight, kg", "height"]
+    assert table["height"].tolist() == [180, 175]
+    # Ties go to the comma; one column is one column.
+    (tmp_path / "t.csv").write_text("a;b,c\n1;2,3\n")
+    assert cli._read_table(tmp_path / "t.csv").columns.tolist() == ["a;b", "c"]
+    (tmp_path / "one.csv").write_text("a\n1\n2\n")
+    assert cli._read_table(tmp_path / "one.csv").columns.tolist() == ["a"]
+
+
+def test_boolean_text_is_one_category_whatever_else_the_column_holds(tmp_path):
+    # pandas reads TRUE/FALSE alone as booleans, and as text beside any
+    # other value: both are the categories "True" and "False".
+    (tmp_path / "b.csv").write_text("x,flag\n1,TRUE\n2,false\n3,TRUE\n")
+    (tmp_path / "o.csv").write_text("x,flag\n1,TRUE\n2,false\n3,unknown\n")
+    alone = cli._read_table(tmp_path / "b.csv")["flag"]
+    beside = cli._read_table(tmp_path / "o.csv")["flag"]
+    assert alone.dtype == bool
+    assert beside.tolist() == ["True", "False", "unknown"]
+    from skdec.tables import _category_column
+
+    assert _category_column(alone).tolist()[:2] == beside.tolist()[:2]
+
+
+def test_a_file_without_a_header_line_is_warned_of(tmp_path, capsys):
+    (tmp_path / "n.csv").write_text("0.5,1.25\n0.75,2.5\n1.0,3.5\n")
+    capsys.readouterr()
+    cli._read_table(tmp_path / "n.csv")
+    err = capsys.readouterr().err
+    assert "every column name of" in err and "'0.5', '1.25'" in err
+    assert "no header line" in err
+    (tmp_path / "h.csv").write_text("a,2020\n0.5,1.25\n")
+    cli._read_table(tmp_path / "h.csv")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_one_column_file_keeps_its_empty_lines_as_gaps(tmp_path):
+    # As spreadsheets write a gap of a one-column table: an empty line
+    # (before, pandas skipped them, and predict wrote fewer rows).
+    (tmp_path / "one.csv").write_text("x\n1.5\n\n2.5\n\n3.5\n\n\n")
+    column = cli._read_table(tmp_path / "one.csv")["x"]
+    assert column.tolist()[::2] == [1.5, 2.5, 3.5]
+    assert column.isna().tolist() == [False, True, False, True, False]
+
+
 def test_error_memory_that_is_not_a_folder(fitted, capsys, tmp_path, monkeypatch):
     # Before: a traceback of joblib's NotADirectoryError, exit status 1.
     _, data, _, _ = fitted
@@ -774,6 +852,29 @@ def test_error_bad_arguments_and_data(fitted, capsys, tmp_path):
     assert "cannot read" in err and "empty.csv" in err
 
 
+def test_error_out_is_the_input_or_in_no_folder(fitted, capsys, tmp_path):
+    _, data, model, _ = fitted
+    copy = tmp_path / "table.csv"
+    copy.write_bytes(data.read_bytes())
+    fit = ["fit", str(copy), "--n-clusters", "2", *TINY]
+    err = _error([*fit, "--out", str(copy)], capsys)
+    assert "--out '" in err and "is the DATA file itself" in err
+    assert copy.read_bytes() == data.read_bytes()  # before: the model's bytes
+    kept = tmp_path / "m.skdec"
+    kept.write_bytes(model.read_bytes())
+    err = _error(["predict", str(kept), str(copy), "--out", str(kept)], capsys)
+    assert "is the MODEL file itself" in err
+    assert kept.read_bytes() == model.read_bytes()
+    # A folder that does not exist: said before fitting (before: after).
+    err = _error([*fit, "--out", str(tmp_path / "no" / "m.skdec")], capsys)
+    assert f"no folder '{tmp_path / 'no'}'" in err
+    # A folder given as DATA or MODEL is named as such.
+    err = _error(["fit", str(tmp_path), "--n-clusters", "2", "--out", "m"], capsys)
+    assert "is a folder: give a CSV or Parquet file" in err
+    err = _error(["predict", str(tmp_path), str(copy), "--out", "p.csv"], capsys)
+    assert "model file" in err and "is a folder" in err
+
+
 FIT = ["fit", "d.csv", "--out", "m", "--n-clusters", "2"]
 
 
@@ -795,6 +896,13 @@ FIT = ["fit", "d.csv", "--out", "m", "--n-clusters", "2"]
         (
             [*FIT, "--hidden-layer-sizes", "0"],
             "give 'auto' or positive integer widths, got '0'",
+        ),
+        (
+            # DATA last, as users write it: the message shows the values
+            # (before: "got '?'") and says where DATA goes.
+            ["fit", "--out", "m", "--n-clusters", "2", "--hidden-layer-sizes"]
+            + ["8", "d.csv"],
+            "got '8 d.csv' (if 'd.csv' is DATA, give it before --hidden-layer-sizes)",
         ),
         (["cluster"], "invalid choice: 'cluster'"),
         (

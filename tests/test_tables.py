@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
@@ -741,3 +742,22 @@ def test_a_perfect_separation_has_an_infinite_difference():
     assert profile.loc[(0, "sex=F"), "std_difference"] == np.inf
     assert profile.loc[(0, "sex=M"), "std_difference"] == -np.inf
     assert profile.loc[(0, "age"), "std_difference"] == 0.0  # equal constants
+
+
+@pytest.mark.parametrize(
+    "table, name",
+    [
+        (pd.DataFrame({"sex": list("FMFM"), "sex_F": [1.0, 0, 1, 0]}), "sex_F"),
+        (
+            pd.DataFrame({"s": ["F", None, "M", "F"], "s_missing": [1.0, 2, 3, 4]}),
+            "s_missing",
+        ),
+        (pd.DataFrame({"a": ["b_c", "x"] * 2, "a_b": ["c", "y"] * 2}), "a_b_c"),
+    ],
+    ids=["level", "gaps", "two-levels"],
+)
+def test_one_hot_names_that_clash_are_refused_when_built(table, name):
+    # Before: at fit, scikit-learn's "not unique. Please set
+    # verbose_feature_names_out=True", a setting inside the pipeline.
+    with pytest.raises(ValueError, match=f"would be named '{name}'.*rename one"):
+        make_tabular_pipeline(table, KMeans(2, n_init=1))
