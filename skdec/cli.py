@@ -480,7 +480,6 @@ def _read_table(path, text_columns=()):
     if len(frame) == 0:
         raise UsageError(f"'{path}' has no rows.")
     if not text_columns and sep is not None:
-        _same_booleans(frame)
         if all(_is_number(column) for column in frame.columns):
             print(
                 f"skdec: warning: every column name of '{path}' is a number "
@@ -532,15 +531,15 @@ def _is_number(text):
     return True
 
 
-def _same_booleans(frame):
-    """Write ``TRUE`` or ``false`` in a text column as the categories that
-    pandas' booleans make, ``"True"`` and ``"False"``, in place: pandas reads
-    a column of them alone as booleans, but leaves them as written beside any
-    other value, so one such value in new rows would make them categories the
-    model never saw."""
+def _same_booleans(frame, columns=None):
+    """Write ``TRUE`` or ``false`` in the text columns of ``frame`` (or of
+    ``columns``) as the categories that pandas' booleans make, ``"True"`` and
+    ``"False"``, in place: pandas reads a column of them alone as booleans,
+    but leaves them as written beside any other value, so one such value in
+    new rows would make them categories the model never saw."""
     import pandas as pd
 
-    for column in frame.columns:
+    for column in frame.columns if columns is None else columns:
         values = frame[column]
         if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
             frame[column] = values.replace(_BOOLEAN_TEXT)
@@ -593,6 +592,22 @@ def _model_decimal_commas(frame, numeric):
             text[number].str.replace(",", ".", regex=False), errors="coerce"
         )
         frame[column] = values.astype(object).where(~number, converted)
+
+
+def _model_booleans(model, frame, categorical):
+    """:func:`_same_booleans` on the columns of ``frame`` that ``model`` (a
+    pipeline of ``skdec fit``) knows as the categories ``"True"`` or
+    ``"False"``; a model fitted before fit wrote them so, on a column where
+    ``TRUE`` was text, keeps reading it as written."""
+    if not categorical:
+        return
+    encoder = model[0].named_transformers_["categorical"][-1]
+    booleans = [
+        column
+        for column, levels in zip(categorical, encoder.categories_, strict=True)
+        if {"True", "False"} & {str(level) for level in levels}
+    ]
+    _same_booleans(frame, booleans)
 
 
 def _check_columns_exist(frame, columns, path):
@@ -727,6 +742,7 @@ def _model_columns(model, frame, data_path, exclude):
         _check_columns_exist(frame, numeric + categorical, data_path)
         if frame.attrs.get("decimal_commas"):
             _model_decimal_commas(frame, numeric)
+        _model_booleans(model, frame, categorical)
         return numeric, categorical, frame
     names = getattr(model, "feature_names_in_", None)
     n_expected = int(model.n_features_in_)
@@ -785,6 +801,7 @@ def _estimator_params(args):
 
 def _cmd_fit(args, info):
     frame = _read_table(args.data)
+    _same_booleans(frame)
     exclude = [c for c in (args.label_column, args.id_column) if c is not None]
     ignore = args.ignore or []
     _check_columns_exist(frame, exclude + ignore, args.data)

@@ -704,18 +704,34 @@ def test_a_quoted_separator_in_the_header_does_not_choose(tmp_path):
     assert cli._read_table(tmp_path / "one.csv").columns.tolist() == ["a"]
 
 
-def test_boolean_text_is_one_category_whatever_else_the_column_holds(tmp_path):
+def test_boolean_text_is_one_category_whatever_else_the_column_holds(tmp_path, capsys):
     # pandas reads TRUE/FALSE alone as booleans, and as text beside any
-    # other value: both are the categories "True" and "False".
-    (tmp_path / "b.csv").write_text("x,flag\n1,TRUE\n2,false\n3,TRUE\n")
-    (tmp_path / "o.csv").write_text("x,flag\n1,TRUE\n2,false\n3,unknown\n")
-    alone = cli._read_table(tmp_path / "b.csv")["flag"]
-    beside = cli._read_table(tmp_path / "o.csv")["flag"]
-    assert alone.dtype == bool
-    assert beside.tolist() == ["True", "False", "unknown"]
-    from skdec.tables import _category_column
-
-    assert _category_column(alone).tolist()[:2] == beside.tolist()[:2]
+    # other value: new rows with one other value keep the categories True
+    # and False (before, every TRUE and FALSE became a category never seen).
+    x, _ = _two_groups()
+    flag = np.where(np.arange(len(x)) % 3 == 0, "TRUE", "FALSE")
+    frame = pd.DataFrame({"x": x, "flag": flag})
+    frame.to_csv(tmp_path / "fit.csv", index=False)
+    frame.assign(flag=["unknown", *flag[1:]]).to_csv(tmp_path / "new.csv", index=False)
+    model = str(tmp_path / "m.skdec")
+    fit = ["fit", str(tmp_path / "fit.csv"), "--n-clusters", "2", "--out", model]
+    assert main([*fit, *TINY, "--quiet"]) == 0
+    out = tmp_path / "p.csv"
+    predicted = []
+    for data in ("fit.csv", "new.csv"):
+        assert main(["predict", model, str(tmp_path / data), "--out", str(out)]) == 0
+        predicted.append(pd.read_csv(out))
+    pd.testing.assert_frame_equal(predicted[0][1:], predicted[1][1:])
+    # A model fitted in Python on such text, whose categories are TRUE and
+    # FALSE as written, keeps reading them so.
+    text = frame.assign(flag=["unknown", *flag[1:]])
+    pipe = skdec.tables.make_tabular_pipeline(text, small_dec(n_clusters=2))
+    skdec.save(pipe.fit(text), tmp_path / "py.skdec")
+    predict = ["predict", str(tmp_path / "py.skdec"), str(tmp_path / "new.csv")]
+    assert main([*predict, "--out", str(out)]) == 0
+    proba = pipe.predict_proba(text)
+    np.testing.assert_array_equal(pd.read_csv(out)["cluster"], proba.argmax(1))
+    np.testing.assert_allclose(pd.read_csv(out)["probability"], proba.max(1))
 
 
 def test_a_file_without_a_header_line_is_warned_of(tmp_path, capsys):
