@@ -677,13 +677,16 @@ def _read_skops_model(path, header, payload):
         AttributeError,
         IndexError,
         ImportError,
-        *_DAMAGED,
+        zipfile.BadZipFile,
     )
     try:
         payload, untrusted = _checked_payload(payload, "its model")
     except _Refused as exc:
         raise InvalidModelFile(path, str(exc)) from exc
-    except errors as exc:
+    except (*errors, *_DAMAGED) as exc:
+        # Reading the members decompresses them; skops then reads them
+        # stored, so a damaged stream fails here, and a backend's own
+        # RuntimeError while building the networks is not taken for one.
         raise InvalidModelFile(path, f"its model cannot be read ({exc}).") from exc
     if untrusted:
         raise InvalidModelFile(
@@ -789,8 +792,9 @@ def check_recipe(recipe, estimator_class):
     """Check an architecture recipe against the estimator's constraints.
 
     The recipe is what the networks are built from; it must describe a
-    built-in architecture (or, from a pickle only, the estimator's own
-    ``autoencoder`` callable) whose values the class's parameter constraints
+    built-in architecture (or, from a pickle only, an ``autoencoder``
+    callable, the one the estimator was fitted with) whose values the class's
+    parameter constraints
     allow, so that a file cannot describe layers or activations the
     parameters do not allow. Within :func:`restoring_from_file`, a callable
     is refused before anything else.

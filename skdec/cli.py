@@ -26,6 +26,7 @@ import ast
 import csv
 import functools
 import importlib
+import itertools
 import json
 import logging
 import os
@@ -277,7 +278,7 @@ class _LayersAction(argparse.Action):
             widths = None
         if widths is None or any(w < 1 for w in widths):
             hint = ""
-            if widths is None and len(values) > 1:
+            if widths is None and len(values) > 1 and not values[-1].isdigit():
                 # The widths take every value after the option: DATA given
                 # after it is taken for one.
                 hint = f" (if {values[-1]!r} is DATA, give it before {option_string})"
@@ -469,7 +470,7 @@ def _read_table(path, text_columns=()):
         )
     try:
         frame = reader(path)
-        if sep is not None and frame.shape[1] == 1:
+        if sep is not None and not text_columns and frame.shape[1] == 1:
             # One column: a gap is an empty line, which pandas skips by
             # default; the empty lines at the end are not rows.
             frame = reader(path, skip_blank_lines=False)
@@ -497,24 +498,41 @@ def _read_table(path, text_columns=()):
 
 
 def _separator(path):
-    """The separator of a CSV file: a comma, unless a semicolon, a tab or a
-    bar (the first of those, in this order, that splits it most) splits its
-    first line, read as CSV with its quotes, into more fields. A compressed
-    file (``.gz``, ``.zip`` ...), which pandas opens itself, is taken as
-    separated by commas."""
+    """The separator of a CSV file: the first of a comma, a semicolon, a tab
+    and a bar that splits each of its first lines (read as CSV, with their
+    quotes) into the same number of fields, more than one; failing that, the
+    first of those that splits its first line into the most fields. A
+    compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
+    taken as separated by commas."""
     if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
         return ","
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
-            first = file.readline()
+            lines = [line for line in itertools.islice(file, _SNIFFED_LINES)]
     except OSError:
         return ","  # pandas says why
+    candidates = (",", ";", "\t", "|")
+    counts = {sep: _field_counts(lines, sep) for sep in candidates}
+    if sum(1 for line in lines if line.strip()) > 1:
+        for sep in candidates:
+            if len(set(counts[sep])) == 1 and counts[sep][0] > 1:
+                return sep
+    return max(candidates, key=lambda sep: counts[sep][:1])  # the first of the most
 
-    def n_fields(separator):
-        # A separator between quotes, as in "weight, kg", is text.
-        return len(next(csv.reader([first], delimiter=separator), []))
 
-    return max((",", ";", "\t", "|"), key=n_fields)  # the first of the most
+# Lines of a CSV file read to find its separator.
+_SNIFFED_LINES = 20
+
+
+def _field_counts(lines, separator):
+    """The number of fields of each record of ``lines`` (empty ones left
+    out), split by ``separator`` outside quotes: a separator between quotes,
+    as in ``"weight, kg"``, is text."""
+    try:
+        records = csv.reader(lines, delimiter=separator)
+        return [len(record) for record in records if record]
+    except csv.Error:  # a field longer than the csv module reads
+        return [line.count(separator) + 1 for line in lines if line.strip()]
 
 
 # What pandas reads as a boolean in a CSV file, and the category it makes.
@@ -1306,6 +1324,8 @@ def _check_out(args):
                     f"--out '{out}' is the {name.upper()} file itself: give "
                     "another path."
                 )
+    if out.is_dir():
+        raise UsageError(f"cannot write '{out}': it is a folder; give a file.")
     folder = out.parent
     if not folder.is_dir():
         raise UsageError(f"cannot write '{out}': no folder '{folder}'.")

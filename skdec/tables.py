@@ -414,7 +414,9 @@ def make_tabular_pipeline(
     ValueError
         If a parameter is invalid (``X`` not a DataFrame, for one), a column
         name of ``X`` is not text or is repeated, names in ``categorical`` or
-        ``ignore`` are not columns of ``X``, or no column is left to cluster.
+        ``ignore`` are not columns of ``X``, no column is left to cluster, or
+        a one-hot feature would have the name of a column (``sex_F`` beside
+        ``sex``).
 
     See Also
     --------
@@ -440,7 +442,7 @@ def make_tabular_pipeline(
     numeric, categories, _ = _column_kinds(
         X, categorical, ignore, max_categories, missing
     )
-    _check_feature_names(X, numeric, categories)
+    _check_feature_names(X, numeric, categories, max_categories, missing)
     if not numeric and not categories:
         raise ValueError(
             "X has no column left to cluster: "
@@ -468,27 +470,39 @@ def make_tabular_pipeline(
     return Pipeline([("preprocess", preprocess), ("cluster", estimator)])
 
 
-def _check_feature_names(X, numeric, categories):
-    """Refuse a table where a one-hot feature, ``{column}_{level}``, would
-    have the name of a numeric column or of another such feature (a column
+def _check_feature_names(X, numeric, categories, max_categories, missing):
+    """Refuse a table where a one-hot feature, ``{column}_{level}`` (or
+    ``{column}_infrequent_sklearn``, the rarer levels grouped), would have
+    the name of a numeric column or of another such feature (a column
     ``sex_F`` beside a column ``sex`` of F and M): the features are known by
     these names, and scikit-learn's own error asks for a setting of the
-    pipeline's inner ColumnTransformer."""
+    pipeline's inner ColumnTransformer. Only the levels surely kept are
+    checked: of a column of more than ``max_categories`` levels, those more
+    frequent than the first one left out."""
     owners = {str(column): f"column '{column}'" for column in numeric}
     for column in categories:
-        values = _category_column(X[column])
-        levels = [str(v) for v in pd.unique(values[~pd.isna(values)])]
-        if pd.isna(values).any():
-            levels.append(MISSING)
-        for level in levels:
-            name = f"{column}_{level}"
+        values = pd.Series(_category_column(X[column]), dtype=object)
+        if missing == "impute":
+            values = values.fillna(MISSING)
+        counts = values.value_counts()  # most frequent first
+        names = {str(level): f"level '{level}'" for level in counts.index}
+        if len(counts) > max_categories:
+            first_left_out = counts.iloc[max_categories]
+            names = {
+                str(level): f"level '{level}'"
+                for level, count in counts.items()
+                if count > first_left_out
+            }
+            names["infrequent_sklearn"] = "the rarer levels grouped"
+        for suffix, what in names.items():
+            name = f"{column}_{suffix}"
             if name in owners:
                 raise ValueError(
-                    f"The one-hot feature of level '{level}' of column "
-                    f"'{column}' would be named '{name}', as {owners[name]} "
-                    "is: rename one of the columns."
+                    f"The one-hot feature of {what} of column '{column}' would "
+                    f"be named '{name}', as {owners[name]} is: rename one of "
+                    "the columns."
                 )
-            owners[name] = f"level '{level}' of column '{column}'"
+            owners[name] = f"{what} of column '{column}'"
 
 
 def _converted(convert, missing, imputer):

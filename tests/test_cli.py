@@ -702,6 +702,18 @@ def test_a_quoted_separator_in_the_header_does_not_choose(tmp_path):
     assert cli._read_table(tmp_path / "t.csv").columns.tolist() == ["a;b", "c"]
     (tmp_path / "one.csv").write_text("a\n1\n2\n")
     assert cli._read_table(tmp_path / "one.csv").columns.tolist() == ["a"]
+    # The separator that splits every line alike wins: unquoted commas in a
+    # spreadsheet's names, or bars in a comma file's names.
+    for text, columns in [
+        ("Gewicht, kg;Alter\n70,5;30\n80;40\n", ["Gewicht, kg", "Alter"]),
+        ("lab|Na|mmol,lab|K|mmol\n140,4.1\n141,3.9\n", ["lab|Na|mmol", "lab|K|mmol"]),
+    ]:
+        (tmp_path / "s.csv").write_text(text)
+        assert cli._read_table(tmp_path / "s.csv").columns.tolist() == columns
+    # A first line longer than the csv module's field limit (10,000 columns).
+    wide = ",".join(f"c{i:05d}" for i in range(10_000))
+    (tmp_path / "w.csv").write_text(f"{wide}\n{','.join(['1'] * 10_000)}\n")
+    assert cli._read_table(tmp_path / "w.csv").shape == (1, 10_000)
 
 
 def test_boolean_text_is_one_category_whatever_else_the_column_holds(tmp_path, capsys):
@@ -753,6 +765,11 @@ def test_a_one_column_file_keeps_its_empty_lines_as_gaps(tmp_path):
     column = cli._read_table(tmp_path / "one.csv")["x"]
     assert column.tolist()[::2] == [1.5, 2.5, 3.5]
     assert column.isna().tolist() == [False, True, False, True, False]
+    # Not so for a file of several columns, whose ids are read alone, as
+    # one column, the same way as the whole table (before: one row more).
+    (tmp_path / "two.csv").write_text("id,x\n7,1.5\n\n8,2.5\n")
+    assert len(cli._read_table(tmp_path / "two.csv")) == 2
+    assert cli._read_table(tmp_path / "two.csv", ["id"])["id"].tolist() == ["7", "8"]
 
 
 def test_error_memory_that_is_not_a_folder(fitted, capsys, tmp_path, monkeypatch):
@@ -881,9 +898,12 @@ def test_error_out_is_the_input_or_in_no_folder(fitted, capsys, tmp_path):
     err = _error(["predict", str(kept), str(copy), "--out", str(kept)], capsys)
     assert "is the MODEL file itself" in err
     assert kept.read_bytes() == model.read_bytes()
-    # A folder that does not exist: said before fitting (before: after).
+    # A folder that does not exist, or a folder as --out: said before
+    # fitting (before: after).
     err = _error([*fit, "--out", str(tmp_path / "no" / "m.skdec")], capsys)
     assert f"no folder '{tmp_path / 'no'}'" in err
+    err = _error([*fit, "--out", str(tmp_path)], capsys)
+    assert "it is a folder; give a file" in err
     # A folder given as DATA or MODEL is named as such.
     err = _error(["fit", str(tmp_path), "--n-clusters", "2", "--out", "m"], capsys)
     assert "is a folder: give a CSV or Parquet file" in err
@@ -919,6 +939,10 @@ FIT = ["fit", "d.csv", "--out", "m", "--n-clusters", "2"]
             ["fit", "--out", "m", "--n-clusters", "2", "--hidden-layer-sizes"]
             + ["8", "d.csv"],
             "got '8 d.csv' (if 'd.csv' is DATA, give it before --hidden-layer-sizes)",
+        ),
+        (
+            [*FIT, "--hidden-layer-sizes", "8", "x", "16"],
+            "positive integer widths, got '8 x 16'\n",
         ),
         (["cluster"], "invalid choice: 'cluster'"),
         (

@@ -761,3 +761,19 @@ def test_one_hot_names_that_clash_are_refused_when_built(table, name):
     # verbose_feature_names_out=True", a setting inside the pipeline.
     with pytest.raises(ValueError, match=f"would be named '{name}'.*rename one"):
         make_tabular_pipeline(table, KMeans(2, n_init=1))
+
+
+def test_rare_levels_grouped_as_one_clash_only_by_the_groups_name():
+    # A rare level grouped with the others has no feature of its own: its
+    # name may be a column's (it fitted before the check, and still does).
+    levels = [f"L{i}" for i in range(5)] * 20
+    levels[0] = "x"
+    noise = np.random.default_rng(0).normal(size=100)
+    table = pd.DataFrame({"c": levels, "c_x": noise})
+    pipe = make_tabular_pipeline(table, KMeans(2, n_init=1), max_categories=3)
+    names = pipe.fit(table)[0].get_feature_names_out().tolist()
+    assert "c_x" in names and "c_infrequent_sklearn" in names
+    # The group's own name is checked.
+    table = table.rename(columns={"c_x": "c_infrequent_sklearn"})
+    with pytest.raises(ValueError, match="rarer levels grouped of column 'c'"):
+        make_tabular_pipeline(table, KMeans(2, n_init=1), max_categories=3)
