@@ -183,6 +183,7 @@ from sklearn.metrics import (  # noqa: E402
 from sklearn.mixture import GaussianMixture  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
+from benchmarks._common import check_one_setting  # noqa: E402
 from skdec import DECClusterer, _training, cluster_accuracy  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -936,6 +937,7 @@ def on_gpu(invocation):
 
 def render_markdown(results, json_name="results_accuracy.json"):
     """The generated markdown section summarising ``results``."""
+    check_one_setting(results["records"], ("dataset", "method"), ("params",))
     lines = [MD_BEGIN, "", "## Cluster accuracy (`benchmarks/accuracy.py`)", ""]
     lines.append(
         f"Generated from `benchmarks/{json_name}` by "
@@ -1024,6 +1026,7 @@ def _chosen_summary(runs):
 
 def render_headline(results, method=HEADLINE_METHOD):
     """The headline table: ``method`` on every data set, against k-means."""
+    check_one_setting(results["records"], ("dataset", "method"), ("params",))
     lines = [
         HEADLINE_BEGIN,
         "",
@@ -1056,7 +1059,13 @@ def render_headline(results, method=HEADLINE_METHOD):
             (r for r in records if r["method"] == method), key=lambda r: r["seed"]
         )
         acc = [r["acc"] for r in runs]
-        kmeans = [r["acc"] for r in records if r["method"] == "kmeans"]
+        # On DEC's seeds only, all of them, as the table says.
+        seeds = {r["seed"] for r in runs}
+        kmeans = [
+            r["acc"] for r in records if r["method"] == "kmeans" and r["seed"] in seeds
+        ]
+        if len(kmeans) != len(seeds):
+            kmeans = []
         kmeans_mean = statistics.fmean(kmeans) if kmeans else None
         gain = ""
         if kmeans_mean is not None:

@@ -64,6 +64,7 @@ from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.metrics import silhouette_score  # noqa: E402
 
+from benchmarks._common import check_one_setting  # noqa: E402
 from benchmarks.accuracy import (  # noqa: E402
     DATASETS,
     DEFAULT_DATA_DIR,
@@ -251,6 +252,9 @@ def summarize(records):
 
 
 def markdown(results):
+    check_one_setting(
+        results["records"], ("dataset",), ("params", "max_rows", "n_samples")
+    )
     rows = summarize(results["records"])
     lines = [
         "| data set | rows | classes | skdec: k mode [range] | within ±1 "

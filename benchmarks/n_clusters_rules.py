@@ -149,6 +149,7 @@ from sklearn.metrics import (  # noqa: E402
 from sklearn.mixture import GaussianMixture  # noqa: E402
 
 from benchmarks.accuracy import (  # noqa: E402
+    PACKAGED_TABLES,
     PROBES,
     SHAPES,
     UNSEEN,
@@ -212,7 +213,7 @@ RULES = (
 )
 #: Data sets added after skdec's rule was chosen; their hits are counted apart
 #: (the probes of :data:`benchmarks.accuracy.PROBES` in no count).
-ADDED_AFTER = (*UNSEEN, *SHAPES)
+ADDED_AFTER = (*UNSEEN, *SHAPES, *PACKAGED_TABLES)
 #: Share of the rows the generalisability rule holds out.
 VALIDATION_FRACTION = 0.1
 #: Uniform reference data sets of the gap statistic (B).

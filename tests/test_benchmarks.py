@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from benchmarks import accuracy
+from benchmarks import accuracy, n_clusters
 from skdec import DECClusterer
 
 from _helpers import run_json_script
@@ -315,6 +315,50 @@ def test_defaults_record_the_network_that_auto_chose():
     assert params["resolved_hidden_layer_sizes"] == [32, 32, 128]
     assert chosen["hidden_layer_sizes_"] == [32, 32, 128]
     json.dumps(params)  # the record stays JSON
+
+
+def test_tables_refuse_records_made_otherwise_and_kmeans_of_other_seeds():
+    def record(method, seed, acc, params):
+        return {
+            "dataset": "iris",
+            "method": method,
+            "seed": seed,
+            "n_samples": 150,
+            "n_features": 4,
+            "n_clusters": 3,
+            "acc": acc,
+            "nmi": acc,
+            "ari": acc,
+            "n_iter": 0,
+            "params": params,
+            "fit_seconds": 1.0,
+        }
+
+    dec = [record("dec_defaults", seed, 0.9, {}) for seed in (0, 1)]
+    kmeans = [record("kmeans", seed, 0.8, {"n_init": 20}) for seed in (0, 1)]
+    # A k-means record of a seed DEC has not: left out of the mean (before,
+    # averaged in, against "the same seeds").
+    other_seed = record("kmeans", 7, 0.2, {"n_init": 20})
+    results = {"invocations": [], "records": dec + kmeans + [other_seed]}
+    row = next(
+        line
+        for line in accuracy.render_headline(results).splitlines()
+        if line.startswith("| iris")
+    )
+    assert "| 0.8000 | +0.100 |" in row
+    # A seed fitted with other parameters: refused, not averaged in under
+    # one line of parameters.
+    results["records"][1] = record("dec_defaults", 1, 0.5, {"max_iter": 0})
+    for render in (accuracy.render_headline, accuracy.render_markdown):
+        with pytest.raises(ValueError, match="iris/dec_defaults were made with"):
+            render(results)
+    # n_clusters' table alike, for the rows used.
+    nc = [
+        {"dataset": "iris", "seed": s, "params": {}, "max_rows": rows, "n_samples": 150}
+        for s, rows in ((0, None), (1, 100))
+    ]
+    with pytest.raises(ValueError, match="records of iris were made with"):
+        n_clusters.markdown({"invocations": [], "records": nc})
 
 
 def test_headline_table_sets_the_defaults_against_kmeans(tmp_path):

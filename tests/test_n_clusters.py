@@ -620,13 +620,15 @@ def test_rules_benchmark_counts_data_added_after_the_rule_apart():
             record("digits", 10, 9),
             record("iris", 3, 2),  # added after the rule: a table
             record("moons", 2, 5),  # and a made shape
+            record("r_glass", 6, 2),  # and a packaged table (before: counted
+            # among the data sets the rule was chosen on)
             record("unequal_blobs", 4, 4),  # a probe: in no count
         ]
     ).splitlines()
     assert lines[-2] == "| **within ±1 of the class count** | | | 1/1 | 0/1 | 1/1 |"
     # A rule that ran on none of a group's data sets has no count there.
     assert lines[-1] == (
-        "| **within ±1, on the data sets added after skdec's rule** | | | 1/2 | 2/2 "
+        "| **within ±1, on the data sets added after skdec's rule** | | | 1/3 | 2/3 "
         "| – |"
     )
     assert "| unequal_blobs | 4 | 0 | 4 (4-4) ✓ | 2 (2-2) | – |" in lines
