@@ -110,16 +110,18 @@ Methods
     methods below too, as the unit test does to keep them tiny.
 ``dec_defaults``
     ``DECClusterer(n_clusters, random_state=seed)``: the estimator's defaults,
-    what a user gets without choosing any parameter (``hidden_layer_sizes=
-    "auto"``, the paper's network from 1,000 rows on and ``(64, 64)`` below;
-    ``pretrain_epochs=200`` and ``batch_size=256`` whatever the number of
-    rows, ``max_iter=20000``). ``--pretrain-steps`` and ``--max-iter`` do not
-    apply; ``--dec-params`` does. The record holds every parameter's value,
-    and ``resolved_hidden_layer_sizes``, the widths that ``"auto"`` chose.
+    what a user gets without choosing any parameter (``"auto"`` network,
+    batch size, pretraining and start, as the estimator's docstring and the
+    User Guide describe them; the records' ``params`` hold the values, with
+    ``resolved_hidden_layer_sizes``, and ``chosen`` what ``"auto"`` chose).
+    ``--pretrain-steps`` and ``--max-iter`` do not apply; ``--dec-params``
+    does.
 ``dec_kmeans_input``
     ``dec_defaults`` with ``init="kmeans_input"``: self-training starts from
-    k-means on the input rows (the ``kmeans`` baseline's clustering, with
-    ``n_init=20``), not from k-means in the embedding.
+    the estimator's own k-means on the input rows (its seed and ``n_init``,
+    on float64 rows, sampled above 10,000), not from k-means in the
+    embedding. It is not the ``kmeans`` baseline's clustering: the seeds
+    differ, and so may the partitions.
 ``dec_umap``
     ``dec`` with ``init="umap"``: the clusters that self-training starts from
     are found by k-means in a UMAP map of the embedding (N2D's manifold

@@ -3,7 +3,8 @@
 umap-learn compiles its numba functions the first time each runs in a process.
 This script times, in one fresh process on ``load_digits`` (1,797 x 64):
 importing umap (and TensorFlow, which it imports), the first and a second
-UMAP map as skdec draws it (:func:`skdec._initialization.umap_view`, which
+UMAP map as skdec draws it (of the first 20 columns, then, with another
+seed, of the first 30; :func:`skdec._initialization.umap_view`, which
 turns on numba's on-disk cache for umap-learn's functions), then on 20,000 x 10
 random rows (where skdec gives UMAP exact neighbours, so that umap-learn's
 approximate search, pynndescent, whose functions every process compiles
