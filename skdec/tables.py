@@ -189,6 +189,24 @@ def _is_number_text(values):
     )
 
 
+def _numbers_among_text(values):
+    """What to say of a text column whose values are mostly numbers, but not
+    all (``<0.5``, ``n/a``): it is read as categories; else None."""
+    present = _present_text(values)
+    if present is None:
+        return None
+    numbers = pd.to_numeric(present, errors="coerce").notna()
+    if numbers.all() or numbers.mean() < 0.5:
+        return None
+    others = pd.unique(present[~numbers])
+    examples = ", ".join(map(repr, others[:3])) + (", ..." if len(others) > 3 else "")
+    return (
+        f"holds numbers stored as text, and {len(others)} other value(s) "
+        f"({examples}): it is read as categories. To read it as numbers, "
+        "write those as numbers or leave them empty."
+    )
+
+
 def _is_date_text(values):
     """Whether every value of a text column is a date or a timestamp.
 
@@ -305,6 +323,9 @@ def _column_kinds(
         elif is_text and _is_date_text(values):
             left_out[column] = "it holds dates (as text)"
         else:  # text, boolean, category
+            among = _numbers_among_text(values) if is_text else None
+            if among:
+                messages.append(f"column '{column}' {among}")
             n_levels = values.nunique()
             # Of one or two rows every column has a different value in each;
             # from three values on, all different is an identifier.

@@ -777,3 +777,24 @@ def test_rare_levels_grouped_as_one_clash_only_by_the_groups_name():
     table = table.rename(columns={"c_x": "c_infrequent_sklearn"})
     with pytest.raises(ValueError, match="rarer levels grouped of column 'c'"):
         make_tabular_pipeline(table, KMeans(2, n_init=1), max_categories=3)
+
+
+def test_a_column_of_numbers_with_some_text_says_why_it_is_categories():
+    # Before, the only word was of too many categories, if any.
+    values = ["1.5", "2.5", "<0.5", "3.5", "n/a", "1.5"] * 5
+    table = pd.DataFrame({"x": values, "y": list("ab") * 15})
+    with pytest.warns(
+        UserWarning,
+        match=r"column 'x' holds numbers stored as text, "
+        r"and 2 other value\(s\) \('<0.5', 'n/a'\): it is read as "
+        "categories",
+    ):
+        pipe = make_tabular_pipeline(table, KMeans(2, n_init=1))
+    kinds = {name: columns for name, _, columns in pipe[0].transformers}
+    assert kinds == {"categorical": ["x", "y"]}  # categories, as before
+    # Mostly text with a number or two: no such word.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_tabular_pipeline(
+            pd.DataFrame({"c": ["a", "b", "1"] * 10}), KMeans(2, n_init=1)
+        )
