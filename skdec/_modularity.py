@@ -392,10 +392,11 @@ def merge_by_modularity(graph, labels, n_clusters):
     graph : sparse matrix of shape (n_samples, n_samples) or RowGraph
         Symmetric non-negative edge weights (a RowGraph: of its rows).
     labels : ndarray of shape (n_samples,)
-        Integer cluster of each row, ``0`` to ``k - 1`` with ``k`` at least
-        ``n_clusters``.
+        Integer cluster of each row; labels without rows (empty clusters of
+        k-means) are not clusters.
     n_clusters : int
-        Number of clusters to merge down to.
+        Number of clusters to merge down to (fewer only when ``labels`` has
+        fewer).
 
     Returns
     -------
@@ -403,7 +404,10 @@ def merge_by_modularity(graph, labels, n_clusters):
         Cluster of each row, ``0`` to ``n_clusters - 1``.
     """
     graph = _unwrap(graph)
-    labels = np.asarray(labels)
+    # Numbered anew, so that k counts the clusters with rows: an empty one
+    # (k-means asked for more clusters than there are distinct points) would
+    # otherwise take a merge, and a real cluster would be merged for it.
+    labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
     k = int(labels.max()) + 1
     if isinstance(graph, RowGraph):
         shares = _shares(graph, labels, k)

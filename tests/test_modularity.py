@@ -162,6 +162,19 @@ def test_merge_by_modularity_takes_the_best_union_at_each_step():
         assert np.unique(merged[labels == cluster]).size == 1
 
 
+def test_merge_by_modularity_ignores_labels_without_rows():
+    # k-means over-clustering fewer distinct points than it asks for leaves
+    # empty clusters; before, they took merges, and a real cluster was merged
+    # for each (here: 2 clusters left, not 3).
+    rng = np.random.default_rng(1)
+    graph = scipy.sparse.csr_matrix(_random_weights(rng, 60, 0.2))
+    labels = rng.permutation(np.arange(60) % 9)
+    gaps = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11])[labels]  # 4, 7, 10 empty
+    merged = merge_by_modularity(graph, gaps, 3)
+    assert set(merged) == {0, 1, 2}
+    np.testing.assert_array_equal(merged, merge_by_modularity(graph, labels, 3))
+
+
 def test_merge_by_modularity_of_a_graph_without_links_warns_of_nothing():
     # Rows all alike: before, the gains were 0 / 0 (a RuntimeWarning) and the
     # merge followed NaNs.
