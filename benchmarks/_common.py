@@ -1,10 +1,13 @@
 """What every printed benchmark says first (machine, date, commit, command),
 and a check that the records a table summarises were made alike."""
 
+import collections
 import datetime
+import json
 import os
 import platform
 import subprocess
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +28,36 @@ def header(command):
     )
 
 
+def _setting(record, fields):
+    """The ``fields`` of ``record`` as JSON text, so that a record made now
+    (tuples) and one read back from a file (lists) compare alike."""
+    return json.dumps({f: record.get(f) for f in fields}, sort_keys=True, default=str)
+
+
+def without_rows_made_otherwise(records, new, key, settings):
+    """``records`` less those of a row of ``new`` (the same ``key`` fields)
+    made with other ``settings``, saying so on standard error: records of new
+    settings replace their rows, so that a table never mixes them (see
+    :func:`check_one_setting`)."""
+    made = {}
+    for record in new:
+        made[tuple(record.get(f) for f in key)] = _setting(record, settings)
+    kept, dropped = [], collections.Counter()
+    for record in records:
+        row = tuple(record.get(f) for f in key)
+        if row in made and _setting(record, settings) != made[row]:
+            dropped[row] += 1
+        else:
+            kept.append(record)
+    for row, count in dropped.items():
+        print(
+            f"{'/'.join(map(str, row))}: {count} record(s) made with other "
+            "settings dropped; the new ones replace them.",
+            file=sys.stderr,
+        )
+    return kept
+
+
 def check_one_setting(records, key, settings):
     """Refuse records that one row of a table would summarise together but
     that were made with other settings.
@@ -42,7 +75,7 @@ def check_one_setting(records, key, settings):
     found = {}
     for record in records:
         row = tuple(record.get(field) for field in key)
-        setting = {field: record.get(field) for field in settings}
+        setting = _setting(record, settings)
         found.setdefault(row, [])
         if setting not in found[row]:
             found[row].append(setting)

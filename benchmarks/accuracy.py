@@ -185,7 +185,10 @@ from sklearn.metrics import (  # noqa: E402
 from sklearn.mixture import GaussianMixture  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
-from benchmarks._common import check_one_setting  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    check_one_setting,
+    without_rows_made_otherwise,
+)
 from skdec import DECClusterer, _training, cluster_accuracy  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -913,10 +916,14 @@ def save_results(results, path):
 
 
 def add_record(results, record):
-    """Insert ``record``, replacing any with the same data set, method, seed."""
+    """Insert ``record``, replacing any with the same data set, method, seed,
+    and those of its data set and method made with other parameters."""
     key = (record["dataset"], record["method"], record["seed"])
+    kept = without_rows_made_otherwise(
+        results["records"], [record], ("dataset", "method"), ("params",)
+    )
     results["records"] = [
-        r for r in results["records"] if (r["dataset"], r["method"], r["seed"]) != key
+        r for r in kept if (r["dataset"], r["method"], r["seed"]) != key
     ] + [record]
     # Keep only the invocations that still own a record.
     used = {r["invocation"] for r in results["records"]}
@@ -1273,6 +1280,12 @@ def main(argv=None):
                 if i["id"] not in known and i["id"] in used
             ]
         if args.merge:
+            try:  # before writing: a file of mixed records could not be shown
+                check_one_setting(
+                    results["records"], ("dataset", "method"), ("params",)
+                )
+            except ValueError as exc:
+                parser.error(f"--merge: {exc}")
             save_results(results, args.out_json)
         write_markdown(results, args.out_md, Path(args.out_json).name)
         return results

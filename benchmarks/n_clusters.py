@@ -64,7 +64,10 @@ from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.metrics import silhouette_score  # noqa: E402
 
-from benchmarks._common import check_one_setting  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    check_one_setting,
+    without_rows_made_otherwise,
+)
 from benchmarks.accuracy import (  # noqa: E402
     DATASETS,
     DEFAULT_DATA_DIR,
@@ -193,9 +196,13 @@ def load_results(path):
 
 
 def replace_records(records, new):
-    """``records`` less those of the data sets and seeds in ``new``, then
+    """``records`` less those of the data sets and seeds in ``new`` and those
+    of its data sets made with other settings (parameters, rows), then
     ``new``."""
     rerun = {(r["dataset"], r["seed"]) for r in new}
+    records = without_rows_made_otherwise(
+        records, new, ("dataset",), ("params", "max_rows", "n_samples")
+    )
     return [r for r in records if (r["dataset"], r["seed"]) not in rerun] + list(new)
 
 
@@ -433,6 +440,12 @@ def main(argv=None):
             if not Path(path).is_file():
                 parser.error(f"--merge: no records file {path}")
             results = merge_results(results, load_results(path))
+        try:  # before writing: a file of mixed records could not be shown
+            check_one_setting(
+                results["records"], ("dataset",), ("params", "max_rows", "n_samples")
+            )
+        except ValueError as exc:
+            parser.error(f"--merge: {exc}")
         Path(args.out_json).write_text(json.dumps(results, indent=1))
     if args.render_only or args.merge:
         show_table(markdown(load_results(args.out_json)), args.out_md, MD_BEGIN, MD_END)

@@ -361,6 +361,46 @@ def test_tables_refuse_records_made_otherwise_and_kmeans_of_other_seeds():
         n_clusters.markdown({"invocations": [], "records": nc})
 
 
+def test_records_of_new_settings_replace_their_row(tmp_path, capsys):
+    # A rerun of a row with other settings replaces its records seed by seed
+    # (before the check, they were averaged together; with the check alone,
+    # a rerun stopped after its first seed).
+    def record(seed, params):
+        return {"dataset": "iris", "method": "dec_defaults", "seed": seed,
+                "params": params, "invocation": "a"}  # fmt: skip
+
+    results = {"invocations": [{"id": "a"}], "records": []}
+    for seed in range(3):
+        accuracy.add_record(results, record(seed, {"hidden_layer_sizes": [8]}))
+    accuracy.add_record(results, record(0, {"hidden_layer_sizes": (8,)}))
+    assert len(results["records"]) == 3  # a tuple is the list read back
+    accuracy.add_record(results, record(1, {"hidden_layer_sizes": (16,)}))
+    assert [r["seed"] for r in results["records"]] == [1]
+    assert "3 record(s) made with other settings dropped" in capsys.readouterr().err
+    # n_clusters alike, for the rows used too.
+    old = [{"dataset": "iris", "seed": s, "params": {}, "max_rows": None,
+            "n_samples": 150} for s in range(3)]  # fmt: skip
+    new = [{**old[0], "max_rows": 100, "n_samples": 100}]
+    assert n_clusters.replace_records(old, new) == new
+
+
+def test_a_merge_of_mixed_records_is_refused_before_writing(tmp_path, capsys):
+    main = tmp_path / "main.json"
+    other = tmp_path / "other.json"
+    rows = [
+        {"dataset": "iris", "seed": s, "params": {}, "max_rows": rows,
+         "n_samples": 150, "invocation": "b"}
+        for s, rows in ((0, None), (1, 100))
+    ]  # fmt: skip
+    main.write_text(json.dumps({"invocations": [], "records": []}))
+    other.write_text(json.dumps({"invocations": [{"id": "b"}], "records": rows}))
+    before = main.read_text()
+    with pytest.raises(SystemExit):
+        n_clusters.main(["--merge", str(other), "--out-json", str(main)])
+    assert "--merge: the records of iris were made with" in capsys.readouterr().err
+    assert main.read_text() == before
+
+
 def test_headline_table_sets_the_defaults_against_kmeans(tmp_path):
     def record(method, seed, acc, **extra):
         return {
