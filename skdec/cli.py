@@ -498,10 +498,10 @@ def _read_table(path, text_columns=()):
 
 
 def _separator(path):
-    """The separator of a CSV file: the first of a comma, a semicolon, a tab
-    and a bar that splits each of its first lines (read as CSV, with their
-    quotes) into the same number of fields, more than one; failing that, the
-    first of those that splits its first line into the most fields. A
+    """The separator of a CSV file: of a comma, a semicolon, a tab and a bar,
+    those that split each of its first lines (read as CSV, with their quotes)
+    into the same number of fields (all four if none does), the one that
+    splits them into the most, the first in this order on ties. A
     compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
     taken as separated by commas."""
     if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
@@ -513,10 +513,9 @@ def _separator(path):
         return ","  # pandas says why
     candidates = (",", ";", "\t", "|")
     counts = {sep: _field_counts(lines, sep) for sep in candidates}
-    if sum(1 for line in lines if line.strip()) > 1:
-        for sep in candidates:
-            if len(set(counts[sep])) == 1 and counts[sep][0] > 1:
-                return sep
+    alike = [sep for sep in candidates if len(set(counts[sep])) == 1]
+    if sum(1 for line in lines if line.strip()) > 1 and alike:
+        candidates = alike
     return max(candidates, key=lambda sep: counts[sep][:1])  # the first of the most
 
 
@@ -549,18 +548,22 @@ def _is_number(text):
     return True
 
 
-def _same_booleans(frame, columns=None):
+def _same_booleans(frame, columns=None, rewrite=None):
     """Write ``TRUE`` or ``false`` in the text columns of ``frame`` (or of
     ``columns``) as the categories that pandas' booleans make, ``"True"`` and
-    ``"False"``, in place: pandas reads a column of them alone as booleans,
-    but leaves them as written beside any other value, so one such value in
-    new rows would make them categories the model never saw."""
+    ``"False"`` (or as ``rewrite`` maps them), in place: pandas reads a column
+    of them alone as booleans, but leaves them as written beside any other
+    value, so one such value in new rows would make them categories the
+    model never saw."""
     import pandas as pd
 
+    rewrite = _BOOLEAN_TEXT if rewrite is None else rewrite
     for column in frame.columns if columns is None else columns:
         values = frame[column]
-        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
-            frame[column] = values.replace(_BOOLEAN_TEXT)
+        if rewrite and (
+            values.dtype == object or isinstance(values.dtype, pd.StringDtype)
+        ):
+            frame[column] = values.replace(rewrite)
 
 
 # A number with a decimal comma (1,5 or -0,25), or a whole number.
@@ -613,19 +616,24 @@ def _model_decimal_commas(frame, numeric):
 
 
 def _model_booleans(model, frame, categorical):
-    """:func:`_same_booleans` on the columns of ``frame`` that ``model`` (a
-    pipeline of ``skdec fit``) knows as the categories ``"True"`` or
-    ``"False"``; a model fitted before fit wrote them so, on a column where
-    ``TRUE`` was text, keeps reading it as written."""
+    """:func:`_same_booleans` on the categorical columns of ``frame``, for
+    ``model`` (a pipeline of ``skdec fit``): ``TRUE`` or ``false`` become the
+    model's category ``"True"`` or ``"False"`` where it has that category
+    and not the text as written (a model fitted before fit wrote them so
+    keeps reading them as written)."""
     if not categorical:
         return
     encoder = model[0].named_transformers_["categorical"][-1]
-    booleans = [
-        column
-        for column, levels in zip(categorical, encoder.categories_, strict=True)
-        if {"True", "False"} & {str(level) for level in levels}
-    ]
-    _same_booleans(frame, booleans)
+    for column, levels in zip(categorical, encoder.categories_, strict=True):
+        levels = {str(level) for level in levels}
+        # A value the model knows as it is stays so: rewritten only to a
+        # level the model knows.
+        rewrite = {
+            text: level
+            for text, level in _BOOLEAN_TEXT.items()
+            if text not in levels and level in levels
+        }
+        _same_booleans(frame, [column], rewrite)
 
 
 def _check_columns_exist(frame, columns, path):

@@ -497,23 +497,21 @@ def _check_feature_names(X, numeric, categories, max_categories, missing):
     the name of a numeric column or of another such feature (a column
     ``sex_F`` beside a column ``sex`` of F and M): the features are known by
     these names, and scikit-learn's own error asks for a setting of the
-    pipeline's inner ColumnTransformer. Only the levels surely kept are
-    checked: of a column of more than ``max_categories`` levels, those more
-    frequent than the first one left out."""
+    pipeline's inner ColumnTransformer. Only the levels the encoder keeps
+    are checked: of a column of more than ``max_categories`` levels, the
+    ``max_categories`` most frequent, ties as scikit-learn breaks them."""
     owners = {str(column): f"column '{column}'" for column in numeric}
     for column in categories:
         values = pd.Series(_category_column(X[column]), dtype=object)
-        if missing == "impute":
-            values = values.fillna(MISSING)
-        counts = values.value_counts()  # most frequent first
-        names = {str(level): f"level '{level}'" for level in counts.index}
-        if len(counts) > max_categories:
-            first_left_out = counts.iloc[max_categories]
-            names = {
-                str(level): f"level '{level}'"
-                for level, count in counts.items()
-                if count > first_left_out
-            }
+        values = values.fillna(MISSING) if missing == "impute" else values.dropna()
+        levels, counts = np.unique(values.astype(str), return_counts=True)
+        kept = np.ones(len(levels), dtype=bool)
+        if len(levels) > max_categories:
+            # As OneHotEncoder(max_categories=max_categories + 1) groups them:
+            # the least frequent by a stable sort of the sorted levels.
+            kept[np.argsort(counts, kind="mergesort")[:-max_categories]] = False
+        names = {str(level): f"level '{level}'" for level in levels[kept]}
+        if not kept.all():
             names["infrequent_sklearn"] = "the rarer levels grouped"
         for suffix, what in names.items():
             name = f"{column}_{suffix}"

@@ -710,10 +710,16 @@ def test_a_quoted_separator_in_the_header_does_not_choose(tmp_path):
     ]:
         (tmp_path / "s.csv").write_text(text)
         assert cli._read_table(tmp_path / "s.csv").columns.tolist() == columns
-    # A first line longer than the csv module's field limit (10,000 columns).
-    wide = ",".join(f"c{i:05d}" for i in range(10_000))
-    (tmp_path / "w.csv").write_text(f"{wide}\n{','.join(['1'] * 10_000)}\n")
-    assert cli._read_table(tmp_path / "w.csv").shape == (1, 10_000)
+    # Of those, the one that splits them most: a price with a decimal comma
+    # in each row splits every line in two by the comma, in three by ";".
+    (tmp_path / "p.csv").write_text("Artikel;Preis, EUR;Menge\nApfel;1,20;3\n")
+    assert cli._read_table(tmp_path / "p.csv")["Preis, EUR"].tolist() == [1.2]
+    # A first line longer than the csv module's field limit (131,072
+    # characters; 20,000 columns).
+    wide = ",".join(f"c{i:05d}" for i in range(20_000))
+    assert len(wide) > 131_072
+    (tmp_path / "w.csv").write_text(f"{wide}\n{','.join(['1'] * 20_000)}\n")
+    assert cli._read_table(tmp_path / "w.csv").shape == (1, 20_000)
 
 
 def test_boolean_text_is_one_category_whatever_else_the_column_holds(tmp_path, capsys):
@@ -744,6 +750,17 @@ def test_boolean_text_is_one_category_whatever_else_the_column_holds(tmp_path, c
     proba = pipe.predict_proba(text)
     np.testing.assert_array_equal(pd.read_csv(out)["cluster"], proba.argmax(1))
     np.testing.assert_allclose(pd.read_csv(out)["probability"], proba.max(1))
+    # So does one that knows "True" and "FALSE" as written: FALSE is not
+    # rewritten to a False it never saw.
+    mixed = frame.assign(flag=["True" if f == "TRUE" else f for f in flag])
+    mixed.loc[0, "flag"] = "maybe"
+    mixed.to_csv(tmp_path / "mixed.csv", index=False)
+    pipe = skdec.tables.make_tabular_pipeline(mixed, small_dec(n_clusters=2))
+    skdec.save(pipe.fit(mixed), tmp_path / "py.skdec")
+    assert main([*predict[:2], str(tmp_path / "mixed.csv"), "--out", str(out)]) == 0
+    np.testing.assert_allclose(
+        pd.read_csv(out)["probability"], pipe.predict_proba(mixed).max(1)
+    )
 
 
 def test_a_file_without_a_header_line_is_warned_of(tmp_path, capsys):

@@ -773,6 +773,13 @@ def test_rare_levels_grouped_as_one_clash_only_by_the_groups_name():
     pipe = make_tabular_pipeline(table, KMeans(2, n_init=1), max_categories=3)
     names = pipe.fit(table)[0].get_feature_names_out().tolist()
     assert "c_x" in names and "c_infrequent_sklearn" in names
+    # Of levels tied in frequency, the encoder keeps the first by name: a
+    # kept one is checked (b and x tie; x is kept, not b).
+    tied = pd.DataFrame(
+        {"c": ["a"] * 5 + ["b"] * 3 + ["x"] * 3 + ["y"], "c_x": np.arange(12.0)}
+    )
+    with pytest.raises(ValueError, match="level 'x' of column 'c'"):
+        make_tabular_pipeline(tied, KMeans(2, n_init=1), max_categories=2)
     # The group's own name is checked.
     table = table.rename(columns={"c_x": "c_infrequent_sklearn"})
     with pytest.raises(ValueError, match="rarer levels grouped of column 'c'"):
