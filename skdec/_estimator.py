@@ -311,9 +311,9 @@ class DECClusterer(
 
     n_init : int, default=20
         Number of k-means runs with different seeds (in the embedding, on the
-        input with ``init="kmeans_input"``, or in the embedding's UMAP map
-        with ``init="umap"``); the run with the lowest inertia
-        (highest modularity with ``init="umap"``) initialises the centres.
+        input with ``init="kmeans_input"``, or in a UMAP map with
+        ``init="umap"`` or ``"umap_input"``); the run with the lowest inertia
+        (highest modularity with the UMAP starts) initialises the centres.
         Above 100,000 rows the initial clustering is fitted on 100,000 rows
         drawn at random (from ``random_state``), and every other row takes
         the label of its nearest centre; with ``init="auto"``, the k-means

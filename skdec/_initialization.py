@@ -103,12 +103,13 @@ def initial_clustering(
 
     Parameters
     ----------
-    init : {"kmeans", "kmeans_input", "umap"}
+    init : {"kmeans", "kmeans_input", "umap", "umap_input"}
         ``"kmeans"``: k-means in the embedding ``Z``, whose centres become
         the initial centres (the paper's). ``"kmeans_input"``: k-means on the
         input rows ``X``. ``"umap"``: k-means in a UMAP map of ``Z``
-        (:func:`umap_kmeans_centers`). For the last two, the centres are the
-        means of the clusters in ``Z`` and their labels the first target.
+        (:func:`umap_kmeans_centers`); ``"umap_input"``: in a UMAP map of
+        ``X``. For all but the first, the centres are the means of the
+        clusters in ``Z`` and their labels the first target.
     X : ndarray of shape (n_samples, n_features)
         Training rows, any numeric dtype.
     Z : ndarray of shape (n_samples, n_components)

@@ -41,9 +41,22 @@ def _pyplot():
 
 
 def _dec_step(estimator):
-    """The DECClusterer itself, or the last step of a Pipeline ending in one."""
+    """The DECClusterer itself, or the last step of a Pipeline ending in one,
+    fitted; any other estimator is refused (its ``transform`` and centres
+    mean other things, and the figure would be drawn anyway)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from skdec._estimator import DECClusterer
+
     steps = getattr(estimator, "steps", None)
-    return steps[-1][1] if steps else estimator
+    dec = steps[-1][1] if steps else estimator
+    if not isinstance(dec, DECClusterer):
+        raise TypeError(
+            "skdec.plotting needs a DECClusterer or a Pipeline ending in one, "
+            f"got {type(dec).__name__}."
+        )
+    check_is_fitted(dec)
+    return dec
 
 
 def _aligned_contingency(y_true, y_pred):

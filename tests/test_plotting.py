@@ -353,3 +353,24 @@ def test_confusion_matrix_keeps_long_class_names_on_the_figure():
     renderer = ax.figure.canvas.get_renderer()
     for text in [ax.yaxis.label, *ax.get_yticklabels()]:
         assert text.get_window_extent(renderer).x0 >= 0
+
+
+def test_other_and_unfitted_estimators_are_refused(digits):
+    # Before: KMeans drew its distances as the "embedding" and its input-space
+    # centres over them; an unfitted DEC raised AttributeError: history_.
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = digits[0][:200]
+    kmeans = KMeans(2, n_init=1, random_state=0).fit(X)
+    for plot in (
+        plot_embedding,
+        lambda estimator, X: plot_history(estimator),
+        lambda estimator, X: plot_cluster_centers(estimator, (8, 8)),
+    ):
+        with pytest.raises(TypeError, match="needs a DECClusterer .* got KMeans"):
+            plot(make_pipeline(StandardScaler(), kmeans), X)
+        with pytest.raises(NotFittedError):
+            plot(small_dec(), X)
