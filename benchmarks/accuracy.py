@@ -1255,8 +1255,9 @@ def main(argv=None):
         metavar="JSON",
         help="run nothing: add the records (and their invocations) of these "
         "results files, written by runs with their own --out-json, to "
-        "--out-json, replacing records of the same data set, method and seed; "
-        "then regenerate the markdown",
+        "--out-json, replacing records of the same data set, method and seed, "
+        "and those of the same data set and method made with other "
+        "parameters; then regenerate the markdown",
     )
     args = parser.parse_args(argv)
     if args.out_md is None and Path(args.out_json).resolve() == RESULTS_JSON.resolve():
@@ -1268,6 +1269,10 @@ def main(argv=None):
         results = load_results(args.out_json)
         for path in args.merge:
             other = load_results(path)
+            try:  # a file of mixed records: which of them would replace?
+                check_one_setting(other["records"], ("dataset", "method"), ("params",))
+            except ValueError as exc:
+                parser.error(f"--merge {path}: {exc}")
             for record in other["records"]:
                 add_record(results, record)
             # After the records: add_record drops invocations that own none,
@@ -1280,12 +1285,6 @@ def main(argv=None):
                 if i["id"] not in known and i["id"] in used
             ]
         if args.merge:
-            try:  # before writing: a file of mixed records could not be shown
-                check_one_setting(
-                    results["records"], ("dataset", "method"), ("params",)
-                )
-            except ValueError as exc:
-                parser.error(f"--merge: {exc}")
             save_results(results, args.out_json)
         write_markdown(results, args.out_md, Path(args.out_json).name)
         return results

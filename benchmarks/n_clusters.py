@@ -38,7 +38,8 @@ kept); ``--render-only`` runs
 nothing and writes the table of the records already in ``--out-json``, and
 ``--merge FILE ...`` runs nothing but adds the records of runs made into
 other files (with their invocations) to ``--out-json``, replacing its
-records of the same data sets and seeds, and writes the table: start each
+records of the same data sets and seeds (and of the same data sets made with
+other settings), and writes the table: start each
 side file empty (a copy of ``--out-json`` would bring back its old records
 over newer ones), and merge when no run is writing to ``--out-json`` (an
 invocation that owns no record yet is dropped). Per
@@ -208,8 +209,9 @@ def replace_records(records, new):
 
 def merge_results(results, other):
     """``results`` with the records of ``other`` (another records file's
-    contents) in place of its own of the same data sets and seeds, and the
-    invocations that own a record kept, in the order they ran."""
+    contents) in place of its own of the same data sets and seeds (and of
+    the same data sets made with other settings), and the invocations that
+    own a record kept, in the order they ran."""
     records = replace_records(results["records"], other["records"])
     owners = {r.get("invocation") for r in records}
     invocations = {}
@@ -221,9 +223,13 @@ def merge_results(results, other):
 
 
 def merge_record(path, record):
-    """Add ``record`` to the JSON file, replacing the same data set and seed."""
+    """Add ``record`` to the JSON file, replacing the same data set and seed
+    (and the data set's records made with other settings); the invocations
+    that no longer own a record are dropped."""
     results = load_results(path)
     results["records"] = replace_records(results["records"], [record])
+    owners = {r.get("invocation") for r in results["records"]}
+    results["invocations"] = [i for i in results["invocations"] if i["id"] in owners]
     Path(path).write_text(json.dumps(results, indent=1))
 
 
@@ -430,8 +436,9 @@ def main(argv=None):
         metavar="JSON",
         help="run nothing: add the records (and their invocations) of these "
         "records files, written by runs with their own --out-json, to "
-        "--out-json, replacing its records of the same data sets and seeds; "
-        "then write the table as --render-only does",
+        "--out-json, replacing its records of the same data sets and seeds "
+        "(and those of the same data sets made with other settings); then "
+        "write the table as --render-only does",
     )
     args = parser.parse_args(argv)
     if args.merge:

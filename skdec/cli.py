@@ -500,8 +500,9 @@ def _read_table(path, text_columns=()):
 def _separator(path):
     """The separator of a CSV file: of a comma, a semicolon, a tab and a bar,
     those that split each of its first lines (read as CSV, with their quotes)
-    into the same number of fields (all four if none does), the one that
-    splits them into the most, the first in this order on ties. A
+    into the same number of fields, more than one (all four if none does),
+    the one that splits them (if none does, the first line) into the most,
+    the first in this order on ties. A
     compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
     taken as separated by commas."""
     if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
@@ -513,7 +514,9 @@ def _separator(path):
         return ","  # pandas says why
     candidates = (",", ";", "\t", "|")
     counts = {sep: _field_counts(lines, sep) for sep in candidates}
-    alike = [sep for sep in candidates if len(set(counts[sep])) == 1]
+    alike = [
+        sep for sep in candidates if len(set(counts[sep])) == 1 and counts[sep][0] > 1
+    ]
     if sum(1 for line in lines if line.strip()) > 1 and alike:
         candidates = alike
     return max(candidates, key=lambda sep: counts[sep][:1])  # the first of the most
@@ -623,9 +626,28 @@ def _model_booleans(model, frame, categorical):
     keeps reading them as written)."""
     if not categorical:
         return
+    import pandas as pd
+
     encoder = model[0].named_transformers_["categorical"][-1]
     for column, levels in zip(categorical, encoder.categories_, strict=True):
         levels = {str(level) for level in levels}
+        if pd.api.types.is_bool_dtype(frame[column]):
+            # Read as booleans (a column of them alone): the model's levels
+            # as it wrote them, "FALSE" say, where it has no "False".
+            written = {
+                value: next(
+                    (
+                        text
+                        for text, level in _BOOLEAN_TEXT.items()
+                        if level == str(value) and text in levels
+                    ),
+                    str(value),
+                )
+                for value in (True, False)
+            }
+            if any(written[value] != str(value) for value in written):
+                frame[column] = frame[column].map(written)
+            continue
         # A value the model knows as it is stays so: rewritten only to a
         # level the model knows.
         rewrite = {
@@ -1318,8 +1340,9 @@ def _build_parser():
 
 
 def _check_out(args):
-    """Refuse an ``--out`` that is the command's DATA or MODEL file, or whose
-    folder does not exist, before any work (a fit can take minutes)."""
+    """Refuse an ``--out`` that is the command's DATA or MODEL file, a
+    folder, or in a folder that does not exist, before any work (a fit can
+    take minutes)."""
     out = getattr(args, "out", None)
     if not out:
         return

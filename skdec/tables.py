@@ -195,7 +195,11 @@ def _numbers_among_text(values):
     present = _present_text(values)
     if present is None:
         return None
-    numbers = pd.to_numeric(present, errors="coerce").notna()
+    # A number with a decimal comma (1,5) counts as one: the command line
+    # reads such columns as numbers once all their values are.
+    numbers = pd.to_numeric(present, errors="coerce").notna() | present.str.fullmatch(
+        r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*"
+    )
     if numbers.all() or numbers.mean() < 0.5:
         return None
     others = pd.unique(present[~numbers])
@@ -285,8 +289,9 @@ def _column_kinds(
 
     Returns ``numeric, categorical, left_out``; ``left_out`` maps each column
     that is not used to the reason. Warns about columns left out, numbers
-    stored as text and categorical columns of more than ``max_categories``
-    categories, the ``"missing"`` one included when ``missing="impute"``.
+    stored as text, text columns of mostly numbers read as categories, and
+    categorical columns of more than ``max_categories`` categories, the
+    ``"missing"`` one included when ``missing="impute"``.
     """
     categorical, ignore = list(categorical or ()), list(ignore or ())
     _check_column_lists(X, categorical, ignore, "categorical and ignored")
@@ -323,9 +328,6 @@ def _column_kinds(
         elif is_text and _is_date_text(values):
             left_out[column] = "it holds dates (as text)"
         else:  # text, boolean, category
-            among = _numbers_among_text(values) if is_text else None
-            if among:
-                messages.append(f"column '{column}' {among}")
             n_levels = values.nunique()
             # Of one or two rows every column has a different value in each;
             # from three values on, all different is an identifier.
@@ -337,6 +339,9 @@ def _column_kinds(
                 )
                 continue
             categorical_columns.append(column)
+            among = _numbers_among_text(values) if is_text else None
+            if among:
+                messages.append(f"column '{column}' {among}")
         if column not in categorical_columns:
             continue
         imputed = missing == "impute" and bool(values.isna().any())

@@ -399,6 +399,32 @@ def test_a_merge_of_mixed_records_is_refused_before_writing(tmp_path, capsys):
         n_clusters.main(["--merge", str(other), "--out-json", str(main)])
     assert "--merge: the records of iris were made with" in capsys.readouterr().err
     assert main.read_text() == before
+    # benchmarks.accuracy alike (before, its records replaced one another
+    # and the merge kept whichever came last).
+    acc = [
+        {"dataset": "iris", "method": "dec", "seed": s, "params": params,
+         "invocation": "b"}
+        for s, params in ((0, {"n_init": 1}), (1, {"n_init": 2}))
+    ]  # fmt: skip
+    other.write_text(json.dumps({"invocations": [{"id": "b"}], "records": acc}))
+    main.write_text(json.dumps({"invocations": [], "records": []}))
+    before = main.read_text()
+    argv = ["--merge", str(other), "--out-json", str(main)]
+    with pytest.raises(SystemExit):
+        accuracy.main([*argv, "--out-md", str(tmp_path / "R.md")])
+    assert "iris/dec were made with different settings" in capsys.readouterr().err
+    assert main.read_text() == before
+
+
+def test_a_rerun_of_other_settings_drops_the_invocations_it_replaced(tmp_path):
+    path = tmp_path / "k.json"
+    old = {"dataset": "iris", "seed": 0, "params": {}, "max_rows": None,
+           "n_samples": 150, "invocation": "A"}  # fmt: skip
+    path.write_text(json.dumps({"invocations": [{"id": "A"}, {"id": "B"}],
+                                "records": [old]}))  # fmt: skip
+    n_clusters.merge_record(path, {**old, "params": {"n_init": 1}, "invocation": "B"})
+    results = json.loads(path.read_text())
+    assert [i["id"] for i in results["invocations"]] == ["B"]
 
 
 def test_headline_table_sets_the_defaults_against_kmeans(tmp_path):

@@ -710,6 +710,11 @@ def test_a_quoted_separator_in_the_header_does_not_choose(tmp_path):
     ]:
         (tmp_path / "s.csv").write_text(text)
         assert cli._read_table(tmp_path / "s.csv").columns.tolist() == columns
+    # A ragged file (a row short of fields) falls back to its first line:
+    # one field per line alike is no separator.
+    for text, width in [("a,b,c\r\n1,2,3\r\n4,5\r\n", 3), ("a;b;c\n1;2;3\n4;5\n", 3)]:
+        (tmp_path / "r.csv").write_text(text, newline="")
+        assert cli._read_table(tmp_path / "r.csv").shape == (2, width)
     # Of those, the one that splits them most: a price with a decimal comma
     # in each row splits every line in two by the comma, in three by ";".
     (tmp_path / "p.csv").write_text("Artikel;Preis, EUR;Menge\nApfel;1,20;3\n")
@@ -760,6 +765,15 @@ def test_boolean_text_is_one_category_whatever_else_the_column_holds(tmp_path, c
     assert main([*predict[:2], str(tmp_path / "mixed.csv"), "--out", str(out)]) == 0
     np.testing.assert_allclose(
         pd.read_csv(out)["probability"], pipe.predict_proba(mixed).max(1)
+    )
+    # Even where new rows hold only True and FALSE, which pandas reads as
+    # booleans.
+    plain = mixed.loc[1:]
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    assert cli._read_table(tmp_path / "plain.csv")["flag"].dtype == bool
+    assert main([*predict[:2], str(tmp_path / "plain.csv"), "--out", str(out)]) == 0
+    np.testing.assert_allclose(
+        pd.read_csv(out)["probability"], pipe.predict_proba(plain).max(1)
     )
 
 

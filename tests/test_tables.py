@@ -799,6 +799,15 @@ def test_a_column_of_numbers_with_some_text_says_why_it_is_categories():
         pipe = make_tabular_pipeline(table, KMeans(2, n_init=1))
     kinds = {name: columns for name, _, columns in pipe[0].transformers}
     assert kinds == {"categorical": ["x", "y"]}  # categories, as before
+    # An identifier of mostly numbers is left out as one, with no word of
+    # categories; decimal commas count as numbers.
+    ids = pd.DataFrame({"id": [f"{i:04d}" for i in range(19)] + ["A-17"], "y": 1.0})
+    with pytest.warns(UserWarning) as caught:
+        make_tabular_pipeline(ids, KMeans(2, n_init=1))
+    assert not any("read as categories" in str(w.message) for w in caught)
+    commas = pd.DataFrame({"x": ["1,5", "2,5", "<0,5"] * 10, "y": 1.0})
+    with pytest.warns(UserWarning, match=r"1 other value\(s\) \('<0,5'\)"):
+        make_tabular_pipeline(commas, KMeans(2, n_init=1))
     # Mostly text with a number or two: no such word.
     with warnings.catch_warnings():
         warnings.simplefilter("error")
