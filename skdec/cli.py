@@ -498,11 +498,13 @@ def _read_table(path, text_columns=()):
 
 
 def _separator(path):
-    """The separator of a CSV file: of a comma, a semicolon, a tab and a bar,
-    those that split each of its first lines (read as CSV, with their quotes)
-    into the same number of fields, more than one (all four if none does),
-    the one that splits them (if none does, the first line) into the most,
-    the first in this order on ties. A
+    """The separator of a CSV file, among a comma, a semicolon, a tab and a
+    bar (the first in this order on ties), from its first lines read as CSV
+    with their quotes: of those that split each line into the same number of
+    fields, more than one, the one that splits them into the most; else the
+    one that splits the most lines into several fields, if more than half;
+    else one that splits no line (a file of one column). A header alone is
+    split by the one that gives it the most fields. A
     compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
     taken as separated by commas."""
     if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
@@ -514,12 +516,21 @@ def _separator(path):
         return ","  # pandas says why
     candidates = (",", ";", "\t", "|")
     counts = {sep: _field_counts(lines, sep) for sep in candidates}
+    if len(counts[","]) <= 1:  # a header alone: its most fields
+        return max(candidates, key=lambda sep: counts[sep][:1])
     alike = [
         sep for sep in candidates if len(set(counts[sep])) == 1 and counts[sep][0] > 1
     ]
-    if sum(1 for line in lines if line.strip()) > 1 and alike:
-        candidates = alike
-    return max(candidates, key=lambda sep: counts[sep][:1])  # the first of the most
+    if alike:  # the first of the most
+        return max(alike, key=lambda sep: counts[sep][0])
+    # Ragged: the one that splits most lines, if it splits more than half.
+    split = {sep: sum(count > 1 for count in counts[sep]) for sep in candidates}
+    best = max(candidates, key=lambda sep: (split[sep], counts[sep][:1]))
+    if 2 * split[best] > len(counts[best]):
+        return best
+    # One column, with a comma or so in some of its text: read it with a
+    # separator that splits no line.
+    return next((sep for sep in candidates if split[sep] == 0), best)
 
 
 # Lines of a CSV file read to find its separator.
@@ -631,7 +642,11 @@ def _model_booleans(model, frame, categorical):
     encoder = model[0].named_transformers_["categorical"][-1]
     for column, levels in zip(categorical, encoder.categories_, strict=True):
         levels = {str(level) for level in levels}
-        if pd.api.types.is_bool_dtype(frame[column]):
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values) or (
+            values.dtype == object
+            and pd.api.types.infer_dtype(values.dropna()) == "boolean"
+        ):
             # Read as booleans (a column of them alone): the model's levels
             # as it wrote them, "FALSE" say, where it has no "False".
             written = {

@@ -195,19 +195,24 @@ def _numbers_among_text(values):
     present = _present_text(values)
     if present is None:
         return None
-    # A number with a decimal comma (1,5) counts as one: the command line
-    # reads such columns as numbers once all their values are.
-    numbers = pd.to_numeric(present, errors="coerce").notna() | present.str.fullmatch(
-        r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*"
-    )
+    # A number with a decimal comma (1,5) counts as one, but only the command
+    # line reads it so, from a file separated by semicolons or tabs.
+    comma = present.str.fullmatch(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
+    numbers = pd.to_numeric(present, errors="coerce").notna() | comma
     if numbers.all() or numbers.mean() < 0.5:
         return None
     others = pd.unique(present[~numbers])
     examples = ", ".join(map(repr, others[:3])) + (", ..." if len(others) > 3 else "")
+    advice = "write those as numbers or leave them empty"
+    if comma.any():
+        advice += (
+            ", and write its decimal commas as points (only the command line "
+            "reads them, from a file separated by semicolons or tabs)"
+        )
     return (
         f"holds numbers stored as text, and {len(others)} other value(s) "
         f"({examples}): it is read as categories. To read it as numbers, "
-        "write those as numbers or leave them empty."
+        f"{advice}."
     )
 
 

@@ -715,6 +715,10 @@ def test_a_quoted_separator_in_the_header_does_not_choose(tmp_path):
     for text, width in [("a,b,c\r\n1,2,3\r\n4,5\r\n", 3), ("a;b;c\n1;2;3\n4;5\n", 3)]:
         (tmp_path / "r.csv").write_text(text, newline="")
         assert cli._read_table(tmp_path / "r.csv").shape == (2, width)
+    # A column of text, with a comma in a few of its lines, is one column.
+    for text in ("note\nhello\ngood, thanks\nfine\n", "weight, kg\n70\n80\n"):
+        (tmp_path / "n.csv").write_text(text)
+        assert cli._read_table(tmp_path / "n.csv").shape[1] == 1
     # Of those, the one that splits them most: a price with a decimal comma
     # in each row splits every line in two by the comma, in three by ";".
     (tmp_path / "p.csv").write_text("Artikel;Preis, EUR;Menge\nApfel;1,20;3\n")
@@ -767,14 +771,15 @@ def test_boolean_text_is_one_category_whatever_else_the_column_holds(tmp_path, c
         pd.read_csv(out)["probability"], pipe.predict_proba(mixed).max(1)
     )
     # Even where new rows hold only True and FALSE, which pandas reads as
-    # booleans.
+    # booleans, with a gap or without.
     plain = mixed.loc[1:]
-    plain.to_csv(tmp_path / "plain.csv", index=False)
-    assert cli._read_table(tmp_path / "plain.csv")["flag"].dtype == bool
-    assert main([*predict[:2], str(tmp_path / "plain.csv"), "--out", str(out)]) == 0
-    np.testing.assert_allclose(
-        pd.read_csv(out)["probability"], pipe.predict_proba(plain).max(1)
-    )
+    gap = plain.assign(flag=[None, *plain["flag"][1:]])
+    for rows in (plain, gap):
+        rows.to_csv(tmp_path / "plain.csv", index=False)
+        assert main([*predict[:2], str(tmp_path / "plain.csv"), "--out", str(out)]) == 0
+        np.testing.assert_allclose(
+            pd.read_csv(out)["probability"], pipe.predict_proba(rows).max(1)
+        )
 
 
 def test_a_file_without_a_header_line_is_warned_of(tmp_path, capsys):
