@@ -915,13 +915,16 @@ def save_results(results, path):
     tmp.replace(path)
 
 
+#: The fields that make a row of the table, and the settings its records
+#: must share (:func:`benchmarks._common.check_one_setting`).
+ROW_SETTINGS = (("dataset", "method"), ("params",))
+
+
 def add_record(results, record):
     """Insert ``record``, replacing any with the same data set, method, seed,
     and those of its data set and method made with other parameters."""
     key = (record["dataset"], record["method"], record["seed"])
-    kept = without_rows_made_otherwise(
-        results["records"], [record], ("dataset", "method"), ("params",)
-    )
+    kept = without_rows_made_otherwise(results["records"], [record], *ROW_SETTINGS)
     results["records"] = [
         r for r in kept if (r["dataset"], r["method"], r["seed"]) != key
     ] + [record]
@@ -946,7 +949,7 @@ def on_gpu(invocation):
 
 def render_markdown(results, json_name="results_accuracy.json"):
     """The generated markdown section summarising ``results``."""
-    check_one_setting(results["records"], ("dataset", "method"), ("params",))
+    check_one_setting(results["records"], *ROW_SETTINGS)
     lines = [MD_BEGIN, "", "## Cluster accuracy (`benchmarks/accuracy.py`)", ""]
     lines.append(
         f"Generated from `benchmarks/{json_name}` by "
@@ -1035,7 +1038,7 @@ def _chosen_summary(runs):
 
 def render_headline(results, method=HEADLINE_METHOD):
     """The headline table: ``method`` on every data set, against k-means."""
-    check_one_setting(results["records"], ("dataset", "method"), ("params",))
+    check_one_setting(results["records"], *ROW_SETTINGS)
     lines = [
         HEADLINE_BEGIN,
         "",
@@ -1270,7 +1273,7 @@ def main(argv=None):
         for path in args.merge:
             other = load_results(path)
             try:  # a file of mixed records: which of them would replace?
-                check_one_setting(other["records"], ("dataset", "method"), ("params",))
+                check_one_setting(other["records"], *ROW_SETTINGS)
             except ValueError as exc:
                 parser.error(f"--merge {path}: {exc}")
             for record in other["records"]:

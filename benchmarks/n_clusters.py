@@ -196,14 +196,17 @@ def load_results(path):
     return {"invocations": [], "records": []}
 
 
+#: The fields that make a row of the table, and the settings its records
+#: must share (:func:`benchmarks._common.check_one_setting`).
+ROW_SETTINGS = (("dataset",), ("params", "max_rows", "n_samples"))
+
+
 def replace_records(records, new):
     """``records`` less those of the data sets and seeds in ``new`` and those
     of its data sets made with other settings (parameters, rows), then
     ``new``."""
     rerun = {(r["dataset"], r["seed"]) for r in new}
-    records = without_rows_made_otherwise(
-        records, new, ("dataset",), ("params", "max_rows", "n_samples")
-    )
+    records = without_rows_made_otherwise(records, new, *ROW_SETTINGS)
     return [r for r in records if (r["dataset"], r["seed"]) not in rerun] + list(new)
 
 
@@ -265,9 +268,7 @@ def summarize(records):
 
 
 def markdown(results):
-    check_one_setting(
-        results["records"], ("dataset",), ("params", "max_rows", "n_samples")
-    )
+    check_one_setting(results["records"], *ROW_SETTINGS)
     rows = summarize(results["records"])
     lines = [
         "| data set | rows | classes | skdec: k mode [range] | within ±1 "
@@ -448,9 +449,7 @@ def main(argv=None):
                 parser.error(f"--merge: no records file {path}")
             results = merge_results(results, load_results(path))
         try:  # before writing: a file of mixed records could not be shown
-            check_one_setting(
-                results["records"], ("dataset",), ("params", "max_rows", "n_samples")
-            )
+            check_one_setting(results["records"], *ROW_SETTINGS)
         except ValueError as exc:
             parser.error(f"--merge: {exc}")
         Path(args.out_json).write_text(json.dumps(results, indent=1))

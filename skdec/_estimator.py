@@ -1,6 +1,5 @@
 """The scikit-learn front door of DEC: parameters, validation, orchestration."""
 
-import contextlib
 import logging
 import math
 import warnings
@@ -52,18 +51,6 @@ def _validate_rows(estimator, X, **kwargs):
             f"images to rows, X.reshape(len(X), -1), and give their shape as "
             f"input_shape={tuple(shape[1:])} (see autoencoder='conv')."
         ) from error
-
-
-@contextlib.contextmanager
-def _few_distinct_rows_said_once():
-    """Silence k-means' warning of fewer distinct rows than clusters: every
-    k-means run of every candidate (of the start, or of ``n_clusters``) says
-    so; the fit says it once, at its end, if clusters stay empty."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", "Number of distinct clusters", ConvergenceWarning
-        )
-        yield
 
 
 def _check_float32_range(X):
@@ -789,6 +776,7 @@ class DECClusterer(
         from skdec._initialization import (
             InitialClustering,
             auto_judge,
+            few_distinct_rows_said_once,
             initial_clustering,
         )
         from skdec._n_clusters import choose_n_clusters
@@ -865,7 +853,7 @@ class DECClusterer(
             embedding = _training.embed(
                 X, autoencoder_recipe(recipe), autoencoder[0], **pretrain_optimizer
             )
-            with _few_distinct_rows_said_once():
+            with few_distinct_rows_said_once():
                 choice = choose_n_clusters(X, embedding, candidates, seed=seed)
             recipe["n_clusters"] = n_clusters = choice.n_clusters
             n_clusters_scores = choice.scores
@@ -898,7 +886,7 @@ class DECClusterer(
                 )
             else:
                 trainer.start(self.learning_rate, autoencoder=autoencoder)
-                with _few_distinct_rows_said_once():
+                with few_distinct_rows_said_once():
                     start = initial_clustering(
                         self.init,
                         X,

@@ -58,6 +58,18 @@ AUTO_CANDIDATES = ("kmeans", "kmeans_input", "umap")
 _UMAP_APPROXIMATE_ROWS = 4096
 
 
+@contextlib.contextmanager
+def few_distinct_rows_said_once():
+    """Silence k-means' warning of fewer distinct rows than clusters: every
+    k-means run of every candidate (of the start, or of ``n_clusters``) says
+    so; a fit says it once, at its end, if clusters stay empty."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "Number of distinct clusters", ConvergenceWarning
+        )
+        yield
+
+
 @dataclass
 class InitialClustering:
     """Where self-training starts.
@@ -360,14 +372,14 @@ def map_partitions(mapped, graph, n_clusters, n_init, seed, *, merge):
     for run_seed in np.random.default_rng([seed, 4]).integers(2**31 - 1, size=n_init):
         for size in sizes:
             kmeans = KMeans(n_clusters=size, n_init=1, random_state=int(run_seed))
-            with warnings.catch_warnings():
-                if size > n_clusters:
-                    # An over-clustering may ask for more clusters than the
-                    # map has distinct points; merging makes up for it, and
-                    # the warning would repeat for every run.
-                    warnings.filterwarnings(
-                        "ignore", "Number of distinct clusters", ConvergenceWarning
-                    )
+            # An over-clustering may ask for more clusters than the map has
+            # distinct points; merging makes up for it, and the warning would
+            # repeat for every run.
+            with (
+                few_distinct_rows_said_once()
+                if size > n_clusters
+                else contextlib.nullcontext()
+            ):
                 labels = kmeans.fit_predict(mapped)
             inertia = kmeans.inertia_
             if size > n_clusters:

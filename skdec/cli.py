@@ -580,9 +580,17 @@ def _same_booleans(frame, columns=None, rewrite=None):
             frame[column] = values.replace(rewrite)
 
 
-# A number with a decimal comma (1,5 or -0,25), or a whole number.
-_COMMA_DECIMAL = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
-_WHOLE_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
+# A whole number, beside those with a decimal comma (tables.COMMA_DECIMAL).
+_WHOLE_NUMBER = r"\s*[+-]?\d+\s*"
+
+
+def _decimal_comma_numbers(text):
+    """``comma, number``: which of the strings ``text`` are numbers with a
+    decimal comma, and which are those or whole numbers."""
+    from skdec.tables import COMMA_DECIMAL
+
+    comma = text.str.fullmatch(COMMA_DECIMAL)
+    return comma, comma | text.str.fullmatch(_WHOLE_NUMBER)
 
 
 def _read_decimal_commas(frame):
@@ -599,8 +607,8 @@ def _read_decimal_commas(frame):
         present = _present_text(values)
         if present is None:
             continue
-        comma = present.str.fullmatch(_COMMA_DECIMAL.pattern)
-        if comma.any() and (comma | present.str.fullmatch(_WHOLE_NUMBER.pattern)).all():
+        comma, number = _decimal_comma_numbers(present)
+        if comma.any() and number.all():
             frame[column] = pd.to_numeric(values.str.replace(",", ".", regex=False))
     return frame
 
@@ -620,9 +628,7 @@ def _model_decimal_commas(frame, numeric):
         if _present_text(values) is None:
             continue
         text = values.astype(str)
-        number = text.str.fullmatch(_COMMA_DECIMAL.pattern) | text.str.fullmatch(
-            _WHOLE_NUMBER.pattern
-        )
+        number = _decimal_comma_numbers(text)[1]
         converted = pd.to_numeric(
             text[number].str.replace(",", ".", regex=False), errors="coerce"
         )

@@ -189,6 +189,11 @@ def _is_number_text(values):
     )
 
 
+#: A number written with a decimal comma (``1,5`` or ``-0,25``), as a pattern
+#: for ``Series.str.fullmatch``.
+COMMA_DECIMAL = r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*"
+
+
 def _numbers_among_text(values):
     """What to say of a text column whose values are mostly numbers, but not
     all (``<0.5``, ``n/a``): it is read as categories; else None."""
@@ -197,7 +202,7 @@ def _numbers_among_text(values):
         return None
     # A number with a decimal comma (1,5) counts as one, but only the command
     # line reads it so, from a file separated by semicolons or tabs.
-    comma = present.str.fullmatch(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
+    comma = present.str.fullmatch(COMMA_DECIMAL)
     numbers = pd.to_numeric(present, errors="coerce").notna() | comma
     if numbers.all() or numbers.mean() < 0.5:
         return None
