@@ -372,5 +372,5 @@ def test_other_and_unfitted_estimators_are_refused(digits):
     ):
         with pytest.raises(TypeError, match="needs a DECClusterer .* got KMeans"):
             plot(make_pipeline(StandardScaler(), kmeans), X)
-        with pytest.raises(NotFittedError):
+        with pytest.raises(NotFittedError, match="DECClusterer instance is not"):
             plot(small_dec(), X)
