@@ -47,7 +47,14 @@ input that judges the default's start
   saving that the candidate's kind of start (k-means in the embedding, on
   the input, or UMAP's runs) reaches on the same rows with each column
   shuffled on its own (:func:`null_savings`, one draw): a kind that finds
-  clusters in any data, or proposes more partitions, is not paid for it.
+  clusters in any data, or proposes more partitions, is not paid for it;
+- ``kinds_own``, ``umap_mode`` and ``stablest_kind``: the default's score
+  among one candidate per kind of start (UMAP's the run that ``init="umap"``
+  with ``umap_merge=True`` keeps, or the partition its runs return most
+  often), or among the candidates of the kind whose single k-means runs
+  agree most (:func:`kind_picks`): where UMAP's map proposes some sixty
+  partitions and each k-means start one, the best score of all favours
+  UMAP's.
 
 The table gives, per data set, the cluster accuracy of each criterion's pick
 on the judged rows (mean over seeds) and which kind of start it picked, with
@@ -81,6 +88,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import scipy.sparse  # noqa: E402
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.metrics import adjusted_rand_score  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from benchmarks.accuracy import (  # noqa: E402
@@ -105,7 +114,10 @@ from skdec._initialization import (  # noqa: E402
     _sample_rows,
     auto_candidates,
     auto_judged_rows,
+    best_map_partition,
+    map_partitions,
     start_criterion,
+    umap_view,
 )
 from skdec._modularity import (  # noqa: E402
     N_NEIGHBORS,
@@ -224,9 +236,113 @@ def null_savings(judged, encode, n_clusters, n_init, seed, draws=NULL_DRAWS):
     return {kind: statistics.fmean(savings) for kind, savings in best.items()}
 
 
+#: The columns of :func:`kind_picks`: the default's score among one candidate
+#: per kind of start, or among the candidates of the kind whose runs agree
+#: most.
+KIND_COLUMNS = ("kinds_own", "umap_mode", "stablest_kind")
 #: The table's columns: :data:`CRITERIA`, then the default's score less the
-#: null of :func:`null_savings`.
-COLUMNS = [*CRITERIA, "map_equation_null"]
+#: null of :func:`null_savings`, then :data:`KIND_COLUMNS`.
+COLUMNS = [*CRITERIA, "map_equation_null", *KIND_COLUMNS]
+
+
+def _same_partition_key(labels):
+    """A key equal for two labellings that differ only in the clusters'
+    names: the labels renumbered in order of first appearance."""
+    labels = np.asarray(labels)
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))
+    return order[inverse.ravel()].astype(np.int64).tobytes()
+
+
+def mean_agreement(partitions):
+    """The mean adjusted Rand index over the pairs of ``partitions``."""
+    pairs = [
+        adjusted_rand_score(partitions[i], partitions[j])
+        for i in range(len(partitions))
+        for j in range(i + 1, len(partitions))
+    ]
+    return statistics.fmean(pairs)
+
+
+def most_frequent_partition(partitions, score):
+    """The partition of ``partitions`` found most often up to the clusters'
+    names, ties to the higher ``score(labels)``, then to the first."""
+    counts = collections.Counter(_same_partition_key(p) for p in partitions)
+    return max(partitions, key=lambda p: (counts[_same_partition_key(p)], score(p)))
+
+
+def stablest_kind(runs):
+    """The key of ``runs`` (``{kind: [labels of each run]}``) whose runs
+    agree most (:func:`mean_agreement`), ties to the first."""
+    return max(runs, key=lambda kind: mean_agreement(runs[kind]))
+
+
+def kind_picks(X, Z, found, judge, n_clusters, n_init, seed):
+    """``{column: (kind, labels of the judged rows)}`` for
+    :data:`KIND_COLUMNS`, on the candidates ``found`` of
+    :func:`skdec._initialization.auto_candidates` (``X`` and ``Z``: every
+    row, ``seed`` the fit's).
+
+    UMAP's map proposes some sixty partitions where each k-means start
+    proposes one, and the default keeps the best score of all. These columns
+    let each kind of start put forward one partition, or let the kinds'
+    own runs decide which kind is judged:
+
+    - ``kinds_own``: each kind's own pick, the k-means starts' (lowest
+      inertia of ``n_init`` runs, as now) and the run of highest modularity on
+      UMAP's graph of the embedding (ties to the lower inertia in the map),
+      which ``init="umap"`` with ``umap_merge=True`` keeps; the default's
+      score picks among the three;
+    - ``umap_mode``: the k-means starts and the one partition (up to the
+      clusters' names) that UMAP's runs return most often, ties to the higher
+      default score; the default's score picks among the three;
+    - ``stablest_kind``: the kind whose ``n_init`` single k-means runs (from
+      the seeds of UMAP's runs; in the map, its runs without merging) agree
+      most on the judged rows, by the mean adjusted Rand index of their
+      pairs; the default's score picks among that kind's candidates (ties to
+      the order of :data:`skdec._initialization.AUTO_CANDIDATES`).
+    """
+    candidates, sample, map_rows, _ = found
+    _, _, in_map = auto_judged_rows(X.shape[0], seed)
+
+    def judged(labels):
+        return labels if in_map is None else labels[in_map]
+
+    def best_of(pool):
+        return max(pool, key=lambda c: start_criterion(judge, c[1], n_clusters))
+
+    kmeans_starts = [(kind, labels) for kind, labels, _ in candidates if kind != "umap"]
+    umap_runs = [labels for kind, labels, _ in candidates if kind == "umap"]
+    mapped, graph = umap_view(_sample_rows(Z, map_rows), n_clusters, seed)
+    own = best_map_partition(mapped, graph, n_clusters, n_init, seed, merge=True)
+    mode = most_frequent_partition(
+        umap_runs, lambda labels: start_criterion(judge, labels, n_clusters)
+    )
+    run_seeds = np.random.default_rng([seed, 4]).integers(2**31 - 1, size=n_init)
+    runs = {
+        kind: [
+            KMeans(n_clusters, n_init=1, random_state=int(s)).fit_predict(M)
+            for s in run_seeds
+        ]
+        for kind, M in (
+            ("kmeans", _sample_rows(Z, sample)),
+            ("kmeans_input", _sample_rows(X, sample)),
+        )
+    }
+    runs["umap"] = [
+        judged(labels)
+        for labels, _ in map_partitions(
+            mapped, graph, n_clusters, n_init, seed, merge=False
+        )
+    ]
+    stablest = stablest_kind(runs)
+    return {
+        "kinds_own": best_of([*kmeans_starts, ("umap", judged(own))]),
+        "umap_mode": best_of([*kmeans_starts, ("umap", mode)]),
+        "stablest_kind": best_of(
+            [(kind, labels) for kind, labels, _ in candidates if kind == stablest]
+        ),
+    }
 
 
 def pick(values, higher):
@@ -271,9 +387,8 @@ def run_one(X, y, seed, cache_dir, params=None):
     best candidate's accuracy and the classes' saving (:func:`class_saving`);
     ``params`` changes the pretraining's parameters."""
     n_clusters = int(np.unique(y).size)
-    model, _, (candidates, sample, _, _) = default_candidates(
-        X, n_clusters, seed, cache_dir, params
-    )
+    model, Z, found = default_candidates(X, n_clusters, seed, cache_dir, params)
+    candidates, sample, _, _ = found
     judged = _sample_rows(X, sample)
     graphs = {
         graph: GRAPHS[graph](judged) for graph in {g for _, _, g in CRITERIA.values()}
@@ -301,6 +416,13 @@ def run_one(X, y, seed, cache_dir, params=None):
         accuracy[best],
         float(values[best]),
     ]
+    by_kind = kind_picks(X, Z, found, judge, n_clusters, model.n_init, fit_seed(seed))
+    for column, (kind, labels) in by_kind.items():
+        picks[column] = [
+            kind,
+            cluster_accuracy(y_judged, labels),
+            float(start_criterion(judge, labels, n_clusters)[0]),
+        ]
     return picks, max(accuracy), _classes_saving(judge, y_judged)
 
 

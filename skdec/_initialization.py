@@ -389,6 +389,16 @@ def map_partitions(mapped, graph, n_clusters, n_init, seed, *, merge):
             yield labels, inertia
 
 
+def best_map_partition(mapped, graph, n_clusters, n_init, seed, *, merge):
+    """The run of :func:`map_partitions` of highest modularity on ``graph``,
+    ties to the lower inertia: the labels ``init="umap"`` starts from."""
+    labels, _ = max(
+        map_partitions(mapped, graph, n_clusters, n_init, seed, merge=merge),
+        key=lambda run: (graph_modularity(graph, run[0]), -run[1]),
+    )
+    return labels
+
+
 def umap_kmeans_centers(
     Z,
     n_clusters,
@@ -417,10 +427,7 @@ def umap_kmeans_centers(
     mapped, graph = umap_view(
         Z_fit, n_clusters, seed, metric=metric, n_neighbors=n_neighbors
     )
-    labels, _ = max(
-        map_partitions(mapped, graph, n_clusters, n_init, seed, merge=merge),
-        key=lambda run: (graph_modularity(graph, run[0]), -run[1]),
-    )
+    labels = best_map_partition(mapped, graph, n_clusters, n_init, seed, merge=merge)
     centers = cluster_means(Z_fit, labels, n_clusters)
     if sample is not None:
         labels, sample_labels = _nearest_centers(Z, centers), labels

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse
 
 from benchmarks import start_criteria
-from skdec import DECClusterer
+from skdec import DECClusterer, cluster_accuracy
 
 
 def test_coverage_is_the_share_of_link_weight_inside_clusters():
@@ -91,6 +91,50 @@ def test_null_savings_are_the_best_saving_of_each_kind_on_shuffled_rows():
     assert other != null
 
 
+def test_partitions_that_differ_in_the_clusters_names_are_the_same():
+    key = start_criteria._same_partition_key
+    assert key([0, 0, 1, 2]) == key([2, 2, 0, 1]) == key(np.array([5, 5, 3, 9]))
+    assert key([0, 0, 1, 2]) != key([0, 1, 1, 2])
+    # Found most often wins, however it scores; ties go to the higher score.
+    a, a_renamed, b, c = [0, 0, 1, 1], [1, 1, 0, 0], [0, 1, 0, 1], [0, 1, 1, 0]
+    score = {tuple(a): 0.1, tuple(a_renamed): 0.1, tuple(b): 0.9, tuple(c): 0.5}
+    pick = start_criteria.most_frequent_partition
+    assert pick([b, a, c, a_renamed], lambda p: score[tuple(p)]) == a
+    assert pick([c, b], lambda p: score[tuple(p)]) == b
+
+
+def test_the_stablest_kind_is_the_one_whose_runs_agree_most():
+    from sklearn.metrics import adjusted_rand_score
+
+    p, q = [0, 0, 1, 1, 2, 2], [0, 1, 1, 2, 2, 0]
+    agreement = start_criteria.mean_agreement([p, p, q])
+    assert agreement == pytest.approx((1 + 2 * adjusted_rand_score(p, q)) / 3)
+    runs = {"kmeans": [p, q], "kmeans_input": [q, q, p], "umap": [p, p]}
+    assert start_criteria.stablest_kind(runs) == "umap"
+    assert start_criteria.stablest_kind({"kmeans": [p, p], "umap": [q, q]}) == (
+        "kmeans"
+    )
+
+
+def test_kind_picks_judge_one_candidate_per_kind_on_the_judged_rows():
+    from sklearn.datasets import make_blobs
+
+    from skdec._initialization import auto_candidates
+    from skdec._modularity import neighbor_graph
+
+    X, y = make_blobs(180, centers=3, cluster_std=0.5, random_state=0)
+    found = auto_candidates(X, X, 3, n_init=4, seed=0)
+    judge = neighbor_graph(X)
+    picks = start_criteria.kind_picks(X, X, found, judge, 3, 4, 0)
+    assert set(picks) == set(start_criteria.KIND_COLUMNS)
+    # Each kind finds the three blobs, so every pick is exact: the labels
+    # are those of the judged rows, in order.
+    assert [cluster_accuracy(y, labels) for _, labels in picks.values()] == [1.0] * 3
+    # Every kind's runs find the blobs: they agree alike, and the first kind
+    # wins; so do the three candidates of the other two columns, equal.
+    assert [kind for kind, _ in picks.values()] == ["kmeans"] * 3
+
+
 def test_global_gaussian_graph_keeps_the_density_that_fuzzy_weights_leave_out():
     from sklearn.datasets import make_blobs
 
@@ -150,14 +194,14 @@ def test_table_and_render_only(tmp_path, capsys):
         lines[0]
         == "| data | seeds | map_equation | modularity | conductance | coverage "
         "| map_equation_mean | map_equation_knn | map_equation_global "
-        "| map_equation_k30 | map_equation_null | best candidate "
-        "| saving of the classes (of the pick) |"
+        "| map_equation_k30 | map_equation_null | kinds_own | umap_mode "
+        "| stablest_kind | best candidate | saving of the classes (of the pick) |"
     )
     # These records predate the map equation, its other graphs and the
     # classes' saving: their cells are dashes.
     assert lines[2] == (
         "| a | 0,1 | – | 0.900 (umap 2) | 0.700 (kmeans 1, umap 1) "
-        "| 0.500 (kmeans_input 2) | – | – | – | – | – | 1.000 | – |"
+        "| 0.500 (kmeans_input 2) | – | – | – | – | – | – | – | – | 1.000 | – |"
     )
     assert lines[-1] == "- d, m, commit c: `cmd`"
     out = tmp_path / "records.json"
