@@ -36,6 +36,13 @@ The rules:
   the partition scored for each ``k`` is the proposal of highest map-equation
   saving, or of highest score (lowest mean conductance), not of highest
   modularity (``select`` of ``choose_n_clusters``);
+- ``map_equation``: the criterion that picks ``init="auto"``'s start used
+  for ``k`` too: for each ``k`` the proposal of highest map-equation saving
+  (as ``skdec_by_map_equation`` scores it), and the ``k`` whose proposal
+  saves the most bits per step on the graph of ``X``
+  (:func:`skdec._modularity.codelength_saving`; ties to the smaller ``k``).
+  The map equation is a minimum-description-length rule, so it charges each
+  cluster its share of the code: it could stop at a ``k`` by itself;
 - ``skdec_split``: ``skdec_sample``'s choice, then each of its clusters
   chosen for again on its own rows and split when its best score is two
   standard deviations above the best scores of Gaussian data of its own
@@ -173,7 +180,11 @@ from benchmarks.n_clusters import (  # noqa: E402
 )
 from skdec import DECClusterer, _n_clusters  # noqa: E402
 from skdec._initialization import umap_view  # noqa: E402
-from skdec._modularity import N_NEIGHBORS, neighbor_graph  # noqa: E402
+from skdec._modularity import (  # noqa: E402
+    N_NEIGHBORS,
+    codelength_saving,
+    neighbor_graph,
+)
 from skdec._n_clusters import (  # noqa: E402
     MAX_ROWS,
     _sample,
@@ -195,6 +206,7 @@ RULES = (
     "skdec_map",
     "skdec_by_map_equation",
     "skdec_by_score",
+    "map_equation",
     "skdec_split",
     "graph_Z",
     "graph_map",
@@ -539,6 +551,13 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
     # skdec_sample's choice is also the split rule's first level.
     control = functools.cache(skdec_on)
 
+    def map_equation():
+        proposals = skdec_on(select="map_equation").labels
+        graph = neighbor_graph(Xs)
+        savings = {k: codelength_saving(graph, proposals[k]) for k in candidates}
+        details["map_equation"] = {str(k): value for k, value in savings.items()}
+        return max(candidates, key=lambda k: (savings[k], -k))
+
     def skdec_split():
         k, details["skdec_split"] = split_count(
             Xs, sampled_embedding(), seed, candidates, first=control()
@@ -602,6 +621,7 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         "skdec_map": lambda: skdec_on([mapped()]).n_clusters,
         "skdec_by_map_equation": lambda: skdec_on(select="map_equation").n_clusters,
         "skdec_by_score": lambda: skdec_on(select="score").n_clusters,
+        "map_equation": map_equation,
         "skdec_split": skdec_split,
         "graph_Z": lambda: (
             choose_n_clusters(embedding(), X64, candidates, seed=seed).n_clusters

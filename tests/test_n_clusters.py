@@ -885,6 +885,23 @@ def test_kmeans_index_rules_count_separated_blobs(rule):
     assert picks == {rule: 5}
 
 
+def test_map_equation_rule_keeps_the_k_that_saves_most_and_splits_blobs():
+    from benchmarks.n_clusters_rules import choices
+
+    X, _ = make_blobs(
+        300, centers=5, cluster_std=0.5, center_box=(-10, 10), random_state=1
+    )
+    tiny = {"hidden_layer_sizes": [16], "n_components": 4, "pretrain_epochs": 1}
+    picks, details = choices(X, 0, list(range(2, 9)), None, tiny, ("map_equation",))
+    savings = {int(k): v for k, v in details["map_equation"].items()}
+    assert set(savings) == set(range(2, 9))
+    assert picks == {"map_equation": max(savings, key=savings.get)}
+    # Each blob split in two still saves bits on the neighbour graph: the
+    # rule counts more clusters than the five blobs (what RESULTS.md says).
+    assert savings[6] > savings[5] > savings[4]
+    assert picks["map_equation"] > 5
+
+
 def test_rules_benchmark_controls_the_one_link_floor():
     from benchmarks.n_clusters_rules import choices
 
