@@ -71,9 +71,9 @@ but the number of clusters (the class count) and these accuracies. Larger
 data sets are first cut to ``--max-rows`` rows (seed 12345). ``--out-json``
 keeps the records (with ``--merge``, the file's records of other data sets
 and seeds are kept, and those this run makes replace theirs; the file must
-exist), ``--out-md``
-writes the table between markers, ``--render-only`` writes it again from
-the records.
+exist). It is written after each data set and seed, so that a run stopped
+part way keeps what it made. ``--out-md`` writes the table between markers,
+``--render-only`` writes it again from the records.
 """
 
 import argparse
@@ -530,6 +530,7 @@ def main(argv=None):
     # otherwise write a table of this run's records alone.
     kept, invocations = read_records(args.out_json) if args.merge else ([], [])
     meta = invocation_metadata(argv, "benchmarks.start_criteria")
+    invocations = [*invocations, meta]
     records = []
     for name, X, y, seed, cache_dir in runs(args):
         picks, best, classes = run_one(X, y, seed, cache_dir)
@@ -543,10 +544,9 @@ def main(argv=None):
             }
         )
         print(name, seed, picks, f"best {best:.4f}", flush=True)
-    records = replace_records(kept, records)
-    invocations = [*invocations, meta]
-    save_records(args.out_json, records, invocations)
-    render(records, invocations, args.out_md)
+        # After each fit: a run stopped part way keeps what it made.
+        save_records(args.out_json, replace_records(kept, records), invocations)
+    render(replace_records(kept, records), invocations, args.out_md)
 
 
 def add_class_savings(args, argv):

@@ -250,6 +250,31 @@ def test_merge_keeps_other_records_and_replaces_rerun_ones(tmp_path, monkeypatch
     assert len(saved["invocations"]) == 1
 
 
+def test_a_run_stopped_part_way_keeps_the_records_it_made(tmp_path, monkeypatch):
+    X, y = np.zeros((4, 2)), np.array([0, 0, 1, 1])
+    monkeypatch.setattr(start_criteria, "load_dataset", lambda name, data_dir: (X, y))
+    fits = []
+
+    def run_one(*args):
+        if len(fits) == 2:
+            raise KeyboardInterrupt  # stopped during the third fit
+        fits.append(args[2])
+        return {"map_equation": ["umap", 0.5, 1.0]}, 0.5, 0.1
+
+    monkeypatch.setattr(start_criteria, "run_one", run_one)
+    out = tmp_path / "records.json"
+    argv = ["--datasets", "digits", "--seeds", "0", "1", "2", "--out-json", str(out)]
+    with pytest.raises(KeyboardInterrupt):
+        start_criteria.main(argv)
+    saved = json.loads(out.read_text())
+    assert [(r["dataset"], r["seed"]) for r in saved["records"]] == [
+        ("digits", 0),
+        ("digits", 1),
+    ]
+    (invocation,) = saved["invocations"]
+    assert "--seeds 0 1 2" in invocation["command"]
+
+
 def test_merge_reads_the_records_before_fitting(tmp_path, monkeypatch):
     def no_fit(*args):
         raise AssertionError("fitted before reading --out-json")
