@@ -72,8 +72,12 @@ data sets are first cut to ``--max-rows`` rows (seed 12345). ``--out-json``
 keeps the records (with ``--merge``, the file's records of other data sets
 and seeds are kept, and those this run makes replace theirs; the file must
 exist). It is written after each data set and seed, so that a run stopped
-part way keeps what it made. ``--out-md`` writes the table between markers,
-``--render-only`` writes it again from the records.
+part way keeps what it made. Runs side by side each write their own
+``--out-json``; ``--merge-from A.json B.json --out-json main.json`` then puts
+their records in place of those of the same data sets and seeds in
+``main.json`` and lists their runs (it runs nothing). ``--out-md`` writes
+the table between markers, ``--render-only`` writes it again from the
+records.
 """
 
 import argparse
@@ -518,11 +522,28 @@ def main(argv=None):
         "record of --out-json (data from --data-dir, cut to --max-rows as the "
         "runs did)",
     )
+    parser.add_argument(
+        "--merge-from",
+        nargs="+",
+        metavar="JSON",
+        default=None,
+        help="run nothing: the records of these files (runs side by side, each "
+        "with its own --out-json) replace those of the same data sets and seeds "
+        "in --out-json, and their runs are listed",
+    )
     args = parser.parse_args(argv)
-    require_records(parser, args, ("render_only", "merge", "class_savings"))
+    flags = ("render_only", "merge", "class_savings", "merge_from")
+    require_records(parser, args, flags)
+    if args.merge_from:
+        records, invocations = read_records(args.out_json)
+        for path in args.merge_from:
+            more, their_runs = read_records(path)
+            records = replace_records(records, more)
+            invocations += [run for run in their_runs if run not in invocations]
+        save_records(args.out_json, records, invocations)
     if args.class_savings:
         add_class_savings(args, argv)
-    if args.render_only or args.class_savings:
+    if args.render_only or args.class_savings or args.merge_from:
         render(*read_records(args.out_json), args.out_md)
         return
     # Read the records to merge into now, not after the fits.

@@ -275,6 +275,37 @@ def test_a_run_stopped_part_way_keeps_the_records_it_made(tmp_path, monkeypatch)
     assert "--seeds 0 1 2" in invocation["command"]
 
 
+def test_merge_from_puts_the_records_of_runs_side_by_side_in_place(tmp_path):
+    def record(name, seed, accuracy):
+        picks = {"map_equation": ["umap", accuracy, 1.0]}
+        return {"dataset": name, "seed": seed, "picks": picks, "best": accuracy}
+
+    def run(command):
+        return {"date": "d", "machine": "m", "commit": "c", "command": command}
+
+    main, side = tmp_path / "main.json", tmp_path / "side.json"
+    earlier = [record(name, seed, 0.5) for name, seed in EARLIER_RUNS]
+    main.write_text(json.dumps({"invocations": [run("old")], "records": earlier}))
+    rerun = [record("digits", 1, 0.9), record("usps", 0, 0.8)]
+    side.write_text(json.dumps({"invocations": [run("side")], "records": rerun}))
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Results\n")
+    argv = ["--merge-from", str(side), "--out-json", str(main), "--out-md", str(md)]
+    start_criteria.main(argv)
+    saved = json.loads(main.read_text())
+    assert sorted((r["dataset"], r["seed"], r["best"]) for r in saved["records"]) == [
+        ("digits", 0, 0.5),
+        ("digits", 1, 0.9),
+        ("iris", 0, 0.5),
+        ("usps", 0, 0.8),
+    ]
+    assert [i["command"] for i in saved["invocations"]] == ["old", "side"]
+    assert "| usps | 0 | 0.800 (umap 1) |" in md.read_text()
+    # Merged twice, a run is listed once.
+    start_criteria.main(argv)
+    assert json.loads(main.read_text()) == saved
+
+
 def test_merge_reads_the_records_before_fitting(tmp_path, monkeypatch):
     def no_fit(*args):
         raise AssertionError("fitted before reading --out-json")
