@@ -551,9 +551,15 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
     # skdec_sample's choice is also the split rule's first level.
     control = functools.cache(skdec_on)
 
+    @functools.cache
+    def input_graph():
+        # The neighbour graph of the sampled rows, as choose_n_clusters
+        # builds it; the map-equation and eigengap rules share it.
+        return neighbor_graph(Xs)
+
     def map_equation():
         proposals = skdec_on(select="map_equation").labels
-        graph = neighbor_graph(Xs)
+        graph = input_graph()
         savings = {k: codelength_saving(graph, proposals[k]) for k in candidates}
         details["map_equation"] = {str(k): value for k, value in savings.items()}
         return max(candidates, key=lambda k: (savings[k], -k))
@@ -570,8 +576,7 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         ).n_clusters
 
     def eigengap():
-        graph = neighbor_graph(Xs)
-        values, _ = laplacian_spectrum(graph, max(candidates) + 1, seed)
+        values, _ = laplacian_spectrum(input_graph(), max(candidates) + 1, seed)
         # values[k] is lambda_{k+1}.
         return max(candidates, key=lambda k: values[k] - values[k - 1])
 
