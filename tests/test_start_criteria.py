@@ -382,3 +382,15 @@ def test_merge_needs_the_records_file(flag, capsys):
         start_criteria.main([flag])
     assert exit_info.value.code == 2
     assert f"{flag} reads the records of --out-json" in capsys.readouterr().err
+
+
+def test_merge_from_needs_the_records_file_it_merges_into(tmp_path, capsys):
+    side = tmp_path / "side.json"
+    side.write_text(json.dumps({"invocations": [], "records": []}))
+    with pytest.raises(SystemExit, match="2"):
+        start_criteria.main(["--merge-from", str(side)])
+    assert "--merge-from reads the records of --out-json" in capsys.readouterr().err
+    missing = tmp_path / "none.json"
+    with pytest.raises(SystemExit, match="2"):
+        start_criteria.main(["--merge-from", str(side), "--out-json", str(missing)])
+    assert f"{missing} does not exist" in capsys.readouterr().err
