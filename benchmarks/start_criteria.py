@@ -121,7 +121,6 @@ from skdec._initialization import (  # noqa: E402
     best_map_partition,
     map_partitions,
     start_criterion,
-    umap_view,
 )
 from skdec._modularity import (  # noqa: E402
     N_NEIGHBORS,
@@ -226,9 +225,10 @@ def null_savings(judged, encode, n_clusters, n_init, seed, draws=NULL_DRAWS):
     best = collections.defaultdict(list)
     for _ in range(draws):
         shuffled = shuffled_columns(judged, rng)
-        candidates, sample, _, _ = auto_candidates(
+        found = auto_candidates(
             shuffled, encode(shuffled), n_clusters, n_init=n_init, seed=seed
         )
+        candidates, sample = found.candidates, found.sample
         judge = neighbor_graph(_sample_rows(shuffled, sample))
         kinds = {}
         for kind, labels, _ in candidates:
@@ -306,7 +306,7 @@ def kind_picks(X, Z, found, judge, n_clusters, n_init, seed):
       pairs; the default's score picks among that kind's candidates (ties to
       the order of :data:`skdec._initialization.AUTO_CANDIDATES`).
     """
-    candidates, sample, map_rows, _ = found
+    candidates, sample = found.candidates, found.sample
     _, _, in_map = auto_judged_rows(X.shape[0], seed)
 
     def judged(labels):
@@ -317,7 +317,8 @@ def kind_picks(X, Z, found, judge, n_clusters, n_init, seed):
 
     kmeans_starts = [(kind, labels) for kind, labels, _ in candidates if kind != "umap"]
     umap_runs = [labels for kind, labels, _ in candidates if kind == "umap"]
-    mapped, graph = umap_view(_sample_rows(Z, map_rows), n_clusters, seed)
+    # The map and graph that UMAP's candidates were found in.
+    mapped, graph = found.mapped, found.graph
     own = best_map_partition(mapped, graph, n_clusters, n_init, seed, merge=True)
     mode = most_frequent_partition(
         umap_runs, lambda labels: start_criterion(judge, labels, n_clusters)
@@ -392,7 +393,7 @@ def run_one(X, y, seed, cache_dir, params=None):
     ``params`` changes the pretraining's parameters."""
     n_clusters = int(np.unique(y).size)
     model, Z, found = default_candidates(X, n_clusters, seed, cache_dir, params)
-    candidates, sample, _, _ = found
+    candidates, sample = found.candidates, found.sample
     judged = _sample_rows(X, sample)
     graphs = {
         graph: GRAPHS[graph](judged) for graph in {g for _, _, g in CRITERIA.values()}

@@ -458,6 +458,10 @@ class AutoCandidates(NamedTuple):
     """The rows UMAP mapped (None: all)."""
     map_labels: dict
     """``{position in candidates: labels of the mapped rows}``, UMAP runs."""
+    mapped: np.ndarray | None = None
+    """UMAP's map of the mapped rows of the embedding (:func:`umap_view`)."""
+    graph: object = None
+    """UMAP's neighbour graph of the mapped rows (:func:`umap_view`)."""
 
 
 def auto_judged_rows(n_samples, seed, max_rows=None):
@@ -498,7 +502,7 @@ def auto_candidates(X, Z, n_clusters, *, n_init, seed, max_rows=None):
         map_labels[len(candidates)] = labels
         judged = labels if in_map is None else labels[in_map]
         candidates.append(("umap", judged, None))
-    return AutoCandidates(candidates, sample, map_rows, map_labels)
+    return AutoCandidates(candidates, sample, map_rows, map_labels, mapped, graph)
 
 
 def start_criterion(graph, labels, n_clusters):
@@ -591,9 +595,12 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
         score of each candidate, and ``judge`` the score of any labels of
         the training rows (:func:`start_criterion`).
     """
-    candidates, sample, map_rows, map_labels = auto_candidates(
+    found = auto_candidates(
         X, Z, n_clusters, n_init=n_init, seed=seed, max_rows=max_rows
     )
+    candidates, sample = found.candidates, found.sample
+    map_rows, map_labels = found.map_rows, found.map_labels
+    del found  # the map and its graph are not needed further
     judge = neighbor_graph(_sample_rows(X, sample))
     values = [start_criterion(judge, labels, n_clusters) for _, labels, _ in candidates]
     scores = {}

@@ -135,6 +135,29 @@ def test_kind_picks_judge_one_candidate_per_kind_on_the_judged_rows():
     assert [kind for kind, _ in picks.values()] == ["kmeans"] * 3
 
 
+def test_kind_picks_reuse_the_map_that_umaps_candidates_came_from(monkeypatch):
+    from sklearn.datasets import make_blobs
+
+    from skdec import _initialization
+    from skdec._modularity import neighbor_graph
+
+    X, _ = make_blobs(150, centers=3, random_state=1)
+    maps = []
+
+    def counted(*args, **kwargs):
+        maps.append(args[0].shape)
+        return umap_view(*args, **kwargs)
+
+    umap_view = _initialization.umap_view
+    monkeypatch.setattr(_initialization, "umap_view", counted)
+    monkeypatch.setattr(start_criteria, "umap_view", counted, raising=False)
+    found = _initialization.auto_candidates(X, X, 3, n_init=2, seed=0)
+    assert found.mapped.shape == (150, 3)
+    assert found.graph.shape == (150, 150)
+    start_criteria.kind_picks(X, X, found, neighbor_graph(X), 3, 2, 0)
+    assert maps == [(150, 2)]  # one map, built by auto_candidates
+
+
 def test_global_gaussian_graph_keeps_the_density_that_fuzzy_weights_leave_out():
     from sklearn.datasets import make_blobs
 
