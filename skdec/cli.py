@@ -481,7 +481,9 @@ def _read_table(path, text_columns=()):
     if len(frame) == 0:
         raise UsageError(f"'{path}' has no rows.")
     if not text_columns and sep is not None:
-        if all(_is_number(column) for column in frame.columns):
+        if all(_is_number(column) for column in frame.columns) and not (
+            _numbered_columns(frame.columns)
+        ):
             print(
                 f"skdec: warning: every column name of '{path}' is a number "
                 f"({', '.join(map(repr, frame.columns[:3]))}"
@@ -552,6 +554,18 @@ def _field_counts(lines, separator):
 _BOOLEAN_TEXT = dict.fromkeys(["True", "TRUE", "true"], "True") | dict.fromkeys(
     ["False", "FALSE", "false"], "False"
 )
+
+
+def _numbered_columns(names):
+    """Whether ``names`` number the columns: three or more whole numbers
+    that rise by the same step, as the years of a table by year (``2019,
+    2020, 2021``) or the names that pandas gives columns without one (``0,
+    1, 2``). A header, not a row of measurements, which seldom does that."""
+    if len(names) < 3 or not all(re.fullmatch(r"\d+", str(n)) for n in names):
+        return False
+    numbers = [int(n) for n in names]
+    steps = {after - before for before, after in itertools.pairwise(numbers)}
+    return len(steps) == 1 and steps.pop() > 0
 
 
 def _is_number(text):

@@ -792,6 +792,18 @@ def test_a_file_without_a_header_line_is_warned_of(tmp_path, capsys):
     (tmp_path / "h.csv").write_text("a,2020\n0.5,1.25\n")
     cli._read_table(tmp_path / "h.csv")
     assert capsys.readouterr().err == ""
+    # Names that number the columns are a header: years, or the names that
+    # pandas gives columns without one (DataFrame(X).to_csv()).
+    for header in ("2019,2020,2021", "0,1,2", "1990,2000,2010,2020"):
+        (tmp_path / "y.csv").write_text(f"{header}\n0.5,1.25,3\n0.7,1.5,2\n")
+        cli._read_table(tmp_path / "y.csv")
+        assert capsys.readouterr().err == "", header
+    # Not numbers that merely rise, nor a row of two.
+    for header in ("1,2,4", "0.5,1.5,2.5", "3,2,1", "0,1"):
+        rows = "\n".join(",".join(["0.5"] * (header.count(",") + 1)) for _ in "ab")
+        (tmp_path / "r.csv").write_text(f"{header}\n{rows}\n")
+        cli._read_table(tmp_path / "r.csv")
+        assert "no header line" in capsys.readouterr().err, header
 
 
 def test_a_one_column_file_keeps_its_empty_lines_as_gaps(tmp_path):
