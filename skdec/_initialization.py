@@ -430,7 +430,10 @@ def umap_kmeans_centers(
     labels = best_map_partition(mapped, graph, n_clusters, n_init, seed, merge=merge)
     centers = cluster_means(Z_fit, labels, n_clusters)
     if sample is not None:
-        labels, sample_labels = _nearest_centers(Z, centers), labels
+        # Only the clusters the sample filled have a mean to be nearest to
+        # (an empty one's zero is no centre).
+        filled = np.unique(labels)
+        labels, sample_labels = filled[_nearest_centers(Z, centers[filled])], labels
         labels[sample] = sample_labels
     return centers, labels
 

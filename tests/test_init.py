@@ -1,5 +1,7 @@
 """``init="umap"``: the clusters self-training starts from, found by N2D's step."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -33,6 +35,29 @@ def test_umap_step_separates_rings_that_kmeans_cuts_in_half(rings):
     for j in range(2):
         expected = X[labels == j].astype(np.float64).mean(axis=0)
         np.testing.assert_allclose(centers[j], expected, atol=1e-9)
+
+
+def test_rows_outside_the_umap_sample_never_join_a_cluster_it_left_empty():
+    # The sample holds two values, three clusters are asked: one stays
+    # empty, and its zero mean is no centre. Before, the rows outside the
+    # sample nearest the origin joined it.
+    n_rows, max_rows = 1002, 200
+    sample = _initialization._init_sample(n_rows, max_rows, 0)
+    outside = np.setdiff1d(np.arange(n_rows), sample)
+    Z = np.where(np.arange(n_rows)[:, None] % 2 == 0, 5.0, -5.0) * np.ones((1, 2))
+    Z[outside[:2]] = [[0.3, -0.2], [1.0, 1.2]]  # near the origin, off the sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # k-means: fewer distinct points
+        _, labels = _initialization.umap_kmeans_centers(
+            Z, 3, n_init=2, seed=0, max_rows=max_rows
+        )
+    filled = np.unique(labels[sample])
+    assert filled.size == 2
+    assert np.isin(labels, filled).all()
+    # Each row outside the sample joins the cluster of its nearest value.
+    nearer_plus = Z[outside, 0] + Z[outside, 1] > 0
+    plus = labels[sample][Z[sample, 0] > 0][0]
+    np.testing.assert_array_equal(labels[outside] == plus, nearer_plus)
 
 
 def test_umap_init_gives_dec_the_rings(rings):
