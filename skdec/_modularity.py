@@ -34,8 +34,9 @@ def fuzzy_neighbor_graph(X, n_neighbors=N_NEIGHBORS, symmetrize="union"):
     Each row is joined to its ``n_neighbors - 1`` nearest other rows with
     weight ``exp(-(d - rho) / sigma)``, where ``rho`` is the distance to the
     nearest other row and ``sigma`` makes the weights of the row sum to
-    ``log2(n_neighbors)``; the directed weights ``w`` are then symmetrised as
-    ``w + w.T - w * w.T`` (the fuzzy union). The same graph as
+    ``log2(n_neighbors)`` (``log2(n_samples)`` on fewer rows); the directed
+    weights ``w`` are then symmetrised as ``w + w.T - w * w.T`` (the fuzzy
+    union). The same graph as
     ``umap.umap_.fuzzy_simplicial_set`` on exact neighbours, without umap-learn.
 
     Parameters

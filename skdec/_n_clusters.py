@@ -396,9 +396,10 @@ def choose_n_clusters(
     data without cluster structure it returns the smallest candidate. Only
     partitions into exactly ``k`` clusters are scored for ``k``; a ``k``
     that none of them reaches (fewer distinct rows than ``k``) scores 0. On
-    fewer than ``log2(n_neighbors) + 1`` distinct rows (4 for 15 neighbours)
-    every link of the graph weighs 1, and a ``UserWarning`` says that it
-    cannot tell clusters apart.
+    at most ``n_neighbors`` distinct rows with copies (or on at most 4), the
+    graph links every value to every other and no copy to another copy of
+    its row, so that a cluster made of one value has no link inside it; a
+    ``UserWarning`` says that it cannot tell such clusters apart.
     """
     if select not in _SELECTIONS:
         raise ValueError(
@@ -434,15 +435,17 @@ def choose_n_clusters(
             f"(n_rows={n_rows} rows used), got {candidates}."
         )
     graph = neighbor_graph(X, n_neighbors)
-    n_values = graph.weights.shape[0] if isinstance(graph, RowGraph) else n_rows
-    if n_values - 1 < math.log2(n_neighbors):
-        # UMAP's weights of a row's links sum to log2(n_neighbors): with fewer
-        # other values than that, every link weighs 1, however far.
+    n_values = graph.weights.shape[0]
+    copies = graph.nodes is not None
+    if n_values - 1 < math.log2(n_neighbors) or (copies and n_values <= n_neighbors):
+        # Every value is a neighbour of every other, and copies of a value
+        # are linked to none of each other: a cluster of one value has no
+        # link inside it.
         warnings.warn(
             f"X has only {n_values} distinct rows: the neighbour graph that "
-            "scores each k joins every two of them by links of the same "
-            "weight, however far apart they are, and cannot tell clusters "
-            "apart. Give n_clusters yourself.",
+            "scores each k links every two of them, and no two copies of a "
+            "row, so it cannot tell a cluster of copies of one row from a "
+            "poor cluster. Give n_clusters yourself.",
             UserWarning,
             stacklevel=2,
         )

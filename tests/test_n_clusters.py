@@ -257,6 +257,23 @@ def test_few_distinct_rows_give_finite_scores_of_k_way_cuts_and_a_warning():
         assert separation_score(X, choice.labels[k]) == choice.scores[k]
 
 
+def test_a_few_values_with_copies_are_warned_of():
+    # Six far-apart values, 30 copies each: every value is a neighbour of
+    # every other, and a cluster of one value has no link inside it, so the
+    # score cannot find the six (it picks 2; before, no warning above 4
+    # values).
+    values = np.array([[30.0 * i, 3.0 * i] for i in range(6)])
+    X = np.repeat(values, 30, axis=0)
+    with pytest.warns(UserWarning, match="only 6 distinct rows"):
+        choose_n_clusters(X, None, range(2, 8), seed=0, n_init=2)
+    # The same values jittered are distinct rows: no warning, and the six
+    # groups are found.
+    jittered = X + np.random.default_rng(0).normal(0, 0.1, X.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert choose_n_clusters(jittered, None, range(2, 8), seed=0, n_init=2)[0] == 6
+
+
 def test_fifteen_distinct_rows_in_three_groups_are_counted_without_a_warning():
     # Their links' weights still fall with distance: the graph tells the
     # groups apart (a first version warned on up to n_neighbors rows).
