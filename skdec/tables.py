@@ -182,11 +182,19 @@ def _present_text(values):
     return present
 
 
+def _read_as_numbers(texts):
+    """Which of the strings ``texts`` (a Series without gaps) are numbers, as
+    a boolean Series. ``pd.to_numeric`` of pyarrow strings gives a pyarrow
+    float column that writes text that is not a number as NaN, not as a
+    gap; a NumPy float array makes it a gap either way."""
+    numbers = pd.to_numeric(texts, errors="coerce")
+    numbers = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.Series(~np.isnan(numbers), index=texts.index)
+
+
 def _is_number_text(values):
     present = _present_text(values)
-    return present is not None and bool(
-        pd.to_numeric(present, errors="coerce").notna().all()
-    )
+    return present is not None and bool(_read_as_numbers(present).all())
 
 
 #: A number written with a decimal comma (``1,5`` or ``-0,25``), as a pattern
@@ -202,8 +210,8 @@ def _numbers_among_text(values):
         return None
     # A number with a decimal comma (1,5) counts as one, but only the command
     # line reads it so, from a file separated by semicolons or tabs.
-    comma = present.str.fullmatch(COMMA_DECIMAL)
-    numbers = pd.to_numeric(present, errors="coerce").notna() | comma
+    comma = present.str.fullmatch(COMMA_DECIMAL).astype(bool)
+    numbers = _read_as_numbers(present) | comma
     if numbers.all() or numbers.mean() < 0.5:
         return None
     others = pd.unique(present[~numbers])

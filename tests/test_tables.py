@@ -814,3 +814,33 @@ def test_a_column_of_numbers_with_some_text_says_why_it_is_categories():
         make_tabular_pipeline(
             pd.DataFrame({"c": ["a", "b", "1"] * 10}), KMeans(2, n_init=1)
         )
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        mixed_frame(200),
+        csv_like_frame(),
+        pd.DataFrame({"x": ["1.5", "2.5", "<0.5", "3.5", "n/a", "1.5"] * 5}),
+    ],
+    ids=["mixed", "csv-like", "numbers-and-text"],
+)
+def test_pyarrow_backed_columns_get_the_kinds_of_numpy_backed_ones(frame):
+    # pd.to_numeric of pyarrow strings writes text that is not a number as
+    # NaN, not as a gap: before, every text column of such a frame (as
+    # read_csv(dtype_backend="pyarrow") gives it) was taken for numbers
+    # stored as text, and the imputer dropped it as all missing.
+    pytest.importorskip("pyarrow")
+    arrow = frame.convert_dtypes(dtype_backend="pyarrow")
+    assert any(isinstance(t, pd.ArrowDtype) for t in arrow.dtypes)
+    assert _kinds_and_warnings(arrow) == _kinds_and_warnings(frame)
+    # And the features are the same.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        features = [
+            make_tabular_pipeline(table, small_dec(n_clusters=2))[0].fit_transform(
+                table
+            )
+            for table in (frame, arrow)
+        ]
+    np.testing.assert_array_equal(*features)
