@@ -23,6 +23,7 @@ success exits with 0.
 
 import argparse
 import ast
+import collections
 import csv
 import functools
 import importlib
@@ -467,19 +468,50 @@ def _read_table(path, text_columns=()):
             dtype=dict.fromkeys(text_columns, str) or None,
             # Text as written: "NA", "null" or "None" are not gaps there.
             keep_default_na=not text_columns,
+            # Rows that end in a separator the header lacks (as spreadsheets
+            # write them): without this, pandas takes their first field for
+            # the index and shifts every column name by one.
+            index_col=False,
         )
     try:
-        frame = reader(path)
+        with warnings.catch_warnings():
+            # A field beyond the header's that is not empty: pandas would
+            # drop it (index_col=False); refuse instead.
+            warnings.filterwarnings(
+                "error", "Length of header", pd.errors.ParserWarning
+            )
+            frame = reader(path)
         if sep is not None and not text_columns and frame.shape[1] == 1:
             # One column: a gap is an empty line, which pandas skips by
             # default; the empty lines at the end are not rows.
             frame = reader(path, skip_blank_lines=False)
             present = np.flatnonzero(frame.iloc[:, 0].notna().to_numpy())
             frame = frame.iloc[: present[-1] + 1 if present.size else 0]
-    except (ValueError, OSError, UnicodeDecodeError) as exc:  # ParserError too
+    except pd.errors.ParserWarning:
+        raise UsageError(
+            f"cannot read '{path}': some of its rows have more fields than its "
+            "header line names; give every column a name in the header."
+        ) from None
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
+        raise UsageError(
+            f"cannot read '{path}': it is not UTF-8 text (byte 0x{byte:02x} is "
+            'not valid UTF-8 there); save it as UTF-8 ("CSV UTF-8" in '
+            "spreadsheets)."
+        ) from exc
+    except (ValueError, OSError) as exc:  # ParserError too
         raise UsageError(f"cannot read '{path}': {exc}") from exc
     if len(frame) == 0:
         raise UsageError(f"'{path}' has no rows.")
+    if sep is not None:
+        repeated = _repeated_names(path, sep)
+        if repeated:
+            # pandas would rename the second "age" to "age.1", silently.
+            raise UsageError(
+                f"the header line of '{path}' gives more than one column the "
+                f"name {', '.join(map(repr, repeated))}: give each column its "
+                "own name."
+            )
     if not text_columns and sep is not None:
         if all(_is_number(column) for column in frame.columns) and not (
             _numbered_columns(frame.columns)
@@ -497,6 +529,18 @@ def _read_table(path, text_columns=()):
         # Where the comma may be the decimal mark (see _model_columns).
         frame.attrs["decimal_commas"] = True
     return frame
+
+
+def _repeated_names(path, sep):
+    """The names that the header line of the CSV file ``path`` gives to more
+    than one column, as written (empty names aside)."""
+    import pandas as pd
+
+    names = pd.read_csv(
+        path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False
+    ).iloc[0]
+    counts = collections.Counter(name for name in names if name.strip())
+    return [name for name, count in counts.items() if count > 1]
 
 
 def _separator(path):

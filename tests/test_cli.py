@@ -782,6 +782,40 @@ def test_boolean_text_is_one_category_whatever_else_the_column_holds(tmp_path, c
         )
 
 
+def test_rows_that_end_in_a_separator_keep_their_columns(tmp_path):
+    # As spreadsheets export: a separator at the end of every row but not of
+    # the header. Before, pandas took the ids for the index and shifted every
+    # name by one: 'age' held the weights, and 'sex' was empty.
+    (tmp_path / "t.csv").write_text(
+        "id,age,weight,sex\nP0,60.5,73.4,F,\nP1,61.0,70.0,M,\n"
+    )
+    frame = cli._read_table(tmp_path / "t.csv")
+    assert frame.to_dict("list") == {
+        "id": ["P0", "P1"],
+        "age": [60.5, 61.0],
+        "weight": [73.4, 70.0],
+        "sex": ["F", "M"],
+    }
+    assert cli._read_table(tmp_path / "t.csv", ["id"])["id"].tolist() == ["P0", "P1"]
+    # A value beyond the header's columns is refused, not dropped.
+    (tmp_path / "x.csv").write_text("id,age\nP0,60.5,X\nP1,61.0,\n")
+    with pytest.raises(cli.UsageError, match="more fields than its header"):
+        cli._read_table(tmp_path / "x.csv")
+
+
+def test_a_header_that_repeats_a_name_is_refused(tmp_path):
+    # pandas renames the second 'age' to 'age.1', silently.
+    (tmp_path / "r.csv").write_text("id,age,w,age,,\nP0,1,2,3,,\nP1,4,5,6,,\n")
+    with pytest.raises(cli.UsageError, match="more than one column the name 'age'"):
+        cli._read_table(tmp_path / "r.csv")
+
+
+def test_a_file_not_in_utf8_says_so(tmp_path):
+    (tmp_path / "l.csv").write_bytes("name,x\nJosé,1\nRenée,2\n".encode("latin-1"))
+    with pytest.raises(cli.UsageError, match="not UTF-8 text.*save it as UTF-8"):
+        cli._read_table(tmp_path / "l.csv")
+
+
 def test_a_file_without_a_header_line_is_warned_of(tmp_path, capsys):
     (tmp_path / "n.csv").write_text("0.5,1.25\n0.75,2.5\n1.0,3.5\n")
     capsys.readouterr()
