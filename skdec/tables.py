@@ -300,6 +300,21 @@ def _check_column_names(X, text):
             )
 
 
+def _is_written_index(column, values):
+    """Whether a numeric column is the index of a table that pandas wrote
+    with ``to_csv`` and read back without ``index_col``: named as pandas
+    names a column without a name (``"Unnamed: 0"``), with a different
+    whole number in every row."""
+    if not (isinstance(column, str) and re.fullmatch(r"Unnamed: \d+", column)):
+        return False
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return bool(
+        np.isfinite(numbers).all()
+        and (numbers == np.round(numbers)).all()
+        and np.unique(numbers).size == numbers.size
+    )
+
+
 def _column_kinds(
     X, categorical=(), ignore=(), max_categories=20, missing="impute", warn=True
 ):
@@ -331,6 +346,11 @@ def _column_kinds(
         )
         if column in categorical:
             categorical_columns.append(column)
+        elif kind in "iuf" and _is_written_index(column, values):
+            left_out[column] = (
+                "it is unnamed and numbers the rows, as the index that "
+                "DataFrame.to_csv writes (read the file with index_col=0)"
+            )
         elif kind in "iuf" and not pd.api.types.is_bool_dtype(values):
             numeric_columns.append(column)
         elif kind == "M":
@@ -417,7 +437,9 @@ def make_tabular_pipeline(
     ``"2021-03-01 10:00:00"``), and text, boolean or category columns with a
     different value in every row that has one (identifiers; from three such
     rows on, since in a table of one or two rows every column would be one)
-    are left out, with a warning.
+    are left out, with a warning; so is the index that ``DataFrame.to_csv``
+    writes, read back as a column (named ``"Unnamed: 0"`` by pandas, a
+    different whole number in each row).
 
     Read more in the :ref:`User Guide <tables>`.
 

@@ -844,3 +844,28 @@ def test_pyarrow_backed_columns_get_the_kinds_of_numpy_backed_ones(frame):
             for table in (frame, arrow)
         ]
     np.testing.assert_array_equal(*features)
+
+
+def test_the_index_that_to_csv_writes_is_left_out(tmp_path):
+    # Read back without index_col=0, the index is a numeric column named
+    # 'Unnamed: 0'; before, it was a feature, so that a row's cluster
+    # depended on its place in the file.
+    frame = mixed_frame(60).drop(columns=["id"]).iloc[7:]  # index 7, 8, ...
+    frame.to_csv(tmp_path / "t.csv")
+    read = pd.read_csv(tmp_path / "t.csv")
+    assert read.columns[0] == "Unnamed: 0"
+    kinds, messages = _kinds_and_warnings(read)
+    assert kinds == _kinds_and_warnings(frame)[0]
+    assert (
+        "column 'Unnamed: 0' is left out of the features: it is unnamed and "
+        "numbers the rows, as the index that DataFrame.to_csv writes (read the "
+        "file with index_col=0)." in messages
+    )
+    # A named column of row numbers, or an unnamed one with repeated or
+    # fractional values, stays a feature.
+    for other in (
+        read.rename(columns={"Unnamed: 0": "visit"}),
+        read.assign(**{"Unnamed: 0": np.arange(len(read)) // 2}),
+        read.assign(**{"Unnamed: 0": np.arange(len(read)) + 0.5}),
+    ):
+        assert other.columns[0] in _kinds_and_warnings(other)[0]["numeric"]
