@@ -204,7 +204,8 @@ COMMA_DECIMAL = r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*"
 
 def _numbers_among_text(values):
     """What to say of a text column whose values are mostly numbers, but not
-    all (``<0.5``, ``n/a``): it is read as categories; else None."""
+    all (``<0.5``, ``n/a``), or all numbers, some written with a comma
+    (``1,5``, ``2,750``): it is read as categories; else None."""
     present = _present_text(values)
     if present is None:
         return None
@@ -212,10 +213,15 @@ def _numbers_among_text(values):
     # line reads it so, from a file separated by semicolons or tabs.
     comma = present.str.fullmatch(COMMA_DECIMAL).astype(bool)
     numbers = _read_as_numbers(present) | comma
+    if numbers.all() and comma.any():
+        return (
+            f"holds numbers written with a comma ({_comma_examples(present)}): "
+            f"it is read as categories. To read it as numbers, {_COMMA_ADVICE}."
+        )
     if numbers.all() or numbers.mean() < 0.5:
         return None
     others = pd.unique(present[~numbers])
-    examples = ", ".join(map(repr, others[:3])) + (", ..." if len(others) > 3 else "")
+    examples = _examples(others)
     advice = "write those as numbers or leave them empty"
     if comma.any():
         advice += (
@@ -227,6 +233,31 @@ def _numbers_among_text(values):
         f"({examples}): it is read as categories. To read it as numbers, "
         f"{advice}."
     )
+
+
+_COMMA_ADVICE = (
+    "write a decimal comma as a point and leave out a comma between thousands "
+    "(the command line reads decimal commas from a file separated by "
+    "semicolons or tabs)"
+)
+
+
+def _comma_examples(values):
+    """Some of the text ``values`` that are numbers written with a comma
+    (``1,5``, ``2,750``) as text, if every value present is a number (with
+    a comma or not) and some have a comma; else None."""
+    present = _present_text(values)
+    if present is None:
+        return None
+    comma = present.str.fullmatch(COMMA_DECIMAL).astype(bool)
+    if not comma.any() or not (comma | _read_as_numbers(present)).all():
+        return None
+    return _examples(pd.unique(present[comma]))
+
+
+def _examples(values):
+    """The first three of ``values`` as text, ``...`` if there are more."""
+    return ", ".join(map(repr, values[:3])) + (", ..." if len(values) > 3 else "")
 
 
 def _is_date_text(values):
@@ -375,6 +406,12 @@ def _column_kinds(
                     f"it has a different value in each of its {n_levels} "
                     f"rows{with_value} (an identifier?)"
                 )
+                commas = _comma_examples(values) if is_text else None
+                if commas:  # not an identifier: numbers it cannot read
+                    left_out[column] = (
+                        f"it holds numbers written with a comma ({commas}), a "
+                        f"different one in each row; to use it, {_COMMA_ADVICE}"
+                    )
                 continue
             categorical_columns.append(column)
             among = _numbers_among_text(values) if is_text else None

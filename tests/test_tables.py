@@ -869,3 +869,29 @@ def test_the_index_that_to_csv_writes_is_left_out(tmp_path):
         read.assign(**{"Unnamed: 0": np.arange(len(read)) + 0.5}),
     ):
         assert other.columns[0] in _kinds_and_warnings(other)[0]["numeric"]
+
+
+def test_numbers_written_with_a_comma_say_why_they_are_not_numbers():
+    # As a CSV file separated by commas gives them, quoted: before, such a
+    # column became categories without a word (a comma-number counted as a
+    # number, so it was not "mostly numbers"), or was left out as "an
+    # identifier?" when every row had its own.
+    table = pd.DataFrame(
+        {
+            "x": ["1,5", "2,25", "3"] * 10,
+            "y": [f"{i},{i * 7 % 1000:03d}" for i in range(30)],
+        }
+    )
+    kinds, messages = _kinds_and_warnings(table)
+    assert kinds == {"categorical": ["x"]}
+    assert messages == [
+        "column 'x' holds numbers written with a comma ('1,5', '2,25'): it is "
+        "read as categories. To read it as numbers, write a decimal comma as a "
+        "point and leave out a comma between thousands (the command line reads "
+        "decimal commas from a file separated by semicolons or tabs).",
+        "column 'y' is left out of the features: it holds numbers written with "
+        "a comma ('0,000', '1,007', '2,014', ...), a different one in each row; "
+        "to use it, write a decimal comma as a point and leave out a comma "
+        "between thousands (the command line reads decimal commas from a file "
+        "separated by semicolons or tabs).",
+    ]
