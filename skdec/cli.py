@@ -668,7 +668,22 @@ def _read_decimal_commas(frame):
         comma, number = _decimal_comma_numbers(present)
         if comma.any() and number.all():
             frame[column] = pd.to_numeric(values.str.replace(",", ".", regex=False))
+            with_comma = pd.unique(present[comma])
+            if all(re.fullmatch(_THOUSANDS, text) for text in with_comma):
+                example = with_comma[0].strip()
+                print(
+                    f"skdec: warning: column '{column}' has numbers such as "
+                    f"'{example}', read with a decimal comma "
+                    f"({float(example.replace(',', '.'))!r}); if its comma "
+                    "separates thousands, write the numbers without it.",
+                    file=sys.stderr,
+                )
     return frame
+
+
+# A number whose comma could as well separate thousands: 1 to 3 digits, a
+# comma, 3 digits.
+_THOUSANDS = r"\s*[+-]?\d{1,3},\d{3}\s*"
 
 
 def _model_decimal_commas(frame, numeric):

@@ -658,6 +658,26 @@ def test_csv_files_separated_by_semicolons_or_tabs(fitted, tmp_path, capsys):
     pd.testing.assert_frame_equal(pd.read_csv(out), expected)
 
 
+def test_a_comma_that_may_separate_thousands_is_warned_of(tmp_path, capsys):
+    # In a file separated by tabs, '2,750' is read with a decimal comma
+    # (2.75), as '64,2' is; where every comma of a column is followed by
+    # three digits, it may as well separate thousands: say so.
+    (tmp_path / "t.tsv").write_text(
+        "age\tincome\tscore\n64,2\t500\t1,5\n70,1\t2,750\t2,25\n58,0\t1,250\t3\n"
+    )
+    capsys.readouterr()
+    table = cli._read_table(tmp_path / "t.tsv")
+    assert table["income"].tolist() == [500, 2.75, 1.25]
+    assert table["age"].tolist() == [64.2, 70.1, 58.0]
+    err = capsys.readouterr().err
+    assert (
+        "skdec: warning: column 'income' has numbers such as '2,750', read "
+        "with a decimal comma (2.75); if its comma separates thousands, write "
+        "the numbers without it." in err
+    )
+    assert "'age'" not in err and "'score'" not in err
+
+
 # ----------------------------------------------------------------- errors
 
 
