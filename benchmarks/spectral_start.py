@@ -70,9 +70,8 @@ def run_one(X, y, seed, cache_dir, params=None):
     saving], name: [accuracy, saving, wins]}`` for each of :data:`SPECTRAL`;
     ``params`` changes the pretraining's parameters."""
     n_clusters = int(np.unique(y).size)
-    _, Z, (candidates, sample, _, _) = default_candidates(
-        X, n_clusters, seed, cache_dir, params
-    )
+    _, Z, found = default_candidates(X, n_clusters, seed, cache_dir, params)
+    candidates, sample = found.candidates, found.sample
     auto_seed = fit_seed(seed)
     judged, embedded = _sample_rows(X, sample), _sample_rows(Z, sample)
     y_judged = y if sample is None else y[sample]
