@@ -1049,6 +1049,10 @@ def _cmd_fit(args, info):
 
 
 def _predict(model, X, kind="predict_proba"):
+    """``model.kind(X)`` of new rows, warning first of categories of a
+    table (``X`` a DataFrame) that the model never saw."""
+    if hasattr(X, "columns"):
+        _say_unseen_categories(model, X)
     return _run(lambda: getattr(model, kind)(X))
 
 
@@ -1085,6 +1089,28 @@ def _cmd_predict(args, info):
         info(_summary(model, frame))
     info(f"wrote {len(out)} predictions to {args.out}")
     return 0
+
+
+def _say_unseen_categories(model, frame):
+    """Warn, on standard error, of the values of categorical columns in the
+    rows ``frame`` that the model (a pipeline of ``skdec fit``) never saw:
+    they are encoded as the column's rarer levels grouped, or as none of its
+    categories, which may not be what they mean (``1`` where fitting saw
+    ``True``)."""
+    from skdec.tables import MISSING, _unseen_categories
+
+    for column, (values, n_rows, grouped) in _unseen_categories(model, frame).items():
+        shown = ["a gap" if value == MISSING else repr(value) for value in values]
+        listed = ", ".join(shown[:5]) + (", ..." if len(shown) > 5 else "")
+        encoded = (
+            "with its rarer categories" if grouped else "as none of its categories"
+        )
+        print(
+            f"skdec: warning: column '{column}' has {len(values)} value(s) that "
+            f"fitting never saw ({listed}), in {n_rows} row(s): they are encoded "
+            f"{encoded}.",
+            file=sys.stderr,
+        )
 
 
 def _labels_of(frame, label_column, data_path, info, required=True):

@@ -651,6 +651,31 @@ def _summary(pipeline, X):
     )
 
 
+def _unseen_categories(pipeline, X):
+    """``{column: (values, n_rows, grouped)}`` for each categorical column of
+    the fitted :func:`make_tabular_pipeline` pipeline whose values in the
+    rows ``X`` include some that fitting never saw: those values as text
+    (sorted; a gap where fitting had none is :data:`MISSING`), the number
+    of rows that hold one, and whether the encoder puts them with the
+    rarer levels grouped (True) or in no category (False)."""
+    columns = _pipeline_columns(pipeline)
+    if not columns or not columns[1]:
+        return {}
+    categorical = columns[1]
+    part = pipeline[0].named_transformers_["categorical"]
+    one_hot = part[-1]
+    values = np.asarray(part[:-1].transform(X[categorical]), dtype=object)
+    unseen = {}
+    for j, column in enumerate(categorical):
+        known = set(one_hot.categories_[j].tolist())
+        new = np.array([value not in known for value in values[:, j]])
+        if new.any():
+            grouped = one_hot.infrequent_categories_[j] is not None
+            found = sorted({str(value) for value in values[new, j]})
+            unseen[column] = (found, int(new.sum()), grouped)
+    return unseen
+
+
 # ---------------------------------------------------------------- profile
 
 

@@ -611,6 +611,28 @@ def test_predict_writes_the_ids_as_they_are(fitted, tmp_path, capsys):
     np.testing.assert_array_equal(written["a"].fillna(""), text.fillna(""))
 
 
+def test_categories_that_fitting_never_saw_are_warned_of(fitted, tmp_path, capsys):
+    # Encoded as none of the column's categories, silently before: a column
+    # written otherwise in new rows (1/0 for True/False, say) lost its meaning.
+    _, data, model, frame = fitted
+    out = str(tmp_path / "labels.csv")
+    _, _, err = _run(["predict", str(model), str(data), "--out", out], capsys)
+    assert "never saw" not in err
+    new = frame.copy()
+    new.loc[[0, 1], "ward"] = "west"
+    new.loc[2, "ward"] = "North"
+    new.to_csv(tmp_path / "new.csv", index=False)
+    for command in ("predict", "profile"):
+        argv = [command, str(model), str(tmp_path / "new.csv"), "--out", out]
+        status, _, err = _run(argv, capsys)
+        assert status == 0
+        assert (
+            "skdec: warning: column 'ward' has 2 value(s) that fitting never saw "
+            "('North', 'west'), in 3 row(s): they are encoded as none of its "
+            "categories." in err
+        )
+
+
 def test_csv_files_separated_by_semicolons_or_tabs(fitted, tmp_path, capsys):
     _, data, model_path, frame = fitted
     out = tmp_path / "labels.csv"
