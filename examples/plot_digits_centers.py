@@ -1,11 +1,11 @@
 """
-Looking inside a fit: decoded centres, embedding and history
-============================================================
+Looking inside a fit: cluster images, embedding and history
+===========================================================
 
 Fit a small DEC network to scikit-learn's 8x8 digits and look at what it
-learned with :mod:`skdec.plotting`: the cluster centres decoded back into
-images by the autoencoder, the embedding of the rows, the clusters against the
-digits, and the training history.
+learned with :mod:`skdec.plotting`: the mean image of each cluster, the
+embedding of the rows, the clusters against the digits, and the training
+history.
 """
 
 # %%
@@ -43,9 +43,12 @@ labels = dec.fit_predict(X)
 print(f"cluster accuracy {cluster_accuracy(y, labels):.3f}")
 
 # %%
-# The centres live in the 10-dimensional embedding; the layers of the
-# autoencoder after the embedding turn them back into images.
-plot_cluster_centers(dec, image_shape=(8, 8))
+# Each cluster as the mean of its images. Without ``X``, the function decodes
+# the centres, which live in the 10-dimensional embedding, with the layers of
+# the autoencoder after it; those layers learn only in pretraining unless the
+# reconstruction stays in the loss (``reconstruction_weight > 0``, IDEC), so
+# after DEC's self-training the mean images are the true picture.
+plot_cluster_centers(dec, image_shape=(8, 8), X=X)
 plt.show()
 
 # %%

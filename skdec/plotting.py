@@ -206,7 +206,12 @@ def decode_cluster_centers(estimator):
     """The reconstructions of the cluster centres by the trained decoder.
 
     The centres live in the embedding; ``estimator.decoder_`` maps them back to
-    the input space.
+    the input space. The decoder learns with the encoder only while the
+    reconstruction is a term of the loss: in pretraining, and in
+    self-training when ``reconstruction_weight > 0`` (IDEC). DEC's own
+    self-training (``reconstruction_weight=0``) moves the encoder alone, so
+    that the decoder then reads the centres as the pretrained embedding would
+    place them, which may be far from the cluster's rows.
 
     Parameters
     ----------
@@ -222,11 +227,17 @@ def decode_cluster_centers(estimator):
     return predict_batches(estimator.decoder_, estimator.cluster_centers_)
 
 
-def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray"):
-    """Show the decoded cluster centres as images.
+def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=None):
+    """Show each cluster as an image: its decoded centre, or its mean row.
 
-    Each centre is decoded by :func:`decode_cluster_centers` and reshaped to
-    ``image_shape``, one panel per cluster.
+    Without ``X``, each centre is decoded by :func:`decode_cluster_centers`
+    and reshaped to ``image_shape``, one panel per cluster. The decoder
+    follows the encoder only when the reconstruction stays in the loss
+    (``reconstruction_weight > 0``); after DEC's own self-training it does
+    not, the decoded centres may look like no image of their cluster, and a
+    ``UserWarning`` says so. With ``X``, each panel is the mean of the rows
+    of ``X`` that the estimator puts in the cluster, in the units of ``X``,
+    which any fit shows truly.
 
     Parameters
     ----------
@@ -234,14 +245,18 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray"):
         A fitted estimator on image rows, or a Pipeline ending in one.
     image_shape : tuple of int
         Shape of one image, ``(height, width)`` or ``(height, width, 3)``;
-        its product must be ``n_features_in_``. A colour image is drawn with
-        its values clipped to [0, 1], pixels scaled as ``MinMaxScaler``
+        its product must be the number of features (of ``X``, when given;
+        else ``n_features_in_`` of the DECClusterer). A colour image is drawn
+        with its values clipped to [0, 1], pixels scaled as ``MinMaxScaler``
         scales them (a decoder's output slightly outside); a grey one is
         stretched from its darkest to its brightest value.
     fig : matplotlib.figure.Figure, default=None
         Figure to draw on; a new one when None.
     cmap : str or matplotlib colormap, default="gray"
         Colormap of single-channel images.
+    X : array-like of shape (n_samples, n_features), default=None
+        Rows to show the clusters by, as ``estimator.predict`` takes them (for
+        a Pipeline, before its first step); None shows the decoded centres.
 
     Returns
     -------
@@ -249,12 +264,32 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray"):
         The figure, with one Axes (and image) per cluster.
     """
     plt = _pyplot()
-    centers = decode_cluster_centers(estimator)
     image_shape = tuple(int(s) for s in image_shape)
+    if len(image_shape) not in (2, 3):
+        raise ValueError(
+            f"image_shape should be (height, width) or (height, width, "
+            f"channels), got {image_shape}."
+        )
+    if X is None:
+        dec = _dec_step(estimator)
+        if dec.reconstruction_weight == 0 and dec.n_iter_ > 0:
+            warnings.warn(
+                "The decoder learned only in pretraining (reconstruction_weight"
+                f"=0), and self-training has moved the encoder since ({dec.n_iter_} "
+                "iterations): the decoded centres may look like no image of "
+                "their cluster. Pass X to show each cluster's mean row instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+        centers = decode_cluster_centers(estimator)
+        titles = [f"cluster {k}" for k in range(centers.shape[0])]
+    else:
+        centers, titles = _cluster_means(estimator, X)
     if int(np.prod(image_shape)) != centers.shape[1]:
         raise ValueError(
             f"image_shape={image_shape} holds {int(np.prod(image_shape))} values, "
-            f"but the estimator has {centers.shape[1]} features."
+            f"but the {'estimator' if X is None else 'rows of X'} have "
+            f"{centers.shape[1]} features."
         )
     n_clusters = centers.shape[0]
     n_cols = min(n_clusters, 10)
@@ -269,11 +304,28 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray"):
             if image.ndim == 3 and image.shape[2] in (3, 4):
                 # matplotlib clips colours itself, with a warning per image.
                 image = np.clip(image, 0.0, 1.0)
-            ax.imshow(image, cmap=cmap)
-            ax.set_title(f"cluster {k}", fontsize="small")
+            if np.isfinite(image).all():
+                ax.imshow(image, cmap=cmap)
+            ax.set_title(titles[k], fontsize="small")
     for ax in axes[n_clusters:]:
         fig.delaxes(ax)
     return fig
+
+
+def _cluster_means(estimator, X):
+    """``(means, titles)``: the mean of the rows of ``X`` in each cluster of
+    ``estimator.predict(X)`` (NaN for an empty cluster), and a title per
+    cluster with its number of rows."""
+    dec = _dec_step(estimator)
+    labels = np.asarray(estimator.predict(X))
+    X = np.asarray(X, dtype=np.float64).reshape(len(labels), -1)
+    counts = np.bincount(labels, minlength=dec.n_clusters_)
+    sums = np.zeros((dec.n_clusters_, X.shape[1]))
+    np.add.at(sums, labels, X)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts[:, None]
+    titles = [f"cluster {k} ({n} rows)" for k, n in enumerate(counts)]
+    return means, titles
 
 
 def plot_embedding(estimator, X, y=None, ax=None):

@@ -124,7 +124,7 @@ def test_history_lines_hold_the_history(dec3, tmp_path):
     np.testing.assert_allclose(given[1].lines[0].get_ydata(), dec3.history_["kl_loss"])
 
 
-def test_colour_centres_are_clipped_to_the_drawable_range(monkeypatch, caplog):
+def test_colour_centres_are_clipped_to_the_drawable_range(dec2, monkeypatch, caplog):
     # A decoder's output lies a little outside [0, 1]: before, matplotlib
     # clipped it and logged a warning once per cluster.
     import skdec.plotting
@@ -133,7 +133,7 @@ def test_colour_centres_are_clipped_to_the_drawable_range(monkeypatch, caplog):
     monkeypatch.setattr(skdec.plotting, "decode_cluster_centers", lambda _: centers)
     with warnings.catch_warnings(), caplog.at_level("WARNING"):
         warnings.simplefilter("error")
-        fig = plot_cluster_centers(None, (2, 2, 3))
+        fig = plot_cluster_centers(dec2, (2, 2, 3))
     assert not [r for r in caplog.records if "Clipping" in r.getMessage()]
     for k, ax in enumerate(fig.axes):
         np.testing.assert_allclose(
@@ -143,7 +143,9 @@ def test_colour_centres_are_clipped_to_the_drawable_range(monkeypatch, caplog):
 
 
 def test_cluster_centers_are_decoded_by_the_decoder(dec3, tmp_path):
-    fig = plot_cluster_centers(dec3, (8, 8))
+    # Self-training moved the encoder, the decoder stayed: said.
+    with pytest.warns(UserWarning, match="decoder learned only in pretraining"):
+        fig = plot_cluster_centers(dec3, (8, 8))
     images = [ax.images[0] for ax in fig.axes if ax.images]
     assert len(images) == dec3.n_clusters == 4
     # The decoder of small_dec: one ReLU layer, then the linear reconstruction.
@@ -159,7 +161,29 @@ def test_cluster_centers_are_decoded_by_the_decoder(dec3, tmp_path):
         )
     _save(fig, tmp_path)
     with pytest.raises(ValueError, match=r"image_shape=\(7, 7\) holds 49 values"):
-        plot_cluster_centers(dec3, (7, 7))
+        plot_cluster_centers(dec3, (7, 7), X=np.zeros((3, 64)))
+    # Before, a flat shape passed and matplotlib failed to draw it.
+    with pytest.raises(ValueError, match=r"\(height, width\).*got \(64,\)"):
+        plot_cluster_centers(dec3, (64,))
+
+
+def test_cluster_centers_as_the_mean_row_of_each_cluster(dec3, dec2, digits):
+    X, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot_cluster_centers(dec3, (8, 8), X=X)
+        # Without self-training the decoder still matches the encoder.
+        plot_cluster_centers(dec2, (8, 8))
+    labels = dec3.predict(X)
+    drawn = [ax for ax in fig.axes if ax.images]
+    assert len(drawn) == np.unique(labels).size
+    for ax in drawn:
+        k = int(ax.get_title().split()[1])
+        members = X[labels == k]
+        assert ax.get_title() == f"cluster {k} ({len(members)} rows)"
+        np.testing.assert_allclose(
+            ax.images[0].get_array(), members.mean(axis=0).reshape(8, 8)
+        )
 
 
 def test_embedding_scatter_is_the_transform(dec2, digits, tmp_path):
