@@ -445,8 +445,9 @@ class DECClusterer(
     Notes
     -----
     The input is not scaled: put a scaler before the estimator, for example
-    ``make_pipeline(MinMaxScaler(), DECClusterer())`` for pixels or
-    ``StandardScaler`` for tabular features.
+    ``make_pipeline(MinMaxScaler(clip=True), DECClusterer())`` for pixels
+    (``clip=True`` keeps new images in [0, 1] where a pixel that was dark in
+    every fitted image lights up) or ``StandardScaler`` for tabular features.
 
     Pretraining costs about ``6 * n_weights`` floating-point operations per
     row and epoch, where ``n_weights`` is about 3.3 million for 784 inputs and
