@@ -343,7 +343,8 @@ def plot_embedding(estimator, X, y=None, ax=None):
     X : array-like of shape (n_samples, n_features)
         Rows to embed.
     y : array-like of shape (n_samples,), default=None
-        True classes; when given, each class gets its own marker, named in
+        True classes; when given, each class gets its own marker (up to 22
+        classes; more share markers, with a warning), named in
         the legend (in grey: the colours are the clusters'), and rows without
         a class (None, NaN, ``pd.NA``) are drawn as dots.
     ax : matplotlib.axes.Axes, default=None
@@ -393,7 +394,15 @@ def plot_embedding(estimator, X, y=None, ax=None):
         classes, codes = _unique_labels(y[~unknown], "y")
         member = np.full(len(y), -1)
         member[~unknown] = codes
-        markers = "osD^v<>pP*Xh"
+        # Filled shapes first, then line ones (the centres' "x" is apart).
+        markers = "osD^v<>pP*XhHd8" + "1234+|_"
+        if len(classes) > len(markers):
+            warnings.warn(
+                f"y has {len(classes)} classes, more than the {len(markers)} "
+                "markers: classes share markers in the plot and its legend.",
+                UserWarning,
+                stacklevel=2,
+            )
         groups = [
             (member == i, markers[i % len(markers)], f"class {_python_value(cls)}")
             for i, cls in enumerate(classes)

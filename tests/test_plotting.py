@@ -250,6 +250,19 @@ def test_embedding_legend_names_classes_by_their_own_values(
     assert [t.get_text() for t in ax.get_legend().get_texts()] == names
 
 
+def test_embedding_gives_up_to_22_classes_their_own_markers(dec2, digits):
+    # Before, the 13th class took the first's marker, silently.
+    X, _ = digits
+    classes = np.arange(len(X)) % 22
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot_embedding(dec2, X, y=classes)
+    markers = [h.get_marker() for h in ax.get_legend().legend_handles]
+    assert len(set(markers)) == len(markers) == 22
+    with pytest.warns(UserWarning, match="23 classes, more than the 22 markers"):
+        plot_embedding(dec2, X, y=np.arange(len(X)) % 23)
+
+
 def test_embedding_gives_each_of_many_clusters_its_own_colour(digits):
     X, _ = digits
     # Before, every cluster from the 20th on had the colour of the 20th.
