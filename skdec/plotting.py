@@ -96,7 +96,8 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, cmap="Blues"):
     y_pred : array-like of shape (n_samples,)
         Cluster labels.
     ax : matplotlib.axes.Axes, default=None
-        Axes to draw on; a new figure when None.
+        Axes to draw on; a new figure when None, larger than matplotlib's
+        default beyond about 10 classes or clusters.
     cmap : str or matplotlib colormap, default="Blues"
         Colormap of the counts.
 
@@ -129,9 +130,17 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, cmap="Blues"):
     square[: counts.shape[0], : counts.shape[1]] = counts
     if ax is None:
         # Constrained: long class names and the axis label stay on the figure.
-        _, ax = plt.subplots(layout="constrained")
+        # Wider and taller with the matrix, so that its labels and counts do
+        # not run into each other (matplotlib's default is 6.4 x 4.8 inches).
+        figsize = (max(6.4, 0.45 * n + 2.0), max(4.8, 0.3 * n + 1.5))
+        _, ax = plt.subplots(layout="constrained", figsize=figsize)
+    fontsize = "medium" if n <= 12 else "small" if n <= 24 else "x-small"
     ConfusionMatrixDisplay(square).plot(
-        ax=ax, cmap=cmap, colorbar=False, values_format="d"
+        ax=ax,
+        cmap=cmap,
+        colorbar=False,
+        values_format="d",
+        text_kw={"fontsize": fontsize},
     )
     ax.set_aspect("auto")
     none = ["(none)"] * n

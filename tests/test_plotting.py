@@ -1,5 +1,6 @@
 """Figures of skdec.plotting, drawn with the Agg backend."""
 
+import itertools
 import sys
 import warnings
 
@@ -184,6 +185,21 @@ def test_cluster_centers_as_the_mean_row_of_each_cluster(dec3, dec2, digits):
         np.testing.assert_allclose(
             ax.images[0].get_array(), members.mean(axis=0).reshape(8, 8)
         )
+
+
+def test_a_large_confusion_matrix_gets_a_larger_figure(tmp_path):
+    # Before, 30 clusters were drawn on matplotlib's 6.4-inch default, their
+    # labels and counts running into each other.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 30, 3000)
+    ax = plot_confusion_matrix(y, (y + rng.integers(0, 2, 3000)) % 30)
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    labels = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(labels))
+    assert ax.figure.get_size_inches()[0] > 0.45 * 30
+    small = plot_confusion_matrix([0, 0, 1, 1], [1, 1, 0, 1])
+    np.testing.assert_allclose(small.figure.get_size_inches(), [6.4, 4.8])
 
 
 def test_embedding_scatter_is_the_transform(dec2, digits, tmp_path):
