@@ -1143,7 +1143,10 @@ class DECClusterer(
         ``Q`` is the soft assignment of the rows of X and ``P`` the target
         distribution computed from it, as in self-training. The value is at
         most zero, and higher when the assignments are confident and the
-        clusters balanced.
+        clusters balanced. ``P`` depends on the cluster frequencies over the
+        rows given, so the score does too: it compares sets of many rows,
+        not single rows (on one row ``P`` is ``Q`` and the score is 0,
+        however unsure the assignment).
 
         Parameters
         ----------
