@@ -380,8 +380,11 @@ class DECClusterer(
 
     history_ : dict of str to list of float
         ``"pretrain_loss"``: the mean reconstruction loss of each pretraining
-        epoch; ``"kl_loss"``: ``KL(P || Q)`` (mean over rows) at each target
-        update; ``"delta_label"``: the fraction of labels changed at each
+        epoch; ``"kl_loss"``: the KL divergence of the target from ``Q``
+        (mean over rows) at each target update: of the start's one-hot labels
+        while a start found outside the embedding is learned (see
+        ``start_learning_rate``), then ``KL(P || Q)`` in DEC's phase;
+        ``"delta_label"``: the fraction of labels changed at each
         target update (the first is against the start's labels);
         ``"criterion"``: with ``init="auto"``, the criterion of the labels at
         each target update of DEC's sharpening, the first at its start, and

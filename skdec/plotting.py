@@ -157,7 +157,9 @@ def plot_history(estimator_or_history, axes=None):
     """Plot the training history of a DEC fit.
 
     Three panels: the reconstruction loss of each pretraining epoch, the
-    ``KL(P || Q)`` loss at each target update, and the fraction of labels
+    KL divergence of the target from ``Q`` at each target update (the
+    start's one-hot labels while a start found outside the embedding is
+    learned, then DEC's ``P``: see ``history_``), and the fraction of labels
     changed at each target update (the stopping criterion, with ``tol``).
 
     Parameters
@@ -175,6 +177,8 @@ def plot_history(estimator_or_history, axes=None):
         an estimator, the third also has a dashed line at its ``tol``.
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     history = estimator_or_history
     tol = None
     if not isinstance(history, dict):
@@ -190,7 +194,7 @@ def plot_history(estimator_or_history, axes=None):
         )
     panels = [
         ("pretrain_loss", "pretraining epoch", "reconstruction loss (MSE)"),
-        ("kl_loss", "target update", "KL(P || Q)"),
+        ("kl_loss", "target update", "KL(target || Q)"),
         ("delta_label", "target update", "fraction of labels changed"),
     ]
     for ax, (key, xlabel, ylabel) in zip(axes, panels, strict=True):
@@ -200,6 +204,7 @@ def plot_history(estimator_or_history, axes=None):
         )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         if values.size == 0:
             ax.set_title("(none)")
     if tol is not None:

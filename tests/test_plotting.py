@@ -118,6 +118,11 @@ def test_history_lines_hold_the_history(dec3, tmp_path):
     # The tol line on the panel of the stopping criterion.
     assert axes[2].lines[1].get_ydata()[0] == dec3.tol
     _save(axes[0].figure, tmp_path)
+    # Whole ticks: there is no epoch or update 1.5 (before, on short runs).
+    for ax in axes:
+        ticks = ax.get_xticks()
+        np.testing.assert_array_equal(ticks, np.round(ticks))
+    assert axes[1].get_ylabel() == "KL(target || Q)"  # the start's, then P
 
     _, given = plt.subplots(3, 1)
     drawn = plot_history(dec3.history_, axes=given)
