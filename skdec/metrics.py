@@ -308,7 +308,9 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
     """
     from ._n_clusters import separation_score
 
-    X = check_array(X, dtype=np.float64)
+    # In its own numeric dtype (uint8 pixels, a memmap): only the rows scored,
+    # at most max_rows, are converted to float64.
+    X = check_array(X, dtype="numeric")
     labels = _labels_1d(labels)
     check_consistent_length(X, labels)
     labels = _label_codes(labels, "labels")[1]

@@ -99,6 +99,24 @@ def test_large_inputs_are_scored_on_a_sample():
     assert sampled != graph_separation_score(X, y)
 
 
+def test_only_the_sampled_rows_are_converted_to_floats():
+    # Before, the whole input was copied to float64 first: 8 bytes a value
+    # for a uint8 image array or memmap of any size.
+    import tracemalloc
+
+    X = np.random.default_rng(0).integers(0, 256, (40_000, 50), dtype=np.uint8)
+    y = np.arange(len(X)) % 3
+    graph_separation_score(X[:200], y[:200])  # imports and caches outside
+    tracemalloc.start()
+    try:
+        score = graph_separation_score(X, y, max_rows=300)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * X.size / 3  # a float64 copy alone holds 8 * X.size bytes
+    assert score == graph_separation_score(X.astype(np.float64), y, max_rows=300)
+
+
 def test_bad_inputs_are_refused():
     X, y = touching_blobs(3)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
