@@ -1,5 +1,6 @@
 """The scikit-learn front door of DEC: parameters, validation, orchestration."""
 
+import collections.abc
 import logging
 import math
 import warnings
@@ -38,7 +39,15 @@ def fit_seed(random_state):
 def _validate_rows(estimator, X, **kwargs):
     """``validate_data(estimator, X, **kwargs)``; where it refuses an array
     of more than two dimensions (images, say), its error says how to give
-    them, after scikit-learn's own message."""
+    them, after scikit-learn's own message. An iterator or generator, which
+    scikit-learn takes for a scalar, is refused as what it is."""
+    if isinstance(X, collections.abc.Iterator):
+        raise TypeError(
+            f"X is an iterator ({type(X).__name__}); DECClusterer takes all its "
+            "rows at once, as an array. For data larger than memory, give a "
+            "read-only memmap, np.load(path, mmap_mode='r'), which it reads in "
+            "batches."
+        )
     try:
         return validate_data(estimator, X, **kwargs)
     except ValueError as error:

@@ -91,6 +91,15 @@ def test_fit_refuses_complex_numbers():
         small_dec(n_clusters=2).fit(np.ones((4, 2)) + 1j)
 
 
+def test_an_iterator_is_refused_as_one(fitted):
+    # Before, scikit-learn's message took it for a scalar and advised
+    # reshape(-1, 1).
+    for method in (small_dec().fit, fitted.predict):
+        rows = (row for row in np.zeros((10, 4)))
+        with pytest.raises(TypeError, match=r"X is an iterator \(generator\).*memmap"):
+            method(rows)
+
+
 def test_sparse_input_says_how_to_convert():
     with pytest.raises(TypeError, match=r"dense data is required.*toarray"):
         small_dec(n_clusters=2).fit(scipy.sparse.random(10, 3, density=0.5))
