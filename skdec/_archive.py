@@ -481,7 +481,16 @@ def write(obj, path, *, notes=None):
     with _caches_left_out(obj):
         payload = skops.io.dumps(obj, compression=zipfile.ZIP_DEFLATED)
     cannot = f"{type(obj).__name__} cannot be saved to a skdec model file:"
-    _, untrusted = _checked_payload(payload, cannot + " it")
+    try:
+        _, untrusted = _checked_payload(payload, cannot + " it")
+    except _Refused as exc:
+        if "bytes" not in str(exc):
+            raise
+        # Too large: the networks are small, but labels_ grows with the rows.
+        raise _Refused(
+            f"{exc} A fitted estimator keeps one label per training row "
+            "(labels_, 8 bytes each). Use pickle or joblib for such models."
+        ) from None
     if untrusted:
         raise ValueError(
             f"{cannot} it holds {', '.join(untrusted)}, which loading a file "

@@ -455,6 +455,22 @@ def test_a_small_file_cannot_make_loading_read_much(saved, monkeypatch, tamper, 
         skdec.load(saved)
 
 
+def test_a_model_too_large_to_save_says_why_and_what_to_use(
+    fitted, monkeypatch, tmp_path
+):
+    # The cap is met through labels_ on some hundred million training rows;
+    # before, the refusal named no cause and no way out.
+    import copy
+
+    big = copy.deepcopy(fitted)
+    big.labels_ = np.zeros(20_000, dtype=np.int64)  # as if fitted on more rows
+    monkeypatch.setattr(_archive, "MAX_MODEL_BYTES", 100_000)
+    match = r"more than skdec reads .*\(labels_, 8 bytes each\)\. Use pickle or joblib"
+    with pytest.raises(ValueError, match=match):
+        big.save(tmp_path / "m.skdec")
+    assert not (tmp_path / "m.skdec").exists()
+
+
 def test_a_pipeline_file_calls_only_skdecs_conversions(table_pipe, tmp_path):
     path = tmp_path / "m.skdec"
     skdec.save(table_pipe, path)
