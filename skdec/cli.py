@@ -638,27 +638,17 @@ def _same_booleans(frame, columns=None, rewrite=None):
             frame[column] = values.replace(rewrite)
 
 
-# A whole number, beside those with a decimal comma (tables.COMMA_DECIMAL);
-# with points between thousands (1.234) where the column has a decimal comma.
+# A whole number, beside those with a decimal comma (tables.COMMA_DECIMAL).
 _WHOLE_NUMBER = r"\s*[+-]?\d+\s*"
-_WHOLE_THOUSANDS = r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)\s*"
 
 
 def _decimal_comma_numbers(text):
     """``comma, number``: which of the strings ``text`` are numbers with a
-    decimal comma, and which are those or whole numbers. Where some have a
-    decimal comma, a point separates thousands (``1.234,5``, ``2.750``)."""
+    decimal comma, and which are those or whole numbers."""
     from skdec.tables import COMMA_DECIMAL
 
-    comma = text.str.fullmatch(COMMA_DECIMAL).astype(bool)
-    whole = _WHOLE_THOUSANDS if comma.any() else _WHOLE_NUMBER
-    return comma, comma | text.str.fullmatch(whole).astype(bool)
-
-
-def _comma_to_point(text):
-    """The strings ``text`` of numbers with a decimal comma (and points
-    between thousands) as pandas reads numbers."""
-    return text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    comma = text.str.fullmatch(COMMA_DECIMAL)
+    return comma, comma | text.str.fullmatch(_WHOLE_NUMBER)
 
 
 def _read_decimal_commas(frame):
@@ -677,7 +667,7 @@ def _read_decimal_commas(frame):
             continue
         comma, number = _decimal_comma_numbers(present)
         if comma.any() and number.all():
-            frame[column] = pd.to_numeric(_comma_to_point(values))
+            frame[column] = pd.to_numeric(values.str.replace(",", ".", regex=False))
             with_comma = pd.unique(present[comma])
             if all(re.fullmatch(_THOUSANDS, text) for text in with_comma):
                 example = with_comma[0].strip()
@@ -712,7 +702,9 @@ def _model_decimal_commas(frame, numeric):
             continue
         text = values.astype(str)
         number = _decimal_comma_numbers(text)[1]
-        converted = pd.to_numeric(_comma_to_point(text[number]), errors="coerce")
+        converted = pd.to_numeric(
+            text[number].str.replace(",", ".", regex=False), errors="coerce"
+        )
         frame[column] = values.astype(object).where(~number, converted)
 
 

@@ -197,9 +197,9 @@ def _is_number_text(values):
     return present is not None and bool(_read_as_numbers(present).all())
 
 
-#: A number written with a decimal comma (``1,5``, ``-0,25``, or with points
-#: between thousands, ``1.234,5``), as a pattern for ``Series.str.fullmatch``.
-COMMA_DECIMAL = r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+(?:[eE][+-]?\d+)?\s*"
+#: A number written with a decimal comma (``1,5`` or ``-0,25``), as a pattern
+#: for ``Series.str.fullmatch``.
+COMMA_DECIMAL = r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*"
 
 
 def _numbers_among_text(values):

@@ -733,31 +733,6 @@ def test_new_rows_with_a_decimal_comma_and_one_text_value(tmp_path, capsys):
     np.testing.assert_array_equal(new[1:], pd.read_csv(out)["cluster"][1:])
 
 
-def test_points_between_thousands_beside_a_decimal_comma(tmp_path, capsys):
-    # As spreadsheets write numbers where the comma is the decimal mark and
-    # the point separates thousands: before, the column stayed text.
-    (tmp_path / "t.csv").write_text(
-        "income;age;code\n1.234,5;64,2;1.250\n2.750;70,1;2.5\n"
-        "12.345.678,25;58;<1\n500;61,5;3.0\n"
-    )
-    capsys.readouterr()
-    table = cli._read_table(tmp_path / "t.csv")
-    assert table["income"].tolist() == [1234.5, 2750.0, 12345678.25, 500.0]
-    assert table["age"].tolist() == [64.2, 70.1, 58.0, 61.5]
-    # Without a decimal comma in the column, a point is a decimal point.
-    assert table["code"].tolist() == ["1.250", "2.5", "<1", "3.0"]
-    assert "warning" not in capsys.readouterr().err
-    # New rows given to a model read them so, value by value.
-    frame = pd.DataFrame({"income": ["3.500,25", "<0,5", "2.750", "7"]})
-    cli._model_decimal_commas(frame, ["income"])
-    assert frame["income"].tolist()[:1] + frame["income"].tolist()[2:] == [
-        3500.25,
-        2750.0,
-        7.0,
-    ]
-    assert frame["income"][1] == "<0,5"
-
-
 def test_a_quoted_separator_in_the_header_does_not_choose(tmp_path):
     # A comma between quotes is text: the semicolons separate (before: the
     # comma in '"weight, kg"' chose commas, and the file was one column).
