@@ -1278,10 +1278,6 @@ def _joblib_message(record):
     return message.splitlines()[0]
 
 
-# How scikit-learn's OneHotEncoder(handle_unknown="warn") begins its warning.
-_UNKNOWN_CATEGORIES = "Found unknown categories in columns"
-
-
 def _print_warnings(caught):
     """Print the recorded warnings as ``skdec: warning:`` lines; scikit-learn's
     warnings of a model saved with another version of it, one per estimator,
@@ -1293,8 +1289,6 @@ def _print_warnings(caught):
     for warning in caught:
         if issubclass(warning.category, InconsistentVersionWarning):
             saved_with.add(warning.message.original_sklearn_version)
-        elif str(warning.message).startswith(_UNKNOWN_CATEGORIES):
-            continue  # said per column, with the values (_say_unseen_categories)
         elif not issubclass(
             warning.category, (DeprecationWarning, PendingDeprecationWarning)
         ):

@@ -468,13 +468,11 @@ def make_tabular_pipeline(
     that is itself ``"missing"`` is read as ``'"missing"'``, quoted, to stay
     apart from the gaps); categories not seen in :term:`fit` are encoded as
     the grouped rare categories when the column has them, else as zeros, so
-    every row gets a cluster, with scikit-learn's warning that names the
-    columns (their positions among the categorical ones). Columns with no
-    value, columns of dates (datetime dtypes, or text whose every value is
-    a date or a timestamp with a four-digit year and a month, such as
-    ``"2021-03-01"`` or ``"2021-03-01 10:00:00"``), and text, boolean or
-    category columns with a different value in every row that has one
-    (identifiers; from three such
+    every row gets a cluster. Columns with no value, columns of dates
+    (datetime dtypes, or text whose every value is a date or a timestamp
+    with a four-digit year and a month, such as ``"2021-03-01"`` or
+    ``"2021-03-01 10:00:00"``), and text, boolean or category columns with a
+    different value in every row that has one (identifiers; from three such
     rows on, since in a table of one or two rows every column would be one)
     are left out, with a warning; so is the index that ``DataFrame.to_csv``
     writes, read back as a column (named ``"Unnamed: 0"`` by pandas, a
@@ -561,8 +559,7 @@ def make_tabular_pipeline(
     if categories:
         imputer = SimpleImputer(strategy="constant", fill_value=MISSING)
         one_hot = OneHotEncoder(
-            # As "infrequent_if_exist", with a warning.
-            handle_unknown="warn",
+            handle_unknown="infrequent_if_exist",
             max_categories=max_categories + 1,  # + the grouped one
             sparse_output=False,
         )
