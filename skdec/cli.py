@@ -461,6 +461,7 @@ def _read_table(path, text_columns=()):
         sep = None
     else:
         sep = _separator(path)
+        row_names = _row_names_first(path, sep)
         reader = functools.partial(
             pd.read_csv,
             sep=sep,
@@ -469,9 +470,11 @@ def _read_table(path, text_columns=()):
             # Text as written: "NA", "null" or "None" are not gaps there.
             keep_default_na=not text_columns,
             # Rows that end in a separator the header lacks (as spreadsheets
-            # write them): without this, pandas takes their first field for
-            # the index and shifts every column name by one.
-            index_col=False,
+            # write them): without index_col=False, pandas takes their first
+            # field for the index and shifts every column name by one. Rows
+            # that start with a name the header lacks (R's write.table) are
+            # what pandas' index is for.
+            index_col=None if row_names else False,
         )
     try:
         with warnings.catch_warnings():
@@ -503,6 +506,16 @@ def _read_table(path, text_columns=()):
         raise UsageError(f"cannot read '{path}': {exc}") from exc
     if len(frame) == 0:
         raise UsageError(f"'{path}' has no rows.")
+    if sep is not None and row_names:
+        frame = frame.reset_index(drop=True)
+        if not text_columns:
+            print(
+                f"skdec: warning: every row of '{path}' has one field more than "
+                "its header line names, as R's write.table writes row names: "
+                "the first field of each row was taken for its name and left "
+                "out.",
+                file=sys.stderr,
+            )
     if sep is not None:
         repeated = _repeated_names(path, sep)
         if repeated:
@@ -531,6 +544,31 @@ def _read_table(path, text_columns=()):
     return frame
 
 
+def _row_names_first(path, sep):
+    """Whether the first lines of the CSV file ``path`` are those of a table
+    with row names and no name for their column (R's ``write.table``): every
+    data row has one field more than the header, none of them an empty one
+    at its end (a separator that ends each row, which spreadsheets write; a
+    mixture of both is refused when read)."""
+    if Path(path).suffix.lower() in _COMPRESSED:
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as file:
+            records = [
+                r
+                for r in csv.reader(
+                    itertools.islice(file, _SNIFFED_LINES), delimiter=sep
+                )
+                if r
+            ]
+    except (OSError, csv.Error):
+        return False
+    if len(records) < 2:
+        return False
+    header, rows = records[0], records[1:]
+    return all(len(row) == len(header) + 1 and row[-1] != "" for row in rows)
+
+
 def _repeated_names(path, sep):
     """The names that the header line of the CSV file ``path`` gives to more
     than one column, as written (empty names aside)."""
@@ -553,7 +591,7 @@ def _separator(path):
     split by the one that gives it the most fields. A
     compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
     taken as separated by commas."""
-    if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
+    if Path(path).suffix.lower() in _COMPRESSED:
         return ","
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
@@ -581,6 +619,8 @@ def _separator(path):
 
 # Lines of a CSV file read to find its separator.
 _SNIFFED_LINES = 20
+# Files that pandas decompresses itself, as it reads them.
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
 
 
 def _field_counts(lines, separator):
@@ -601,11 +641,12 @@ _BOOLEAN_TEXT = dict.fromkeys(["True", "TRUE", "true"], "True") | dict.fromkeys(
 
 
 def _numbered_columns(names):
-    """Whether ``names`` number the columns: three or more whole numbers
-    that rise by the same step, as the years of a table by year (``2019,
-    2020, 2021``) or the names that pandas gives columns without one (``0,
-    1, 2``). A header, not a row of measurements, which seldom does that."""
-    if len(names) < 3 or not all(re.fullmatch(r"\d+", str(n)) for n in names):
+    """Whether ``names`` are the years of a table by year: three or more
+    four-digit numbers that rise by the same step (``2019, 2020, 2021``). A
+    header, not a row of measurements, which seldom does that. (``0, 1, 2``,
+    as pandas names columns without a name, may as well be a first row of
+    codes, and is warned of.)"""
+    if len(names) < 3 or not all(re.fullmatch(r"[12]\d{3}", str(n)) for n in names):
         return False
     numbers = [int(n) for n in names]
     steps = {after - before for before, after in itertools.pairwise(numbers)}
@@ -681,9 +722,9 @@ def _read_decimal_commas(frame):
     return frame
 
 
-# A number whose comma could as well separate thousands: 1 to 3 digits, a
-# comma, 3 digits.
-_THOUSANDS = r"\s*[+-]?\d{1,3},\d{3}\s*"
+# A number whose comma could as well separate thousands: 1 to 3 digits, not
+# starting with 0, a comma, 3 digits (0,125 is a fraction).
+_THOUSANDS = r"\s*[+-]?[1-9]\d{0,2},\d{3}\s*"
 
 
 def _model_decimal_commas(frame, numeric):
@@ -1052,7 +1093,8 @@ def _predict(model, X, kind="predict_proba"):
     """``model.kind(X)`` of new rows, warning first of categories of a
     table (``X`` a DataFrame) that the model never saw."""
     if hasattr(X, "columns"):
-        _say_unseen_categories(model, X)
+        # In _run: a model fitted with --no-impute refuses gaps here already.
+        _run(lambda: _say_unseen_categories(model, X))
     return _run(lambda: getattr(model, kind)(X))
 
 

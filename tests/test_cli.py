@@ -164,6 +164,24 @@ def test_fit_no_impute_refuses_missing_values(fitted, capsys, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+def test_a_no_impute_model_refuses_new_rows_with_gaps_plainly(fitted, capsys, tmp_path):
+    # Before, the check of unseen categories met the gap first and let its
+    # ValueError out as a traceback.
+    _, _, _, frame = fitted
+    full = frame.dropna()
+    full.to_csv(tmp_path / "full.csv", index=False)
+    model = str(tmp_path / "m.skdec")
+    argv = ["fit", str(tmp_path / "full.csv"), "--n-clusters", "2", "--out", model]
+    assert main([*argv, "--no-impute", "--quiet", "--id-column", "id", *TINY]) == 0
+    gap = full.copy()
+    gap.iloc[0, gap.columns.get_loc("ward")] = None
+    gap.to_csv(tmp_path / "gap.csv", index=False)
+    for command in ("predict", "profile"):
+        argv = [command, model, str(tmp_path / "gap.csv")]
+        err = _error([*argv, "--out", str(tmp_path / "out.csv")], capsys)
+        assert "Missing values in column(s) 'ward' (1)" in err
+
+
 def test_fit_passes_the_options_it_is_given(tmp_path):
     # What reaches the estimator, not what it makes of it: a fit of no
     # self-training and one pretraining epoch.
@@ -698,6 +716,10 @@ def test_a_comma_that_may_separate_thousands_is_warned_of(tmp_path, capsys):
         "the numbers without it." in err
     )
     assert "'age'" not in err and "'score'" not in err
+    # A fraction of three decimals (0,125) separates no thousands.
+    (tmp_path / "f.tsv").write_text("p\tq\n0,125\t1\n0,250\t2\n0,500\t3\n")
+    assert cli._read_table(tmp_path / "f.tsv")["p"].tolist() == [0.125, 0.25, 0.5]
+    assert "warning" not in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------- errors
@@ -845,6 +867,18 @@ def test_rows_that_end_in_a_separator_keep_their_columns(tmp_path):
         cli._read_table(tmp_path / "x.csv")
 
 
+def test_rows_that_start_with_a_name_the_header_lacks(tmp_path, capsys):
+    # R's write.table(sep=";"): row names first, no name for them in the
+    # header. pandas reads them as its index; index_col=False refused them.
+    (tmp_path / "r.csv").write_text('"id";"x"\n"r1";"P0";1,5\n"r2";"P1";2,5\n')
+    capsys.readouterr()
+    frame = cli._read_table(tmp_path / "r.csv")
+    assert frame.to_dict("list") == {"id": ["P0", "P1"], "x": [1.5, 2.5]}
+    assert frame.index.tolist() == [0, 1]
+    assert "taken for its name and left out" in capsys.readouterr().err
+    assert cli._read_table(tmp_path / "r.csv", ["id"])["id"].tolist() == ["P0", "P1"]
+
+
 def test_a_header_that_repeats_a_name_is_refused(tmp_path):
     # pandas renames the second 'age' to 'age.1', silently.
     (tmp_path / "r.csv").write_text("id,age,w,age,,\nP0,1,2,3,,\nP1,4,5,6,,\n")
@@ -868,14 +902,14 @@ def test_a_file_without_a_header_line_is_warned_of(tmp_path, capsys):
     (tmp_path / "h.csv").write_text("a,2020\n0.5,1.25\n")
     cli._read_table(tmp_path / "h.csv")
     assert capsys.readouterr().err == ""
-    # Names that number the columns are a header: years, or the names that
-    # pandas gives columns without one (DataFrame(X).to_csv()).
-    for header in ("2019,2020,2021", "0,1,2", "1990,2000,2010,2020"):
+    # Names that number the columns as years are a header.
+    for header in ("2019,2020,2021", "1990,2000,2010,2020"):
         (tmp_path / "y.csv").write_text(f"{header}\n0.5,1.25,3\n0.7,1.5,2\n")
         cli._read_table(tmp_path / "y.csv")
         assert capsys.readouterr().err == "", header
-    # Not numbers that merely rise, nor a row of two.
-    for header in ("1,2,4", "0.5,1.5,2.5", "3,2,1", "0,1"):
+    # Not numbers that merely rise, nor a row of two, nor small whole numbers
+    # rising by one (a first row of codes as well as pandas' names).
+    for header in ("1,2,4", "0.5,1.5,2.5", "3,2,1", "0,1", "0,1,2", "1,2,3"):
         rows = "\n".join(",".join(["0.5"] * (header.count(",") + 1)) for _ in "ab")
         (tmp_path / "r.csv").write_text(f"{header}\n{rows}\n")
         cli._read_table(tmp_path / "r.csv")
