@@ -396,7 +396,8 @@ def choose_n_clusters(
     data without cluster structure it returns the smallest candidate. Only
     partitions into exactly ``k`` clusters are scored for ``k``; a ``k``
     that none of them reaches (fewer distinct rows than ``k``) scores 0. On
-    at most ``n_neighbors`` distinct rows with copies (or on at most 4), the
+    at most ``n_neighbors`` distinct rows with copies (or on fewer than
+    ``log2(n_neighbors) + 1``, 4 for 15 neighbours), the
     graph links every value to every other and no copy to another copy of
     its row, so that a cluster made of one value has no link inside it; a
     ``UserWarning`` says that it cannot tell such clusters apart.

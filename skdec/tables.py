@@ -468,7 +468,8 @@ def make_tabular_pipeline(
     that is itself ``"missing"`` is read as ``'"missing"'``, quoted, to stay
     apart from the gaps); categories not seen in :term:`fit` are encoded as
     the grouped rare categories when the column has them, else as zeros, so
-    every row gets a cluster. Columns with no value, columns of dates
+    every row gets a cluster (silently; ``skdec predict`` names them).
+    Columns with no value, columns of dates
     (datetime dtypes, or text whose every value is a date or a timestamp
     with a four-digit year and a month, such as ``"2021-03-01"`` or
     ``"2021-03-01 10:00:00"``), and text, boolean or category columns with a
