@@ -664,7 +664,9 @@ def _unseen_categories(pipeline, X):
         return {}
     categorical = columns[1]
     part = pipeline[0].named_transformers_["categorical"]
-    one_hot = part[-1]
+    one_hot = part[-1] if hasattr(part, "steps") else None
+    if not isinstance(one_hot, OneHotEncoder):
+        return {}  # not the layout make_tabular_pipeline builds
     values = np.asarray(part[:-1].transform(X[categorical]), dtype=object)
     unseen = {}
     for j, column in enumerate(categorical):
