@@ -1033,7 +1033,10 @@ class DECClusterer(
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
                 f"n_clusters ({n_clusters}): some clusters are empty after "
-                "fitting; their centres receive no training row.",
+                "fitting; their centres receive no training row. If the input "
+                "is not scaled, scale it first (MinMaxScaler(clip=True) for "
+                "pixels, StandardScaler for tables); else the data may hold "
+                "fewer clusters.",
                 ConvergenceWarning,
                 stacklevel=4,
             )
