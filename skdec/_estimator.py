@@ -127,9 +127,9 @@ class DECClusterer(
 
     n_clusters_range : tuple of (int, int), default=(2, 15)
         The smallest and largest number of clusters that
-        ``n_clusters="auto"`` considers, both included; at most
+        ``n_clusters="auto"`` considers, both included; a largest above
         ``n_samples - 2`` (and 5,000 - 2 above 5,000 rows, which the choice
-        samples). If the neighbour graph falls apart into more separate
+        samples) is lowered to it. If the neighbour graph falls apart into more separate
         groups than the largest, every candidate scores 0, the smallest is
         kept, and a warning says how many groups there are. Checked, but not
         used, when ``n_clusters`` is a number.

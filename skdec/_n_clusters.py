@@ -256,6 +256,30 @@ def _sample(n_samples, max_rows, seed):
     return np.sort(rng.choice(n_samples, max_rows, replace=False))
 
 
+def _warn_few_values(graph, n_neighbors, advice, stacklevel=3):
+    """Warn where the rows of ``graph`` (a RowGraph) have so few distinct
+    values that its score cannot tell clusters apart: at most
+    ``n_neighbors`` with copies, every value is a neighbour of every other
+    and copies of a value are linked to none of each other, so a cluster of
+    one value has no link inside it (or fewer than ``log2(n_neighbors) + 1``
+    values in all). ``advice`` ends the message."""
+    n_values = graph.weights.shape[0]
+    copies = graph.nodes is not None
+    if n_values - 1 < math.log2(n_neighbors) or (copies and n_values <= n_neighbors):
+        what = (
+            "every row of X is the same"
+            if n_values == 1
+            else f"X has only {n_values} distinct rows"
+        )
+        warnings.warn(
+            f"{what}: the neighbour graph that scores a clustering links every "
+            "two of them, and no two copies of a row, so it cannot tell a "
+            "cluster of copies of one row from a poor cluster. " + advice,
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
+
+
 def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, seed=0):
     """How well ``labels`` cut the neighbour graph of ``X``; higher is better.
 
@@ -306,6 +330,7 @@ def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, s
     if (X == X[0]).all():
         return 0.0  # one point: its graph has no link, and no cut separates
     graph = neighbor_graph(X, n_neighbors)
+    _warn_few_values(graph, n_neighbors, "Do not compare labellings by it.", 3)
     eigenvalues, _ = laplacian_spectrum(graph, k + 1, seed)
     return _score(eigenvalues, mean_conductance(graph, labels), k)
 
@@ -436,20 +461,7 @@ def choose_n_clusters(
             f"(n_rows={n_rows} rows used), got {candidates}."
         )
     graph = neighbor_graph(X, n_neighbors)
-    n_values = graph.weights.shape[0]
-    copies = graph.nodes is not None
-    if n_values - 1 < math.log2(n_neighbors) or (copies and n_values <= n_neighbors):
-        # Every value is a neighbour of every other, and copies of a value
-        # are linked to none of each other: a cluster of one value has no
-        # link inside it.
-        warnings.warn(
-            f"X has only {n_values} distinct rows: the neighbour graph that "
-            "scores each k links every two of them, and no two copies of a "
-            "row, so it cannot tell a cluster of copies of one row from a "
-            "poor cluster. Give n_clusters yourself.",
-            UserWarning,
-            stacklevel=2,
-        )
+    _warn_few_values(graph, n_neighbors, "Give n_clusters yourself.", 2)
     eigenvalues, vectors = laplacian_spectrum(graph, candidates[-1] + 1, seed)
     spaces = [X, *(view if sample is None else view[sample] for view in views)]
     scores, labels = {}, {}

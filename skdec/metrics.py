@@ -238,7 +238,11 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
     unequal sizes are misjudged: a tiny isolated group has a small
     conductance (one link over its volume) and lifts the score of any
     labelling that isolates it, while
-    small classes touching a large one are not separated in the graph. The
+    small classes touching a large one are not separated in the graph. On
+    a few distinct values with copies (at most ``n_neighbors``), a cluster
+    of copies of one value has no link inside it and scores poorly, so that
+    a random labelling can score as high as the true one; a ``UserWarning``
+    says so. The
     graph is built on the rows given, in their scale: scale the features as
     the clustering sees them (a scorer on a :class:`~sklearn.pipeline.Pipeline`
     does this by itself).

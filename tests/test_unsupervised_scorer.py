@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skdec._n_clusters import choose_n_clusters
 from skdec.metrics import graph_separation_score, graph_separation_scorer
 
 
@@ -97,6 +98,19 @@ def test_large_inputs_are_scored_on_a_sample():
     assert sampled == graph_separation_score(X, y, max_rows=150, random_state=0)
     assert sampled != graph_separation_score(X, y, max_rows=150, random_state=1)
     assert sampled != graph_separation_score(X, y)
+
+
+def test_a_few_values_with_copies_are_warned_of():
+    # Three pairs of values, far apart, each value copied 20 times: a random
+    # labelling scored about as high as the three pairs, silently (the
+    # choice of n_clusters warned on the same rows).
+    values = np.array([[0, 0], [1, 0], [10, 0], [11, 0], [20, 0], [21, 0.0]])
+    X = np.repeat(values, 20, axis=0)
+    pairs = np.repeat([0, 0, 1, 1, 2, 2], 20)
+    with pytest.warns(UserWarning, match="only 6 distinct rows.*Do not compare"):
+        graph_separation_score(X, pairs)
+    with pytest.warns(UserWarning, match="every row of X is the same"):
+        choose_n_clusters(np.ones((30, 2)), None, range(2, 4), seed=0, n_init=1)
 
 
 def test_only_the_sampled_rows_are_converted_to_floats():
