@@ -316,17 +316,20 @@ def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, s
         X, labels = X[sample], labels[sample]
     X = np.asarray(X, dtype=np.float64)
     k = np.unique(labels).size
-    if k < 2:
-        return 0.0
+    # Checked first, so that a validation fold too small to score fails the
+    # same way whether predict gave it one cluster or several.
     if k + 1 > X.shape[0] - 1:
         used = (
             f"got {X.shape[0]}"
             if sample is None
             else f"max_rows={max_rows} of the {n_given} given are used"
         )
+        clusters = "cluster" if k == 1 else "clusters"
         raise ValueError(
-            f"The score of {k} clusters needs at least {k + 2} rows; {used}."
+            f"The score of {k} {clusters} needs at least {k + 2} rows; {used}."
         )
+    if k < 2:
+        return 0.0
     if (X == X[0]).all():
         return 0.0  # one point: its graph has no link, and no cut separates
     graph = neighbor_graph(X, n_neighbors)

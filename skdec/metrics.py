@@ -276,6 +276,12 @@ def graph_separation_score(X, labels, *, n_neighbors=15, max_rows=5000, random_s
         its groups and the clusters are those of the sampled rows: a group
         that few sampled rows fall in is no longer separate.
 
+    Raises
+    ------
+    ValueError
+        If fewer than ``k + 2`` rows are scored for ``k`` clusters (one
+        cluster included), or the labels are invalid.
+
     See Also
     --------
     graph_separation_scorer : The same score for ``GridSearchCV`` and

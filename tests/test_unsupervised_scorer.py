@@ -137,6 +137,11 @@ def test_bad_inputs_are_refused():
         graph_separation_score(X, y[:-1])
     with pytest.raises(ValueError, match=r"3 clusters needs at least 5 rows; got 4"):
         graph_separation_score(X[:4], [0, 1, 2, 2])
+    # One cluster too: before, 2 rows of one cluster scored 0.0, where 3 rows
+    # of two clusters failed, so that tiny folds were averaged in or not.
+    with pytest.raises(ValueError, match=r"1 cluster needs at least 3 rows; got 2"):
+        graph_separation_score(X[:2], [0, 0])
+    assert graph_separation_score(X[:3], [0, 0, 0]) == 0.0
     # Enough rows given, too few drawn: the message says why.
     match = rf"needs at least 5 rows; max_rows=4 of the {len(X)} given are used"
     with pytest.raises(ValueError, match=match):
