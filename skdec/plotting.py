@@ -330,14 +330,14 @@ def _cluster_means(estimator, X):
     """``(means, titles)``: the mean of the rows of ``X`` in each cluster of
     ``estimator.predict(X)`` (NaN for an empty cluster), and a title per
     cluster with its number of rows."""
+    from skdec._initialization import cluster_means
+
     dec = _dec_step(estimator)
     labels = np.asarray(estimator.predict(X))
     X = np.asarray(X, dtype=np.float64).reshape(len(labels), -1)
     counts = np.bincount(labels, minlength=dec.n_clusters_)
-    sums = np.zeros((dec.n_clusters_, X.shape[1]))
-    np.add.at(sums, labels, X)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / counts[:, None]
+    means = cluster_means(X, labels, dec.n_clusters_)
+    means[counts == 0] = np.nan  # not cluster_means' zero: no image at all
     titles = [f"cluster {k} ({n} rows)" for k, n in enumerate(counts)]
     return means, titles
 

@@ -184,12 +184,11 @@ def _present_text(values):
 
 def _read_as_numbers(texts):
     """Which of the strings ``texts`` (a Series without gaps) are numbers, as
-    a boolean Series. ``pd.to_numeric`` of pyarrow strings gives a pyarrow
-    float column that writes text that is not a number as NaN, not as a
-    gap; a NumPy float array makes it a gap either way."""
-    numbers = pd.to_numeric(texts, errors="coerce")
-    numbers = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-    return pd.Series(~np.isnan(numbers), index=texts.index)
+    a boolean Series, read as the pipeline reads them (:func:`_as_numbers`).
+    ``pd.to_numeric`` of pyarrow strings gives a pyarrow float column that
+    writes text that is not a number as NaN, not as a gap; a NumPy float
+    array makes it a gap either way."""
+    return pd.Series(~np.isnan(_as_numbers(texts)[:, 0]), index=texts.index)
 
 
 def _is_number_text(values):
@@ -215,7 +214,8 @@ def _numbers_among_text(values):
     numbers = _read_as_numbers(present) | comma
     if numbers.all() and comma.any():
         return (
-            f"holds numbers written with a comma ({_comma_examples(present)}): "
+            f"holds numbers written with a comma "
+            f"({_examples(pd.unique(present[comma]))}): "
             f"it is read as categories. To read it as numbers, {_COMMA_ADVICE}."
         )
     if numbers.all() or numbers.mean() < 0.5:
