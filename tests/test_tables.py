@@ -895,3 +895,25 @@ def test_numbers_written_with_a_comma_say_why_they_are_not_numbers():
         "between thousands (the command line reads decimal commas from a file "
         "separated by semicolons or tabs).",
     ]
+
+
+def test_unseen_categories_skip_a_categorical_part_of_another_layout():
+    # A hand-built pipeline whose categorical part is a bare encoder: not
+    # make_tabular_pipeline's layout, so not checked (before, indexing the
+    # part as a Pipeline failed).
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from skdec.tables import _unseen_categories
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": list("abab")})
+    parts = [
+        ("numeric", StandardScaler(), ["x"]),
+        ("categorical", OneHotEncoder(handle_unknown="ignore"), ["c"]),
+    ]
+    pipe = Pipeline(
+        [("preprocess", ColumnTransformer(parts)), ("cluster", KMeans(2, n_init=1))]
+    )
+    pipe.fit(frame)
+    assert _unseen_categories(pipe, frame.assign(c=list("zzab"))) == {}
