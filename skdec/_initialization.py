@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
+from skdec._arpack import seeded_eigsh
 from skdec._batches import PREDICT_BATCH_SIZE, map_batches
 from skdec._modularity import (
     N_NEIGHBORS,
@@ -305,7 +306,7 @@ def _umap_map(M, n_clusters, seed, metric, n_neighbors):
         n_jobs=1,
         **neighbors,
     )
-    with warnings.catch_warnings(), _torch_threads_kept():
+    with warnings.catch_warnings(), _torch_threads_kept(), seeded_eigsh(seed):
         # UMAP warns that a random_state makes it single-threaded, and when
         # its spectral initialisation falls back on tiny or disconnected
         # data; neither is the user's to act on.

@@ -23,6 +23,7 @@ import scipy.sparse.linalg
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 
+from ._arpack import eigsh_seed
 from ._batches import map_batches
 from ._modularity import (
     N_NEIGHBORS,
@@ -105,7 +106,7 @@ def laplacian_spectrum(graph, n_eigenvalues, seed=0):
             return _union_spectrum(graph, component, n_components, n_eigenvalues, seed)
         start = np.random.default_rng(seed).uniform(0.5, 1.5, n_samples)
         values, vectors = scipy.sparse.linalg.eigsh(
-            adjacency, k=n_eigenvalues, which="LA", v0=start
+            adjacency, k=n_eigenvalues, which="LA", v0=start, **eigsh_seed(seed)
         )
         order = np.argsort(-values)
         values, vectors = values[order], vectors[:, order]

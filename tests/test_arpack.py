@@ -1,0 +1,90 @@
+"""ARPACK's random restarts are seeded, so that UMAP's spectral layout and
+the spectrum that chooses n_clusters repeat for one seed."""
+
+import numpy as np
+import pytest
+import scipy.sparse
+import scipy.sparse.linalg
+
+from skdec import _arpack, _initialization
+from skdec._n_clusters import laplacian_spectrum
+
+from _helpers import category_table
+
+needs_rng = pytest.mark.skipif(
+    not _arpack._takes_rng(), reason="this SciPy's eigsh takes no rng"
+)
+
+
+@needs_rng
+def test_umap_maps_the_values_of_a_category_table_alike_each_time():
+    # 27 distinct rows of one-hot categories: a graph whose spectrum repeats
+    # an eigenvalue, where ARPACK draws restart vectors. Before, each map
+    # drew them from fresh entropy and came out different.
+    X, _ = category_table(0, n_columns=3, agree=0.8)
+    values = np.unique(X, axis=0)
+    maps = [_initialization.umap_view(values, 3, seed=0)[0] for _ in range(3)]
+    np.testing.assert_array_equal(maps[0], maps[1])
+    np.testing.assert_array_equal(maps[0], maps[2])
+    # Another seed draws other restarts (and UMAP's own numbers).
+    other = _initialization.umap_view(values, 3, seed=1)[0]
+    assert not np.array_equal(maps[0], other)
+
+
+@needs_rng
+def test_scipy_gets_its_own_eigsh_back():
+    original = scipy.sparse.linalg.eigsh
+    with _arpack.seeded_eigsh(0):
+        assert scipy.sparse.linalg.eigsh is not original
+        with _arpack.seeded_eigsh(1):  # nested: each puts back what it found
+            inner = scipy.sparse.linalg.eigsh
+        assert scipy.sparse.linalg.eigsh is not inner
+    assert scipy.sparse.linalg.eigsh is original
+    with pytest.raises(RuntimeError), _arpack.seeded_eigsh(0):
+        raise RuntimeError
+    assert scipy.sparse.linalg.eigsh is original
+
+
+@needs_rng
+def test_a_caller_that_gives_its_own_rng_keeps_it(monkeypatch):
+    given = []
+    monkeypatch.setattr(
+        scipy.sparse.linalg, "eigsh", lambda *a, **kw: given.append(kw["rng"])
+    )
+    mine = np.random.default_rng(5)
+    with _arpack.seeded_eigsh(0):
+        scipy.sparse.linalg.eigsh(None, rng=mine)
+        scipy.sparse.linalg.eigsh(None)
+    assert given[0] is mine
+    assert given[1].random() == np.random.default_rng([0, _arpack._STREAM]).random()
+
+
+@needs_rng
+def test_the_sparse_spectrum_seeds_arpack(monkeypatch):
+    # Above 1,000 rows laplacian_spectrum calls eigsh; its restarts come
+    # from the seed too.
+    rng = np.random.default_rng(0)
+    weights = scipy.sparse.random(1200, 1200, density=0.01, random_state=rng)
+    weights = weights + weights.T + scipy.sparse.diags(np.ones(1199), 1)
+    weights = weights + weights.T
+    calls = []
+    eigsh = scipy.sparse.linalg.eigsh
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["rng"].random())
+        return eigsh(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.sparse.linalg, "eigsh", spy)
+    first = laplacian_spectrum(weights, 4, seed=3)
+    again = laplacian_spectrum(weights, 4, seed=3)
+    np.testing.assert_array_equal(first[1], again[1])
+    expected = np.random.default_rng([3, _arpack._STREAM]).random()
+    assert calls == [expected, expected]
+
+
+def test_without_rng_nothing_is_replaced(monkeypatch):
+    monkeypatch.setattr(_arpack, "_takes_rng", lambda: False)
+    original = scipy.sparse.linalg.eigsh
+    with _arpack.seeded_eigsh(0):
+        assert scipy.sparse.linalg.eigsh is original
+    assert _arpack.eigsh_seed(0) == {}
