@@ -324,11 +324,15 @@ class DECClusterer(
 
     verbose : int, default=0
         ``0`` is silent; ``1`` or more shows progress bars of pretraining and
-        self-training, and prints what the fit chose: the number of clusters
-        of ``n_clusters="auto"`` (with the runner-up), the start of
-        ``init="auto"`` (with each candidate's criterion), and whether DEC's
-        sharpening was kept. Per-epoch and per-update figures are also logged
-        at the ``DEBUG`` level of the ``"skdec"`` logger.
+        self-training, and prints what the fit chose: the network and the
+        pretraining schedule (naming the settings that ``"auto"`` resolved),
+        the number of clusters of ``n_clusters="auto"`` (with the
+        runner-up), the start of ``init="auto"`` (with each candidate's
+        criterion), why self-training stopped before ``max_iter`` if it
+        did, and whether DEC's sharpening was kept. These messages are
+        logged at the ``INFO`` level of the ``"skdec"`` logger whatever
+        ``verbose`` is, and per-epoch and per-update figures at its
+        ``DEBUG`` level.
 
     warm_start : bool, default=False
         When True and the estimator is fitted, :meth:`fit` continues the
@@ -850,6 +854,7 @@ class DECClusterer(
                     cache_key["architecture"] = architecture(
                         autoencoder_recipe(recipe), seed
                     )
+            self._report_schedule(recipe, n_samples, batch_size, pretrain_epochs)
             *autoencoder, history["pretrain_loss"] = pretrain(
                 X,
                 autoencoder_recipe(recipe),
@@ -932,6 +937,7 @@ class DECClusterer(
                 trainer, X, trained.n_iter, labels_only=True
             )
             weights = trainer.networks.model.get_weights()
+        self._report_stop(trained, n_iter_before)
         self._report_self_training(trained.criterion)
 
         # The fitted estimator owns its own networks; the trainer goes back to
@@ -1069,6 +1075,65 @@ class DECClusterer(
             f"two clusters: {values})"
         )
         self._report(message)
+
+    def _report_schedule(self, recipe, n_samples, batch_size, pretrain_epochs):
+        """Say which network and pretraining schedule the fit uses, and which
+        of them "auto" chose."""
+        if recipe["hidden_layer_sizes"] is not None:
+            sizes = [recipe["n_features"], *recipe["hidden_layer_sizes"]]
+            network = "dense autoencoder with encoder " + "-".join(
+                map(str, [*sizes, recipe["n_components"]])
+            )
+        elif recipe["conv_filters"] is not None:
+            filters = "-".join(map(str, recipe["conv_filters"]))
+            network = (
+                f"convolutional autoencoder with {filters} filters on "
+                f"{'x'.join(map(str, recipe['input_shape']))} inputs"
+            )
+        else:
+            network = "given autoencoder"
+        steps = pretrain_epochs * math.ceil(n_samples / batch_size)
+        chosen = [
+            name
+            for name in ("hidden_layer_sizes", "batch_size", "pretrain_epochs")
+            if isinstance(getattr(self, name), str)
+            and (name != "hidden_layer_sizes" or recipe[name] is not None)
+        ]
+        auto = ""
+        if chosen:
+            named = " and ".join(
+                [", ".join(chosen[:-1]), chosen[-1]] if chosen[1:] else chosen
+            )
+            auto = (
+                f"; {named} 'auto', from {n_samples} rows of "
+                f"{recipe['n_features']} features"
+            )
+        cached = "" if self.memory is None else " (or reading it from memory)"
+        self._report(
+            f"Pretraining the {network}{cached} for {pretrain_epochs} epochs "
+            f"of batches of {batch_size} rows, {steps} gradient steps{auto}"
+        )
+
+    def _report_stop(self, trained, n_iter_before):
+        """Say why self-training stopped before max_iter, if it did."""
+        n_iter = n_iter_before + trained.n_iter
+        if trained.stopped_by == "tol":
+            self._report(
+                f"Self-training converged at iteration {n_iter}: "
+                f"{trained.delta_label[-1]:.2%} of the labels changed since "
+                f"the last target update, below tol={self.tol}"
+            )
+        elif trained.stopped_by == "criterion":
+            why = "it scored inf"
+            if self.patience is not None:
+                why = (
+                    f"it did not rise for patience={self.patience} target "
+                    "updates in a row, or scored inf"
+                )
+            self._report(
+                f"Self-training stopped at iteration {n_iter} by the criterion "
+                f"of init='auto': {why}"
+            )
 
     def _report_self_training(self, scores):
         """Say which target update of DEC's phase init="auto" kept."""

@@ -481,9 +481,10 @@ def self_train(run, tol, first_update=None, best=None):
 
     Returns
     -------
-    converged : bool
-        Whether the label-change fraction fell below ``tol``, or the
-        criterion stopped rising.
+    stopped_by : {"tol", "criterion"} or None
+        What stopped the phase: the label-change fraction fell below
+        ``tol``, or the criterion stopped rising (or scored ``inf``); None
+        when the budget ran out.
     """
     start = run.n_iter
     while run.budget_left:
@@ -493,7 +494,7 @@ def self_train(run, tol, first_update=None, best=None):
         run.record(p, q, labels, delta)
         stalled = best is not None and best.observe(labels)
         if run.n_iter > start and delta < tol:
-            return True
+            return "tol"
         if stalled:
             logger.debug(
                 "self-training stopped at iteration %d: the criterion (best "
@@ -502,11 +503,11 @@ def self_train(run, tol, first_update=None, best=None):
                 best.scores[best.best_update],
                 len(best.scores) - 1 - best.best_update,
             )
-            return True
+            return "criterion"
         run.train(p.astype(np.float32))
     if best is not None and run.n_iter > start:
         best.observe(run.labels_now())
-    return False
+    return None
 
 
 class SelfTrainingResult(NamedTuple):
@@ -534,6 +535,10 @@ class SelfTrainingResult(NamedTuple):
         When ``max_iter`` ran out before ``initial_target`` was learned, the
         fraction of rows whose label was not the target's at the last
         update; None otherwise.
+    stopped_by : {"tol", "criterion"} or None
+        What stopped DEC's phase when it converged: the label-change
+        fraction fell below ``tol``, or ``judge`` stopped rising (or scored
+        ``inf``); None when ``max_iter`` ended the fit.
     """
 
     n_iter: int
@@ -543,6 +548,7 @@ class SelfTrainingResult(NamedTuple):
     kept: bool
     criterion: list
     unlearned: float | None = None
+    stopped_by: str | None = None
 
 
 def train_clusters(
@@ -657,12 +663,18 @@ def train_clusters(
     best = None
     if judge is not None and run.budget_left:
         best = _BestWeights(trainer.networks.model, judge, patience)
-    converged = self_train(run, tol, first_update, best)
+    stopped_by = self_train(run, tol, first_update, best)
     run.finish()
     kept = True
     if best is not None:
         kept = best.restore()  # the estimator reports which update
     criterion = [] if best is None else best.scores
     return SelfTrainingResult(
-        run.n_iter, converged, run.kl_loss, run.delta_label, kept, criterion
+        run.n_iter,
+        stopped_by is not None,
+        run.kl_loss,
+        run.delta_label,
+        kept,
+        criterion,
+        stopped_by=stopped_by,
     )

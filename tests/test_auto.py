@@ -269,12 +269,19 @@ def test_the_estimator_records_what_auto_chose(rings, capsys):
     assert dec.init_scores_[dec.init_] == np.inf
     assert criterion == [np.inf] and not dec.self_training_kept_
     assert capsys.readouterr().out == ""
-    small_dec(**params, verbose=1).fit(X)
+    verbose = small_dec(**params, verbose=1).fit(X)
     out = capsys.readouterr().out
     assert "init='auto' chose" in out and "map equation" in out
     # On its own line: the progress bar of a phase that stopped before
     # max_iter was ended first.
     assert "\nDEC's sharpening kept the weights of its check" in out
+    # Why the phase stopped before max_iter: the start scored inf.
+    assert verbose.n_iter_ < params["max_iter"]
+    assert (
+        f"\nSelf-training stopped at iteration {verbose.n_iter_} by the "
+        "criterion of init='auto': it did not rise for patience=5 target "
+        "updates in a row, or scored inf\n" in out
+    )
     # An explicit start is recorded as given, without scores.
     explicit = small_dec(n_clusters=2, init="kmeans", max_iter=10).fit(X)
     assert explicit.init_ == "kmeans" and explicit.init_scores_ is None

@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import math
 import pickle
 import random
 import re
@@ -13,7 +14,7 @@ import numpy as np
 import psutil
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -485,3 +486,36 @@ def test_debug_logging_reports_epochs_and_updates(blobs, caplog):
     updates = [m for m in messages if m.startswith("self-training iteration")]
     assert len(epochs) == dec.pretrain_epochs
     assert len(updates) == len(dec.history_["kl_loss"])
+
+
+def test_verbose_says_what_the_schedule_is_and_why_self_training_stopped(capsys):
+    X, _ = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
+    dec = small_dec(
+        hidden_layer_sizes="auto", batch_size="auto", max_iter=400, verbose=1
+    ).fit(X)
+    out = capsys.readouterr().out
+    widths = "-".join(map(str, [2, *dec.hidden_layer_sizes_, 2]))
+    steps = dec.pretrain_epochs_ * math.ceil(300 / dec.batch_size_)
+    assert (
+        f"Pretraining the dense autoencoder with encoder {widths} for "
+        f"{dec.pretrain_epochs_} epochs of batches of {dec.batch_size_} rows, "
+        f"{steps} gradient steps; hidden_layer_sizes and batch_size 'auto', "
+        "from 300 rows of 2 features\n" in out
+    )
+    # Converged before max_iter, on its own line after the progress bar.
+    assert dec.n_iter_ < 400 and dec.history_["delta_label"][-1] < dec.tol
+    change = f"{dec.history_['delta_label'][-1]:.2%}"
+    assert (
+        f"\nSelf-training converged at iteration {dec.n_iter_}: {change} of "
+        "the labels changed since the last target update, below tol=0.001\n" in out
+    )
+    # Given settings are not called "auto"; a warm start does not pretrain.
+    digits = load_digits().data[:100] / 16
+    conv = small_dec(autoencoder="conv", conv_filters=(4, 8), verbose=1).fit(digits)
+    out = capsys.readouterr().out
+    assert (
+        "Pretraining the convolutional autoencoder with 4-8 filters on 8x8x1 "
+        "inputs for 10 epochs of batches of 32 rows, 40 gradient steps\n" in out
+    )
+    conv.set_params(warm_start=True).fit(digits)
+    assert "Pretraining" not in capsys.readouterr().out
