@@ -1297,7 +1297,9 @@ def _run(work, hint=""):
             warnings.simplefilter("always")
             try:
                 result = work()
-            except ValueError as exc:
+            except (ValueError, FloatingPointError) as exc:
+                # FloatingPointError: a fit that diverged, whose message
+                # says what to change.
                 raise UsageError(f"{exc}{hint}") from exc
     finally:
         logger.removeHandler(joblib_log)

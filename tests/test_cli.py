@@ -152,6 +152,21 @@ def test_fit_options_choose_columns_categories_and_scaling(tmp_path):
     ]  # fmt: skip
 
 
+def test_a_fit_that_diverges_is_a_data_error_without_traceback(tmp_path, capsys):
+    # Values on a scale of 1e30, not scaled: the loss overflows. Before, the
+    # FloatingPointError left as a traceback, with exit status 1.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)) * 1e30, columns=list("abc"))
+    frame.to_csv(tmp_path / "huge.csv", index=False)
+    argv = ["fit", str(tmp_path / "huge.csv"), "--n-clusters", "2", "--quiet"]
+    argv += ["--out", str(tmp_path / "m"), "--scale", "none", *TINY]
+    status, out, err = _run(argv, capsys)
+    assert status == 2
+    assert err.startswith("skdec: error: The reconstruction loss became ")
+    assert "Scale the input" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "m").exists()
+
+
 def test_fit_no_impute_refuses_missing_values(fitted, capsys, tmp_path):
     _, data, _, _ = fitted
     argv = ["fit", str(data), "--n-clusters", "2", "--out", str(tmp_path / "m")]
