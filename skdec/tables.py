@@ -201,10 +201,10 @@ def _is_number_text(values):
 COMMA_DECIMAL = r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*"
 
 
-def _numbers_among_text(values):
-    """What to say of a text column whose values are mostly numbers, but not
-    all (``<0.5``, ``n/a``), or all numbers, some written with a comma
-    (``1,5``, ``2,750``): it is read as categories; else None."""
+def _numbers_in_text(values):
+    """Of a text column whose values are all numbers, some written with a
+    comma (``1,5``, ``2,750``), or mostly numbers but not all (``<0.5``,
+    ``n/a``): ``(what it holds, how to make it numbers)``; else None."""
     present = _present_text(values)
     if present is None:
         return None
@@ -213,26 +213,32 @@ def _numbers_among_text(values):
     comma = present.str.fullmatch(COMMA_DECIMAL).astype(bool)
     numbers = _read_as_numbers(present) | comma
     if numbers.all() and comma.any():
-        return (
-            f"holds numbers written with a comma "
-            f"({_examples(pd.unique(present[comma]))}): "
-            f"it is read as categories. To read it as numbers, {_COMMA_ADVICE}."
-        )
+        examples = _examples(pd.unique(present[comma]))
+        return f"numbers written with a comma ({examples})", _COMMA_ADVICE
     if numbers.all() or numbers.mean() < 0.5:
         return None
     others = pd.unique(present[~numbers])
-    examples = _examples(others)
     advice = "write those as numbers or leave them empty"
     if comma.any():
         advice += (
             ", and write its decimal commas as points (only the command line "
             "reads them, from a file separated by semicolons or tabs)"
         )
-    return (
-        f"holds numbers stored as text, and {len(others)} other value(s) "
-        f"({examples}): it is read as categories. To read it as numbers, "
-        f"{advice}."
+    holds = (
+        f"numbers stored as text, and {len(others)} other value(s) "
+        f"({_examples(others)})"
     )
+    return holds, advice
+
+
+def _numbers_among_text(values):
+    """What to say of a text column of :func:`_numbers_in_text`, which is
+    read as categories; else None."""
+    found = _numbers_in_text(values)
+    if found is None:
+        return None
+    holds, advice = found
+    return f"holds {holds}: it is read as categories. To read it as numbers, {advice}."
 
 
 _COMMA_ADVICE = (
@@ -240,19 +246,6 @@ _COMMA_ADVICE = (
     "(the command line reads decimal commas from a file separated by "
     "semicolons or tabs)"
 )
-
-
-def _comma_examples(values):
-    """Some of the text ``values`` that are numbers written with a comma
-    (``1,5``, ``2,750``) as text, if every value present is a number (with
-    a comma or not) and some have a comma; else None."""
-    present = _present_text(values)
-    if present is None:
-        return None
-    comma = present.str.fullmatch(COMMA_DECIMAL).astype(bool)
-    if not comma.any() or not (comma | _read_as_numbers(present)).all():
-        return None
-    return _examples(pd.unique(present[comma]))
 
 
 def _examples(values):
@@ -406,11 +399,12 @@ def _column_kinds(
                     f"it has a different value in each of its {n_levels} "
                     f"rows{with_value} (an identifier?)"
                 )
-                commas = _comma_examples(values) if is_text else None
-                if commas:  # not an identifier: numbers it cannot read
+                found = _numbers_in_text(values) if is_text else None
+                if found:  # not an identifier: numbers it cannot read
+                    holds, advice = found
                     left_out[column] = (
-                        f"it holds numbers written with a comma ({commas}), a "
-                        f"different one in each row; to use it, {_COMMA_ADVICE}"
+                        f"it holds {holds}, a different one in each row; to "
+                        f"use it, {advice}"
                     )
                 continue
             categorical_columns.append(column)

@@ -897,6 +897,30 @@ def test_numbers_written_with_a_comma_say_why_they_are_not_numbers():
     ]
 
 
+def test_numbers_with_a_few_other_values_each_in_its_own_row_say_what_they_are():
+    # A lab value with one "<0.5", a different value in every row: before,
+    # it was left out as "an identifier?" without naming "<0.5". With one
+    # value repeated, it is read as categories, as the docs say.
+    values = [f"{v:.3f}" for v in np.linspace(0.6, 2.5, 40)]
+    values[5] = "<0.5"
+    age = np.arange(40.0)
+    kinds, messages = _kinds_and_warnings(pd.DataFrame({"age": age, "creat": values}))
+    assert kinds == {"numeric": ["age"]}
+    assert messages == [
+        "column 'creat' is left out of the features: it holds numbers stored "
+        "as text, and 1 other value(s) ('<0.5'), a different one in each row; "
+        "to use it, write those as numbers or leave them empty."
+    ]
+    values[6] = values[7]
+    kinds, messages = _kinds_and_warnings(pd.DataFrame({"age": age, "creat": values}))
+    assert kinds == {"numeric": ["age"], "categorical": ["creat"]}
+    assert messages[0] == (
+        "column 'creat' holds numbers stored as text, and 1 other value(s) "
+        "('<0.5'): it is read as categories. To read it as numbers, write "
+        "those as numbers or leave them empty."
+    )
+
+
 def test_unseen_categories_skip_a_categorical_part_of_another_layout():
     # A hand-built pipeline whose categorical part is a bare encoder: not
     # make_tabular_pipeline's layout, so not checked (before, indexing the
