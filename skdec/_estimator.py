@@ -343,12 +343,15 @@ class DECClusterer(
         target updates on the rows given now, as in that fit (``patience``,
         ``history_["criterion"]``): the weights of the update that scores
         highest are kept, those the warm start began from if none beats
-        them (:attr:`self_training_kept_` is then False); the neighbour graph
+        them (:attr:`self_training_kept_` is then False), and it stops at
+        once where they score ``inf`` (no link of the graph joins two
+        clusters), as nothing can beat them; the neighbour graph
         of the rows is built again for it, as the first fit built it. A warm
         start goes on with DEC's own targets: a start that the first fit ran
         out of ``max_iter`` learning is not learned further. The
         architecture, the number of features and ``alpha`` (the kernel of the
-        clustering layer) must be those of the fitted model. See
+        clustering layer) must be those of the fitted model. Each cluster
+        keeps its number, even where the rows given now leave it empty. See
         :term:`the Glossary <warm_start>`.
 
     memory : str, joblib.Memory or None, default=None
@@ -386,7 +389,9 @@ class DECClusterer(
 
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training row; equal to ``predict(X)`` on the training
-        data.
+        data. Where a fit leaves clusters empty, they are numbered last, so
+        that the labels run from 0 without a gap (but not in a warm start,
+        whose clusters keep their numbers).
 
     n_iter_ : int
         Number of self-training iterations run (summed over warm starts).
@@ -943,7 +948,11 @@ class DECClusterer(
         # The fitted estimator owns its own networks; the trainer goes back to
         # the pool for the next fit.
         fitted_networks = networks_from_weights(recipe, weights)
-        labels = _put_empty_clusters_last(fitted_networks, labels)
+        if not warm:
+            # A warm start keeps the clusters' numbers, which labels, profiles
+            # and models downstream refer to, even where the rows given now
+            # leave one empty.
+            labels = _put_empty_clusters_last(fitted_networks, labels)
         history["kl_loss"] += trained.kl_loss
         history["delta_label"] += trained.delta_label
         history["criterion"] += trained.criterion

@@ -889,6 +889,21 @@ def test_warm_start_with_no_iterations_changes_nothing(fitted, data):
     assert warm.history_ == fitted.history_
 
 
+def test_warm_start_keeps_the_numbers_of_clusters_that_new_rows_leave_empty(
+    fitted, data
+):
+    # Continuing on a batch that reaches no row of cluster 0: before, the
+    # clusters were renumbered (0 moved last), so that every stored label
+    # changed its meaning, even with max_iter=0.
+    before = fitted.predict(data)
+    warm = pickle.loads(pickle.dumps(fitted)).set_params(warm_start=True, max_iter=0)
+    with pytest.warns(ConvergenceWarning, match="some clusters are empty"):
+        warm.fit(data[before != 0])
+    np.testing.assert_array_equal(warm.predict(data), before)
+    np.testing.assert_array_equal(warm.cluster_centers_, fitted.cluster_centers_)
+    np.testing.assert_array_equal(warm.labels_, before[before != 0])
+
+
 def test_warm_start_continues_self_training(fitted, data):
     warm = pickle.loads(pickle.dumps(fitted))
     warm.set_params(warm_start=True, max_iter=15, tol=0.0)
