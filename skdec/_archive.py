@@ -519,7 +519,12 @@ def write(obj, path, *, notes=None):
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    handle, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
+    try:
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        # A missing or read-only folder: name the path given, as open()
+        # would, not the temporary file beside it.
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(handle, "wb") as f, zipfile.ZipFile(f, "w") as archive:
             archive.writestr(_HEADER, json.dumps(header, indent=1))

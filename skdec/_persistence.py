@@ -30,7 +30,10 @@ def save(estimator, path):
         ``MaxAbsScaler``, ``RobustScaler``) and DEC.
     path : str or path-like
         Where to write the file (``.skdec`` is a good suffix); written
-        atomically. A new file gets the permissions the umask allows.
+        atomically: to a new file beside it, which then replaces it (a
+        symbolic link at ``path`` is replaced too, not its target). A new
+        file gets the permissions the umask allows, an existing one keeps
+        its own.
 
     Raises
     ------

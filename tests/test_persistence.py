@@ -252,6 +252,17 @@ def test_saving_to_a_folder_names_the_folder(fitted, tmp_path):
     assert not list(folder.iterdir())
 
 
+def test_saving_into_a_missing_folder_names_the_path_given(fitted, tmp_path):
+    # Before: mkstemp's message, naming a temporary file (".m.skdec.x1y2z3")
+    # that the user never asked for.
+    path = tmp_path / "nowhere" / "m.skdec"
+    with pytest.raises(FileNotFoundError) as caught:
+        fitted.save(path)
+    assert caught.value.filename == str(path)
+    assert str(caught.value).endswith(f"No such file or directory: '{path}'")
+    assert not list(tmp_path.iterdir())
+
+
 def test_save_before_fit_raises(tmp_path):
     with pytest.raises(NotFittedError):
         small_dec().save(tmp_path / "never-written.skdec")
