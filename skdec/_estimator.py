@@ -317,10 +317,14 @@ class DECClusterer(
         start take the majority label of their 15 nearest mapped rows.
 
     random_state : int, RandomState instance or None, default=None
-        Determines the weight initialisation, the order of the rows and the
-        k-means seeds. Pass an int for reproducible results: on the CPU, the
-        same int gives bitwise-identical fits. See :term:`Glossary
-        <random_state>`.
+        Determines the weight initialisation, the order of the rows, the
+        k-means seeds and UMAP's maps. Pass an int for reproducible results:
+        on the CPU, the same int gives bitwise-identical fits on one machine
+        (another may round differently). With SciPy older than 1.17, whose
+        ARPACK keeps a seed of its own that moves on with every call, UMAP's
+        map of rows whose neighbour graph repeats an eigenvalue (a table of
+        a few categories, most rows copies of others) can differ from one
+        fit to the next in a process. See :term:`Glossary <random_state>`.
 
     verbose : int, default=0
         ``0`` is silent; ``1`` or more shows progress bars of pretraining and
