@@ -6,7 +6,7 @@ the ``skdec`` command's ``--help``) does not wait for scikit-learn or Keras.
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 _EXPORTS = {
     "DECClusterer": "skdec._estimator",
