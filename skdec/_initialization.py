@@ -382,12 +382,15 @@ def map_partitions(mapped, graph, n_clusters, n_init, seed, *, merge):
                 else contextlib.nullcontext()
             ):
                 labels = kmeans.fit_predict(mapped)
-            inertia = kmeans.inertia_
             if size > n_clusters:
                 labels = merge_by_modularity(graph, labels, n_clusters)
-                means = cluster_means(mapped, labels, n_clusters)
-                inertia = np.sum((mapped - means[labels]) ** 2)
-            yield labels, inertia
+            # Not kmeans.inertia_, which OpenMP sums in chunks per thread: from
+            # three threads on, its last bit moves from call to call, and it
+            # broke ties between runs that found the same partition, so that
+            # the clusters' numbers did. Summed here in the rows' order, the
+            # inertia of a partition is the same however it is numbered.
+            means = cluster_means(mapped, labels, n_clusters)
+            yield labels, float(np.sum((mapped - means[labels]) ** 2))
 
 
 def best_map_partition(mapped, graph, n_clusters, n_init, seed, *, merge):
