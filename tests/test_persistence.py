@@ -621,14 +621,16 @@ def test_a_file_of_a_newer_skdec_that_this_one_refuses_says_so(saved):
     ):
         skdec.load(saved)
     # Any newer version, a development or candidate one included.
-    for newer in ("0.2.0.dev0", "1.0rc1"):
+    assert skdec.__version__ == "0.2.0.dev0"  # the versions below surround it
+    for newer in ("0.2.0", "0.3.0.dev0", "1.0rc1"):
         write_model_file(saved, {**header, "skdec_version": newer}, schema, members)
         with pytest.raises(ValueError, match=f"written by skdec {newer}, newer"):
             skdec.load(saved)
     # Written by this version or an older one: no such note.
-    write_model_file(saved, {**header, "skdec_version": "0.0.1"}, schema, members)
-    with pytest.raises(ValueError, match=r"unexpected attributes \['predict'\]\.$"):
-        skdec.load(saved)
+    for older in ("0.0.1", "0.1.0", skdec.__version__):
+        write_model_file(saved, {**header, "skdec_version": older}, schema, members)
+        with pytest.raises(ValueError, match=r"unexpected attributes \['predict'\]\.$"):
+            skdec.load(saved)
 
 
 def _patch_zip_headers(path, offset_in_local, offset_in_central, patch):
