@@ -204,7 +204,8 @@ COMMA_DECIMAL = r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*"
 def _numbers_in_text(values):
     """Of a text column whose values are all numbers, some written with a
     comma (``1,5``, ``2,750``), or mostly numbers but not all (``<0.5``,
-    ``n/a``): ``(what it holds, how to make it numbers)``; else None."""
+    ``n/a``): ``(what it holds, how to make it numbers, whether every value
+    is a number)``; else None."""
     present = _present_text(values)
     if present is None:
         return None
@@ -214,7 +215,7 @@ def _numbers_in_text(values):
     numbers = _read_as_numbers(present) | comma
     if numbers.all() and comma.any():
         examples = _examples(pd.unique(present[comma]))
-        return f"numbers written with a comma ({examples})", _COMMA_ADVICE
+        return f"numbers written with a comma ({examples})", _COMMA_ADVICE, True
     if numbers.all() or numbers.mean() < 0.5:
         return None
     others = pd.unique(present[~numbers])
@@ -228,7 +229,7 @@ def _numbers_in_text(values):
         f"numbers stored as text, and {len(others)} other value(s) "
         f"({_examples(others)})"
     )
-    return holds, advice
+    return holds, advice, False
 
 
 def _numbers_among_text(values):
@@ -237,7 +238,7 @@ def _numbers_among_text(values):
     found = _numbers_in_text(values)
     if found is None:
         return None
-    holds, advice = found
+    holds, advice, _ = found
     return f"holds {holds}: it is read as categories. To read it as numbers, {advice}."
 
 
@@ -400,11 +401,17 @@ def _column_kinds(
                     f"rows{with_value} (an identifier?)"
                 )
                 found = _numbers_in_text(values) if is_text else None
-                if found:  # not an identifier: numbers it cannot read
-                    holds, advice = found
+                if found and found[2]:  # not an identifier: numbers unread
+                    holds, advice, _ = found
                     left_out[column] = (
                         f"it holds {holds}, a different one in each row; to "
                         f"use it, {advice}"
+                    )
+                elif found:  # an identifier, or a measurement with a '<0.5'
+                    holds, advice, _ = found
+                    left_out[column] += (
+                        f"; if it is a measurement, it holds {holds}: to use "
+                        f"it, {advice}"
                     )
                 continue
             categorical_columns.append(column)

@@ -899,17 +899,20 @@ def test_numbers_written_with_a_comma_say_why_they_are_not_numbers():
 
 def test_numbers_with_a_few_other_values_each_in_its_own_row_say_what_they_are():
     # A lab value with one "<0.5", a different value in every row: before,
-    # it was left out as "an identifier?" without naming "<0.5". With one
-    # value repeated, it is read as categories, as the docs say.
+    # it was left out as "an identifier?" without naming "<0.5"; an
+    # identifier such as "1008-B" among numbers reads alike, so both are
+    # said. With one value repeated, it is read as categories, as the docs
+    # say.
     values = [f"{v:.3f}" for v in np.linspace(0.6, 2.5, 40)]
     values[5] = "<0.5"
     age = np.arange(40.0)
     kinds, messages = _kinds_and_warnings(pd.DataFrame({"age": age, "creat": values}))
     assert kinds == {"numeric": ["age"]}
     assert messages == [
-        "column 'creat' is left out of the features: it holds numbers stored "
-        "as text, and 1 other value(s) ('<0.5'), a different one in each row; "
-        "to use it, write those as numbers or leave them empty."
+        "column 'creat' is left out of the features: it has a different value "
+        "in each of its 40 rows (an identifier?); if it is a measurement, it "
+        "holds numbers stored as text, and 1 other value(s) ('<0.5'): to use "
+        "it, write those as numbers or leave them empty."
     ]
     values[6] = values[7]
     kinds, messages = _kinds_and_warnings(pd.DataFrame({"age": age, "creat": values}))
