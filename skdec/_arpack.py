@@ -19,6 +19,7 @@ the result is the same as without them. With a SciPy whose ``eigsh`` has no
 """
 
 import contextlib
+import contextvars
 import functools
 import inspect
 import threading
@@ -28,8 +29,18 @@ import scipy.sparse.linalg
 
 # The stream of ARPACK's restarts, apart from the other uses of a seed.
 _STREAM = 31
-# One replacement of scipy's function at a time (fits in threads).
-_LOCK = threading.RLock()
+# The generator of the calls made within seeded_eigsh, in this thread (or
+# context) only: other threads' calls pass through as they are.
+_RNG = contextvars.ContextVar("skdec_eigsh_rng", default=None)
+# Installing and removing the replacement, which the contexts of all threads
+# share: the first to enter installs it, the last to leave removes it.
+_LOCK = threading.Lock()
+
+
+class _Replacement:
+    original = None
+    wrapper = None
+    users = 0
 
 
 @functools.cache
@@ -46,27 +57,51 @@ def eigsh_seed(seed):
     return {"rng": np.random.default_rng([seed, _STREAM])}
 
 
+def _wrapper_of(original):
+    """``original``, given the generator of the current context's
+    :func:`seeded_eigsh` where its caller gives no ``rng``."""
+
+    @functools.wraps(original)
+    def eigsh(*args, **kwargs):
+        rng = _RNG.get()
+        if rng is not None:
+            kwargs.setdefault("rng", rng)
+        return original(*args, **kwargs)
+
+    return eigsh
+
+
 @contextlib.contextmanager
 def seeded_eigsh(seed):
     """Within, ``scipy.sparse.linalg.eigsh`` seeds ARPACK's restarts with
     ``seed`` when its caller gives no ``rng``, one generator for every call
     (so a sequence of calls is repeated as a whole). For the calls that a
-    library makes, which pass no ``rng`` (umap-learn's spectral layout);
-    the function is put back on exit."""
+    library makes, which pass no ``rng`` (umap-learn's spectral layout).
+
+    Only the calls of the thread (or context) inside it are seeded; those
+    of other threads pass through unchanged, and several threads may be
+    inside at once. The replacement is removed when the last leaves, unless
+    another has replaced the function since (it then passes every call
+    through unchanged).
+    """
     if not _takes_rng():
         yield
         return
+    token = _RNG.set(eigsh_seed(seed)["rng"])
     with _LOCK:
-        original = scipy.sparse.linalg.eigsh
-        rng = eigsh_seed(seed)["rng"]
-
-        @functools.wraps(original)
-        def eigsh(*args, **kwargs):
-            kwargs.setdefault("rng", rng)
-            return original(*args, **kwargs)
-
-        scipy.sparse.linalg.eigsh = eigsh
-        try:
-            yield
-        finally:
-            scipy.sparse.linalg.eigsh = original
+        if _Replacement.users == 0:
+            _Replacement.original = scipy.sparse.linalg.eigsh
+            _Replacement.wrapper = _wrapper_of(_Replacement.original)
+            scipy.sparse.linalg.eigsh = _Replacement.wrapper
+        _Replacement.users += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _Replacement.users -= 1
+            if (
+                _Replacement.users == 0
+                and scipy.sparse.linalg.eigsh is _Replacement.wrapper
+            ):
+                scipy.sparse.linalg.eigsh = _Replacement.original
+        _RNG.reset(token)

@@ -1,6 +1,8 @@
 """ARPACK's random restarts are seeded, so that UMAP's spectral layout and
 the spectrum that chooses n_clusters repeat for one seed."""
 
+import threading
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -36,13 +38,57 @@ def test_scipy_gets_its_own_eigsh_back():
     original = scipy.sparse.linalg.eigsh
     with _arpack.seeded_eigsh(0):
         assert scipy.sparse.linalg.eigsh is not original
-        with _arpack.seeded_eigsh(1):  # nested: each puts back what it found
+        with _arpack.seeded_eigsh(1):  # nested: the same replacement
             inner = scipy.sparse.linalg.eigsh
-        assert scipy.sparse.linalg.eigsh is not inner
+        assert scipy.sparse.linalg.eigsh is inner  # the outer is still in
     assert scipy.sparse.linalg.eigsh is original
     with pytest.raises(RuntimeError), _arpack.seeded_eigsh(0):
         raise RuntimeError
     assert scipy.sparse.linalg.eigsh is original
+
+
+@needs_rng
+def test_other_threads_are_neither_seeded_nor_kept_waiting(monkeypatch):
+    # Before, another thread's eigsh got the fit's generator, and a second
+    # thread's seeded_eigsh waited for the first to leave.
+    given = {}
+    monkeypatch.setattr(
+        scipy.sparse.linalg,
+        "eigsh",
+        lambda *a, **kw: given.setdefault(threading.current_thread().name, kw),
+    )
+    inside, release = threading.Event(), threading.Event()
+
+    def fit_like():
+        with _arpack.seeded_eigsh(0):
+            inside.set()
+            release.wait(10)
+            scipy.sparse.linalg.eigsh(None)
+
+    def other():
+        scipy.sparse.linalg.eigsh(None)  # no context of its own
+
+    def second_fit():
+        with _arpack.seeded_eigsh(1):
+            scipy.sparse.linalg.eigsh(None)
+
+    first = threading.Thread(target=fit_like, name="fit")
+    first.start()
+    assert inside.wait(10)
+    for target, name in ((other, "other"), (second_fit, "second")):
+        thread = threading.Thread(target=target, name=name)
+        thread.start()
+        thread.join(10)
+        assert not thread.is_alive()
+    release.set()
+    first.join(10)
+    assert given["other"] == {}
+    assert given["fit"]["rng"].random() == _first_draw(0)
+    assert given["second"]["rng"].random() == _first_draw(1)
+
+
+def _first_draw(seed):
+    return np.random.default_rng([seed, _arpack._STREAM]).random()
 
 
 @needs_rng
@@ -56,7 +102,7 @@ def test_a_caller_that_gives_its_own_rng_keeps_it(monkeypatch):
         scipy.sparse.linalg.eigsh(None, rng=mine)
         scipy.sparse.linalg.eigsh(None)
     assert given[0] is mine
-    assert given[1].random() == np.random.default_rng([0, _arpack._STREAM]).random()
+    assert given[1].random() == _first_draw(0)
 
 
 @needs_rng
