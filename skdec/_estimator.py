@@ -76,6 +76,11 @@ def _check_float32_range(X):
     return X
 
 
+def _count(number, noun):
+    """``"1 epoch"``, ``"2 epochs"``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _put_empty_clusters_last(networks, labels):
     """Renumber clusters so that the non-empty ones are ``0 .. k-1``.
 
@@ -347,9 +352,10 @@ class DECClusterer(
         target updates on the rows given now, as in that fit (``patience``,
         ``history_["criterion"]``): the weights of the update that scores
         highest are kept, those the warm start began from if none beats
-        them (:attr:`self_training_kept_` is then False), and it stops at
-        once where they score ``inf`` (no link of the graph joins two
-        clusters), as nothing can beat them; the neighbour graph
+        them (:attr:`self_training_kept_` is then False), and, with a
+        ``patience``, it stops at once where they score ``inf`` (no link of
+        the graph joins two clusters), as nothing can beat them; the
+        neighbour graph
         of the rows is built again for it, as the first fit built it. A warm
         start goes on with DEC's own targets: a start that the first fit ran
         out of ``max_iter`` learning is not learned further. The
@@ -1048,7 +1054,17 @@ class DECClusterer(
                 stacklevel=4,
             )
         n_distinct = np.unique(labels).size
-        if n_distinct < n_clusters:
+        if n_distinct < n_clusters and warm:
+            empty = np.setdiff1d(np.arange(n_clusters), labels)
+            warnings.warn(
+                f"The rows given to this warm start reach {n_distinct} of the "
+                f"{n_clusters} clusters: cluster(s) "
+                f"{', '.join(map(str, empty))} received no row, so their "
+                "centres were not trained; they keep their numbers.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        elif n_distinct < n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
                 f"n_clusters ({n_clusters}): some clusters are empty after "
@@ -1105,6 +1121,7 @@ class DECClusterer(
             )
         else:
             network = "given autoencoder"
+        rows = min(batch_size, n_samples)  # a batch holds at most every row
         steps = pretrain_epochs * math.ceil(n_samples / batch_size)
         chosen = [
             name
@@ -1121,10 +1138,14 @@ class DECClusterer(
                 f"; {named} 'auto', from {n_samples} rows of "
                 f"{recipe['n_features']} features"
             )
+        if pretrain_epochs == 0:
+            self._report(f"No pretraining of the {network} (pretrain_epochs=0)")
+            return
         cached = "" if self.memory is None else " (or reading it from memory)"
+        epochs = _count(pretrain_epochs, "epoch")
         self._report(
-            f"Pretraining the {network}{cached} for {pretrain_epochs} epochs "
-            f"of batches of {batch_size} rows, {steps} gradient steps{auto}"
+            f"Pretraining the {network}{cached} for {epochs} of batches of "
+            f"{_count(rows, 'row')}, {_count(steps, 'gradient step')}{auto}"
         )
 
     def _report_stop(self, trained, n_iter_before):
@@ -1137,11 +1158,19 @@ class DECClusterer(
                 f"the last target update, below tol={self.tol}"
             )
         elif trained.stopped_by == "criterion":
-            why = "it scored inf"
-            if self.patience is not None:
+            # It stops there only with a patience (see _BestWeights.observe).
+            scores = trained.criterion
+            best = int(np.argmax(scores))
+            if scores[best] == np.inf:
+                why = (
+                    f"its check {best} (0 is its start) scored inf: no link of "
+                    "the neighbour graph joins two of its clusters, and no "
+                    "later check can beat that"
+                )
+            else:
                 why = (
                     f"it did not rise for patience={self.patience} target "
-                    "updates in a row, or scored inf"
+                    "updates in a row"
                 )
             self._report(
                 f"Self-training stopped at iteration {n_iter} by the criterion "

@@ -279,13 +279,28 @@ def test_the_estimator_records_what_auto_chose(rings, capsys):
     assert verbose.n_iter_ < params["max_iter"]
     assert (
         f"\nSelf-training stopped at iteration {verbose.n_iter_} by the "
-        "criterion of init='auto': it did not rise for patience=5 target "
-        "updates in a row, or scored inf\n" in out
+        "criterion of init='auto': its check 0 (0 is its start) scored inf: "
+        "no link of the neighbour graph joins two of its clusters, and no "
+        "later check can beat that\n" in out
     )
     # An explicit start is recorded as given, without scores.
     explicit = small_dec(n_clusters=2, init="kmeans", max_iter=10).fit(X)
     assert explicit.init_ == "kmeans" and explicit.init_scores_ is None
     assert explicit.history_["criterion"] == [] and explicit.self_training_kept_
+
+
+def test_verbose_says_that_patience_stopped_self_training(capsys):
+    X, _ = make_blobs(150, centers=3, cluster_std=2.5, random_state=0)
+    dec = small_dec(init="auto", max_iter=400, update_interval=40, patience=1)
+    dec.set_params(verbose=1).fit(X)
+    criterion = dec.history_["criterion"]
+    assert np.isfinite(max(criterion)) and dec.n_iter_ < 400
+    assert int(np.argmax(criterion)) == len(criterion) - 2  # one without a rise
+    assert (
+        f"\nSelf-training stopped at iteration {dec.n_iter_} by the criterion "
+        "of init='auto': it did not rise for patience=1 target updates in a "
+        "row\n" in capsys.readouterr().out
+    )
 
 
 def test_a_warm_start_keeps_what_the_first_fit_chose(rings):

@@ -519,3 +519,13 @@ def test_verbose_says_what_the_schedule_is_and_why_self_training_stopped(capsys)
     )
     conv.set_params(warm_start=True).fit(digits)
     assert "Pretraining" not in capsys.readouterr().out
+    # One epoch of one batch, no larger than the rows; or none at all.
+    small_dec(pretrain_epochs=1, batch_size=64, verbose=1).fit(X[:40])
+    assert (
+        "Pretraining the dense autoencoder with encoder 2-16-2 for 1 epoch of "
+        "batches of 40 rows, 1 gradient step\n" in capsys.readouterr().out
+    )
+    small_dec(pretrain_epochs=0, verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert "No pretraining of the dense autoencoder with encoder 2-16-2 " in out
+    assert "Pretraining" not in out

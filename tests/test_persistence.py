@@ -910,8 +910,13 @@ def test_warm_start_keeps_the_numbers_of_clusters_that_new_rows_leave_empty(
     # changed its meaning, even with max_iter=0.
     before = fitted.predict(data)
     warm = pickle.loads(pickle.dumps(fitted)).set_params(warm_start=True, max_iter=0)
-    with pytest.warns(ConvergenceWarning, match="some clusters are empty"):
+    with pytest.warns(ConvergenceWarning) as caught:
         warm.fit(data[before != 0])
+    assert [str(w.message) for w in caught] == [
+        "The rows given to this warm start reach 2 of the 3 clusters: "
+        "cluster(s) 0 received no row, so their centres were not trained; "
+        "they keep their numbers."
+    ]
     np.testing.assert_array_equal(warm.predict(data), before)
     np.testing.assert_array_equal(warm.cluster_centers_, fitted.cluster_centers_)
     np.testing.assert_array_equal(warm.labels_, before[before != 0])
