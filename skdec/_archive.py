@@ -520,11 +520,17 @@ def write(obj, path, *, notes=None):
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
     try:
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        # A short name of its own: one built on path's could be too long
+        # where path's is not.
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".skdec-save-")
     except OSError as exc:
-        # A missing or read-only folder: name the path given, as open()
-        # would, not the temporary file beside it.
-        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+        # Name what the user gave, not the temporary file: the path, as
+        # open() would, when its folder is missing; else the folder, in
+        # which no file could be made (read-only, say), even where open()
+        # could have rewritten an existing file.
+        missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
+        where = path if missing else path.parent
+        raise type(exc)(exc.errno, exc.strerror, str(where)) from None
     try:
         with os.fdopen(handle, "wb") as f, zipfile.ZipFile(f, "w") as archive:
             archive.writestr(_HEADER, json.dumps(header, indent=1))

@@ -1,6 +1,7 @@
 """Model files, pickle across processes, warm start and interrupted fits."""
 
 import copy
+import errno
 import importlib
 import io
 import itertools
@@ -142,7 +143,7 @@ def test_save_load_round_trip_is_exact(fitted, data, saved):
     assert loaded.n_iter_ == fitted.n_iter_
     assert loaded.history_ == fitted.history_
     assert loaded.n_features_in_ == fitted.n_features_in_
-    assert not list(saved.parent.glob(".m.skdec.*")), "temporary file left behind"
+    assert not list(saved.parent.glob(".skdec-save-*")), "temporary file left"
     header, _, _ = read_model_file(saved)
     assert header["format"] == "skdec.model" and header["format_version"] == 2
     assert header["object"] == "DECClusterer"
@@ -247,7 +248,7 @@ def test_saving_to_a_folder_names_the_folder(fitted, tmp_path):
     folder.mkdir()
     with pytest.raises(IsADirectoryError, match=r"Is a directory.*models'$") as caught:
         fitted.save(folder)
-    assert ".models." not in str(caught.value)
+    assert ".skdec-save-" not in str(caught.value)
     assert [p.name for p in tmp_path.iterdir()] == ["models"]
     assert not list(folder.iterdir())
 
@@ -261,6 +262,31 @@ def test_saving_into_a_missing_folder_names_the_path_given(fitted, tmp_path):
     assert caught.value.filename == str(path)
     assert str(caught.value).endswith(f"No such file or directory: '{path}'")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_long_name_that_the_folder_takes_is_saved(fitted, tmp_path):
+    # Before, the temporary file's name was built on it, and 10 characters
+    # longer than the 255 a name may have: "File name too long" for a path
+    # that open() takes.
+    path = tmp_path / ("m" * 244 + ".skdec")
+    path.write_bytes(b"")  # the name itself is allowed
+    fitted.save(path)
+    np.testing.assert_array_equal(skdec.load(path).labels_, fitted.labels_)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_a_folder_that_takes_no_new_file_is_named(fitted, tmp_path, monkeypatch):
+    # A read-only folder (which root, running the tests, would not refuse):
+    # no temporary file can be made there, so the folder is named.
+    import tempfile
+
+    def refused(dir, prefix):
+        raise PermissionError(errno.EACCES, "Permission denied", f"{dir}/{prefix}x")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(PermissionError) as caught:
+        fitted.save(tmp_path / "m.skdec")
+    assert caught.value.filename == str(tmp_path)
 
 
 def test_save_before_fit_raises(tmp_path):
