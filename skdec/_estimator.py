@@ -151,7 +151,10 @@ class DECClusterer(
         encoder maps inputs of ``input_shape`` (or ``(n_features,)``) to
         ``(n_components,)``, the decoder maps back to ``n_features`` values in
         any shape. Use a module-level function, so that the estimator stays
-        clonable and picklable. The compiled networks of a callable are kept
+        clonable and picklable, and not a :func:`functools.partial` or a
+        callable object: :func:`~sklearn.base.clone` copies those, and each
+        copy compiles networks of its own (time and memory in every fold of
+        a search). The compiled networks of a callable are kept
         for its next fit in the process, so a callable must build the same
         networks on every call: after changing what it builds, define it
         again (``memory`` tells its networks apart by their layers' classes,
@@ -900,7 +903,9 @@ class DECClusterer(
         ) as trainer:
             if warm:
                 trainer.start(
-                    self.learning_rate, weights=self._networks.model.get_weights()
+                    self.learning_rate,
+                    weights=self._networks.model.get_weights(),
+                    seed=seed + 1,
                 )
                 labels = trainer.assign(X, labels_only=True)
                 start = InitialClustering(
@@ -918,7 +923,9 @@ class DECClusterer(
                     ),
                 )
             else:
-                trainer.start(self.learning_rate, autoencoder=autoencoder)
+                trainer.start(
+                    self.learning_rate, autoencoder=autoencoder, seed=seed + 1
+                )
                 with few_distinct_rows_said_once():
                     start = initial_clustering(
                         self.init,

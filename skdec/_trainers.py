@@ -48,6 +48,21 @@ def make_optimizer(name, learning_rate, momentum=0.0):
     raise ValueError(f"Unknown optimizer {name!r}.")
 
 
+def reseed_random_layers(model, seed):
+    """Put the seed generators of ``model``'s random layers (``Dropout``,
+    ``GaussianNoise`` of a custom autoencoder) at states drawn from ``seed``.
+
+    ``get_weights`` leaves them out, so a pooled model would otherwise draw
+    its masks on from where the fits before it left them: the same
+    ``random_state`` would fit differently after other fits. The built-in
+    networks have none.
+    """
+    states = [v for v in model.variables if v.name == "seed_generator_state"]
+    draws = np.random.default_rng([seed, 41]).integers(1, 2**31 - 1, len(states))
+    for state, draw in zip(states, draws, strict=True):
+        state.assign(np.array([draw, 0], dtype=state.dtype))
+
+
 def _reset_optimizer(optimizer, learning_rate):
     """Zero the optimizer's state (moments, step count) and set its rate."""
     for variable in optimizer.variables:
@@ -90,6 +105,7 @@ class AutoencoderTrainer:
         encoder, decoder = build_autoencoder(**self.recipe, seed=seed)
         self.encoder.set_weights(encoder.get_weights())
         self.decoder.set_weights(decoder.get_weights())
+        reseed_random_layers(self.autoencoder, seed)
         _reset_optimizer(self.optimizer, learning_rate)
 
 
@@ -182,13 +198,16 @@ class ClusteringTrainer(_Inference):
         """The compiled model that self-training steps."""
         return self.networks.model if self.joint else self.networks.clusterer
 
-    def start(self, learning_rate, *, weights=None, autoencoder=None):
+    def start(self, learning_rate, *, weights=None, autoencoder=None, seed=0):
         """Set the weights self-training starts from and fresh optimizer state.
 
         Either ``weights``, all of ``networks.model.get_weights()`` (to continue
         a fitted model), or ``autoencoder``, the pretrained encoder's and
         decoder's weight lists (then set the centres with :meth:`set_centers`).
+        ``seed`` seeds the random layers of a custom autoencoder
+        (:func:`reseed_random_layers`).
         """
+        reseed_random_layers(self.networks.model, seed)
         if weights is not None:
             self.networks.model.set_weights(weights)
         else:

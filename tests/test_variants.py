@@ -213,6 +213,35 @@ def test_custom_networks_fit_clone_pickle_and_grid_search(digits, tmp_path):
         dec.save(tmp_path / "custom.skdec")
 
 
+def dropout_builder(input_shape, n_components, seed=0):
+    """A custom encoder with a Dropout and a GaussianNoise layer."""
+    init = keras.initializers.GlorotUniform
+    inputs = keras.Input(shape=input_shape)
+    h = keras.layers.Dense(16, activation="relu", kernel_initializer=init(seed))(inputs)
+    h = keras.layers.GaussianNoise(0.1, seed=seed)(keras.layers.Dropout(0.5)(h))
+    encoder = keras.Model(
+        inputs, keras.layers.Dense(n_components, kernel_initializer=init(seed))(h)
+    )
+    z = keras.Input(shape=(n_components,))
+    out = keras.layers.Dense(input_shape[0], kernel_initializer=init(seed))(z)
+    return encoder, keras.Model(z, out)
+
+
+def test_random_layers_of_a_custom_encoder_follow_random_state(digits):
+    # The pool keeps one model per architecture; get_weights leaves out the
+    # seed generators of Dropout and GaussianNoise, so before, each fit drew
+    # its masks on from where the last left them: three fits with one
+    # random_state gave three models.
+    X = digits[0][:150]
+    params = dict(autoencoder=dropout_builder, n_clusters=3, max_iter=20)
+    fits = [small_dec(**params).fit(X) for _ in range(3)]
+    for fit in fits[1:]:
+        assert fit.history_ == fits[0].history_
+        np.testing.assert_array_equal(fit.cluster_centers_, fits[0].cluster_centers_)
+    other = small_dec(**params, random_state=1).fit(X)
+    assert other.history_["pretrain_loss"] != fits[0].history_["pretrain_loss"]
+
+
 def test_custom_builder_must_return_two_models():
     def broken(input_shape, n_components):
         return "not models"
