@@ -258,7 +258,9 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
     estimator : DECClusterer or Pipeline
         A fitted estimator on image rows, or a Pipeline ending in one.
     image_shape : tuple of int
-        Shape of one image, ``(height, width)`` or ``(height, width, 3)``;
+        Shape of one image, ``(height, width)``, ``(height, width, 1)`` (as
+        the convolutional autoencoder's ``input_shape``) or ``(height, width,
+        3)``;
         its product must be the number of features (of ``X``, when given;
         else ``n_features_in_`` of the DECClusterer). A colour image is drawn
         with its values clipped to [0, 1], pixels scaled as ``MinMaxScaler``
@@ -283,6 +285,11 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
         raise ValueError(
             f"image_shape should be (height, width) or (height, width, "
             f"channels), got {image_shape}."
+        )
+    if len(image_shape) == 3 and image_shape[2] not in (1, 3, 4):
+        raise ValueError(
+            f"image_shape={image_shape} has {image_shape[2]} channels; an image "
+            "is drawn with 1 (grey), 3 (RGB) or 4 (RGBA)."
         )
     if X is None:
         dec = _dec_step(estimator)
@@ -315,7 +322,9 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
         ax.set_axis_off()
         if k < n_clusters:
             image = centers[k].reshape(image_shape)
-            if image.ndim == 3 and image.shape[2] in (3, 4):
+            if image.ndim == 3 and image.shape[2] == 1:
+                image = image[:, :, 0]  # grey, as the conv autoencoder's
+            elif image.ndim == 3:
                 # matplotlib clips colours itself, with a warning per image.
                 image = np.clip(image, 0.0, 1.0)
             if np.isfinite(image).all():

@@ -192,6 +192,20 @@ def test_cluster_centers_as_the_mean_row_of_each_cluster(dec3, dec2, digits):
         )
 
 
+def test_one_channel_images_are_drawn_grey_and_two_refused(dec3, digits):
+    # (8, 8, 1), the conv autoencoder's input_shape, failed inside matplotlib
+    # ("Invalid shape"), as did two channels, which no image has.
+    X, _ = digits
+    fig = plot_cluster_centers(dec3, (8, 8, 1), X=X)
+    grey = plot_cluster_centers(dec3, (8, 8), X=X)
+    for ax, same in zip(fig.axes, grey.axes, strict=True):
+        np.testing.assert_array_equal(
+            ax.images[0].get_array(), same.images[0].get_array()
+        )
+    with pytest.raises(ValueError, match=r"has 2 channels; an image is drawn with 1"):
+        plot_cluster_centers(dec3, (8, 4, 2), X=X)
+
+
 def test_a_large_confusion_matrix_gets_a_larger_figure(tmp_path):
     # Before, 30 clusters were drawn on matplotlib's 6.4-inch default, their
     # labels and counts running into each other.
