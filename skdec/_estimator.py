@@ -450,7 +450,8 @@ class DECClusterer(
         True.
 
     batch_size_ : int
-        The rows per gradient step used (``batch_size`` resolved).
+        The rows per gradient step used (``batch_size`` resolved, at most the
+        number of training rows).
 
     pretrain_epochs_ : int
         The pretraining epochs run (``pretrain_epochs`` resolved).
@@ -986,7 +987,7 @@ class DECClusterer(
         self.history_ = history
         self.init_ = start.method or self.init
         self.init_scores_ = start.scores
-        self.batch_size_ = batch_size
+        self.batch_size_ = min(batch_size, n_samples)  # a step's rows
         self.pretrain_epochs_ = pretrain_epochs
         self.self_training_kept_ = trained.kept
 

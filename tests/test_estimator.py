@@ -541,3 +541,9 @@ def test_tol_zero_stops_where_no_label_changes():
     assert dec.n_iter_ < 400
     assert dec.history_["delta_label"][-1] == 0
     assert min(dec.history_["delta_label"][:-1]) > 0  # the first update without
+
+
+def test_batch_size_is_at_most_the_rows():
+    X, _ = make_blobs(50, centers=3, random_state=0)
+    assert small_dec(batch_size=1000, max_iter=0).fit(X).batch_size_ == 50
+    assert small_dec(batch_size=16, max_iter=0).fit(X).batch_size_ == 16
