@@ -259,8 +259,7 @@ class DECClusterer(
 
     tol : float, default=1e-3
         Self-training stops when the fraction of training rows whose label
-        changed between two target updates is below ``tol`` (with ``tol=0``,
-        when no label changed).
+        changed between two target updates is below ``tol``.
 
     patience : int or None, default=5
         With ``init="auto"``, DEC's sharpening also stops once this many
@@ -1032,7 +1031,7 @@ class DECClusterer(
                 stacklevel=4,
             )
         elif self.max_iter > 0 and not trained.converged:
-            if _training.below_tol(delta_label[-1], self.tol):
+            if delta_label[-1] < self.tol:
                 # Below tol, yet not converged: the last update was the first
                 # of DEC's phase (after the start was learned, if one was), which
                 # no tol can pass.

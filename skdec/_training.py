@@ -342,21 +342,12 @@ def trained_assign(trainer, X, n_iter, rate_name="learning_rate", labels_only=Fa
         _diverged(str(error).rstrip("."), n_iter, rate_name, trainer.joint, error)
 
 
-def below_tol(value, tol):
-    """Whether a change counts as below ``tol``: less than it, or none at
-    all, so that ``tol=0`` stops where nothing changes any more (as
-    scikit-learn's ``KMeans`` does), not never."""
-    return value < tol or value <= 0
-
-
 def target_learned(apart, first_apart, last_apart, tol):
     """Whether a fixed target counts as learned (see
     :func:`learn_initial_target`): the fraction ``apart`` of rows off it is
     at most ``tol``, or at most half of ``first_apart`` (at the first
     update) and less than ``tol`` below ``last_apart`` (at the last one)."""
-    return apart <= tol or (
-        apart <= first_apart / 2 and below_tol(last_apart - apart, tol)
-    )
+    return apart <= tol or (apart <= first_apart / 2 and last_apart - apart < tol)
 
 
 def learn_initial_target(run, target, tol, best=None):
@@ -502,7 +493,7 @@ def self_train(run, tol, first_update=None, best=None):
         p = target_distribution(q)
         run.record(p, q, labels, delta)
         stalled = best is not None and best.observe(labels)
-        if run.n_iter > start and below_tol(delta, tol):
+        if run.n_iter > start and delta < tol:
             return "tol"
         if stalled:
             logger.debug(
