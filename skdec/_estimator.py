@@ -259,7 +259,9 @@ class DECClusterer(
 
     tol : float, default=1e-3
         Self-training stops when the fraction of training rows whose label
-        changed between two target updates is below ``tol``.
+        changed between two target updates is below ``tol``; ``tol=0`` runs
+        all ``max_iter`` iterations (and says so with a
+        ``ConvergenceWarning``).
 
     patience : int or None, default=5
         With ``init="auto"``, DEC's sharpening also stops once this many
@@ -1030,6 +1032,15 @@ class DECClusterer(
                 ConvergenceWarning,
                 stacklevel=4,
             )
+        elif self.max_iter > 0 and not trained.converged and self.tol == 0:
+            warnings.warn(
+                f"Self-training ran all max_iter={self.max_iter} iterations, as "
+                "tol=0 asks (no fraction of changed labels is below 0; it was "
+                f"{delta_label[-1]:.4g} at the last of {len(delta_label)} target "
+                "updates). Give tol > 0 to stop once the labels settle.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
         elif self.max_iter > 0 and not trained.converged:
             if delta_label[-1] < self.tol:
                 # Below tol, yet not converged: the last update was the first
@@ -1067,8 +1078,8 @@ class DECClusterer(
             warnings.warn(
                 f"The rows given to this warm start reach {n_distinct} of the "
                 f"{n_clusters} clusters: cluster(s) "
-                f"{', '.join(map(str, empty))} received no row, so their "
-                "centres were not trained; they keep their numbers.",
+                f"{', '.join(map(str, empty))} received no row: their centres "
+                "learn nothing from these rows, and they keep their numbers.",
                 ConvergenceWarning,
                 stacklevel=4,
             )

@@ -531,6 +531,21 @@ def test_verbose_says_what_the_schedule_is_and_why_self_training_stopped(capsys)
     assert "Pretraining" not in out
 
 
+def test_tol_zero_runs_every_iteration_and_says_so():
+    # Before, its warning advised "Increase max_iter or tol", which more
+    # iterations cannot satisfy: no fraction of changed labels is below 0.
+    X = StandardScaler().fit_transform(make_blobs(300, centers=3, random_state=0)[0])
+    with pytest.warns(ConvergenceWarning) as caught:
+        dec = small_dec(init="kmeans_input", tol=0, max_iter=400).fit(X)
+    assert dec.n_iter_ == 400 and dec.history_["delta_label"][-1] == 0
+    assert [str(w.message) for w in caught] == [
+        "Self-training ran all max_iter=400 iterations, as tol=0 asks (no "
+        "fraction of changed labels is below 0; it was 0 at the last of "
+        f"{len(dec.history_['delta_label'])} target updates). Give tol > 0 to "
+        "stop once the labels settle."
+    ]
+
+
 def test_batch_size_is_at_most_the_rows():
     X, _ = make_blobs(50, centers=3, random_state=0)
     assert small_dec(batch_size=1000, max_iter=0).fit(X).batch_size_ == 50

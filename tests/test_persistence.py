@@ -940,8 +940,8 @@ def test_warm_start_keeps_the_numbers_of_clusters_that_new_rows_leave_empty(
         warm.fit(data[before != 0])
     assert [str(w.message) for w in caught] == [
         "The rows given to this warm start reach 2 of the 3 clusters: "
-        "cluster(s) 0 received no row, so their centres were not trained; "
-        "they keep their numbers."
+        "cluster(s) 0 received no row: their centres learn nothing from these "
+        "rows, and they keep their numbers."
     ]
     np.testing.assert_array_equal(warm.predict(data), before)
     np.testing.assert_array_equal(warm.cluster_centers_, fitted.cluster_centers_)
