@@ -199,7 +199,7 @@ def test_joblib_round_trip(fitted, blobs, tmp_path):
 def test_convergence_warning_at_max_iter(blobs):
     X, _ = blobs
     with pytest.warns(ConvergenceWarning, match="max_iter=5 before the fraction"):
-        small_dec(n_clusters=4, max_iter=5, tol=0.0).fit(X)
+        small_dec(n_clusters=4, max_iter=5, tol=1e-9).fit(X)
 
 
 def test_convergence_warning_while_learning_the_start(blobs, monkeypatch):
