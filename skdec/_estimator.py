@@ -200,7 +200,11 @@ class DECClusterer(
         plain DEC; a positive weight is IDEC (Guo et al. 2017), whose
         ``L_r + gamma * L_c`` with ``gamma=0.1`` is this loss with
         ``reconstruction_weight=10`` divided by 10 (the same minimiser; with
-        ``optimizer="adam"`` the same steps).
+        ``optimizer="adam"`` the same steps). Adam scales each weight's step
+        by the size of its own gradients, so with it the decoder, which only
+        the reconstruction term trains, learns about as fast at any positive
+        weight whose gradients stay well above Adam's ``epsilon``: the weight
+        then sets the balance of the two terms in the encoder only.
 
     pretrain_epochs : int or "auto", default="auto"
         Passes over the data when pretraining the autoencoder. ``"auto"``:
