@@ -1144,6 +1144,9 @@ class DECClusterer(
             )
         else:
             network = "given autoencoder"
+        if pretrain_epochs == 0:
+            self._report(f"No pretraining of the {network} (pretrain_epochs=0)")
+            return
         rows = min(batch_size, n_samples)  # a batch holds at most every row
         steps = pretrain_epochs * math.ceil(n_samples / batch_size)
         chosen = [
@@ -1161,9 +1164,6 @@ class DECClusterer(
                 f"; {named} 'auto', from {n_samples} rows of "
                 f"{recipe['n_features']} features"
             )
-        if pretrain_epochs == 0:
-            self._report(f"No pretraining of the {network} (pretrain_epochs=0)")
-            return
         cached = "" if self.memory is None else " (or reading it from memory)"
         epochs = _count(pretrain_epochs, "epoch")
         self._report(
