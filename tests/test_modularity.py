@@ -33,8 +33,10 @@ def _random_weights(rng, n, density):
 
 
 def _cliques(size, count):
-    """``count`` cliques of ``size`` rows without a link between them."""
-    return scipy.sparse.block_diag([np.ones((size, size)) - np.eye(size)] * count)
+    """``count`` cliques of ``size`` rows without a link between them, as a
+    sparse array (SciPy's newer interface; UMAP's graph is a sparse matrix)."""
+    clique = scipy.sparse.coo_array(np.ones((size, size)) - np.eye(size))
+    return scipy.sparse.block_diag([clique] * count)
 
 
 def test_graph_modularity_matches_its_definition():
