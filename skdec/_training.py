@@ -26,6 +26,20 @@ from skdec._trainers import TRAINER_POOL
 
 logger = logging.getLogger("skdec")
 
+# Keras resets a model's metrics in ``train_on_batch`` since 3.15.0. Before, the
+# loss it returned was the running mean over every step since the model was
+# compiled, across the fits of a pooled model too (a NaN once seen stayed).
+_KERAS_RESETS_METRICS = tuple(
+    int(part) for part in keras.version().split(".")[:2] if part.isdigit()
+) >= (3, 15)
+
+
+def train_step(model, x, y):
+    """One gradient step of ``model`` on a batch; the loss of that batch."""
+    if not _KERAS_RESETS_METRICS:
+        model.reset_metrics()
+    return float(model.train_on_batch(x, y, return_dict=True)["loss"])
+
 
 def pretrain_autoencoder(autoencoder, X, *, epochs, batch_size, rng, verbose):
     """Train ``autoencoder`` to reconstruct ``X`` with the mean squared error.
@@ -61,7 +75,7 @@ def pretrain_autoencoder(autoencoder, X, *, epochs, batch_size, rng, verbose):
         for start in range(0, n_samples, batch_size):
             index = np.sort(order[start : start + batch_size])
             batch = take_rows(X, index)
-            total += float(autoencoder.train_on_batch(batch, batch)) * len(index)
+            total += train_step(autoencoder, batch, batch) * len(index)
         losses.append(total / n_samples)
         if not np.isfinite(losses[-1]):
             raise FloatingPointError(
@@ -297,7 +311,7 @@ class _SelfTraining:
             index = self.batches.next()
             batch = take_rows(self.X, index)
             targets = [target[index], batch] if self.trainer.joint else target[index]
-            loss = model.train_on_batch(batch, targets, return_dict=True)["loss"]
+            loss = train_step(model, batch, targets)
             self.n_iter += 1
             if not np.isfinite(loss):
                 self._diverged(f"The clustering loss became {loss}")

@@ -3,10 +3,14 @@
 import threading
 import warnings
 
+import keras
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
+
+from skdec._trainers import TRAINER_POOL
+from skdec._training import train_step
 
 from _helpers import small_dec
 
@@ -56,6 +60,33 @@ def test_a_diverging_loss_gives_a_clear_error(data):
 def test_diverging_self_training_gives_a_clear_error(data):
     with pytest.raises(FloatingPointError, match="lower learning_rate"):
         small_dec(learning_rate=1e12, max_iter=200).fit(data)
+
+
+def test_a_diverged_fit_leaves_the_next_fit_of_its_network_alone(data):
+    """The networks are pooled from fit to fit. Keras before 3.15 kept the
+    loss of ``train_on_batch`` as a mean over every step since compiling, so
+    a NaN once seen ended every later fit of that network."""
+    TRAINER_POOL.clear()
+    fresh = small_dec().fit(data)
+    for params in (
+        dict(pretrain_learning_rate=1e8, pretrain_optimizer="sgd"),
+        dict(learning_rate=1e12, max_iter=200),
+    ):
+        with pytest.raises(FloatingPointError):
+            small_dec(**params).fit(data)
+        after = small_dec().fit(data)
+        assert after.history_ == fresh.history_
+        np.testing.assert_array_equal(after.transform(data), fresh.transform(data))
+
+
+def test_each_step_reports_the_loss_of_its_own_batch():
+    rng = np.random.default_rng(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mean_squared_error")
+    for scale in (1.0, 100.0, 0.01):
+        batch = (rng.normal(size=(8, 4)) * scale).astype("float32")
+        expected = np.mean((model.predict_on_batch(batch) - batch) ** 2)
+        assert train_step(model, batch, batch) == pytest.approx(expected, rel=1e-5)
 
 
 def test_diverging_start_learning_names_its_own_rate(data):
