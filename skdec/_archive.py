@@ -204,6 +204,13 @@ def allowed_types():
             RobustScaler,
         )
     }
+    try:  # scikit-learn 1.5 and 1.6: the columns of a ColumnTransformer's
+        # remainder, named by strings, in a list that warns when read
+        from sklearn.compose._column_transformer import _RemainderColsList
+    except ImportError:
+        remainder_columns = set()
+    else:
+        remainder_columns = {_name(_RemainderColsList)}
     return {
         "DictNode": frozenset({"builtins.dict"}),
         "ListNode": frozenset({"builtins.list"}),
@@ -217,7 +224,7 @@ def allowed_types():
             | scalars
         ),
         "RandomStateNode": frozenset({_name(np.random.RandomState)}),
-        "ObjectNode": frozenset(estimators | {_ESTIMATOR}),
+        "ObjectNode": frozenset(estimators | {_ESTIMATOR} | remainder_columns),
         "FunctionNode": _CONVERSIONS,
     }
 
