@@ -15,7 +15,10 @@ from one fit to the next for one ``random_state``.
 :func:`seeded_eigsh` gives one to the calls that umap-learn makes inside it.
 Where ARPACK draws nothing, as on the graphs of rows without exact copies,
 the result is the same as without them. With a SciPy whose ``eigsh`` has no
-``rng``, both do nothing.
+``rng``, :func:`eigsh_seed` gives nothing, and within :func:`seeded_eigsh`
+a matrix of up to 1,000 rows (a table of categories has few distinct rows)
+is solved by a dense solver, which draws nothing; larger ones go to ARPACK
+as they are.
 """
 
 import contextlib
@@ -25,6 +28,8 @@ import inspect
 import threading
 
 import numpy as np
+import scipy.linalg
+import scipy.sparse
 import scipy.sparse.linalg
 
 # The stream of ARPACK's restarts, apart from the other uses of a seed.
@@ -35,6 +40,16 @@ _RNG = contextvars.ContextVar("skdec_eigsh_rng", default=None)
 # Installing and removing the replacement, which the contexts of all threads
 # share: the first to enter installs it, the last to leave removes it.
 _LOCK = threading.Lock()
+# Where eigsh takes no rng: the value of _RNG inside seeded_eigsh, and the
+# most rows of a matrix that its calls there solve densely.
+_NO_RNG = object()
+_DENSE_ROWS = 1000
+_DENSE_WHICH = {
+    "SM": np.abs,
+    "LM": lambda values: -np.abs(values),
+    "SA": lambda values: values,
+    "LA": lambda values: -values,
+}
 
 
 class _Replacement:
@@ -57,13 +72,43 @@ def eigsh_seed(seed):
     return {"rng": np.random.default_rng([seed, _STREAM])}
 
 
+def _dense_eigsh(original, args, kwargs):
+    """What ``original(*args, **kwargs)`` computes, by ``scipy.linalg.eigh``
+    where it can: a matrix of up to ``_DENSE_ROWS`` rows, no ``M`` or
+    ``sigma``, and ``which`` one of ``"SM"``, ``"LM"``, ``"SA"``, ``"LA"``.
+    The eigenvalues come in ascending order, as ``eigsh`` returns them."""
+    call = inspect.signature(original).bind(*args, **kwargs)
+    call.apply_defaults()
+    A, k, which = call.arguments["A"], call.arguments["k"], call.arguments["which"]
+    dense = (
+        (scipy.sparse.issparse(A) or isinstance(A, np.ndarray))
+        and A.ndim == 2
+        and A.shape[0] == A.shape[1] <= _DENSE_ROWS
+        and call.arguments["M"] is None
+        and call.arguments["sigma"] is None
+        and which in _DENSE_WHICH
+        and 0 < k < A.shape[0]
+    )
+    if not dense:
+        return original(*args, **kwargs)
+    A = A.toarray() if scipy.sparse.issparse(A) else A
+    values, vectors = scipy.linalg.eigh(A)
+    order = np.sort(np.argsort(_DENSE_WHICH[which](values), kind="stable")[:k])
+    if not call.arguments["return_eigenvectors"]:
+        return values[order]
+    return values[order], vectors[:, order]
+
+
 def _wrapper_of(original):
     """``original``, given the generator of the current context's
-    :func:`seeded_eigsh` where its caller gives no ``rng``."""
+    :func:`seeded_eigsh` where its caller gives no ``rng`` (or, where
+    ``eigsh`` takes none, solving small matrices densely)."""
 
     @functools.wraps(original)
     def eigsh(*args, **kwargs):
         rng = _RNG.get()
+        if rng is _NO_RNG:
+            return _dense_eigsh(original, args, kwargs)
         if rng is not None:
             kwargs.setdefault("rng", rng)
         return original(*args, **kwargs)
@@ -82,12 +127,10 @@ def seeded_eigsh(seed):
     of other threads pass through unchanged, and several threads may be
     inside at once. The replacement is removed when the last leaves, unless
     another has replaced the function since (it then passes every call
-    through unchanged).
+    through unchanged). Where ``eigsh`` takes no ``rng``, the calls of the
+    thread inside solve matrices of up to 1,000 rows densely.
     """
-    if not _takes_rng():
-        yield
-        return
-    token = _RNG.set(eigsh_seed(seed)["rng"])
+    token = _RNG.set(eigsh_seed(seed).get("rng", _NO_RNG))
     with _LOCK:
         if _Replacement.users == 0:
             _Replacement.original = scipy.sparse.linalg.eigsh

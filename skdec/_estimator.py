@@ -336,9 +336,10 @@ class DECClusterer(
         on the CPU, the same int gives bitwise-identical fits on one machine
         (another may round differently). With SciPy older than 1.17, whose
         ARPACK keeps a seed of its own that moves on with every call, UMAP's
-        map of rows whose neighbour graph repeats an eigenvalue (a table of
-        a few categories, most rows copies of others) can differ from one
-        fit to the next in a process. See :term:`Glossary <random_state>`.
+        spectral layout of more than 1,000 distinct rows whose neighbour
+        graph repeats an eigenvalue can differ from one fit to the next in a
+        process (up to 1,000, as a table of a few categories has, it is
+        solved densely). See :term:`Glossary <random_state>`.
 
     verbose : int, default=0
         ``0`` is silent; ``1`` or more shows progress bars of pretraining and

@@ -128,9 +128,50 @@ def test_the_sparse_spectrum_seeds_arpack(monkeypatch):
     assert calls == [expected, expected]
 
 
-def test_without_rng_nothing_is_replaced(monkeypatch):
+def test_without_rng_umap_maps_the_values_alike_each_time(monkeypatch):
+    # SciPy before 1.17 (Python 3.10 gets 1.15 at most): eigsh takes no rng,
+    # so the small graph of a category table's values is solved densely.
+    # Before, seeded_eigsh did nothing there and the maps differed.
     monkeypatch.setattr(_arpack, "_takes_rng", lambda: False)
-    original = scipy.sparse.linalg.eigsh
-    with _arpack.seeded_eigsh(0):
-        assert scipy.sparse.linalg.eigsh is original
     assert _arpack.eigsh_seed(0) == {}
+    original = scipy.sparse.linalg.eigsh
+    X, _ = category_table(0, n_columns=3, agree=0.8)
+    values = np.unique(X, axis=0)
+    maps = [_initialization.umap_view(values, 3, seed=0)[0] for _ in range(3)]
+    np.testing.assert_array_equal(maps[0], maps[1])
+    np.testing.assert_array_equal(maps[0], maps[2])
+    assert scipy.sparse.linalg.eigsh is original
+
+
+@pytest.mark.parametrize("which", ["SM", "LM", "SA", "LA"])
+def test_the_dense_solver_finds_what_arpack_finds(which):
+    rng = np.random.default_rng(0)
+    A = scipy.sparse.random(60, 60, density=0.1, random_state=rng)
+    A = (A + A.T).tocsr()
+    eigsh = scipy.sparse.linalg.eigsh
+    expected = eigsh(A, 5, which=which, tol=1e-12, v0=np.ones(60))[0]
+    values, vectors = _arpack._dense_eigsh(eigsh, (A, 5), {"which": which})
+    np.testing.assert_allclose(values, expected, atol=1e-9)
+    np.testing.assert_allclose(A @ vectors, vectors * values, atol=1e-9)
+    alone = _arpack._dense_eigsh(
+        eigsh, (A,), dict(k=5, which=which, return_eigenvectors=False)
+    )
+    np.testing.assert_array_equal(alone, values)
+
+
+def test_the_dense_solver_leaves_what_it_cannot_solve_to_arpack():
+    calls = []
+
+    def eigsh(A, k=6, M=None, sigma=None, which="LM", return_eigenvectors=True):
+        calls.append(which)
+
+    big = scipy.sparse.eye(_arpack._DENSE_ROWS + 1, format="csr")
+    small = scipy.sparse.eye(10, format="csr")
+    for args, kwargs in [
+        ((big, 3), {"which": "SM"}),
+        ((small, 3), {"which": "BE"}),
+        ((small, 3), {"sigma": 0.5}),
+        ((small, 10), {}),  # k must be below the rows
+    ]:
+        assert _arpack._dense_eigsh(eigsh, args, kwargs) is None
+    assert calls == ["SM", "BE", "LM", "LM"]
