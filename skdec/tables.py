@@ -888,6 +888,8 @@ def cluster_profile(
                 }
             )
     profile = pd.DataFrame(rows, columns=_PROFILE_COLUMNS)
+    if profile.empty:  # pandas before 3 cannot round its object columns
+        return profile.assign(rank=pd.Series(dtype=np.int64))
     # By strength, NaN last; of equal strength (the two categories of a
     # binary column), the over-represented one first.
     order = pd.DataFrame(
