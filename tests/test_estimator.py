@@ -158,9 +158,14 @@ def test_fit_leaves_global_random_state_untouched(blobs):
     keras.utils.set_random_seed(123)
     expected = draws()
     keras.utils.set_random_seed(123)
+    # Older Keras (3.7, the lowest skdec takes) does not restart its own
+    # stream at set_random_seed once drawn from, so only NumPy's and
+    # Python's can be compared there.
+    keras_restarts = np.array_equal(draws()[2], expected[2])
+    keras.utils.set_random_seed(123)
     small_dec(n_clusters=4).fit(X)
     got = draws()
-    for e, g in zip(expected, got, strict=True):
+    for e, g in zip(expected[: 3 if keras_restarts else 2], got, strict=False):
         np.testing.assert_array_equal(e, g)
 
 
@@ -202,6 +207,14 @@ def test_convergence_warning_at_max_iter(blobs):
         small_dec(n_clusters=4, max_iter=5, tol=1e-9).fit(X)
 
 
+def _convergence_message(caught):
+    """The first ConvergenceWarning's text among the warnings caught (others,
+    such as Keras' DeprecationWarnings under NumPy 2, may come first)."""
+    return next(
+        str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)
+    )
+
+
 def test_convergence_warning_while_learning_the_start(blobs, monkeypatch):
     X, _ = blobs
     # A start found on the input is taught to the encoder first; five
@@ -212,7 +225,7 @@ def test_convergence_warning_while_learning_the_start(blobs, monkeypatch):
     assert dec.n_iter_ == 5 and len(caught) == 1
     # Nothing was measured after the first update: the message says so,
     # and not that a share of the rows was off the start.
-    message = str(caught[0].message)
+    message = _convergence_message(caught)
     assert "before the second target update (every update_interval=10" in message
     assert "Give max_iter more than update_interval and fit again" in message
     assert "% of the rows" not in message
@@ -223,8 +236,8 @@ def test_convergence_warning_while_learning_the_start(blobs, monkeypatch):
         small_dec(n_clusters=4, init="kmeans_input", max_iter=5, update_interval=2).fit(
             X
         )
-    assert re.search(r"\d+\.\d\d% of the rows", str(caught[0].message))
-    assert "at the last of 3 target updates" in str(caught[0].message)
+    assert re.search(r"\d+\.\d\d% of the rows", _convergence_message(caught))
+    assert "at the last of 3 target updates" in _convergence_message(caught)
 
 
 def test_the_warning_at_max_iter_never_reports_a_fraction_below_tol():
@@ -234,7 +247,7 @@ def test_the_warning_at_max_iter_never_reports_a_fraction_below_tol():
     X, _ = make_blobs(200, centers=3, n_features=4, cluster_std=2.5, random_state=0)
     with pytest.warns(ConvergenceWarning, match="max_iter=300 before") as caught:
         dec = DECClusterer(3, random_state=0, pretrain_epochs=5, max_iter=300).fit(X)
-    message = str(caught[0].message)
+    message = _convergence_message(caught)
     reported = re.search(r"it was (\S+) at the last", message)
     if reported:
         assert float(reported.group(1)) >= dec.tol
@@ -252,7 +265,7 @@ def test_the_warning_at_max_iter_before_the_second_update_of_kmeans():
     dec = small_dec(init="kmeans", max_iter=8, update_interval=10)
     with pytest.warns(ConvergenceWarning, match="max_iter=8 before") as caught:
         dec.fit(X)
-    message = str(caught[0].message)
+    message = _convergence_message(caught)
     assert "(the last of 1)" in message and "start was learned" not in message
     assert message.endswith("Give max_iter at least one more update_interval.")
 
@@ -267,7 +280,7 @@ def test_the_warning_of_a_warm_start_speaks_of_no_start_learned():
     dec.set_params(warm_start=True, max_iter=5)
     with pytest.warns(ConvergenceWarning, match="max_iter=5 before") as caught:
         dec.fit(X)
-    message = str(caught[0].message)
+    message = _convergence_message(caught)
     assert "(the last of 1)" in message and "start was learned" not in message
 
 

@@ -130,9 +130,16 @@ def test_kind_picks_judge_one_candidate_per_kind_on_the_judged_rows():
     # Each kind finds the three blobs, so every pick is exact: the labels
     # are those of the judged rows, in order.
     assert [cluster_accuracy(y, labels) for _, labels in picks.values()] == [1.0] * 3
-    # Every kind's runs find the blobs: they agree alike, and the first kind
-    # wins; so do the three candidates of the other two columns, equal.
-    assert [kind for kind, _ in picks.values()] == ["kmeans"] * 3
+    # Every kind finds the blobs, so each column's candidates are one
+    # partition, scored alike up to rounding (the criterion sums over the
+    # clusters in the order of their numbers, which differ from kind to
+    # kind): which kind wins such a tie depends on the platform's last bits
+    # (Python 3.10's NumPy and scikit-learn pick UMAP's in two columns).
+    scores = [
+        start_criteria.start_criterion(judge, labels, 3) for _, labels in picks.values()
+    ]
+    for score in scores:
+        np.testing.assert_allclose(score, scores[0], rtol=1e-12)
 
 
 def test_kind_picks_reuse_the_map_that_umaps_candidates_came_from(monkeypatch):
