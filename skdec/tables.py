@@ -401,18 +401,18 @@ def _column_kinds(
                     f"rows{with_value} (an identifier?)"
                 )
                 found = _numbers_in_text(values) if is_text else None
-                if found and found[2]:  # not an identifier: numbers unread
-                    holds, advice, _ = found
-                    left_out[column] = (
-                        f"it holds {holds}, a different one in each row; to "
-                        f"use it, {advice}"
-                    )
-                elif found:  # an identifier, or a measurement with a '<0.5'
-                    holds, advice, _ = found
-                    left_out[column] += (
-                        f"; if it is a measurement, it holds {holds}: to use "
-                        f"it, {advice}"
-                    )
+                if found:
+                    holds, advice, all_numbers = found
+                    if all_numbers:  # not an identifier: numbers unread
+                        left_out[column] = (
+                            f"it holds {holds}, a different one in each row; "
+                            f"to use it, {advice}"
+                        )
+                    else:  # an identifier, or a measurement with a '<0.5'
+                        left_out[column] += (
+                            f"; if it is a measurement, it holds {holds}: to "
+                            f"use it, {advice}"
+                        )
                 continue
             categorical_columns.append(column)
             among = _numbers_among_text(values) if is_text else None
