@@ -237,8 +237,9 @@ def test_convergence_warning_while_learning_the_start(blobs, monkeypatch):
         small_dec(n_clusters=4, init="kmeans_input", max_iter=5, update_interval=2).fit(
             X
         )
-    assert re.search(r"\d+\.\d\d% of the rows", _convergence_message(caught))
-    assert "at the last of 3 target updates" in _convergence_message(caught)
+    message = _convergence_message(caught)
+    assert re.search(r"\d+\.\d\d% of the rows", message)
+    assert "at the last of 3 target updates" in message
 
 
 def test_the_warning_at_max_iter_never_reports_a_fraction_below_tol():

@@ -68,11 +68,11 @@ def test_a_diverged_fit_leaves_the_next_fit_of_its_network_alone(data):
     a NaN once seen ended every later fit of that network."""
     TRAINER_POOL.clear()
     fresh = small_dec().fit(data)
-    for params in (
-        dict(pretrain_learning_rate=1e8, pretrain_optimizer="sgd"),
-        dict(learning_rate=1e12, max_iter=200),
+    for params, match in (
+        (dict(pretrain_learning_rate=1e8, pretrain_optimizer="sgd"), "reconstruction"),
+        (dict(learning_rate=1e12, max_iter=200), "clustering"),
     ):
-        with pytest.raises(FloatingPointError):
+        with pytest.raises(FloatingPointError, match=f"The {match} loss became"):
             small_dec(**params).fit(data)
         after = small_dec().fit(data)
         assert after.history_ == fresh.history_
