@@ -40,10 +40,12 @@ _RNG = contextvars.ContextVar("skdec_eigsh_rng", default=None)
 # Installing and removing the replacement, which the contexts of all threads
 # share: the first to enter installs it, the last to leave removes it.
 _LOCK = threading.Lock()
-# Where eigsh takes no rng: the value of _RNG inside seeded_eigsh, and the
-# most rows of a matrix that its calls there solve densely.
+# Where eigsh takes no rng: the value of _RNG inside seeded_eigsh.
 _NO_RNG = object()
-_DENSE_ROWS = 1000
+#: The most rows of a matrix whose eigenproblem skdec solves densely: the
+#: spectrum that chooses n_clusters, and the calls within seeded_eigsh where
+#: eigsh takes no rng.
+DENSE_ROWS = 1000
 _DENSE_WHICH = {
     "SM": np.abs,
     "LM": lambda values: -np.abs(values),
@@ -74,7 +76,7 @@ def eigsh_seed(seed):
 
 def _dense_eigsh(original, args, kwargs):
     """What ``original(*args, **kwargs)`` computes, by ``scipy.linalg.eigh``
-    where it can: a matrix of up to ``_DENSE_ROWS`` rows, no ``M`` or
+    where it can: a matrix of up to ``DENSE_ROWS`` rows, no ``M`` or
     ``sigma``, and ``which`` one of ``"SM"``, ``"LM"``, ``"SA"``, ``"LA"``.
     The eigenvalues come in ascending order, as ``eigsh`` returns them."""
     call = inspect.signature(original).bind(*args, **kwargs)
@@ -83,7 +85,7 @@ def _dense_eigsh(original, args, kwargs):
     dense = (
         (scipy.sparse.issparse(A) or isinstance(A, np.ndarray))
         and A.ndim == 2
-        and A.shape[0] == A.shape[1] <= _DENSE_ROWS
+        and A.shape[0] == A.shape[1] <= DENSE_ROWS
         and call.arguments["M"] is None
         and call.arguments["sigma"] is None
         and which in _DENSE_WHICH

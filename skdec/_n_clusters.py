@@ -23,7 +23,7 @@ import scipy.sparse.linalg
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 
-from ._arpack import eigsh_seed
+from ._arpack import DENSE_ROWS, eigsh_seed
 from ._batches import map_batches
 from ._modularity import (
     N_NEIGHBORS,
@@ -40,8 +40,6 @@ from ._modularity import (
 MAX_ROWS = 5000
 #: The candidate numbers of clusters when none are given.
 DEFAULT_CANDIDATES = tuple(range(2, 16))
-# Below this many rows the spectrum is computed densely.
-_DENSE_ROWS = 1000
 
 
 class NClustersChoice(NamedTuple):
@@ -95,7 +93,7 @@ def laplacian_spectrum(graph, n_eigenvalues, seed=0):
     degree = np.asarray(graph.sum(axis=1)).ravel()
     scale = scipy.sparse.diags(1.0 / np.sqrt(np.maximum(degree, np.finfo(float).tiny)))
     adjacency = scale @ graph @ scale
-    if n_samples <= _DENSE_ROWS or n_eigenvalues >= n_samples - 1:
+    if n_samples <= DENSE_ROWS or n_eigenvalues >= n_samples - 1:
         values, vectors = scipy.linalg.eigh(adjacency.toarray())
         values, vectors = values[::-1], vectors[:, ::-1]
     else:

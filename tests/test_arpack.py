@@ -165,7 +165,7 @@ def test_the_dense_solver_leaves_what_it_cannot_solve_to_arpack():
     def eigsh(A, k=6, M=None, sigma=None, which="LM", return_eigenvectors=True):
         calls.append(which)
 
-    big = scipy.sparse.eye(_arpack._DENSE_ROWS + 1, format="csr")
+    big = scipy.sparse.eye(_arpack.DENSE_ROWS + 1, format="csr")
     small = scipy.sparse.eye(10, format="csr")
     for args, kwargs in [
         ((big, 3), {"which": "SM"}),
