@@ -6,6 +6,7 @@ plain NumPy, SciPy and scikit-learn on sparse matrices, so that judging a
 clustering needs no just-in-time compilation.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -223,10 +224,10 @@ def graph_modularity(graph, labels):
     graph = _unwrap(graph)
     if isinstance(graph, RowGraph):
         volume, inside = cluster_volumes(graph, labels)
-        total = volume.sum()
+        total = math.fsum(volume)
         if total <= 0:
             return 0.0
-        return float(inside.sum() / total - np.sum((volume / total) ** 2))
+        return math.fsum(inside) / total - math.fsum((volume / total) ** 2)
     graph = scipy.sparse.coo_matrix(graph)
     labels = np.asarray(labels)
     total = graph.data.sum()
@@ -236,7 +237,7 @@ def graph_modularity(graph, labels):
     inside = graph.data[labels[graph.row] == labels[graph.col]].sum()
     degree = np.bincount(graph.row, weights=graph.data, minlength=labels.size)
     volume = np.bincount(labels, weights=degree)
-    return float(inside / total - np.sum((volume / total) ** 2))
+    return float(inside / total) - math.fsum((volume / total) ** 2)
 
 
 def _plogp(x):
@@ -334,10 +335,12 @@ def codelength_saving(graph, labels):
         return 0.0
     share = volume / total
     leaving = np.maximum(share - inside / total, 0.0)
-    return float(
-        2 * _plogp(leaving).sum()
-        - _plogp(leaving.sum())
-        - _plogp(leaving + share).sum()
+    # Each cluster's terms do not depend on how the clusters are numbered;
+    # exact sums over them (math.fsum) keep their total from depending on it.
+    return (
+        2 * math.fsum(_plogp(leaving))
+        - float(_plogp(math.fsum(leaving)))
+        - math.fsum(_plogp(leaving + share))
     )
 
 
