@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from skdec import DECClusterer, _training, cluster_accuracy, cluster_accuracy_scorer
 from skdec._trainers import TRAINER_POOL, TrainerPool
 
-from _helpers import small_dec
+from _helpers import record_calls, small_dec
 
 
 @pytest.fixture(scope="module")
@@ -379,6 +379,30 @@ def test_reused_trainer_gives_the_same_fit_as_a_new_one(blobs):
     reused = small_dec(n_clusters=4).fit(X)
     np.testing.assert_array_equal(fresh.transform(X), reused.transform(X))
     assert fresh.history_ == reused.history_
+
+
+@pytest.mark.parametrize("reconstruction_weight", [0.0, 1.0])
+def test_a_fit_traces_its_train_steps_as_often_however_many_steps_it_takes(
+    blobs, monkeypatch, reconstruction_weight
+):
+    # A training function is traced (its Python train_step run) once per
+    # network and input signature; Keras before 3.7 traced again at every
+    # train_on_batch, a trace per gradient step.
+    X, _ = blobs
+    traces = record_calls(monkeypatch, keras.Model, "train_step", lambda *a: None)
+    counts = []
+    for times in (1, 4):
+        TRAINER_POOL.clear()  # fresh networks, whose functions are not traced
+        traces.clear()
+        small_dec(
+            n_clusters=4,
+            pretrain_epochs=2 * times,
+            max_iter=20 * times,
+            reconstruction_weight=reconstruction_weight,
+            tol=0.0,
+        ).fit(X)
+        counts.append(len(traces))
+    assert 0 < counts[0] == counts[1]
 
 
 def test_trainer_pool_evicts_while_trainers_are_lent_out():
