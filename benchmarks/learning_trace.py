@@ -79,7 +79,7 @@ def traced_learning(extra):
     def train_clusters(*args, judge=None, **kwargs):
         record["judge"] = judge
         if kwargs.get("initial_target") is None:  # k-means' start: no phase
-            return _training.SelfTrainingResult(0, True, [], [], True, [])
+            return _training.SelfTrainingResult(0, True, [], [], [], True, [])
         return original_train(*args, judge=judge, **kwargs)
 
     def learn_initial_target(run, target, tol, best=None):

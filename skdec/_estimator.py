@@ -424,6 +424,9 @@ class DECClusterer(
         ``start_learning_rate``), then ``KL(P || Q)`` in DEC's phase;
         ``"delta_label"``: the fraction of labels changed at each
         target update (the first is against the start's labels);
+        ``"reconstruction_loss"``: with ``reconstruction_weight > 0``, the
+        reconstruction loss (the mean squared error over all rows, the
+        pretraining's loss) at each target update (empty otherwise);
         ``"criterion"``: with ``init="auto"``, the criterion of the labels at
         each target update of DEC's sharpening, the first at its start, and
         of the last weights when ``max_iter`` ended it (empty otherwise).
@@ -860,13 +863,16 @@ class DECClusterer(
             "pretrain_loss": [],
             "kl_loss": [],
             "delta_label": [],
+            "reconstruction_loss": [],
             "criterion": [],
         }
         n_iter_before = 0
         n_clusters_scores = None
         if warm:
             history = {key: list(values) for key, values in self.history_.items()}
-            history.setdefault("criterion", [])  # older archives lack it
+            # Older archives lack these.
+            history.setdefault("reconstruction_loss", [])
+            history.setdefault("criterion", [])
             n_iter_before = self.n_iter_
             # A warm start neither pretrains nor initialises again.
             pretrain_epochs = self.pretrain_epochs_
@@ -980,6 +986,7 @@ class DECClusterer(
             labels = _put_empty_clusters_last(fitted_networks, labels)
         history["kl_loss"] += trained.kl_loss
         history["delta_label"] += trained.delta_label
+        history["reconstruction_loss"] += trained.reconstruction_loss
         history["criterion"] += trained.criterion
 
         # Attributes are set together, once everything has been computed.

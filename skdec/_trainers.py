@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from skdec._assignment import soft_assignment
-from skdec._batches import predict_batches
+from skdec._batches import map_batches, predict_batches
 from skdec._networks import DECNetworks, build_autoencoder, build_networks
 
 
@@ -127,6 +127,18 @@ class _Inference:
             return q.argmax(axis=1) if labels_only else q
 
         return predict_batches(self.networks.encoder, X, then=assign)
+
+    def reconstruction_error(self, X):
+        """The mean squared error of the autoencoder's reconstruction of the
+        rows of X (the loss that pretraining and IDEC minimise, over all
+        rows), computed batch by batch: only a batch's reconstruction is
+        held at a time."""
+
+        def row_errors(batch):
+            reconstruction = predict_batches(self.networks.autoencoder, batch)
+            return np.mean((batch - reconstruction) ** 2, axis=1, dtype=np.float64)
+
+        return float(np.mean(map_batches(row_errors, X, dtype=np.float32)))
 
 
 @dataclass

@@ -261,6 +261,8 @@ class _SelfTraining:
         self.batches = _Minibatches(X.shape[0], batch_size, rng)
         self.n_iter = 0
         self.kl_loss, self.delta_label = [], []
+        # IDEC's reconstruction loss over all rows at each target update.
+        self.reconstruction_loss = []
         self.labels = np.asarray(initial_labels)
         # The parameter whose rate the current phase runs at, for the advice
         # of a diverging loss.
@@ -271,7 +273,9 @@ class _SelfTraining:
         self.progbar = None
         if verbose and max_iter:
             self.progbar = keras.utils.Progbar(
-                max_iter, verbose=1, stateful_metrics=["kl", "delta_label"]
+                max_iter,
+                verbose=1,
+                stateful_metrics=["kl", "reconstruction", "delta_label"],
             )
 
     @property
@@ -286,16 +290,29 @@ class _SelfTraining:
         return q, labels, float(np.mean(labels != self.labels))
 
     def record(self, p, q, labels, delta):
-        """Log a target update: ``KL(P || Q)`` and the labels changed."""
+        """Log a target update: ``KL(P || Q)``, the reconstruction loss
+        (IDEC) and the labels changed."""
         self.kl_loss.append(kl_divergence(p, q))
+        if self.trainer.joint:
+            self.reconstruction_loss.append(self.trainer.reconstruction_error(self.X))
         self.delta_label.append(delta)
         self.labels = labels
         logger.debug(
-            "self-training iteration %d: KL %.6g, labels changed %.4f",
+            "self-training iteration %d: KL %.6g, labels changed %.4f%s",
             self.n_iter,
             self.kl_loss[-1],
             delta,
+            f", reconstruction loss {self.reconstruction_loss[-1]:.6g}"
+            if self.trainer.joint
+            else "",
         )
+
+    def progress(self):
+        """The values the progress bar shows: those of the last update."""
+        values = [("kl", self.kl_loss[-1])]
+        if self.trainer.joint:
+            values.append(("reconstruction", self.reconstruction_loss[-1]))
+        return [*values, ("delta_label", self.delta_label[-1])]
 
     def finish(self):
         """End the progress bar on its line when training stopped before
@@ -316,13 +333,7 @@ class _SelfTraining:
             if not np.isfinite(loss):
                 self._diverged(f"The clustering loss became {loss}")
             if self.progbar is not None:
-                self.progbar.update(
-                    self.n_iter,
-                    values=[
-                        ("kl", self.kl_loss[-1]),
-                        ("delta_label", self.delta_label[-1]),
-                    ],
-                )
+                self.progbar.update(self.n_iter, values=self.progress())
 
     def _diverged(self, what, cause=None):
         _diverged(what, self.n_iter, self.rate_name, self.trainer.joint, cause)
@@ -537,6 +548,9 @@ class SelfTrainingResult(NamedTuple):
         an update that ``judge`` scored ``inf``.
     kl_loss, delta_label : list of float
         ``KL(P || Q)`` and the label-change fraction at each target update.
+    reconstruction_loss : list of float
+        A joint trainer's (IDEC's) reconstruction loss over all rows at each
+        target update; empty for DEC.
     kept : bool
         False when no update of DEC's phase raised ``judge`` above its
         start, and the phase was undone; when ``max_iter`` ran out before
@@ -559,6 +573,7 @@ class SelfTrainingResult(NamedTuple):
     converged: bool
     kl_loss: list
     delta_label: list
+    reconstruction_loss: list
     kept: bool
     criterion: list
     unlearned: float | None = None
@@ -670,6 +685,7 @@ def train_clusters(
                 False,
                 run.kl_loss,
                 run.delta_label,
+                run.reconstruction_loss,
                 kept,
                 [],
                 run.target_apart,
@@ -688,6 +704,7 @@ def train_clusters(
         stopped_by is not None,
         run.kl_loss,
         run.delta_label,
+        run.reconstruction_loss,
         kept,
         criterion,
         stopped_by=stopped_by,

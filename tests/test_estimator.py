@@ -63,8 +63,15 @@ def test_fitted_attributes(fitted, blobs):
     assert fitted.n_features_in_ == 8
     assert isinstance(fitted.n_iter_, int) and 1 <= fitted.n_iter_ <= 40
     history = fitted.history_
-    assert set(history) == {"pretrain_loss", "kl_loss", "delta_label", "criterion"}
+    assert set(history) == {
+        "pretrain_loss",
+        "kl_loss",
+        "delta_label",
+        "reconstruction_loss",
+        "criterion",
+    }
     assert history["criterion"] == []  # init="kmeans" has no criterion
+    assert history["reconstruction_loss"] == []  # DEC, not IDEC
     assert len(history["pretrain_loss"]) == fitted.pretrain_epochs
     assert history["pretrain_loss"][-1] < history["pretrain_loss"][0]
     assert len(history["kl_loss"]) == len(history["delta_label"]) >= 1

@@ -168,6 +168,30 @@ def test_joint_loss_weight_zero_is_plain_dec(digits):
     a = small_dec(max_iter=30).fit(X[:200])
     b = small_dec(max_iter=30, reconstruction_weight=0.0).fit(X[:200])
     np.testing.assert_array_equal(a.transform(X[:200]), b.transform(X[:200]))
+    assert b.history_["reconstruction_loss"] == []
+
+
+def test_idec_records_its_reconstruction_loss_at_each_target_update(digits):
+    X, _ = digits
+    X = X[:300]
+
+    def reconstruction_error(dec):
+        return np.mean((dec.autoencoder_.predict(X, verbose=0) - X) ** 2)
+
+    common = dict(n_clusters=10, reconstruction_weight=1.0, update_interval=20)
+    pretrained = small_dec(max_iter=0, **common).fit(X)
+    # tol=1: the second target update stops the fit, with the weights it
+    # scored.
+    idec = small_dec(max_iter=100, tol=1.0, **common).fit(X)
+    losses = idec.history_["reconstruction_loss"]
+    assert len(losses) == len(idec.history_["kl_loss"]) == 2
+    # The first update comes before any self-training step.
+    assert losses[0] == pytest.approx(reconstruction_error(pretrained), rel=1e-5)
+    assert losses[1] == pytest.approx(reconstruction_error(idec), rel=1e-5)
+    assert losses[1] != losses[0]
+    idec.set_params(warm_start=True).fit(X)
+    assert len(idec.history_["reconstruction_loss"]) == len(idec.history_["kl_loss"])
+    assert idec.history_["reconstruction_loss"][:2] == losses
 
 
 def tiny_builder(input_shape, n_components, seed=0):
