@@ -116,9 +116,15 @@ class _Inference:
         """The embedding of the rows of X, batch by batch."""
         return predict_batches(self.networks.encoder, X)
 
-    def assign(self, X, labels_only=False):
+    def assign(self, X, labels_only=False, reconstruction_error=False):
         """The soft assignment ``Q`` of the rows of X, or only their labels
-        (the argmax of each row), computed batch by batch."""
+        (the argmax of each row), computed batch by batch.
+
+        With ``reconstruction_error``, returns ``(Q or labels, error)``:
+        ``error`` is the mean squared error of the autoencoder's
+        reconstruction of the rows (the loss of pretraining and IDEC, over
+        all rows), found by decoding the same embedding, batch by batch.
+        """
         layer = self.networks.clustering_layer
         centers = layer.get_weights()[0]
 
@@ -126,19 +132,29 @@ class _Inference:
             q = soft_assignment(Z, centers, layer.alpha)
             return q.argmax(axis=1) if labels_only else q
 
-        return predict_batches(self.networks.encoder, X, then=assign)
+        if not reconstruction_error:
+            return predict_batches(self.networks.encoder, X, then=assign)
+        errors = []
 
-    def reconstruction_error(self, X):
-        """The mean squared error of the autoencoder's reconstruction of the
-        rows of X (the loss that pretraining and IDEC minimise, over all
-        rows), computed batch by batch: only a batch's reconstruction is
-        held at a time."""
+        def assign_and_decode(batch):
+            embedded = []
 
-        def row_errors(batch):
-            reconstruction = predict_batches(self.networks.autoencoder, batch)
-            return np.mean((batch - reconstruction) ** 2, axis=1, dtype=np.float64)
+            def keep(Z):
+                embedded.append(Z)
+                return assign(Z)
 
-        return float(np.mean(map_batches(row_errors, X, dtype=np.float32)))
+            # The same padded batches as above: Q is the same to the bit.
+            assigned = predict_batches(self.networks.encoder, batch, then=keep)
+            reconstruction = predict_batches(
+                self.networks.decoder, embedded[0][: batch.shape[0]]
+            )
+            errors.append(
+                np.mean((batch - reconstruction) ** 2, axis=1, dtype=np.float64)
+            )
+            return assigned
+
+        assigned = map_batches(assign_and_decode, X)
+        return assigned, float(np.mean(np.concatenate(errors)))
 
 
 @dataclass

@@ -263,6 +263,7 @@ class _SelfTraining:
         self.kl_loss, self.delta_label = [], []
         # IDEC's reconstruction loss over all rows at each target update.
         self.reconstruction_loss = []
+        self.reconstruction_now = None
         self.labels = np.asarray(initial_labels)
         # The parameter whose rate the current phase runs at, for the advice
         # of a diverging loss.
@@ -284,8 +285,18 @@ class _SelfTraining:
 
     def assign(self):
         """``Q`` of every row, its labels and the fraction of labels changed
-        since the last update."""
-        q = trained_assign(self.trainer, self.X, self.n_iter, self.rate_name)
+        since the last update. A joint trainer's reconstruction loss, found
+        in the same pass, waits in ``reconstruction_now`` for :meth:`record`."""
+        joint = self.trainer.joint
+        q = trained_assign(
+            self.trainer,
+            self.X,
+            self.n_iter,
+            self.rate_name,
+            reconstruction_error=joint,
+        )
+        if joint:
+            q, self.reconstruction_now = q
         labels = q.argmax(axis=1)
         return q, labels, float(np.mean(labels != self.labels))
 
@@ -294,7 +305,7 @@ class _SelfTraining:
         (IDEC) and the labels changed."""
         self.kl_loss.append(kl_divergence(p, q))
         if self.trainer.joint:
-            self.reconstruction_loss.append(self.trainer.reconstruction_error(self.X))
+            self.reconstruction_loss.append(self.reconstruction_now)
         self.delta_label.append(delta)
         self.labels = labels
         logger.debug(
@@ -355,14 +366,14 @@ def _diverged(what, iteration, rate_name, joint, cause=None):
     ) from cause
 
 
-def trained_assign(trainer, X, n_iter, rate_name="learning_rate", labels_only=False):
-    """``trainer.assign(X, labels_only)`` after ``n_iter`` self-training
+def trained_assign(trainer, X, n_iter, rate_name="learning_rate", **options):
+    """``trainer.assign(X, **options)`` after ``n_iter`` self-training
     iterations. The loss is computed before each step, so a step (the last
     before a target update, or the last of all) can overflow the network with
     a finite loss: that raises the FloatingPointError of a diverged
     self-training here."""
     try:
-        return trainer.assign(X, labels_only=labels_only)
+        return trainer.assign(X, **options)
     except FloatingPointError as error:
         _diverged(str(error).rstrip("."), n_iter, rate_name, trainer.joint, error)
 

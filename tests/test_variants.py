@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV
 
 import skdec
 from skdec import cluster_accuracy, cluster_accuracy_scorer
+from skdec._trainers import Predictor
 
 from _helpers import small_dec
 
@@ -192,6 +193,22 @@ def test_idec_records_its_reconstruction_loss_at_each_target_update(digits):
     idec.set_params(warm_start=True).fit(X)
     assert len(idec.history_["reconstruction_loss"]) == len(idec.history_["kl_loss"])
     assert idec.history_["reconstruction_loss"][:2] == losses
+
+
+def test_the_reconstruction_loss_comes_with_the_same_assignment(digits):
+    # IDEC's target updates decode the embedding that Q is computed from, in
+    # one pass: Q must be what the pass without the decoder gives, to the
+    # bit, over more rows than one prediction batch.
+    X, _ = digits
+    X = X[:700]
+    idec = small_dec(n_clusters=10, reconstruction_weight=1.0).fit(X)
+    inference = Predictor(recipe=idec._network_recipe, networks=idec._networks)
+    q, error = inference.assign(X, reconstruction_error=True)
+    np.testing.assert_array_equal(q, inference.assign(X))
+    expected = np.mean((idec.autoencoder_.predict(X, verbose=0) - X) ** 2)
+    assert error == pytest.approx(expected, rel=1e-5)
+    labels, _ = inference.assign(X, labels_only=True, reconstruction_error=True)
+    np.testing.assert_array_equal(labels, q.argmax(axis=1))
 
 
 def tiny_builder(input_shape, n_components, seed=0):
