@@ -161,6 +161,9 @@ def plot_history(estimator_or_history, axes=None):
     start's one-hot labels while a start found outside the embedding is
     learned, then DEC's ``P``: see ``history_``), and the fraction of labels
     changed at each target update (the stopping criterion, with ``tol``).
+    With the joint loss (IDEC, ``reconstruction_weight > 0``), the second
+    panel also shows the reconstruction loss at each target update
+    (``history_["reconstruction_loss"]``), on an axis of its own at the right.
 
     Parameters
     ----------
@@ -207,6 +210,18 @@ def plot_history(estimator_or_history, axes=None):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         if values.size == 0:
             ax.set_title("(none)")
+    reconstruction = np.asarray(history.get("reconstruction_loss", []), dtype=float)
+    if reconstruction.size:
+        right = axes[1].twinx()
+        right.plot(
+            np.arange(1, reconstruction.size + 1),
+            reconstruction,
+            marker=".",
+            color="C1",
+        )
+        right.set_ylabel("reconstruction loss (MSE)", color="C1")
+        axes[1].yaxis.label.set_color("C0")  # the KL line's colour
+        axes[1].set_title("KL (left), reconstruction (right)")
     if tol is not None:
         axes[2].axhline(tol, color="gray", linestyle="--", label="tol")
         axes[2].legend()

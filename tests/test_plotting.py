@@ -374,6 +374,26 @@ def test_profile_heatmap_shows_a_perfect_separation_at_the_end_of_the_scale():
     plt.close(ax.figure)
 
 
+def test_history_of_idec_shows_its_reconstruction_loss(digits, dec3, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        idec = small_dec(n_clusters=4, max_iter=30, reconstruction_weight=1.0)
+        idec.fit(digits[0])
+    axes = plot_history(idec)
+    figure = axes[0].figure
+    (right,) = [ax for ax in figure.axes if ax not in list(axes)]
+    x, y = right.lines[0].get_data()
+    np.testing.assert_allclose(y, idec.history_["reconstruction_loss"])
+    np.testing.assert_array_equal(x, axes[1].lines[0].get_xdata())
+    assert right.get_ylabel() == "reconstruction loss (MSE)"
+    _save(figure, tmp_path)
+    plt.close(figure)
+    # DEC's history has none: no axis more.
+    axes = plot_history(dec3)
+    assert len(axes[0].figure.axes) == 3
+    plt.close(axes[0].figure)
+
+
 def test_history_needs_three_axes():
     history = {"pretrain_loss": [1.0], "kl_loss": [0.3], "delta_label": [0.1]}
     fig, axes = plt.subplots(2, 2)
