@@ -195,6 +195,21 @@ def test_idec_records_its_reconstruction_loss_at_each_target_update(digits):
     assert idec.history_["reconstruction_loss"][:2] == losses
 
 
+def test_a_warm_start_from_a_history_without_the_newer_keys(digits):
+    # Models saved before skdec recorded the criterion and IDEC's
+    # reconstruction loss have neither list; continuing one starts them.
+    X, _ = digits
+    idec = small_dec(reconstruction_weight=1.0, max_iter=20).fit(X[:200])
+    old_keys = ("pretrain_loss", "kl_loss", "delta_label")
+    idec.history_ = {key: idec.history_[key] for key in old_keys}
+    n_updates = len(idec.history_["kl_loss"])
+    idec.set_params(warm_start=True).fit(X[:200])
+    added = len(idec.history_["kl_loss"]) - n_updates
+    assert added >= 1
+    assert len(idec.history_["reconstruction_loss"]) == added
+    assert idec.history_["criterion"] == []
+
+
 def test_the_reconstruction_loss_comes_with_the_same_assignment(digits):
     # IDEC's target updates decode the embedding that Q is computed from, in
     # one pass: Q must be what the pass without the decoder gives, to the
@@ -363,3 +378,5 @@ def test_save_and_load_dense_idec(digits, tmp_path):
     loaded = skdec.load(tmp_path / "idec.skdec")
     assert loaded.reconstruction_weight == 1.0
     np.testing.assert_array_equal(loaded.transform(X[:100]), dec.transform(X[:100]))
+    assert loaded.history_ == dec.history_
+    assert len(loaded.history_["reconstruction_loss"]) >= 1
