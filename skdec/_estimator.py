@@ -36,6 +36,14 @@ def fit_seed(random_state):
     return int(check_random_state(random_state).randint(2**31 - 1))
 
 
+def _rows_contiguous(X):
+    """X with each row's values side by side in memory (copied only where
+    they are not). The ``memory`` cache keys the pretraining on X's bytes
+    in memory order, and the values of a DataFrame, say, come column by
+    column: the same rows would miss the entry that an array made."""
+    return X if X.flags.c_contiguous else np.ascontiguousarray(X)
+
+
 def _validate_rows(estimator, X, **kwargs):
     """``validate_data(estimator, X, **kwargs)``; where it refuses an array
     of more than two dimensions (images, say), its error says how to give
@@ -377,7 +385,8 @@ class DECClusterer(
     memory : str, joblib.Memory or None, default=None
         Caches the pretrained autoencoder, as ``Pipeline(memory=...)`` caches
         transformers: a folder or a :class:`joblib.Memory`. The key is the
-        training data, the architecture without the clustering layer
+        training data (its values and dtype: an array and a DataFrame of the
+        same rows share an entry), the architecture without the clustering layer
         (``autoencoder``, and for a callable the layers it builds;
         ``hidden_layer_sizes``, ``n_components``, ``activation``,
         ``input_shape``, ``conv_filters``, ``decoder``), the
@@ -497,8 +506,10 @@ class DECClusterer(
     Pretraining costs about ``6 * n_weights`` floating-point operations per
     row and epoch, where ``n_weights`` is about 3.3 million for 784 inputs and
     the paper's layers (what ``"auto"`` gives MNIST). Self-training costs the
-    same per row of each batch, plus one forward pass over all rows (about a
-    third of that per row) at each target update.
+    same per row of each batch, plus one forward pass of the encoder over all
+    rows (about a third of that per row) at each target update; with
+    ``reconstruction_weight > 0``, of the decoder too (for
+    ``history_["reconstruction_loss"]``).
 
     The estimator holds Keras models; it pickles as its parameters, fitted
     attributes and network weights, and is rebuilt on unpickling. For files
@@ -888,7 +899,7 @@ class DECClusterer(
                     )
             self._report_schedule(recipe, n_samples, batch_size, pretrain_epochs)
             *autoencoder, history["pretrain_loss"] = pretrain(
-                X,
+                X if self.memory is None else _rows_contiguous(X),
                 autoencoder_recipe(recipe),
                 epochs=pretrain_epochs,
                 batch_size=batch_size,

@@ -4,6 +4,7 @@ import warnings
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
@@ -95,6 +96,19 @@ def test_changed_data_misses_and_clustering_parameters_hit(
     X_changed[0, 0] += 1e-3
     small_dec(memory=str(tmp_path)).fit(X_changed)
     assert len(pretrain_calls) == 2
+
+
+@pytest.mark.parametrize("layout", [pd.DataFrame, np.asfortranarray])
+def test_the_same_rows_laid_out_by_column_hit(data, tmp_path, pretrain_calls, layout):
+    # A DataFrame's values come column by column, as a Fortran array's do.
+    X, _ = data
+    rows = small_dec(memory=str(tmp_path)).fit(X)
+    columns = small_dec(memory=str(tmp_path)).fit(layout(X))
+    assert len(pretrain_calls) == 1
+    np.testing.assert_array_equal(columns.transform(X), rows.transform(X))
+    # Which is what the layout pretrains to without the cache.
+    plain = small_dec().fit(layout(X))
+    np.testing.assert_array_equal(plain.transform(X), rows.transform(X))
 
 
 @pytest.mark.parametrize("what", ["skdec", "backend", "device"])
