@@ -3,6 +3,7 @@
 import gc
 import logging
 import math
+import os
 import pickle
 import random
 import re
@@ -23,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from skdec import DECClusterer, _training, cluster_accuracy, cluster_accuracy_scorer
 from skdec._trainers import TRAINER_POOL, TrainerPool
 
-from _helpers import record_calls, small_dec
+from _helpers import record_calls, run_json_script, small_dec
 
 
 @pytest.fixture(scope="module")
@@ -393,8 +394,8 @@ def test_a_fit_traces_its_train_steps_as_often_however_many_steps_it_takes(
     blobs, monkeypatch, reconstruction_weight
 ):
     # A training function is traced (its Python train_step run) once per
-    # network and input signature; Keras before 3.7 traced again at every
-    # train_on_batch, a trace per gradient step.
+    # network and input signature: a fit that rebuilt it, or fed it inputs
+    # of a new signature, at each step would trace it at each step.
     X, _ = blobs
     traces = record_calls(monkeypatch, keras.Model, "train_step", lambda *a: None)
     counts = []
@@ -410,6 +411,35 @@ def test_a_fit_traces_its_train_steps_as_often_however_many_steps_it_takes(
         ).fit(X)
         counts.append(len(traces))
     assert 0 < counts[0] == counts[1]
+
+
+RETRACING_SCRIPT = """
+import json, logging, sys, warnings
+sys.path.insert(0, sys.argv[1])  # the tests folder, for _helpers
+from sklearn.datasets import make_blobs
+from _helpers import small_dec
+messages = []
+handler = logging.Handler()
+handler.emit = lambda record: messages.append(record.getMessage())
+logging.getLogger("tensorflow").addHandler(handler)
+X, _ = make_blobs(n_samples=300, centers=4, n_features=8, random_state=0)
+warnings.simplefilter("ignore")
+for weight in (0.0, 1.0):
+    small_dec(n_clusters=4, pretrain_epochs=8, max_iter=80, tol=0.0,
+              reconstruction_weight=weight).fit(X)
+print(json.dumps([message for message in messages if "retracing" in message]))
+"""
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="TensorFlow's own warning"
+)
+def test_a_fit_does_not_retrace_the_functions_around_its_train_steps():
+    # Keras 3.3 to 3.6 traced train_on_batch's function, around the traced
+    # train step, again at every call. TensorFlow warns when calls keep
+    # triggering retracing, but at most twice per function in a process: so
+    # the fits (DEC and IDEC) run in a fresh one.
+    assert run_json_script(RETRACING_SCRIPT, os.path.dirname(__file__)) == []
 
 
 def test_trainer_pool_evicts_while_trainers_are_lent_out():
