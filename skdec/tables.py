@@ -60,16 +60,30 @@ _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 
 
 def _as_numbers(X, missing="impute"):
-    """The columns of ``X`` as float64; text that is not a number is missing.
+    """The columns of ``X`` as float64; text that is not a number is missing,
+    and infinite values are refused, naming their columns.
 
     Used inside the pipeline (and so named in model files): keep its name.
     """
     frame = pd.DataFrame(X)
-    numbers = frame.apply(pd.to_numeric, errors="coerce")
-    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = _numbers(frame)
+    infinite = np.isinf(values)
+    if infinite.any():
+        gaps = "" if missing == "error" else ", or with missing values (NaN)"
+        raise ValueError(
+            f"Infinite values in column(s) {_counted(frame, infinite)}. "
+            f"Replace them with numbers{gaps}."
+        )
     if missing == "error":
         _refuse_missing(frame, np.isnan(values))
     return values
+
+
+def _numbers(frame):
+    """The columns of the DataFrame ``frame`` as float64, as they are: text
+    that is not a number is NaN, and infinite values stay."""
+    numbers = frame.apply(pd.to_numeric, errors="coerce")
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _category(value):
@@ -146,16 +160,21 @@ def _as_categories(X, missing="impute"):
 
 
 def _refuse_missing(frame, is_missing, remedy="let them be imputed (missing='impute')"):
-    counts = is_missing.sum(axis=0)
-    if counts.any():
-        named = ", ".join(
-            f"'{column}' ({int(n)})"
-            for column, n in zip(frame.columns, counts, strict=True)
-            if n
-        )
+    if is_missing.any():
         raise ValueError(
-            f"Missing values in column(s) {named}. Drop those rows, or {remedy}."
+            f"Missing values in column(s) {_counted(frame, is_missing)}. Drop "
+            f"those rows, or {remedy}."
         )
+
+
+def _counted(frame, mask):
+    """The columns of ``frame`` where the boolean array ``mask`` has a True,
+    each with how many: ``"'age' (2), 'sex' (1)"``."""
+    return ", ".join(
+        f"'{column}' ({int(n)})"
+        for column, n in zip(frame.columns, mask.sum(axis=0), strict=True)
+        if n
+    )
 
 
 def _refuse_gaps(pipeline, X, remedy):
@@ -173,6 +192,20 @@ def _refuse_gaps(pipeline, X, remedy):
     _refuse_missing(X[columns], gaps, remedy)
 
 
+def _holds_numbers(values):
+    """Whether the values present in an object column are all numbers (not
+    text, not booleans): Python or NumPy integers and floats, or decimals,
+    as an object array, ``DataFrame.astype(object)`` or a database's
+    ``NUMERIC`` column give them."""
+    present = values.dropna()
+    return len(present) > 0 and pd.api.types.infer_dtype(present) in {
+        "integer",
+        "floating",
+        "mixed-integer-float",
+        "decimal",
+    }
+
+
 def _present_text(values):
     """The values of a column that are there, if they are all text; else
     None."""
@@ -188,7 +221,7 @@ def _read_as_numbers(texts):
     ``pd.to_numeric`` of pyarrow strings gives a pyarrow float column that
     writes text that is not a number as NaN, not as a gap; a NumPy float
     array makes it a gap either way."""
-    return pd.Series(~np.isnan(_as_numbers(texts)[:, 0]), index=texts.index)
+    return pd.Series(~np.isnan(_numbers(texts.to_frame())[:, 0]), index=texts.index)
 
 
 def _is_number_text(values):
@@ -199,6 +232,9 @@ def _is_number_text(values):
 #: A number written with a decimal comma (``1,5`` or ``-0,25``), as a pattern
 #: for ``Series.str.fullmatch``.
 COMMA_DECIMAL = r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*"
+# A number with commas between groups of three digits (1,234,567.5), which
+# COMMA_DECIMAL does not match from the second comma on.
+_COMMA_THOUSANDS = r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*"
 
 
 def _numbers_in_text(values):
@@ -211,7 +247,9 @@ def _numbers_in_text(values):
         return None
     # A number with a decimal comma (1,5) counts as one, but only the command
     # line reads it so, from a file separated by semicolons or tabs.
-    comma = present.str.fullmatch(COMMA_DECIMAL).astype(bool)
+    comma = present.str.fullmatch(COMMA_DECIMAL).astype(bool) | present.str.fullmatch(
+        _COMMA_THOUSANDS
+    ).astype(bool)
     numbers = _read_as_numbers(present) | comma
     if numbers.all() and comma.any():
         examples = _examples(pd.unique(present[comma]))
@@ -221,10 +259,7 @@ def _numbers_in_text(values):
     others = pd.unique(present[~numbers])
     advice = "write those as numbers or leave them empty"
     if comma.any():
-        advice += (
-            ", and write its decimal commas as points (only the command line "
-            "reads them, from a file separated by semicolons or tabs)"
-        )
+        advice += ", and " + _COMMA_ADVICE
     holds = (
         f"numbers stored as text, and {len(others)} other value(s) "
         f"({_examples(others)})"
@@ -282,6 +317,12 @@ def _is_date_text(values):
         except (ValueError, TypeError, OverflowError):
             return False
     return bool(parsed.notna().all())
+
+
+def _names(columns):
+    """Column names given as a list, a pandas Index, an array or None, as a
+    list."""
+    return [] if columns is None else list(columns)
 
 
 def _check_column_lists(X, first, second, both_kinds):
@@ -351,7 +392,7 @@ def _column_kinds(
     categorical columns of more than ``max_categories`` categories, the
     ``"missing"`` one included when ``missing="impute"``.
     """
-    categorical, ignore = list(categorical or ()), list(ignore or ())
+    categorical, ignore = _names(categorical), _names(ignore)
     _check_column_lists(X, categorical, ignore, "categorical and ignored")
     messages = []
     numeric_columns, categorical_columns, left_out = [], [], {}
@@ -377,6 +418,8 @@ def _column_kinds(
                 "DataFrame.to_csv writes (read the file with index_col=0)"
             )
         elif kind in "iuf" and not pd.api.types.is_bool_dtype(values):
+            numeric_columns.append(column)
+        elif kind == "O" and _holds_numbers(values):
             numeric_columns.append(column)
         elif kind == "M":
             left_out[column] = f"it holds dates (dtype {values.dtype})"
@@ -462,8 +505,9 @@ def make_tabular_pipeline(
     """Build the preprocessing of a table and the clusterer as one Pipeline.
 
     The columns of ``X`` are sorted by their dtype. Numeric columns (and text
-    columns whose every value is a number) have missing values replaced by
-    the column's median and are scaled. Text, boolean and category columns,
+    columns whose every value is a number, and object columns of numbers)
+    have missing values replaced by the column's median and are scaled;
+    infinite values are refused. Text, boolean and category columns,
     and the integer-coded ones named in ``categorical``, have missing values
     replaced by a ``"missing"`` category and are one-hot encoded (a value
     that is itself ``"missing"`` is read as ``'"missing"'``, quoted, to stay
@@ -492,9 +536,9 @@ def make_tabular_pipeline(
         is returned unfitted.
     estimator : estimator
         The clusterer, for example a :class:`~skdec.DECClusterer`.
-    categorical : list of str, default=None
+    categorical : array-like of str, default=None
         Numeric columns to treat as categories (integer codes).
-    ignore : list of str, default=None
+    ignore : array-like of str, default=None
         Columns that are not features, such as an identifier or true labels.
     missing : {"impute", "error"}, default="impute"
         ``"impute"`` replaces missing values as above; ``"error"`` makes the
@@ -762,8 +806,9 @@ def cluster_profile(
         If a parameter is invalid, a column name of ``X`` is repeated, two
         features would have the same name (a column ``"x=missing"`` beside
         the gaps of a column ``"x"``), ``labels`` has a missing value, labels
-        that cannot be sorted together or not one label per row, or names in
-        ``numeric``, ``categorical`` or ``ignore`` are not columns of ``X``.
+        that cannot be sorted together or not one label per row, names in
+        ``numeric``, ``categorical`` or ``ignore`` are not columns of ``X``,
+        or a numeric column holds an infinite value.
 
     See Also
     --------
@@ -830,7 +875,7 @@ def cluster_profile(
             X, categorical, ignore, max_categories, warn=False
         )
     else:
-        numeric, categories = list(numeric), list(categorical or [])
+        numeric, categories = _names(numeric), _names(categorical)
         _check_column_lists(X, numeric, categories, "numeric and categorical")
     features = []  # (feature, column, category, kind, values)
     for column in numeric:
@@ -888,6 +933,8 @@ def cluster_profile(
                 }
             )
     profile = pd.DataFrame(rows, columns=_PROFILE_COLUMNS)
+    # None, not NaN, beside the categories: pandas 3 would infer a str column.
+    profile["category"] = pd.Series([row["category"] for row in rows], dtype=object)
     if profile.empty:  # pandas before 3 cannot round its object columns
         return profile.assign(rank=pd.Series(dtype=np.int64))
     # By strength, NaN last; of equal strength (the two categories of a

@@ -941,3 +941,136 @@ def test_unseen_categories_skip_a_categorical_part_of_another_layout():
     )
     pipe.fit(frame)
     assert _unseen_categories(pipe, frame.assign(c=list("zzab"))) == {}
+
+
+def test_numbers_in_an_object_column_are_numeric():
+    # As DataFrame(object_array), astype(object) or a database's NUMERIC
+    # column (decimals) give them: before, such a column was one-hot encoded
+    # as categories, or left out as an identifier when every row had its
+    # own value.
+    from decimal import Decimal
+
+    rng = np.random.default_rng(0)
+    floats = rng.normal(size=30)
+    table = pd.DataFrame(
+        {
+            "x": pd.Series(floats, dtype=object),
+            "k": pd.Series(rng.integers(0, 50, 30), dtype=object),
+            "mixed": pd.Series([1, 2.5, None] * 10, dtype=object),
+            "price": [Decimal(f"{v:.2f}") for v in floats],
+            "flag": pd.Series([True, False, None] * 10, dtype=object),
+            "word": ["a", "b", "c"] * 10,
+        }
+    )
+    kinds, messages = _kinds_and_warnings(table)
+    assert kinds == {
+        "numeric": ["x", "k", "mixed", "price"],
+        "categorical": ["flag", "word"],
+    }
+    assert messages == []
+    # As the same columns with numeric dtypes: the same features.
+    typed = table.assign(
+        x=floats, k=table["k"].astype(np.int64), mixed=[1, 2.5, np.nan] * 10
+    )
+    typed["price"] = typed["price"].astype(float)
+    assert _kinds_and_warnings(typed)[0] == kinds
+    features = [
+        make_tabular_pipeline(t, KMeans(2, n_init=1))[0].fit_transform(t)
+        for t in (table, typed)
+    ]
+    np.testing.assert_array_equal(*features)
+    profile = cluster_profile(table, [0, 1] * 15)
+    assert set(profile.loc[profile.kind == "numeric", "feature"]) == {
+        "x", "k", "mixed", "price",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("as_names", [pd.Index, np.array, pd.Series, tuple])
+def test_column_names_are_taken_as_any_array_like(as_names):
+    # Before, an Index, an array or a Series of more than one name raised
+    # "The truth value of ... is ambiguous" (from `categorical or ()`).
+    table = pd.DataFrame(
+        {"code": [1, 2, 3] * 4, "size": [1, 2, 3, 4] * 3, "id": range(12)}
+    )
+    kinds, _ = _kinds_and_warnings(
+        table, categorical=as_names(["code", "size"]), ignore=as_names(["id"])
+    )
+    assert kinds == {"categorical": ["code", "size"]}
+    labels = [0, 1] * 6
+    by_kind = cluster_profile(
+        table, labels, numeric=as_names(["id"]), categorical=as_names(["code"])
+    )
+    assert set(by_kind["column"]) == {"id", "code"}
+    inferred = cluster_profile(
+        table, labels, categorical=as_names(["code"]), ignore=as_names(["id", "size"])
+    )
+    assert set(inferred["feature"]) == {"code=1", "code=2", "code=3"}
+
+
+@pytest.mark.parametrize("missing", ["impute", "error"])
+def test_infinite_values_are_refused_naming_their_columns(missing):
+    # Before: the imputer's "Input X contains infinity" at fit, naming no
+    # column, and a profile that ranked an infinite mean first with an
+    # infinite difference, as if both groups were constant.
+    table = pd.DataFrame(
+        {
+            "a": [1.0, 2, np.inf, 4, 5, -np.inf],
+            "b": ["1", "inf", "3", "4", "5", "6"],  # numbers as text
+            "c": [1.0, 2, 3, 4, 5, 6],
+            "s": list("xyxyxy"),
+        }
+    )
+    with pytest.warns(UserWarning, match="column 'b' holds numbers stored as text"):
+        pipe = make_tabular_pipeline(table, KMeans(2, n_init=1), missing=missing)
+    remedy = "" if missing == "error" else r", or with missing values \(NaN\)"
+    match = (
+        r"Infinite values in column\(s\) 'a' \(2\), 'b' \(1\)\. Replace them "
+        rf"with numbers{remedy}\.$"
+    )
+    with pytest.raises(ValueError, match=match):
+        pipe.fit(table)
+    finite = table.replace([np.inf, -np.inf, "inf"], [7.0, 8.0, "2"])
+    pipe.fit(finite)
+    with pytest.raises(ValueError, match=r"column\(s\) 'a' \(2\), 'b' \(1\)"):
+        pipe.predict(table)
+    with pytest.raises(ValueError, match=r"Infinite values in column\(s\) 'a' \(2\)"):
+        cluster_profile(table[["a", "c"]], [0, 1] * 3)
+
+
+def test_numbers_with_commas_between_thousands_are_named_as_such():
+    # Before, "1,234,567" (two commas) was not read as a number written with
+    # a comma: the column was said to hold numbers stored as text and other
+    # values, with the advice to write its decimal commas as points.
+    table = pd.DataFrame(
+        {
+            "pop": ["1,234,567", "2,500,000", "750", "3,100,200.5", "12,000"] * 4,
+            "x": ["1,234,567", "12,000", "750", "n/a", "980"] * 4,
+        }
+    )
+    kinds, messages = _kinds_and_warnings(table)
+    assert kinds == {"categorical": ["pop", "x"]}
+    assert messages == [
+        "column 'pop' holds numbers written with a comma ('1,234,567', "
+        "'2,500,000', '3,100,200.5', ...): it is read as categories. To read it "
+        "as numbers, write a decimal comma as a point and leave out a comma "
+        "between thousands (the command line reads decimal commas from a file "
+        "separated by semicolons or tabs).",
+        "column 'x' holds numbers stored as text, and 1 other value(s) ('n/a'): "
+        "it is read as categories. To read it as numbers, write those as numbers "
+        "or leave them empty, and write a decimal comma as a point and leave out "
+        "a comma between thousands (the command line reads decimal commas from a "
+        "file separated by semicolons or tabs).",
+    ]
+
+
+def test_profile_category_is_none_beside_the_categories():
+    # As the docstring says: before, pandas 3 read the column as text, with
+    # NaN for the numeric features, whenever a category was described.
+    X = pd.DataFrame({"age": [30, 35, 70, 75, 72], "sex": list("FFMFM")})
+    for table in (X, X[["age"]]):
+        profile = cluster_profile(table, [0, 0, 1, 1, 1])
+        assert profile["category"].dtype == object
+        numeric = profile.loc[profile.kind == "numeric", "category"]
+        assert all(value is None for value in numeric)
+    categories = cluster_profile(X, [0, 0, 1, 1, 1]).query("kind == 'categorical'")
+    assert sorted(set(categories["category"])) == ["F", "M"]
