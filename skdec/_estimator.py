@@ -406,7 +406,11 @@ class DECClusterer(
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (`n_clusters_`, n_components)
-        Cluster centres in the embedding, after self-training.
+        Cluster centres in the embedding, after self-training. As with
+        :class:`~sklearn.cluster.KMeans`, centres changed after the fit, in
+        place or by assignment (in the same shape), are those that
+        ``predict``, ``predict_proba``, ``score``, a warm start and saving
+        use.
 
     n_clusters_ : int
         The number of clusters: ``n_clusters``, or what ``"auto"`` chose.
@@ -812,6 +816,8 @@ class DECClusterer(
 
     def _fit(self, X):
         warm = self.warm_start and hasattr(self, "_networks")
+        if warm:
+            self._use_cluster_centers()
         X = _validate_rows(
             self, X, dtype="numeric", ensure_min_samples=2, reset=not warm
         )
@@ -1251,9 +1257,42 @@ class DECClusterer(
 
         check_is_fitted(self)
         X = _check_float32_range(_validate_rows(self, X, dtype="numeric", reset=False))
+        self._use_cluster_centers()
         with TRAINER_POOL.predictor(self._network_recipe) as predictor:
             predictor.load(self._networks.model.get_weights())
             return getattr(predictor, method)(X, **kwargs)
+
+    def _use_cluster_centers(self):
+        """Give the clustering layer ``cluster_centers_`` if they changed
+        since the fit, in place or by assignment, so that predicting, a warm
+        start and saving use them, as :class:`~sklearn.cluster.KMeans` uses
+        its own."""
+        layer = self._networks.clustering_layer
+        (current,) = layer.get_weights()
+        centers = self.cluster_centers_
+        if (
+            isinstance(centers, np.ndarray)
+            and centers.dtype == current.dtype
+            and np.array_equal(centers, current)
+        ):
+            return
+        try:
+            centers = np.asarray(centers, dtype=current.dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"cluster_centers_ are not numbers: {exc}") from None
+        if centers.shape != current.shape:
+            raise ValueError(
+                f"cluster_centers_ has shape {centers.shape}, but the model has "
+                f"{current.shape[0]} clusters in {current.shape[1]} dimensions: "
+                f"give centres of shape {current.shape}, or refit."
+            )
+        if not np.isfinite(centers).all():
+            raise ValueError(
+                "cluster_centers_ holds NaN or values beyond the float32 range "
+                "in which the networks compute."
+            )
+        layer.set_weights([centers])
+        self.cluster_centers_ = layer.get_weights()[0]
 
     def transform(self, X):
         """Embed X with the trained encoder.
@@ -1309,8 +1348,8 @@ class DECClusterer(
         most zero, and higher when the assignments are confident and the
         clusters balanced. ``P`` depends on the cluster frequencies over the
         rows given, so the score does too: it compares sets of many rows,
-        not single rows (on one row ``P`` is ``Q`` and the score is 0,
-        however unsure the assignment).
+        not single rows (on one row ``P`` is ``Q`` and the score is 0, up to
+        rounding, however unsure the assignment).
 
         Parameters
         ----------
@@ -1399,6 +1438,8 @@ class DECClusterer(
 
     def __getstate__(self):
         # object.__getstate__ may return the instance dict itself: copy it.
+        if hasattr(self, "_networks"):
+            self._use_cluster_centers()
         state = dict(super().__getstate__())
         networks = state.pop("_networks", None)
         if networks is not None:

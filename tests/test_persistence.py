@@ -179,6 +179,73 @@ def test_parameters_set_after_fit_save_and_load_with_the_fitted_networks(
         np.testing.assert_array_equal(restored.labels_, fitted.labels_)
 
 
+def _student_t(Z, centers):
+    """The soft assignment of the rows Z to ``centers``, alpha = 1."""
+    q = 1.0 / (1.0 + ((Z[:, None, :] - centers[None]) ** 2).sum(axis=2))
+    return q / q.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("how", ["assigned", "in place"])
+def test_cluster_centers_changed_after_fit_are_used_and_kept(
+    fitted, data, tmp_path, how
+):
+    # As KMeans uses cluster_centers_ set after fit. Before, predict went on
+    # with the network's centres, and pickle, joblib and skdec.save wrote a
+    # state that loading refused ("cluster_centers_ differs from the weights
+    # of the clustering layer"), so that a saved model was lost.
+    dec = copy.deepcopy(fitted)
+    swapped = fitted.cluster_centers_[[1, 0, 2]]
+    if how == "assigned":
+        dec.cluster_centers_ = swapped.astype(np.float64)
+    else:
+        dec.cluster_centers_[:] = swapped
+    np.testing.assert_allclose(
+        dec.predict_proba(data),
+        _student_t(fitted.transform(data), swapped),
+        rtol=1e-5,
+    )
+    expected = np.array([1, 0, 2])[fitted.predict(data)]
+    np.testing.assert_array_equal(dec.predict(data), expected)
+    assert dec.cluster_centers_.dtype == np.float32
+    dec.save(tmp_path / "m.skdec")
+    for kept in (
+        skdec.load(tmp_path / "m.skdec"),
+        pickle.loads(pickle.dumps(dec)),
+        copy.deepcopy(dec),
+    ):
+        np.testing.assert_array_equal(kept.cluster_centers_, swapped)
+        np.testing.assert_array_equal(kept.predict(data), expected)
+    # A warm start continues from them.
+    warm = copy.deepcopy(fitted).set_params(warm_start=True, max_iter=0)
+    warm.cluster_centers_ = swapped
+    np.testing.assert_array_equal(warm.fit(data).labels_, expected)
+    np.testing.assert_array_equal(warm.cluster_centers_, swapped)
+
+
+@pytest.mark.parametrize(
+    "centers, match",
+    [
+        (np.zeros((2, 2)), r"has shape \(2, 2\), but the model has 3 clusters"),
+        (np.full((3, 2), np.nan), "NaN or values beyond the float32 range"),
+        (np.full((3, 2), 1e39), "NaN or values beyond the float32 range"),
+        ([["a", "b"]] * 3, "are not numbers"),
+    ],
+    ids=["shape", "nan", "float32-range", "text"],
+)
+def test_cluster_centers_that_cannot_be_used_are_refused(fitted, data, centers, match):
+    dec = copy.deepcopy(fitted)
+    dec.cluster_centers_ = centers
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the cast's overflow
+        with pytest.raises(ValueError, match=match):
+            dec.predict(data)
+        with pytest.raises(ValueError, match=match):
+            pickle.dumps(dec)
+    # The networks are untouched.
+    dec.cluster_centers_ = fitted.cluster_centers_.copy()
+    np.testing.assert_array_equal(dec.predict_proba(data), fitted.predict_proba(data))
+
+
 def test_feature_names_survive_save_and_load(data, tmp_path):
     frame = pd.DataFrame(data, columns=[f"f{i}" for i in range(data.shape[1])])
     dec = small_dec(max_iter=0).fit(frame)
