@@ -38,7 +38,8 @@ def save(estimator, path):
     Raises
     ------
     ValueError
-        If the estimator holds something :func:`load` would refuse to load,
+        If the estimator is neither a DECClusterer nor a pipeline ending in
+        one, or holds something else :func:`load` would refuse to load,
         such as a custom ``autoencoder`` callable, a transformer of your
         own or another of scikit-learn's; use pickle or joblib for such
         models. A ``memory`` (a folder or a ``joblib.Memory``) is not
@@ -72,6 +73,12 @@ def save(estimator, path):
 
 
 def _save(estimator, path, notes=None):
+    if not _holds_dec(estimator):
+        raise ValueError(
+            f"{type(estimator).__name__} cannot be saved to a skdec model file: "
+            "it holds no DECClusterer at its end. Save a DECClusterer or a "
+            "pipeline ending in one; use pickle or joblib for other models."
+        )
     check_is_fitted(estimator)
     _archive.write(estimator, path, notes=notes)
 

@@ -388,6 +388,28 @@ def test_what_loading_would_refuse_is_not_saved(data, tmp_path, first, named):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda dec: StandardScaler(),
+        lambda dec: make_pipeline(StandardScaler()),
+        lambda dec: make_pipeline(dec, StandardScaler()),
+    ],
+    ids=["scaler", "pipeline-without-dec", "dec-not-last"],
+)
+def test_a_model_without_dec_at_its_end_is_not_saved(data, tmp_path, make):
+    # Before, the file was written and skdec.load then refused it ("it
+    # holds no DECClusterer").
+    model = make(small_dec(max_iter=0)).fit(data)
+    with pytest.raises(
+        ValueError,
+        match=rf"{type(model).__name__} cannot be saved to a skdec model file: "
+        "it holds no DECClusterer at its end.* use pickle or joblib",
+    ):
+        skdec.save(model, tmp_path / "m.skdec")
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_new_file_has_the_permissions_the_umask_allows(fitted, tmp_path):
     for umask, mode in [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)]:
         old = os.umask(umask)
