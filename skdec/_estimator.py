@@ -271,9 +271,11 @@ class DECClusterer(
 
     tol : float, default=1e-3
         Self-training stops when the fraction of training rows whose label
-        changed between two target updates is below ``tol``; ``tol=0`` runs
-        all ``max_iter`` iterations (and says so with a
-        ``ConvergenceWarning``).
+        changed between two target updates is below ``tol``. With
+        ``tol=0`` it never stops on the labels: it runs all ``max_iter``
+        iterations (and says so with a ``ConvergenceWarning``), unless the
+        criterion of ``init="auto"`` stops it first (see ``patience``;
+        ``patience=None`` runs them all).
 
     patience : int or None, default=5
         With ``init="auto"``, DEC's sharpening also stops once this many

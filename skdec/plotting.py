@@ -1,9 +1,10 @@
 """Figures of a DEC fit: confusion matrix, training history, centres, embedding.
 
 Every function imports matplotlib when it is called, so ``import skdec`` does
-not need it; install it with ``pip install 'skdec[plot]'``. Each function
-draws on the Axes (or Figure) it is given, or on a new one, and returns what
-it drew on.
+not need it; install it with ``pip install 'skdec[plot]'``. Each ``plot_``
+function draws on the Axes (or Figure) it is given, or on a new one, and
+returns what it drew on; :func:`decode_cluster_centers` draws nothing and
+returns the decoded centres.
 """
 
 import warnings
