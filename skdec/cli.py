@@ -437,9 +437,11 @@ def _quiet_keras(*also):
 # ------------------------------------------------------------------ reading
 
 
-def _read_table(path, text_columns=()):
+def _read_table(path, text_columns=(), codes=()):
     """Read a CSV or Parquet file into a DataFrame; with ``text_columns``,
-    only those, a CSV's as text, as written (identifiers such as ``007``)."""
+    only those, a CSV's as text, as written (identifiers such as ``007``).
+    The columns in ``codes`` are categories: their decimal commas are not
+    read as such (``1,1`` and ``1,10`` are two codes)."""
     import numpy as np
     import pandas as pd
 
@@ -462,6 +464,15 @@ def _read_table(path, text_columns=()):
     else:
         sep = _separator(path)
         row_names = _row_names_first(path, sep)
+        example = row_names and _one_column_of_decimal_commas(path, sep)
+        if example:
+            raise UsageError(
+                f"cannot read '{path}': its header line names one column, and "
+                f"every row holds two numbers split by a comma (such as "
+                f"'{example}'). If the comma is a decimal mark, write it as a "
+                "point; if the first number names the row (R's write.table), "
+                "name its column in the header."
+            )
         reader = functools.partial(
             pd.read_csv,
             sep=sep,
@@ -538,7 +549,7 @@ def _read_table(path, text_columns=()):
                 file=sys.stderr,
             )
     if not text_columns and sep in (";", "\t"):
-        frame = _read_decimal_commas(frame)
+        frame = _read_decimal_commas(frame, keep=codes)
         # Where the comma may be the decimal mark (see _model_columns).
         frame.attrs["decimal_commas"] = True
     return frame
@@ -567,6 +578,25 @@ def _row_names_first(path, sep):
         return False
     header, rows = records[0], records[1:]
     return all(len(row) == len(header) + 1 and row[-1] != "" for row in rows)
+
+
+def _one_column_of_decimal_commas(path, sep):
+    """The first data line of the CSV file ``path`` if its header names one
+    column and each of its first data lines, separated by ``sep``, a comma,
+    is a number with a decimal comma (``1,5``), which reads as well as a
+    row name and a value; else None."""
+    from skdec.tables import COMMA_DECIMAL
+
+    if sep != ",":
+        return None
+    with open(path, encoding="utf-8", errors="replace", newline="") as file:
+        lines = [line.strip() for line in itertools.islice(file, _SNIFFED_LINES)]
+    header, rows = lines[0], [line for line in lines[1:] if line]
+    if "," in header or not rows:
+        return None
+    if all(re.fullmatch(COMMA_DECIMAL, line) for line in rows):
+        return rows[0]
+    return None
 
 
 def _repeated_names(path, sep):
@@ -692,16 +722,19 @@ def _decimal_comma_numbers(text):
     return comma, comma | text.str.fullmatch(_WHOLE_NUMBER)
 
 
-def _read_decimal_commas(frame):
+def _read_decimal_commas(frame, keep=()):
     """``frame`` with each text column whose values are all numbers, some of
     them written with a decimal comma (``1,5``) and the others whole, read
     as numbers: how spreadsheets save CSV files separated by semicolons or
-    tabs where the comma is the decimal mark."""
+    tabs where the comma is the decimal mark. Columns in ``keep`` stay as
+    written."""
     import pandas as pd
 
     from skdec.tables import _present_text
 
     for column in frame.columns:
+        if column in keep:
+            continue
         values = frame[column]
         present = _present_text(values)
         if present is None:
@@ -747,6 +780,25 @@ def _model_decimal_commas(frame, numeric):
             text[number].str.replace(",", ".", regex=False), errors="coerce"
         )
         frame[column] = values.astype(object).where(~number, converted)
+
+
+def _model_codes(model):
+    """The categorical columns of ``model`` (a pipeline of ``skdec fit``)
+    that know a level written with a comma (``1,5``): new rows give them
+    as written, not as numbers with a decimal comma. A model fitted before
+    such codes were kept as written knows them as numbers (``1.5``) and
+    reads them so still."""
+    from skdec.tables import _pipeline_columns
+
+    columns = _pipeline_columns(model)
+    if columns is None or not columns[1]:
+        return ()
+    encoder = model[0].named_transformers_["categorical"][-1]
+    return [
+        column
+        for column, levels in zip(columns[1], encoder.categories_, strict=True)
+        if any("," in str(level) for level in levels)
+    ]
 
 
 def _model_booleans(model, frame, categorical):
@@ -983,7 +1035,7 @@ def _estimator_params(args):
 
 
 def _cmd_fit(args, info):
-    frame = _read_table(args.data)
+    frame = _read_table(args.data, codes=args.categorical or ())
     _same_booleans(frame)
     exclude = [c for c in (args.label_column, args.id_column) if c is not None]
     ignore = args.ignore or []
@@ -1105,7 +1157,7 @@ def _cmd_predict(args, info):
     from skdec.tables import _summary
 
     model, notes = _load_model(args.model)
-    frame = _read_table(args.data)
+    frame = _read_table(args.data, codes=_model_codes(model))
     id_column = args.id_column
     if id_column is None and notes.get("id_column") in frame.columns:
         id_column = notes["id_column"]
@@ -1194,7 +1246,7 @@ def _cmd_evaluate(args, info):
     from skdec.metrics import cluster_accuracy
 
     model, notes = _load_model(args.model)
-    frame = _read_table(args.data)
+    frame = _read_table(args.data, codes=_model_codes(model))
     label_column = args.label_column or notes.get("label_column")
     if label_column is None:
         raise UsageError(
@@ -1244,7 +1296,7 @@ def _cmd_profile(args, info):
     from skdec.tables import cluster_profile
 
     model, notes = _load_model(args.model)
-    frame = _read_table(args.data)
+    frame = _read_table(args.data, codes=_model_codes(model))
     label_column = args.label_column
     if label_column is None and notes.get("label_column") in frame.columns:
         label_column = notes["label_column"]

@@ -769,6 +769,61 @@ def test_new_rows_with_a_decimal_comma_and_one_text_value(tmp_path, capsys):
     np.testing.assert_array_equal(new[1:], pd.read_csv(out)["cluster"][1:])
 
 
+def test_a_column_of_decimal_commas_under_a_header_of_one_name_is_refused(
+    tmp_path, capsys
+):
+    # '1,5' under a header of one name reads as well as a row name and a
+    # value (R's write.table): before, the file was read as row names 1, 2,
+    # ... and values 5, 25, ..., with a warning of row names only.
+    (tmp_path / "w.csv").write_text("weight\n1,5\n2,25\n3,5\n4,75\n")
+    fit = ["fit", str(tmp_path / "w.csv"), "--n-clusters", "2"]
+    message = _error([*fit, "--out", str(tmp_path / "m.skdec")], capsys)
+    assert message == (
+        f"skdec: error: cannot read '{tmp_path / 'w.csv'}': its header line names "
+        "one column, and every row holds two numbers split by a comma (such as "
+        "'1,5'). If the comma is a decimal mark, write it as a point; if the "
+        "first number names the row (R's write.table), name its column in the "
+        "header."
+    )
+    # R's own file, its row names quoted, and a named first column read.
+    (tmp_path / "r.csv").write_text('"weight"\n"1",1.5\n"2",2.25\n"3",3.5\n')
+    assert cli._read_table(tmp_path / "r.csv")["weight"].tolist() == [1.5, 2.25, 3.5]
+    (tmp_path / "n.csv").write_text("row,weight\n1,5\n2,25\n")
+    assert cli._read_table(tmp_path / "n.csv")["weight"].tolist() == [5, 25]
+
+
+def test_codes_with_a_comma_stay_apart_in_a_file_of_decimal_commas(tmp_path, capsys):
+    # Codes of a file separated by semicolons, named in --categorical: before,
+    # '1,1' and '1,10' were both read as the number 1.1, one category, as
+    # '2,5' and '2,50' were; new rows too, so that one text value among
+    # them (no longer all numbers) made every code unseen.
+    x, _ = _two_groups()
+    codes = np.array(["1,1", "1,10", "2,5", "2,50", "3"])[np.arange(40) % 5]
+    lines = [f"{c};{str(v).replace('.', ',')}" for c, v in zip(codes, x, strict=True)]
+    (tmp_path / "fit.csv").write_text("code;x\n" + "\n".join(lines) + "\n")
+    model = str(tmp_path / "m.skdec")
+    fit = ["fit", str(tmp_path / "fit.csv"), "--n-clusters", "2", "--out", model]
+    assert main([*fit, "--categorical", "code", *TINY, "--quiet"]) == 0
+    loaded = skdec.load(model)
+    encoder = loaded[0].named_transformers_["categorical"][-1]
+    assert encoder.categories_[0].tolist() == ["1,1", "1,10", "2,5", "2,50", "3"]
+    out = str(tmp_path / "p.csv")
+    status, _, err = _run(
+        ["predict", model, str(tmp_path / "fit.csv"), "--out", out], capsys
+    )
+    assert status == 0 and "never saw" not in err
+    expected = pd.read_csv(out)
+    lines[0] = "9x;" + lines[0].split(";")[1]
+    (tmp_path / "new.csv").write_text("code;x\n" + "\n".join(lines) + "\n")
+    status, _, err = _run(
+        ["predict", model, str(tmp_path / "new.csv"), "--out", out], capsys
+    )
+    assert status == 0
+    unseen = "column 'code' has 1 value(s) that fitting never saw ('9x'), in 1 row"
+    assert unseen in err
+    pd.testing.assert_frame_equal(pd.read_csv(out)[1:], expected[1:])
+
+
 def test_a_quoted_separator_in_the_header_does_not_choose(tmp_path):
     # A comma between quotes is text: the semicolons separate (before: the
     # comma in '"weight, kg"' chose commas, and the file was one column).
