@@ -848,7 +848,11 @@ def _model_booleans(model, frame, categorical):
 def _check_columns_exist(frame, columns, path):
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        available = ", ".join(map(str, frame.columns))
+        # Quoted where spaces at either end would not show (" a" of "id, a").
+        available = ", ".join(
+            repr(c) if isinstance(c, str) and c != c.strip() else str(c)
+            for c in frame.columns
+        )
         raise UsageError(
             f"column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(map(repr, missing))} not found in '{path}'. Available "
@@ -1150,6 +1154,10 @@ def _predict(model, X, kind="predict_proba"):
     return _run(lambda: getattr(model, kind)(X))
 
 
+# The columns that predict writes beside the rows' ids.
+_PREDICTED = ("cluster", "probability")
+
+
 def _cmd_predict(args, info):
     import numpy as np
     import pandas as pd
@@ -1163,6 +1171,12 @@ def _cmd_predict(args, info):
         id_column = notes["id_column"]
     if id_column is not None:
         _check_columns_exist(frame, [id_column], args.data)
+        if id_column in _PREDICTED:
+            raise UsageError(
+                f"the id column '{id_column}' has the name of a column that "
+                f"predict writes ({', '.join(_PREDICTED)}): rename it in "
+                f"'{args.data}'."
+            )
     exclude = _not_features(args, frame, id_column, notes.get("label_column"))
     _, categorical, X = _model_columns(model, frame, args.data, exclude)
     proba = _predict(model, X)
@@ -1172,8 +1186,9 @@ def _cmd_predict(args, info):
         id_name = id_column
     else:
         ids, id_name = np.arange(len(frame)), "row"
+    cluster, probability = _PREDICTED
     out = pd.DataFrame(
-        {id_name: ids, "cluster": proba.argmax(axis=1), "probability": proba.max(1)}
+        {id_name: ids, cluster: proba.argmax(axis=1), probability: proba.max(1)}
     )
     try:
         out.to_csv(args.out, index=False)
@@ -1312,6 +1327,13 @@ def _cmd_profile(args, info):
     profile = _run(
         lambda: cluster_profile(frame, labels, numeric=numeric, categorical=categorical)
     )
+    if args.out:  # first: printing can fail (a closed pipe)
+        try:
+            profile.to_csv(args.out, index=False)
+        except OSError as exc:
+            raise UsageError(f"cannot write '{args.out}': {exc}") from exc
+        n_clusters = profile["cluster"].nunique()
+        info(f"wrote the profile of {n_clusters} clusters to {args.out}")
     for line in _format_profile(profile, args.top):
         print(line)
     if y is not None:
@@ -1323,13 +1345,6 @@ def _cmd_profile(args, info):
         table.index.name = "cluster"
         print(f"\nclusters against '{label_column}':")
         print(table.to_string())
-    if args.out:
-        try:
-            profile.to_csv(args.out, index=False)
-        except OSError as exc:
-            raise UsageError(f"cannot write '{args.out}': {exc}") from exc
-        n_clusters = profile["cluster"].nunique()
-        info(f"wrote the profile of {n_clusters} clusters to {args.out}")
     return 0
 
 
@@ -1562,6 +1577,8 @@ def _check_out(args):
     out = getattr(args, "out", None)
     if not out:
         return
+    if out.endswith(("/", os.sep)):  # Path() would drop the slash
+        raise UsageError(f"cannot write '{out}': it names a folder; give a file.")
     out = Path(out)
     for name in ("data", "model"):
         given = getattr(args, name, None)
@@ -1608,6 +1625,11 @@ def main(argv=None):
     except UsageError as exc:
         print(f"skdec: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader of standard output left (``| head``): as other commands
+        # do, stop without a word, and let nothing flush to the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -1038,6 +1038,41 @@ def test_a_damaged_cache_entry_is_one_warning_line(fitted, capsys, tmp_path):
     assert warning not in capsys.readouterr().err
 
 
+def test_an_id_column_named_as_a_column_of_predictions_is_refused(
+    fitted, capsys, tmp_path
+):
+    # Before, the predictions overwrote the ids, and the file had no id.
+    _, _, model, frame = fitted
+    data = tmp_path / "t.csv"
+    frame.rename(columns={"id": "cluster"}).to_csv(data, index=False)
+    out = tmp_path / "p.csv"
+    argv = ["predict", str(model), str(data), "--out", str(out), "--id-column"]
+    assert _error([*argv, "cluster"], capsys) == (
+        "skdec: error: the id column 'cluster' has the name of a column that "
+        f"predict writes (cluster, probability): rename it in '{data}'."
+    )
+    assert not out.exists()
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(fitted, tmp_path):
+    # `skdec profile ... | head -1`: before, a BrokenPipeError traceback,
+    # exit status 1, and --out not written, as the profile was printed first.
+    _, data, model, _ = fitted
+    out = tmp_path / "profile.csv"
+    command = [sys.executable, "-m", "skdec", "profile", str(model), str(data)]
+    done = subprocess.Popen(
+        [*command, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    done.stdout.close()  # before the profile is printed
+    _, err = done.communicate(timeout=600)
+    assert "Traceback" not in err.decode(), err.decode()[-2000:]
+    assert done.returncode == 1
+    assert len(pd.read_csv(out)) > 0
+
+
 def test_error_missing_column(fitted, capsys, tmp_path):
     _, data, model, frame = fitted
     argv = ["fit", str(data), "--n-clusters", "2", "--out", str(tmp_path / "m")]
@@ -1045,6 +1080,14 @@ def test_error_missing_column(fitted, capsys, tmp_path):
     assert "column 'zz' not found in" in err and "Available columns: id, a, b" in err
     err = _error([*argv, "--label-column", "target"], capsys)
     assert "column 'target' not found" in err
+    # Spaces around a name are shown (before: "id,  a" hid the name " a").
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text("id, a, b\n1,2,3\n2,3,4\n")
+    err = _error(
+        ["fit", str(spaced), "--n-clusters", "2", "--out", "m", "--label-column", "a"],
+        capsys,
+    )
+    assert "Available columns: id, ' a', ' b'." in err
     err = _error([*argv, "--categorical", "a", "--columns", "b"], capsys)
     assert "--categorical column(s) 'a' are not features" in err
     err = _error([*argv, "--ignore", "zz"], capsys)
@@ -1132,6 +1175,15 @@ def test_error_out_is_the_input_or_in_no_folder(fitted, capsys, tmp_path):
     assert f"no folder '{tmp_path / 'no'}'" in err
     err = _error([*fit, "--out", str(tmp_path)], capsys)
     assert "it is a folder; give a file" in err
+    # A path that ends in a slash names a folder, existing or not (before: a
+    # fit wrote a file of that name, and profile failed after its work).
+    for folder in (f"{tmp_path}/", f"{tmp_path / 'new'}/"):
+        err = _error([*fit, "--out", folder], capsys)
+        assert (
+            err
+            == f"skdec: error: cannot write '{folder}': it names a folder; give a file."
+        )
+    assert not (tmp_path / "new").exists()
     # A folder given as DATA or MODEL is named as such.
     err = _error(["fit", str(tmp_path), "--n-clusters", "2", "--out", "m"], capsys)
     assert "is a folder: give a CSV or Parquet file" in err
