@@ -84,6 +84,52 @@ def _check_float32_range(X):
     return X
 
 
+# Rows of X that the check of its scale reads, at most about twice as many.
+_SCALE_ROWS = 10_000
+# How far from the unit scale the networks learn from X may be before a fit
+# warns: its columns' means in units of their spread, and that spread
+# (benchmarks/input_scale.py measures both).
+_LARGEST_OFFSET = 2.5
+_SMALLEST_SPREAD = 0.05
+
+
+def _input_scale(X):
+    """``spread, offset`` of the columns of X: ``sqrt(mean(var))`` and
+    ``sqrt(mean(mean ** 2))``, from evenly spaced rows (at most about
+    ``2 * _SCALE_ROWS``; no draw, and no copy of a memmap)."""
+    rows = np.asarray(X[:: max(1, X.shape[0] // _SCALE_ROWS)], dtype=np.float64)
+    means = rows.mean(axis=0)
+    spread = float(np.sqrt(rows.var(axis=0).mean()))
+    return spread, float(np.sqrt(np.mean(means**2)))
+
+
+def _warn_if_unscaled(X):
+    """Warn where X is far from centred, or varies little, for the
+    networks, whose weights and biases start at the scale of inputs near
+    zero of about unit spread: such a fit often fails to learn its start."""
+    spread, offset = _input_scale(X)
+    if spread == 0:  # one row repeated: said elsewhere
+        return
+    if offset > _LARGEST_OFFSET * spread:
+        found = (
+            f"far from centred: its columns' means are {offset / spread:.3g} "
+            f"times their spread ({spread:.3g})"
+        )
+    elif spread < _SMALLEST_SPREAD:
+        found = f"of little spread: its columns vary by {spread:.3g}"
+    else:
+        return
+    warnings.warn(
+        f"X looks unscaled, {found}. The networks learn from inputs near zero "
+        "of about unit spread; far from it, a fit often fails to learn its "
+        "start (and runs to max_iter). Scale X first: StandardScaler for "
+        "measurements (make_pipeline(StandardScaler(), DECClusterer(...))), "
+        "or pixels to [0, 1].",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
 def _count(number, noun):
     """``"1 epoch"``, ``"2 epochs"``."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
@@ -508,6 +554,8 @@ class DECClusterer(
     ``make_pipeline(MinMaxScaler(clip=True), DECClusterer())`` for pixels
     (``clip=True`` keeps new images in [0, 1] where a pixel that was dark in
     every fitted image lights up) or ``StandardScaler`` for tabular features.
+    ``fit`` warns where X looks unscaled: its columns' means more than 2.5
+    times their spread, or that spread below 0.05.
 
     Pretraining costs about ``6 * n_weights`` floating-point operations per
     row and epoch, where ``n_weights`` is about 3.3 million for 784 inputs and
@@ -824,6 +872,7 @@ class DECClusterer(
             self, X, dtype="numeric", ensure_min_samples=2, reset=not warm
         )
         _check_float32_range(X)
+        _warn_if_unscaled(X)
         n_samples = X.shape[0]
         choose_k = self.n_clusters == "auto"
         candidates = self._n_clusters_candidates(n_samples, choose_k and not warm)

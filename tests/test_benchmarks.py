@@ -777,3 +777,17 @@ def test_rerun_compares_each_fit_with_its_record(tmp_path, monkeypatch, capsys):
     assert json.loads(out.splitlines()[0]) == first
     assert "recorded on host A: 0 of 1 fits equal" in out
     assert f"  rare_group: mean {first['acc'] - 0.5:+.4f} (1 seeds)" in out
+
+
+def test_input_scale_measures_the_moved_and_shrunk_inputs(capsys):
+    from benchmarks import input_scale
+
+    rows = input_scale.main(
+        ["--offsets", "0", "10", "--scales", "--rows", "60", "--seeds", "0"]
+    )
+    assert [row["input"] for row in rows] == ["X + 0", "X + 10"]
+    np.testing.assert_allclose([row["spread"] for row in rows], [1.0, 1.0])
+    np.testing.assert_allclose(rows[1]["offset"] / rows[1]["spread"], 10.0)
+    assert [row["unscaled_warning"] for row in rows] == [False, True]
+    table = capsys.readouterr().out
+    assert "| X + 10 | 0 | 1 | 10 |" in table

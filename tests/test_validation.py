@@ -1,9 +1,13 @@
 """Bad input and bad parameters get clear scikit-learn-style errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import StandardScaler
 
 from skdec import DECClusterer
 
@@ -175,3 +179,30 @@ def test_hidden_layer_sizes_must_be_positive_integers(sizes):
         ValueError, match="hidden_layer_sizes must be a sequence of positive integers"
     ):
         small_dec(hidden_layer_sizes=sizes).fit(np.ones((10, 3)))
+
+
+def _unscaled_warnings(X):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        small_dec(max_iter=0, pretrain_epochs=1).fit(X)
+    return [str(w.message) for w in caught if "looks unscaled" in str(w.message)]
+
+
+@pytest.mark.parametrize(
+    "move, found",
+    [
+        (lambda X: X + 10, "far from centred: its columns' means are 10 times"),
+        (lambda X: X * 0.001 + 0.0005, "of little spread: its columns vary by 0.001"),
+    ],
+    ids=["moved", "shrunk"],
+)
+def test_input_far_from_the_unit_scale_is_warned_of(move, found):
+    # Such a fit often failed to learn its start, silently but for the
+    # ConvergenceWarning at its end (benchmarks/input_scale.py).
+    X = StandardScaler().fit_transform(make_blobs(200, 4, centers=3, random_state=0)[0])
+    (message,) = _unscaled_warnings(move(X))
+    assert message.startswith(f"X looks unscaled, {found}")
+    assert "Scale X first" in message
+    # Scaled as the README says: standardised, or pixels in [0, 1].
+    assert _unscaled_warnings(X) == []
+    assert _unscaled_warnings(load_digits().data[:300] / 16) == []
