@@ -12,7 +12,10 @@ converge, and whether it warned that X is unscaled. The first columns say
 how far X is from the unit scale the networks learn from: its columns'
 spread, ``sqrt(mean(var))``, and their means in units of that spread,
 ``sqrt(mean(mean ** 2)) / spread``, the two numbers the fit's own check
-uses.
+uses. With ``--data-dir``, the same two numbers, and whether a fit warns,
+for every data set of :mod:`benchmarks.accuracy`, scaled as it scales them
+(``python -m benchmarks.input_scale --offsets --scales --data-dir
+../shared/datasets``: no fit).
 """
 
 import argparse
@@ -61,6 +64,7 @@ def main(argv=None):
     parser.add_argument("--scales", type=float, nargs="*", default=[0.1, 0.03, 0.001])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--rows", type=int, default=300)
+    parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
 
     X, y = blobs(args.rows)
@@ -68,11 +72,12 @@ def main(argv=None):
     cases += [(f"X * {s:g}", X * s) for s in args.scales]
     given = sys.argv[1:] if argv is None else argv
     print(header(" ".join(["python -m benchmarks.input_scale", *given])))
-    print(
-        "| input | seed | spread | means / spread | ARI | start | iterations "
-        "| not converged | unscaled warning |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+    if cases:
+        print(
+            "| input | seed | spread | means / spread | ARI | start | iterations "
+            "| not converged | unscaled warning |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
     rows = []
     for name, data in cases:
         for seed in args.seeds:
@@ -86,7 +91,28 @@ def main(argv=None):
                 f"{'yes' if row['unscaled_warning'] else 'no'} |",
                 flush=True,
             )
+    if args.data_dir is not None:
+        shared_data_sets(args.data_dir)
     return rows
+
+
+def shared_data_sets(data_dir):
+    """Print the scale of each data set of :mod:`benchmarks.accuracy`, as
+    it scales them, and whether a fit would warn that it looks unscaled."""
+    from benchmarks.accuracy import DATASETS, load_dataset
+    from skdec._estimator import _LARGEST_OFFSET, _SMALLEST_SPREAD
+
+    print("\n| data set | rows | spread | means / spread | unscaled warning |")
+    print("|---|---|---|---|---|")
+    for name in DATASETS:
+        X = load_dataset(name, data_dir)[0]
+        spread, offset = _input_scale(X)
+        warned = offset > _LARGEST_OFFSET * spread or spread < _SMALLEST_SPREAD
+        print(
+            f"| {name} | {len(X)} | {spread:.3g} | {offset / spread:.3g} | "
+            f"{'yes' if warned else 'no'} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
