@@ -130,6 +130,16 @@ def _warn_if_unscaled(X):
     )
 
 
+def _distinct_rows(X, at_most):
+    """The number of distinct rows of X, counted up to ``at_most``."""
+    seen = set()
+    for row in X:
+        seen.add(np.asarray(row).tobytes())
+        if len(seen) >= at_most:
+            break
+    return len(seen)
+
+
 def _count(number, noun):
     """``"1 epoch"``, ``"2 epochs"``."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
@@ -1164,13 +1174,22 @@ class DECClusterer(
                 stacklevel=4,
             )
         elif n_distinct < n_clusters:
+            n_rows = _distinct_rows(X, n_clusters)
+            if n_rows < n_clusters:
+                cause = (
+                    f"X has {_count(n_rows, 'distinct row')}, fewer than "
+                    "n_clusters, and copies of a row share their cluster."
+                )
+            else:
+                cause = (
+                    "If the input is not scaled, scale it first "
+                    "(MinMaxScaler(clip=True) for pixels, StandardScaler for "
+                    "tables); else the data may hold fewer clusters."
+                )
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
                 f"n_clusters ({n_clusters}): some clusters are empty after "
-                "fitting; their centres receive no training row. If the input "
-                "is not scaled, scale it first (MinMaxScaler(clip=True) for "
-                "pixels, StandardScaler for tables); else the data may hold "
-                "fewer clusters.",
+                f"fitting; their centres receive no training row. {cause}",
                 ConvergenceWarning,
                 stacklevel=4,
             )

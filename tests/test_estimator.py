@@ -520,15 +520,27 @@ def test_digits_match_kmeans_on_the_same_input():
 
 def test_empty_clusters_are_reported():
     # Two distinct points for three clusters: two centres coincide, and one
-    # cluster receives no row.
+    # cluster receives no row. The cause is said: before, the advice was to
+    # scale the input, which cannot part copies of a row.
     X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 10, axis=0)
     with pytest.warns(
         ConvergenceWarning,
-        match=r"some clusters are empty after fitting.*If the input is not "
-        r"scaled, scale it first",  # raw pixels can empty clusters
+        match=r"some clusters are empty after fitting; their centres receive no "
+        r"training row\. X has 2 distinct rows, fewer than n_clusters, and "
+        r"copies of a row share their cluster\.$",
     ):
         dec = small_dec(n_clusters=3, max_iter=0).fit(X)
     assert np.unique(dec.labels_).size == 2
+    # Enough distinct rows, but far from the unit scale (raw pixels, say): the
+    # advice to scale.
+    rng = np.random.default_rng(0)
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 10, axis=0) + rng.normal(0, 1e-9, (20, 2))
+    with pytest.warns(
+        ConvergenceWarning,
+        match=r"some clusters are empty after fitting.*If the input is not "
+        r"scaled, scale it first",
+    ):
+        small_dec(n_clusters=3, max_iter=0).fit(X)
 
 
 @pytest.mark.parametrize("init", ["kmeans", "auto"])
