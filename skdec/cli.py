@@ -448,6 +448,11 @@ def _read_table(path, text_columns=(), codes=()):
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"data file '{path}' is a folder: give a CSV or Parquet file.")
+    if path.exists() and not path.is_file():
+        raise UsageError(
+            f"data file '{path}' is not a regular file (a pipe, say), which "
+            "skdec reads more than once: save the data to a file and give that."
+        )
     if not path.is_file():
         raise UsageError(f"data file '{path}' not found.")
     suffixes = [s.lower() for s in path.suffixes]

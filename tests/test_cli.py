@@ -1187,6 +1187,15 @@ def test_error_out_is_the_input_or_in_no_folder(fitted, capsys, tmp_path):
     # A folder given as DATA or MODEL is named as such.
     err = _error(["fit", str(tmp_path), "--n-clusters", "2", "--out", "m"], capsys)
     assert "is a folder: give a CSV or Parquet file" in err
+    # A pipe (<(cat data.csv) in bash), read more than once, is named as
+    # such (before: "not found").
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    err = _error(["fit", str(fifo), "--n-clusters", "2", "--out", "m"], capsys)
+    assert err == (
+        f"skdec: error: data file '{fifo}' is not a regular file (a pipe, say), "
+        "which skdec reads more than once: save the data to a file and give that."
+    )
     err = _error(["predict", str(tmp_path), str(copy), "--out", "p.csv"], capsys)
     assert "model file" in err and "is a folder" in err
 
