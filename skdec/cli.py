@@ -23,13 +23,16 @@ success exits with 0.
 
 import argparse
 import ast
+import bz2
 import collections
 import csv
 import functools
+import gzip
 import importlib
 import itertools
 import json
 import logging
+import lzma
 import os
 import re
 import sys
@@ -566,10 +569,10 @@ def _row_names_first(path, sep):
     data row has one field more than the header, none of them an empty one
     at its end (a separator that ends each row, which spreadsheets write; a
     mixture of both is refused when read)."""
-    if Path(path).suffix.lower() in _COMPRESSED:
+    if not _sniffable(path):
         return False
     try:
-        with open(path, encoding="utf-8", errors="replace", newline="") as file:
+        with _open_text(path, newline="") as file:
             records = [
                 r
                 for r in csv.reader(
@@ -577,7 +580,7 @@ def _row_names_first(path, sep):
                 )
                 if r
             ]
-    except (OSError, csv.Error):
+    except (OSError, EOFError, lzma.LZMAError, csv.Error):
         return False
     if len(records) < 2:
         return False
@@ -594,7 +597,7 @@ def _one_column_of_decimal_commas(path, sep):
 
     if sep != ",":
         return None
-    with open(path, encoding="utf-8", errors="replace", newline="") as file:
+    with _open_text(path, newline="") as file:
         lines = [line.strip() for line in itertools.islice(file, _SNIFFED_LINES)]
     header, rows = lines[0], [line for line in lines[1:] if line]
     if "," in header or not rows:
@@ -625,13 +628,14 @@ def _separator(path):
     else one that splits no line (a file of one column). A header alone is
     split by the one that gives it the most fields. A
     compressed file (``.gz``, ``.zip`` ...), which pandas opens itself, is
-    taken as separated by commas."""
-    if Path(path).suffix.lower() in _COMPRESSED:
+    taken as separated by commas, but for those that the standard library
+    opens (``.gz``, ``.bz2``, ``.xz``), whose first lines are read so."""
+    if not _sniffable(path):
         return ","
     try:
-        with open(path, encoding="utf-8", errors="replace") as file:
+        with _open_text(path) as file:
             lines = [line for line in itertools.islice(file, _SNIFFED_LINES)]
-    except OSError:
+    except (OSError, EOFError, lzma.LZMAError):
         return ","  # pandas says why
     candidates = (",", ";", "\t", "|")
     counts = {sep: _field_counts(lines, sep) for sep in candidates}
@@ -656,6 +660,22 @@ def _separator(path):
 _SNIFFED_LINES = 20
 # Files that pandas decompresses itself, as it reads them.
 _COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+# Those of them whose first lines the standard library reads.
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def _sniffable(path):
+    """Whether the first lines of ``path`` can be read here: a plain file,
+    or one compressed in a way that :data:`_OPENERS` opens."""
+    suffix = Path(path).suffix.lower()
+    return suffix not in _COMPRESSED or suffix in _OPENERS
+
+
+def _open_text(path, **kwargs):
+    """``path`` opened as UTF-8 text (undecodable bytes replaced),
+    decompressed where its suffix says so (:data:`_OPENERS`)."""
+    opener = _OPENERS.get(Path(path).suffix.lower(), open)
+    return opener(path, "rt", encoding="utf-8", errors="replace", **kwargs)
 
 
 def _field_counts(lines, separator):

@@ -706,6 +706,15 @@ def test_csv_files_separated_by_semicolons_or_tabs(fitted, tmp_path, capsys):
     argv[2] = str(tmp_path / "table.csv.gz")
     assert main(argv) == 0
     pd.testing.assert_frame_equal(pd.read_csv(out), expected)
+    # Compressed files separated by semicolons (with decimal commas) or by
+    # tabs: their first lines decide, as a plain file's (before: a comma was
+    # taken, and the file refused or read as one column).
+    for suffix, sep in ((".gz", ";"), (".bz2", "\t"), (".xz", ";")):
+        packed = tmp_path / f"packed.csv{suffix}"
+        frame.to_csv(packed, sep=sep, decimal=",", index=False)
+        argv[2] = str(packed)
+        assert main(argv) == 0, suffix
+        pd.testing.assert_frame_equal(pd.read_csv(out), expected)
     # A comma in the first line decides, even beside semicolons.
     frame.rename(columns={"name": "name;text"}).to_csv(tmp_path / "c.csv", index=False)
     argv[2] = str(tmp_path / "c.csv")
