@@ -84,7 +84,7 @@ def _check_float32_range(X):
     return X
 
 
-# Rows of X that the check of its scale reads, at most about twice as many.
+# Rows of X that the check of its scale reads, at most.
 _SCALE_ROWS = 10_000
 # How far from the unit scale the networks learn from X may be before a fit
 # warns: its columns' means in units of their spread, and that spread
@@ -95,9 +95,10 @@ _SMALLEST_SPREAD = 0.05
 
 def _input_scale(X):
     """``spread, offset`` of the columns of X: ``sqrt(mean(var))`` and
-    ``sqrt(mean(mean ** 2))``, from evenly spaced rows (at most about
-    ``2 * _SCALE_ROWS``; no draw, and no copy of a memmap)."""
-    rows = np.asarray(X[:: max(1, X.shape[0] // _SCALE_ROWS)], dtype=np.float64)
+    ``sqrt(mean(mean ** 2))``, from evenly spaced rows (at most
+    ``_SCALE_ROWS``; no draw, and no copy of the rest of a memmap)."""
+    step = -(-X.shape[0] // _SCALE_ROWS)  # rounded up
+    rows = np.asarray(X[::step], dtype=np.float64)
     means = rows.mean(axis=0)
     spread = float(np.sqrt(rows.var(axis=0).mean()))
     return spread, float(np.sqrt(np.mean(means**2)))

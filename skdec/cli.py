@@ -1653,7 +1653,10 @@ def main(argv=None):
     except BrokenPipeError:
         # The reader of standard output left (``| head``): as other commands
         # do, stop without a word, and let nothing flush to the closed pipe.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # no file descriptor behind stdout
+            pass
         return 1
 
 
