@@ -1646,7 +1646,9 @@ def main(argv=None):
 
     try:
         _check_out(args)
-        return args.handler(args, info)
+        status = args.handler(args, info)
+        sys.stdout.flush()  # a closed pipe shows here, not at the exit
+        return status
     except UsageError as exc:
         print(f"skdec: error: {exc}", file=sys.stderr)
         return 2
