@@ -131,16 +131,6 @@ def _warn_if_unscaled(X):
     )
 
 
-def _distinct_rows(X, at_most):
-    """The number of distinct rows of X, counted up to ``at_most``."""
-    seen = set()
-    for row in X:
-        seen.add(np.asarray(row).tobytes())
-        if len(seen) >= at_most:
-            break
-    return len(seen)
-
-
 def _count(number, noun):
     """``"1 epoch"``, ``"2 epochs"``."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
@@ -1175,7 +1165,9 @@ class DECClusterer(
                 stacklevel=4,
             )
         elif n_distinct < n_clusters:
-            n_rows = _distinct_rows(X, n_clusters)
+            from skdec._modularity import distinct_rows
+
+            n_rows = len(distinct_rows(X)[2])  # only where clusters are empty
             if n_rows < n_clusters:
                 cause = (
                     f"X has {_count(n_rows, 'distinct row')}, fewer than "
