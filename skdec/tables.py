@@ -911,8 +911,11 @@ def cluster_profile(
     for number, cluster in enumerate(clusters):
         inside = codes == number
         for feature, column, category, kind, values in features:
-            cluster_mean, cluster_var = _nanmoments(values[inside])
-            other_mean, other_var = _nanmoments(values[~inside])
+            # Moments of the values over a power of two near their largest,
+            # so that squares of values near the float64 limit do not overflow.
+            scale = _magnitude(values)
+            cluster_mean, cluster_var = _nanmoments(values[inside] / scale)
+            other_mean, other_var = _nanmoments(values[~inside] / scale)
             rows.append(
                 {
                     "cluster": _python_value(cluster),
@@ -922,11 +925,11 @@ def cluster_profile(
                     "column": column,
                     "category": category,
                     "kind": kind,
-                    "cluster_mean": cluster_mean,
+                    "cluster_mean": cluster_mean * scale,
                     "cluster_median": (
                         _nanmedian(values[inside]) if kind == "numeric" else np.nan
                     ),
-                    "other_mean": other_mean,
+                    "other_mean": other_mean * scale,
                     "std_difference": _standardised_difference(
                         cluster_mean - other_mean, (cluster_var + other_var) / 2
                     ),
@@ -967,6 +970,16 @@ def _standardised_difference(difference, pooled_variance):
     if np.isnan(difference) or difference == 0:
         return float(difference)  # NaN, or 0.0 for two equal constants
     return float(np.copysign(np.inf, difference))
+
+
+def _magnitude(values):
+    """A power of two within a factor 2 of the largest absolute observed
+    value (1 where there is none, or it is 0). Dividing by it and
+    multiplying back is exact but for values so small against the largest
+    that they underflow."""
+    observed = np.abs(values[~np.isnan(values)])
+    largest = float(observed.max()) if observed.size else 0.0
+    return float(np.ldexp(1.0, np.frexp(largest)[1] - 1)) if largest > 0 else 1.0
 
 
 def _nanmoments(values):

@@ -635,6 +635,21 @@ def test_profile_says_where_a_numeric_column_has_gaps():
     assert set(profile["feature"]) == {"value", "value=missing", "full", "empty"}
 
 
+def test_profile_of_values_near_the_float64_limit_is_that_of_their_scale():
+    # Their squares overflow: the standardised difference of values near
+    # 1e200 used to come out 0, as if the clusters did not differ.
+    values = np.array([1.0, 2.0, 3.0, 5.0, 6.0, 7.0, 2.0, 4.0])
+    labels = np.array([0, 0, 0, 1, 1, 1, 0, 1])
+    small = cluster_profile(pd.DataFrame({"v": values}), labels)
+    for scale in [1e200, 1e305, -1e300]:
+        large = cluster_profile(pd.DataFrame({"v": values * scale}), labels)
+        np.testing.assert_allclose(
+            large["std_difference"], small["std_difference"] * np.sign(scale)
+        )
+        np.testing.assert_allclose(large["cluster_mean"], small["cluster_mean"] * scale)
+        np.testing.assert_allclose(large["other_mean"], small["other_mean"] * scale)
+
+
 def test_profile_of_a_fitted_pipeline_on_flchain(flchain):
     pipe = make_tabular_pipeline(flchain, small_dec(n_clusters=2), ignore=["death"])
     labels = fit(pipe, flchain).predict(flchain)
