@@ -440,6 +440,13 @@ def _quiet_keras(*also):
 # ------------------------------------------------------------------ reading
 
 
+def _one_column(path, sep):
+    """Whether the header line of the CSV file ``path`` names one column."""
+    import pandas as pd
+
+    return pd.read_csv(path, sep=sep, nrows=0, index_col=False).shape[1] == 1
+
+
 def _read_table(path, text_columns=(), codes=()):
     """Read a CSV or Parquet file into a DataFrame; with ``text_columns``,
     only those, a CSV's as text, as written (identifiers such as ``007``).
@@ -503,11 +510,13 @@ def _read_table(path, text_columns=(), codes=()):
                 "error", "Length of header", pd.errors.ParserWarning
             )
             frame = reader(path)
-        if sep is not None and not text_columns and frame.shape[1] == 1:
+        if sep is not None and frame.shape[1] == 1 and _one_column(path, sep):
             # One column: a gap is an empty line, which pandas skips by
-            # default; the empty lines at the end are not rows.
+            # default; the empty lines at the end are not rows. The same
+            # rows whether the column is read as numbers or as text (ids).
             frame = reader(path, skip_blank_lines=False)
-            present = np.flatnonzero(frame.iloc[:, 0].notna().to_numpy())
+            values = frame.iloc[:, 0]
+            present = np.flatnonzero((values.notna() & (values != "")).to_numpy())
             frame = frame.iloc[: present[-1] + 1 if present.size else 0]
     except pd.errors.ParserWarning:
         raise UsageError(

@@ -1007,6 +1007,10 @@ def test_a_one_column_file_keeps_its_empty_lines_as_gaps(tmp_path):
     (tmp_path / "two.csv").write_text("id,x\n7,1.5\n\n8,2.5\n")
     assert len(cli._read_table(tmp_path / "two.csv")) == 2
     assert cli._read_table(tmp_path / "two.csv", ["id"])["id"].tolist() == ["7", "8"]
+    # A one-column file's ids, read as text, keep its gaps too, so that
+    # they are as many as its rows (before: fewer, and predict failed).
+    ids = cli._read_table(tmp_path / "one.csv", ["x"])["x"]
+    assert ids.tolist()[::2] == ["1.5", "2.5", "3.5"] and len(ids) == len(column)
 
 
 def test_error_memory_that_is_not_a_folder(fitted, capsys, tmp_path, monkeypatch):
