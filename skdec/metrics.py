@@ -341,9 +341,11 @@ def graph_separation_scorer(estimator, X, y=None):
     is built on the rows as its last step sees them,
     ``estimator[:-1].transform(X)`` (scaled, selected, reduced); a fitted
     search (``GridSearchCV``, say, in nested cross-validation) is scored
-    through its ``best_estimator_``, as the search scores itself; otherwise
-    on ``X`` itself. The graph never uses the estimator's own embedding, so an
-    embedding trained to agree with its clusters does not score itself.
+    through its ``best_estimator_``, as the search scores itself; both
+    repeatedly, for a pipeline that ends in a pipeline or a search of a
+    search; otherwise on ``X`` itself. The graph never uses the estimator's
+    own embedding, so an embedding trained to agree with its clusters does
+    not score itself.
 
     It rewards clusters that separate cleanly in that space and can compare
     numbers of clusters; it fails where classes are not clusters and with
@@ -380,9 +382,20 @@ def graph_separation_scorer(estimator, X, y=None):
     {'n_clusters': 4}
     """
     labels = estimator.predict(X)
-    # A fitted search predicts with its best estimator: see the rows as it does.
-    estimator = getattr(estimator, "best_estimator_", estimator)
-    steps = getattr(estimator, "steps", None)
-    if steps is not None and len(steps) > 1:
-        X = estimator[:-1].transform(X)
-    return graph_separation_score(X, labels)
+    return graph_separation_score(_rows_of_last_step(estimator, X), labels)
+
+
+def _rows_of_last_step(estimator, X):
+    """``X`` as the clusterer at the end of ``estimator`` sees it: through
+    the steps before it of each pipeline, and a fitted search's best
+    estimator (as the search predicts), down to the last step that is
+    neither."""
+    while True:
+        while hasattr(estimator, "best_estimator_"):
+            estimator = estimator.best_estimator_
+        steps = getattr(estimator, "steps", None)
+        if not steps:
+            return X
+        if len(steps) > 1:
+            X = estimator[:-1].transform(X)
+        estimator = steps[-1][1]

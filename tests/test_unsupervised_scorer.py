@@ -9,7 +9,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skdec._n_clusters import choose_n_clusters
 from skdec.metrics import graph_separation_score, graph_separation_scorer
@@ -204,6 +204,15 @@ def test_pipeline_is_scored_where_its_last_step_sees_the_rows():
         best, X_raw
     )
     assert graph_separation_scorer(search, X_raw) == search.score(X_raw)
+    # Nested: a pipeline that ends in the pipeline, a search of the search.
+    # Each scores on the rows the clusterer sees; before, on the raw rows.
+    expected = graph_separation_scorer(pipe, X_raw)
+    outer = Pipeline([("same", FunctionTransformer()), ("pipe", pipe)])
+    assert graph_separation_scorer(outer, X_raw) == expected
+    searches = GridSearchCV(
+        GridSearchCV(pipe, {"kmeans__n_clusters": [4]}, cv=2), {"cv": [2]}, cv=2
+    ).fit(X_raw)
+    assert graph_separation_scorer(searches, X_raw) == expected
 
 
 class FirstCoordinateSign(ClusterMixin, BaseEstimator):
