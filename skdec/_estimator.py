@@ -427,7 +427,10 @@ class DECClusterer(
         start goes on with DEC's own targets: a start that the first fit ran
         out of ``max_iter`` learning is not learned further. The
         architecture, the number of features and ``alpha`` (the kernel of the
-        clustering layer) must be those of the fitted model. Each cluster
+        clustering layer) must be those of the fitted model, and so must the
+        number of clusters: ``n_clusters="auto"`` keeps ``n_clusters_`` and
+        chooses nothing, and refuses an ``n_clusters_range`` without it.
+        Each cluster
         keeps its number, even where the rows given now leave it empty. See
         :term:`the Glossary <warm_start>`.
 
@@ -467,7 +470,8 @@ class DECClusterer(
     n_clusters_scores_ : dict of int to float or None
         With ``n_clusters="auto"``, the score of each candidate number of
         clusters (higher separates better; the highest is
-        :attr:`n_clusters_`). None otherwise.
+        :attr:`n_clusters_`). None otherwise, and where the number was given
+        to the fit that a warm start continues.
 
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training row; equal to ``predict(X)`` on the training
@@ -881,6 +885,14 @@ class DECClusterer(
             n_clusters = self.n_clusters
         elif warm:
             n_clusters = self.n_clusters_  # a warm start keeps what it chose
+            low, high = self._positive_ints("n_clusters_range", self.n_clusters_range)
+            if not low <= n_clusters <= high:
+                raise ValueError(
+                    "warm_start=True continues the fitted networks of "
+                    f"n_clusters_={n_clusters}, outside n_clusters_range="
+                    f"{self.n_clusters_range!r}: a warm start does not choose "
+                    "again. Set warm_start=False to choose anew."
+                )
         else:
             n_clusters = None
         if n_clusters is not None and n_samples < n_clusters:

@@ -149,6 +149,19 @@ def test_warm_start_refuses_a_changed_number(fitted, four_blobs):
     as_int = small_dec(n_clusters=3, max_iter=0).fit(X)
     as_int.set_params(warm_start=True, n_clusters="auto", max_iter=10)
     assert as_int.fit(X).n_clusters_ == 3
+    # It chose nothing: no candidate has a score (before: None, undocumented).
+    assert as_int.n_clusters_scores_ is None
+
+
+def test_warm_start_refuses_a_range_without_the_chosen_number(fitted, four_blobs):
+    # It would keep n_clusters_ outside the range asked for (before: silently).
+    X, _ = four_blobs
+    warm = pickle.loads(pickle.dumps(fitted))
+    chosen = fitted.n_clusters_
+    warm.set_params(warm_start=True, max_iter=2, n_clusters_range=(chosen + 1, 9))
+    with pytest.raises(ValueError, match=f"n_clusters_={chosen}, outside n_clusters"):
+        warm.fit(X)
+    assert warm.n_iter_ == fitted.n_iter_  # left as it was
 
 
 def test_warm_start_keeps_the_chosen_number(fitted, four_blobs):
