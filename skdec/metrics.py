@@ -86,11 +86,13 @@ def _python_value(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _matched_contingency(y_true, y_pred):
+def _matched_contingency(y_true, y_pred, caller):
+    """Classes, clusters, their contingency table and its matched cells;
+    ``caller``, the public function, names itself in the errors."""
     y_true, y_pred = _labels_1d(y_true), _labels_1d(y_pred)
     check_consistent_length(y_true, y_pred)
     if y_true.shape[0] == 0:
-        raise ValueError("cluster_accuracy needs at least one sample, got 0.")
+        raise ValueError(f"{caller} needs at least one sample, got 0.")
     (classes, true_codes), (clusters, pred_codes) = (
         _label_codes(y_true, "y_true"),
         _label_codes(y_pred, "y_pred"),
@@ -134,7 +136,9 @@ def align_clusters(y_true, y_pred):
     >>> align_clusters(["a", "a", "b"], [1, 1, 0])
     {0: 'b', 1: 'a'}
     """
-    classes, clusters, _, rows, cols = _matched_contingency(y_true, y_pred)
+    classes, clusters, _, rows, cols = _matched_contingency(
+        y_true, y_pred, "align_clusters"
+    )
     return {
         _python_value(clusters[c]): _python_value(classes[r])
         for c, r in sorted(zip(cols, rows, strict=True))
@@ -184,7 +188,7 @@ def cluster_accuracy(y_true, y_pred):
     >>> cluster_accuracy(["x", "x", "y", "y"], [0, 0, 0, 1])
     0.75
     """
-    _, _, counts, rows, cols = _matched_contingency(y_true, y_pred)
+    _, _, counts, rows, cols = _matched_contingency(y_true, y_pred, "cluster_accuracy")
     return float(counts[rows, cols].sum() / counts.sum())
 
 

@@ -69,7 +69,9 @@ def _aligned_contingency(y_true, y_pred):
     of the classes, so ``counts[i, i]`` counts the correctly clustered samples
     of the ``i``-th matched class; unmatched classes and clusters come last.
     """
-    classes, clusters, counts, rows, cols = _matched_contingency(y_true, y_pred)
+    classes, clusters, counts, rows, cols = _matched_contingency(
+        y_true, y_pred, "plot_confusion_matrix"
+    )
     # linear_sum_assignment returns the matched rows in ascending order.
     row_order = [*rows, *(i for i in range(len(classes)) if i not in set(rows))]
     col_order = [*cols, *(j for j in range(len(clusters)) if j not in set(cols))]
@@ -178,7 +180,8 @@ def plot_history(estimator_or_history, axes=None):
     -------
     axes : ndarray of matplotlib.axes.Axes
         The three Axes drawn on, with one line each of the history; given
-        an estimator, the third also has a dashed line at its ``tol``.
+        an estimator, the third also has a dashed line at its ``tol`` (as the
+        parameter is now: one set after the fit is not the one it stopped by).
     """
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
@@ -189,6 +192,18 @@ def plot_history(estimator_or_history, axes=None):
         estimator = _dec_step(estimator_or_history)
         history = estimator.history_
         tol = estimator.tol
+    panels = [
+        ("pretrain_loss", "pretraining epoch", "reconstruction loss (MSE)"),
+        ("kl_loss", "target update", "KL(target || Q)"),
+        ("delta_label", "target update", "fraction of labels changed"),
+    ]
+    absent = [key for key, *_ in panels if key not in history]
+    if absent:  # checked before any figure is made
+        raise ValueError(
+            f"The history has no {', '.join(map(repr, absent))}: give a fitted "
+            "DECClusterer, a Pipeline ending in one, or its history_ dict, "
+            "which has 'pretrain_loss', 'kl_loss' and 'delta_label'."
+        )
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(12, 3.5), layout="constrained")
     axes = np.asarray(axes, dtype=object).ravel()
@@ -196,11 +211,6 @@ def plot_history(estimator_or_history, axes=None):
         raise ValueError(
             f"plot_history draws three panels and needs 3 Axes; got {axes.size}."
         )
-    panels = [
-        ("pretrain_loss", "pretraining epoch", "reconstruction loss (MSE)"),
-        ("kl_loss", "target update", "KL(target || Q)"),
-        ("delta_label", "target update", "fraction of labels changed"),
-    ]
     for ax, (key, xlabel, ylabel) in zip(axes, panels, strict=True):
         values = np.asarray(history[key], dtype=float)
         ax.plot(
@@ -279,9 +289,12 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
         3)``;
         its product must be the number of features (of ``X``, when given;
         else ``n_features_in_`` of the DECClusterer). A colour image is drawn
-        with its values clipped to [0, 1], pixels scaled as ``MinMaxScaler``
-        scales them (a decoder's output slightly outside); a grey one is
-        stretched from its darkest to its brightest value.
+        on one scale for all panels: a decoded centre's values clipped to
+        [0, 1], pixels scaled as ``MinMaxScaler`` scales them (a decoder's
+        output slightly outside); a mean row of ``X`` on [0, 1] or [0, 255]
+        where the values of ``X`` lie within, else from its least to its
+        largest value. A grey one is stretched from its darkest to its
+        brightest value.
     fig : matplotlib.figure.Figure, default=None
         Figure to draw on; a new one when None.
     cmap : str or matplotlib colormap, default="gray"
@@ -293,7 +306,8 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
     Returns
     -------
     fig : matplotlib.figure.Figure
-        The figure, with one Axes (and image) per cluster.
+        The figure, with one Axes per cluster, holding its image (none for a
+        cluster that no row of ``X`` falls in).
     """
     plt = _pyplot()
     image_shape = tuple(int(s) for s in image_shape)
@@ -309,7 +323,11 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
         )
     if X is None:
         dec = _dec_step(estimator)
-        if dec.reconstruction_weight == 0 and dec.n_iter_ > 0:
+        # Whether the fit trained the decoder, as its history says (models
+        # saved before the history had the key: the parameter, as it is).
+        recorded = dec.history_.get("reconstruction_loss")
+        joint = dec.reconstruction_weight > 0 if recorded is None else bool(recorded)
+        if not joint and dec.n_iter_ > 0:
             warnings.warn(
                 "The decoder learned only in pretraining (reconstruction_weight"
                 f"=0), and self-training has moved the encoder since ({dec.n_iter_} "
@@ -320,8 +338,9 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
             )
         centers = decode_cluster_centers(estimator)
         titles = [f"cluster {k}" for k in range(centers.shape[0])]
+        low, high = 0.0, 1.0  # MinMaxScaler's pixels
     else:
-        centers, titles = _cluster_means(estimator, X)
+        centers, titles, (low, high) = _cluster_means(estimator, X)
     if int(np.prod(image_shape)) != centers.shape[1]:
         raise ValueError(
             f"image_shape={image_shape} holds {int(np.prod(image_shape))} values, "
@@ -342,7 +361,7 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
                 image = image[:, :, 0]  # grey, as the conv autoencoder's
             elif image.ndim == 3:
                 # matplotlib clips colours itself, with a warning per image.
-                image = np.clip(image, 0.0, 1.0)
+                image = np.clip((image - low) / (high - low), 0.0, 1.0)
             if np.isfinite(image).all():
                 ax.imshow(image, cmap=cmap)
             ax.set_title(titles[k], fontsize="small")
@@ -352,9 +371,10 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
 
 
 def _cluster_means(estimator, X):
-    """``(means, titles)``: the mean of the rows of ``X`` in each cluster of
-    ``estimator.predict(X)`` (NaN for an empty cluster), and a title per
-    cluster with its number of rows."""
+    """``(means, titles, (low, high))``: the mean of the rows of ``X`` in each
+    cluster of ``estimator.predict(X)`` (NaN for an empty cluster), a title per
+    cluster with its number of rows, and the range of colours of ``X``: [0, 1]
+    or [0, 255] where its values lie within, else its least and largest."""
     from skdec._initialization import cluster_means
 
     dec = _dec_step(estimator)
@@ -364,7 +384,13 @@ def _cluster_means(estimator, X):
     means = cluster_means(X, labels, dec.n_clusters_)
     means[counts == 0] = np.nan  # not cluster_means' zero: no image at all
     titles = [f"cluster {k} ({n} rows)" for k, n in enumerate(counts)]
-    return means, titles
+    finite = X[np.isfinite(X)]
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    for scale in (1.0, 255.0):  # pixels as floats, or as 8-bit values
+        if 0.0 <= low and high <= scale:
+            return means, titles, (0.0, scale)
+    # One value only: mid grey rather than a division by zero.
+    return means, titles, (low, high) if high > low else (low - 1.0, low + 1.0)
 
 
 def plot_embedding(estimator, X, y=None, ax=None):
@@ -401,8 +427,21 @@ def plot_embedding(estimator, X, y=None, ax=None):
     Z = np.asarray(estimator.transform(X), dtype=float)
     labels = np.asarray(estimator.predict(X))
     centers = np.asarray(dec.cluster_centers_, dtype=float)
+    if y is not None:  # checked before any figure is made
+        y = _labels_1d(y)
+        if len(y) != len(Z):
+            raise ValueError(f"y has {len(y)} labels, but X has {len(Z)} rows.")
+        unknown = _missing_mask(y)
+        classes, codes = _unique_labels(y[~unknown], "y")
     if Z.shape[1] > 2:
         from sklearn.decomposition import PCA
+
+        if len(Z) < 2:
+            raise ValueError(
+                f"plot_embedding projects the {Z.shape[1]}-dimensional embedding "
+                "on its first two principal components, found from the rows of "
+                f"X, and needs at least 2 of them; got {len(Z)}."
+            )
 
         pca = PCA(n_components=2).fit(Z)
         Z, centers = pca.transform(Z), pca.transform(centers)
@@ -426,11 +465,6 @@ def plot_embedding(estimator, X, y=None, ax=None):
     else:
         from matplotlib.lines import Line2D
 
-        y = _labels_1d(y)
-        if len(y) != len(Z):
-            raise ValueError(f"y has {len(y)} labels, but X has {len(Z)} rows.")
-        unknown = _missing_mask(y)
-        classes, codes = _unique_labels(y[~unknown], "y")
         member = np.full(len(y), -1)
         member[~unknown] = codes
         # Filled shapes first, then line ones (the centres' "x" is apart).

@@ -96,8 +96,11 @@ def test_lengths_must_match():
 
 
 def test_empty_input_is_refused():
-    with pytest.raises(ValueError, match="at least one sample"):
+    with pytest.raises(ValueError, match="^cluster_accuracy needs at least one sample"):
         cluster_accuracy([], [])
+    # Each function names itself (before, align_clusters said cluster_accuracy).
+    with pytest.raises(ValueError, match="^align_clusters needs at least one sample"):
+        align_clusters([], [])
 
 
 def test_two_dimensional_labels_are_refused():

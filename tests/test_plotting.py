@@ -1,6 +1,7 @@
 """Figures of skdec.plotting, drawn with the Agg backend."""
 
 import itertools
+import pickle
 import sys
 import warnings
 
@@ -11,6 +12,8 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from skdec.metrics import cluster_accuracy
 from skdec.plotting import (
@@ -466,3 +469,71 @@ def test_other_and_unfitted_estimators_are_refused(digits):
             plot(make_pipeline(StandardScaler(), kmeans), X)
         with pytest.raises(NotFittedError, match="DECClusterer instance is not"):
             plot(small_dec(), X)
+
+
+def test_colour_means_of_x_keep_their_scale():
+    # Dark 8-bit colour pixels (4 x 4 x 3): before, each mean was clipped to
+    # [0, 1] and drawn at full brightness. Floats in [0, 1] are drawn as
+    # they are, other values from the least to the largest of X.
+    X = np.random.default_rng(0).uniform(60, 120, size=(200, 48)).round()
+    X[:100, 0::3] -= 50  # less red in the first half
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "X looks unscaled", UserWarning)
+        dec = small_dec(n_clusters=2, max_iter=0).fit(X / 255.0)
+    for scale, shift, low, high in [
+        (255.0, 0.0, 0.0, 255.0),  # X in 8-bit values, dec.predict of X / 255
+        (1.0, 0.0, 0.0, 1.0),  # X in [0, 1]
+        (255.0, -200.0, -190.0, -80.0),  # X in neither: its own range
+    ]:
+        data = X / 255.0 * scale + shift
+        pipe = make_pipeline(
+            FunctionTransformer(lambda v, s=scale, t=shift: (v - t) / s), dec
+        )
+        labels = pipe.predict(data)
+        fig = plot_cluster_centers(pipe, (4, 4, 3), X=data)
+        drawn = [ax for ax in fig.axes if ax.images]
+        assert len(drawn) == np.unique(labels).size
+        for ax in drawn:
+            k = int(ax.get_title().split()[1])
+            mean = data[labels == k].mean(axis=0).reshape(4, 4, 3)
+            np.testing.assert_allclose(
+                ax.images[0].get_array(), (mean - low) / (high - low)
+            )
+            if high > 1.0:
+                assert ax.images[0].get_array().max() < 0.5  # dark, as X is
+        plt.close(fig)
+
+
+def test_refused_input_leaves_no_figure_behind(dec2, dec3, digits):
+    # Before, the figure was made before y, or the history, was checked.
+    X, y = digits
+    plt.close("all")
+    with pytest.raises(ValueError, match="y has 299 labels, but X has 300 rows"):
+        plot_embedding(dec2, X, y=y[:-1])
+    with pytest.raises(ValueError, match="mixes values that cannot be sorted"):
+        plot_embedding(dec2, X[:2], y=np.array([1, "a"], dtype=object))
+    with pytest.raises(ValueError, match="history has no 'pretrain_loss'"):
+        plot_history({"kl_loss": [1.0], "delta_label": [0.1]})
+    # One row cannot be projected on two principal components (before:
+    # PCA's own error, naming an n_components the user never set).
+    with pytest.raises(ValueError, match="needs at least 2 of them; got 1"):
+        plot_embedding(dec3, X[:1])
+    assert plt.get_fignums() == []
+    with pytest.raises(ValueError, match="plot_confusion_matrix needs at least one"):
+        plot_confusion_matrix([], [])
+
+
+def test_the_decoded_centres_warning_speaks_of_the_fit_not_the_parameter(dec3, digits):
+    # set_params after the fit changes the next fit only: before, the
+    # warning followed the parameter as it was now.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        idec = small_dec(n_clusters=4, max_iter=30, reconstruction_weight=1.0)
+        idec.fit(digits[0])
+    idec.set_params(reconstruction_weight=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot_cluster_centers(idec, (8, 8))
+    dec = pickle.loads(pickle.dumps(dec3)).set_params(reconstruction_weight=1.0)
+    with pytest.warns(UserWarning, match="decoder learned only in pretraining"):
+        plot_cluster_centers(dec, (8, 8))
