@@ -265,18 +265,22 @@ def _warn_few_values(graph, n_neighbors, advice, stacklevel=3):
     n_values = graph.weights.shape[0]
     copies = graph.nodes is not None
     if n_values - 1 < math.log2(n_neighbors) or (copies and n_values <= n_neighbors):
-        what = (
-            "every row of X is the same"
-            if n_values == 1
-            else f"X has only {n_values} distinct rows"
-        )
-        warnings.warn(
-            f"{what}: the neighbour graph that scores a clustering links every "
-            "two of them, and no two copies of a row, so it cannot tell a "
-            "cluster of copies of one row from a poor cluster. " + advice,
-            UserWarning,
-            stacklevel=stacklevel + 1,
-        )
+        scorer = "the neighbour graph that scores a clustering"
+        if n_values == 1:
+            what = f"every row of X is the same: {scorer} has no link, so it "
+            what += "cannot tell clusters apart. "
+        elif copies:
+            what = (
+                f"X has only {n_values} distinct rows: {scorer} links every two "
+                "of them, and no two copies of a row, so it cannot tell a "
+                "cluster of copies of one row from a poor cluster. "
+            )
+        else:
+            what = (
+                f"X has only {n_values} rows: {scorer} links every two of them, "
+                "so it cannot tell a good cluster from a poor one. "
+            )
+        warnings.warn(what + advice, UserWarning, stacklevel=stacklevel + 1)
 
 
 def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, seed=0):

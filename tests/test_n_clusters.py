@@ -274,6 +274,18 @@ def test_a_few_values_with_copies_are_warned_of():
         assert choose_n_clusters(jittered, None, range(2, 8), seed=0, n_init=2)[0] == 6
 
 
+def test_a_few_rows_without_copies_are_warned_of_without_speaking_of_copies():
+    # Four rows, none a copy: before, the warning spoke of "distinct rows"
+    # and of copies that X does not have.
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0], [6.0, 0.0]])
+    with pytest.warns(UserWarning) as caught:
+        separation_score(X, [0, 0, 1, 1])
+    (message,) = [str(w.message) for w in caught if "neighbour graph" in str(w.message)]
+    assert message.startswith("X has only 4 rows: the neighbour graph")
+    assert "cannot tell a good cluster from a poor one" in message
+    assert "cop" not in message
+
+
 def test_fifteen_distinct_rows_in_three_groups_are_counted_without_a_warning():
     # Their links' weights still fall with distance: the graph tells the
     # groups apart (a first version warned on up to n_neighbors rows).
