@@ -988,6 +988,31 @@ def _load_model(path):
     return model, notes
 
 
+def _say_features_named(args, numeric, categorical, label_column=None):
+    """Warn, on standard error, where the label column is one of the model's
+    features (scores against it, or a table of the clusters against it,
+    test nothing: the clusters were found with it), and where columns of
+    ``--ignore`` are (a model that names its columns takes them whatever
+    ``--ignore`` says)."""
+    features = {*numeric, *categorical}
+    if label_column is not None and label_column in features:
+        print(
+            f"skdec: warning: the label column '{label_column}' is one of the "
+            "model's features (it was fitted with it; 'skdec fit "
+            "--label-column' leaves it out): the clusters were found with the "
+            "labels, so setting them against the labels proves nothing.",
+            file=sys.stderr,
+        )
+    used = [column for column in args.ignore or () if column in features]
+    if used:
+        print(
+            f"skdec: warning: --ignore has no effect on {', '.join(map(repr, used))}: "
+            "the model names its columns and takes those; --ignore only "
+            "leaves columns out for a model saved without column names.",
+            file=sys.stderr,
+        )
+
+
 def _not_features(args, frame, *columns):
     """The columns of ``frame`` that a model without feature names must not
     take: ``columns`` (the label or id column, None for none) and those of
@@ -1180,10 +1205,16 @@ def _cmd_fit(args, info):
 
 
 def _predict(model, X, kind="predict_proba"):
-    """``model.kind(X)`` of new rows, warning first of categories of a
-    table (``X`` a DataFrame) that the model never saw."""
-    if hasattr(X, "columns"):
-        # In _run: a model fitted with --no-impute refuses gaps here already.
+    """``model.kind(X)`` of new rows. For a pipeline of ``skdec fit``,
+    first the gaps of every column are refused in one message where it was
+    fitted with ``--no-impute``, and the categories it never saw warned of."""
+    from skdec.tables import _imputes, _pipeline_columns, _refuse_gaps
+
+    if _pipeline_columns(model) is not None:
+        if not _imputes(model):
+            # Every column with gaps in one message, as fit names them; the
+            # pipeline's parts would each refuse their own, one at a time.
+            _run(lambda: _refuse_gaps(model, X, "fit without --no-impute"))
         _run(lambda: _say_unseen_categories(model, X))
     return _run(lambda: getattr(model, kind)(X))
 
@@ -1212,7 +1243,8 @@ def _cmd_predict(args, info):
                 f"'{args.data}'."
             )
     exclude = _not_features(args, frame, id_column, notes.get("label_column"))
-    _, categorical, X = _model_columns(model, frame, args.data, exclude)
+    numeric, categorical, X = _model_columns(model, frame, args.data, exclude)
+    _say_features_named(args, numeric, categorical)
     proba = _predict(model, X)
     if id_column is not None:
         # As written in DATA (007 stays 007, 12 does not become 12.0).
@@ -1304,7 +1336,8 @@ def _cmd_evaluate(args, info):
         )
     y, known = _labels_of(frame, label_column, args.data, info)
     exclude = _not_features(args, frame, label_column, notes.get("id_column"))
-    _, _, X = _model_columns(model, frame, args.data, exclude)
+    numeric, categorical, X = _model_columns(model, frame, args.data, exclude)
+    _say_features_named(args, numeric, categorical, label_column)
     labels = _predict(model, X, "predict")[known]
     print(f"ACC {cluster_accuracy(y, labels):.4f}")
     print(f"NMI {normalized_mutual_info_score(y, labels):.4f}")
@@ -1356,6 +1389,7 @@ def _cmd_profile(args, info):
         y, known = _labels_of(frame, label_column, args.data, info, required=False)
     exclude = _not_features(args, frame, label_column, notes.get("id_column"))
     numeric, categorical, X = _model_columns(model, frame, args.data, exclude)
+    _say_features_named(args, numeric, categorical, label_column)
     labels = _predict(model, X, "predict")
     # The columns as the model sees them, whatever their dtypes in DATA.
     profile = _run(
@@ -1518,7 +1552,11 @@ def _build_parser():
         metavar="N",
         help="most categories kept per column; rarer ones are grouped (default: 20)",
     )
-    fit.add_argument("--quiet", action="store_true", help="no progress bars")
+    fit.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bars and no messages (warnings and errors are still printed)",
+    )
     fit.set_defaults(handler=_cmd_fit, estimator_options=_add_estimator_options(fit))
 
     # What predict, evaluate and profile share.

@@ -678,6 +678,18 @@ def _pipeline_columns(pipeline):
     return parts.get("numeric", []), parts.get("categorical", [])
 
 
+def _imputes(pipeline):
+    """Whether a :func:`make_tabular_pipeline` pipeline imputes the gaps of
+    its columns (``missing="impute"``) or refuses them."""
+    numeric, categories = _pipeline_columns(pipeline)
+    parts = pipeline[0].named_transformers_
+    return any(
+        "impute" in parts[part].named_steps
+        for part, columns in (("numeric", numeric), ("categorical", categories))
+        if columns
+    )
+
+
 def _summary(pipeline, X):
     """The line "k numeric, m categorical -> p features; q values imputed"."""
     numeric, categories = _pipeline_columns(pipeline)

@@ -190,11 +190,49 @@ def test_a_no_impute_model_refuses_new_rows_with_gaps_plainly(fitted, capsys, tm
     assert main([*argv, "--no-impute", "--quiet", "--id-column", "id", *TINY]) == 0
     gap = full.copy()
     gap.iloc[0, gap.columns.get_loc("ward")] = None
+    gap.iloc[[1, 2], gap.columns.get_loc("a")] = None
     gap.to_csv(tmp_path / "gap.csv", index=False)
     for command in ("predict", "profile"):
         argv = [command, model, str(tmp_path / "gap.csv")]
         err = _error([*argv, "--out", str(tmp_path / "out.csv")], capsys)
-        assert "Missing values in column(s) 'ward' (1)" in err
+        # Every column at once, as fit names them, with the command's remedy
+        # (before: 'ward' alone, and "missing='impute'", a Python argument).
+        assert (
+            "Missing values in column(s) 'a' (2), 'ward' (1). Drop those rows, "
+            "or fit without --no-impute." in err
+        )
+
+
+def test_a_label_or_ignored_column_that_the_model_takes_is_warned_of(
+    fitted, capsys, tmp_path
+):
+    # Fitted without --label-column, the model takes the labels as a
+    # feature: scores against them were high, silently (before).
+    _, _, _, frame = fitted
+    frame = frame.drop(columns="name")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    model = str(tmp_path / "m.skdec")
+    argv = ["fit", str(tmp_path / "t.csv"), "--n-clusters", "3", "--out", model]
+    assert (
+        main([*argv, "--id-column", "id", "--categorical", "label", "--quiet", *TINY])
+        == 0
+    )
+    data = str(tmp_path / "t.csv")
+    said = "the label column 'label' is one of the model's features"
+    for command in ("evaluate", "profile"):
+        status, _, err = _run([command, model, data, "--label-column", "label"], capsys)
+        assert status == 0 and said in err
+    # --ignore cannot leave out a column that such a model takes.
+    out = str(tmp_path / "p.csv")
+    status, _, err = _run(
+        ["predict", model, data, "--out", out, "--ignore", "b"], capsys
+    )
+    assert status == 0 and "--ignore has no effect on 'b'" in err
+    # A model fitted with --label-column: neither warning.
+    _, data, model, _ = fitted
+    for command in ("evaluate", "profile"):
+        status, _, err = _run([command, str(model), str(data)], capsys)
+        assert status == 0 and "warning" not in err, err
 
 
 def test_fit_passes_the_options_it_is_given(tmp_path):
