@@ -10,7 +10,7 @@ from sklearn.datasets import make_blobs
 from benchmarks import accuracy, n_clusters
 from skdec import DECClusterer
 
-from _helpers import run_json_script
+from _helpers import run_json_script, small_dec
 
 TINY_DEC = {
     "hidden_layer_sizes": [16],
@@ -744,8 +744,6 @@ def test_rerun_compares_each_fit_with_its_record(tmp_path, monkeypatch, capsys):
     from benchmarks import rerun
     from skdec import _initialization
 
-    from _helpers import small_dec
-
     def quick_defaults(method, X, n_clusters, seed, kwargs):
         assert method == "dec_defaults"
         dec = small_dec(n_clusters=n_clusters, init="auto", random_state=seed)
@@ -779,9 +777,16 @@ def test_rerun_compares_each_fit_with_its_record(tmp_path, monkeypatch, capsys):
     assert f"  rare_group: mean {first['acc'] - 0.5:+.4f} (1 seeds)" in out
 
 
-def test_input_scale_measures_the_moved_and_shrunk_inputs(capsys):
+def test_input_scale_measures_the_moved_and_shrunk_inputs(capsys, monkeypatch):
     from benchmarks import input_scale
 
+    # The table, not the fits: a short fit keeps the test quick (the
+    # defaults run thousands of steps on 60 rows).
+    monkeypatch.setattr(
+        input_scale,
+        "DECClusterer",
+        lambda k, random_state: small_dec(n_clusters=k, random_state=random_state),
+    )
     rows = input_scale.main(
         ["--offsets", "0", "10", "--scales", "--rows", "60", "--seeds", "0"]
     )
