@@ -678,31 +678,35 @@ def _pipeline_columns(pipeline):
     return parts.get("numeric", []), parts.get("categorical", [])
 
 
+def _imputing_parts(pipeline):
+    """The parts (``"numeric"``, ``"categorical"``) of a
+    :func:`make_tabular_pipeline` pipeline that take columns and impute their
+    gaps (``missing="impute"``); the others refuse them."""
+    numeric, categories = _pipeline_columns(pipeline)
+    parts = pipeline[0].named_transformers_
+    return {
+        part
+        for part, columns in (("numeric", numeric), ("categorical", categories))
+        if columns and "impute" in parts[part].named_steps
+    }
+
+
 def _imputes(pipeline):
     """Whether a :func:`make_tabular_pipeline` pipeline imputes the gaps of
     its columns (``missing="impute"``) or refuses them."""
-    numeric, categories = _pipeline_columns(pipeline)
-    parts = pipeline[0].named_transformers_
-    return any(
-        "impute" in parts[part].named_steps
-        for part, columns in (("numeric", numeric), ("categorical", categories))
-        if columns
-    )
+    return bool(_imputing_parts(pipeline))
 
 
 def _summary(pipeline, X):
     """The line "k numeric, m categorical -> p features; q values imputed"."""
     numeric, categories = _pipeline_columns(pipeline)
+    imputing = _imputing_parts(pipeline)
     imputed = 0
-    preprocess = pipeline[0]
-    if numeric and "impute" in preprocess.named_transformers_["numeric"].named_steps:
+    if "numeric" in imputing:
         imputed += int(np.isnan(_as_numbers(X[numeric])).sum())
-    if (
-        categories
-        and "impute" in preprocess.named_transformers_["categorical"].named_steps
-    ):
+    if "categorical" in imputing:
         imputed += int(pd.isna(_as_categories(X[categories])).sum())
-    n_features = len(preprocess.get_feature_names_out())
+    n_features = len(pipeline[0].get_feature_names_out())
     return (
         f"{len(numeric)} numeric, {len(categories)} categorical -> "
         f"{n_features} features; {imputed} values imputed"
@@ -920,12 +924,14 @@ def cluster_profile(
     rows = []
     n_rows = len(X)
     clusters, codes = _unique_labels(labels, "labels")
+    # Moments of each feature's values over a power of two near their
+    # largest, so that squares of values near the float64 limit do not overflow.
+    scales = [_magnitude(values) for *_, values in features]
     for number, cluster in enumerate(clusters):
         inside = codes == number
-        for feature, column, category, kind, values in features:
-            # Moments of the values over a power of two near their largest,
-            # so that squares of values near the float64 limit do not overflow.
-            scale = _magnitude(values)
+        for (feature, column, category, kind, values), scale in zip(
+            features, scales, strict=True
+        ):
             cluster_mean, cluster_var = _nanmoments(values[inside] / scale)
             other_mean, other_var = _nanmoments(values[~inside] / scale)
             rows.append(
