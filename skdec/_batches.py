@@ -96,7 +96,8 @@ def predict_batches(model, X, batch_size=PREDICT_BATCH_SIZE, then=None):
         if n_rows < batch_size:
             pad = np.zeros((batch_size - n_rows, *batch.shape[1:]), batch.dtype)
             batch = np.concatenate([batch, pad])
-        output = np.asarray(model.predict_on_batch(batch))
+        # float32 whatever the Keras dtype policy (float16 under mixed precision).
+        output = np.asarray(model.predict_on_batch(batch), dtype=np.float32)
         # ``then`` sees the padded batch too, so that its rounding does not
         # depend on the number of rows either (one row takes other kernels).
         return (output if then is None else then(output))[:n_rows]

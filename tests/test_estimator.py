@@ -106,6 +106,28 @@ def test_transform_is_the_encoders_embedding(fitted, blobs):
     assert recon.shape == X.shape
 
 
+MIXED_PRECISION_SCRIPT = """
+import json, sys, warnings
+sys.path.insert(0, sys.argv[1])  # the tests folder, for _helpers
+import keras
+from sklearn.datasets import make_blobs
+from _helpers import small_dec
+keras.mixed_precision.set_global_policy("mixed_float16")
+X, _ = make_blobs(n_samples=100, centers=3, n_features=4, random_state=0)
+warnings.simplefilter("ignore")
+model = small_dec(pretrain_epochs=2, max_iter=10).fit(X)
+print(json.dumps([str(model.transform(X).dtype), str(model.predict_proba(X).dtype)]))
+"""
+
+
+def test_transform_gives_float32_under_mixed_precision():
+    # The networks compute in float16 under Keras' mixed precision policy;
+    # the docstring and the tags promise float32 all the same. In a fresh
+    # process: the policy is global and pooled networks outlive a test.
+    dtypes = run_json_script(MIXED_PRECISION_SCRIPT, os.path.dirname(__file__))
+    assert dtypes == ["float32", "float64"]
+
+
 def test_feature_names_out():
     X = np.random.default_rng(0).normal(size=(20, 3))
     dec = small_dec(n_components=3, max_iter=0).fit(X)
