@@ -593,7 +593,8 @@ class DECClusterer(
     >>> from skdec import DECClusterer
     >>> X = np.array([[0.0, 0.1], [0.1, 0.0], [5.0, 5.1], [5.1, 5.0]])
     >>> dec = DECClusterer(n_clusters=2, hidden_layer_sizes=(8,), n_components=2,
-    ...                    pretrain_epochs=2, max_iter=2, random_state=0)
+    ...                    pretrain_epochs=2, max_iter=10, update_interval=2,
+    ...                    random_state=0)
     >>> dec.fit(X).labels_.shape
     (4,)
     >>> dec.predict_proba(X).shape

@@ -45,3 +45,13 @@ def _restore_global_state():
     yield
     np.random.set_state(np_state)
     keras.config.set_floatx(floatx)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The examples in skdec's docstrings (collected by --doctest-modules)
+    fail on any warning: a user pasting one should see none. (Collected
+    with the tests, as `python -m pytest` does; `pytest skdec` alone does not
+    read this file.)"""
+    for item in items:
+        if isinstance(item, pytest.DoctestItem):
+            item.add_marker(pytest.mark.filterwarnings("error"))
