@@ -35,7 +35,10 @@ reads it, as the state of a DECClusterer for the caller to restore with
 :func:`check_state` validates a DECClusterer state, from a file or a pickle,
 before the networks are built from it; :func:`check_recipe` validates its
 architecture recipe. ``DECClusterer.__setstate__`` calls them, so every way of
-restoring an estimator goes through the same checks.
+restoring an estimator goes through the same checks of its architecture and
+fitted attributes; a file's state is also refused for attributes or
+parameters that the class does not allow, a pickle's is not (scikit-learn
+validates parameters in fit, and a subclass may add attributes).
 
 This module imports no other part of skdec, so that the estimator can use it
 to save itself and :mod:`skdec._persistence` can use it to load.
@@ -1025,8 +1028,9 @@ def check_state(estimator_class, state):
     Raises
     ------
     ValueError
-        Naming what is wrong: unknown attributes, invalid parameters (within
-        :func:`restoring_from_file`, any callable), an invalid architecture,
+        Naming what is wrong: within :func:`restoring_from_file` only,
+        unknown attributes and invalid parameters (any callable among them);
+        always, an invalid architecture,
         weights of other shapes than the architecture's (found from the
         numbers, before any network is built), or fitted attributes that do
         not fit together.
@@ -1035,23 +1039,28 @@ def check_state(estimator_class, state):
 
     if not isinstance(state, dict):
         raise ValueError(f"the state is not a dict but {type(state).__name__}.")
-    param_names = set(estimator_class._get_param_names())
-    allowed = (
-        param_names | FITTED_ATTRIBUTES | _SKLEARN_ATTRIBUTES | {"_network_weights"}
-    )
-    unknown = sorted(map(str, set(state) - allowed))
-    if unknown:
-        raise ValueError(f"unexpected attributes {unknown}.")
-    params = {name: state[name] for name in param_names}
-    _refuse_callable_from_file(params["autoencoder"])
-    try:
-        validate_parameter_constraints(
-            estimator_class._parameter_constraints,
-            params,
-            caller_name=estimator_class.__name__,
+    if _FROM_FILE.get():
+        # A pickle is not checked here: scikit-learn validates parameters in
+        # fit, not when an estimator is built or copied (a search sends its
+        # unfitted estimator to other processes before setting them), and a
+        # subclass may add attributes of its own.
+        param_names = set(estimator_class._get_param_names())
+        allowed = (
+            param_names | FITTED_ATTRIBUTES | _SKLEARN_ATTRIBUTES | {"_network_weights"}
         )
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"invalid parameters ({exc}).") from exc
+        unknown = sorted(map(str, set(state) - allowed))
+        if unknown:
+            raise ValueError(f"unexpected attributes {unknown}.")
+        params = {name: state[name] for name in param_names}
+        _refuse_callable_from_file(params["autoencoder"])
+        try:
+            validate_parameter_constraints(
+                estimator_class._parameter_constraints,
+                params,
+                caller_name=estimator_class.__name__,
+            )
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"invalid parameters ({exc}).") from exc
     _check_sklearn_attributes(state)
 
     fitted = FITTED_ATTRIBUTES - {"feature_names_in_"}

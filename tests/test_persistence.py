@@ -831,6 +831,38 @@ def test_a_file_cut_after_its_model_is_called_damaged(saved):
         skdec.load(saved)
 
 
+def test_an_estimator_with_parameters_not_yet_valid_pickles_and_copies():
+    # scikit-learn validates parameters in fit: GridSearchCV(n_jobs=2) pickles
+    # its estimator to the workers before setting the grid's values, which
+    # failed where the estimator's own were not valid (n_clusters=None).
+    for estimator in (DECClusterer(n_clusters=None), small_dec(alpha=-1.0)):
+        for restored in (
+            pickle.loads(pickle.dumps(estimator)),
+            copy.deepcopy(estimator),
+        ):
+            assert restored.get_params() == estimator.get_params()
+    with pytest.raises(ValueError, match="n_clusters"):  # in fit, as before
+        pickle.loads(pickle.dumps(DECClusterer(n_clusters=None))).fit(np.eye(4))
+
+
+class _Annotated(DECClusterer):
+    """A subclass that adds a fitted attribute of its own."""
+
+    def fit(self, X, y=None):
+        super().fit(X, y)
+        self.sizes_ = np.bincount(self.labels_)
+        return self
+
+
+def test_a_subclass_with_attributes_of_its_own_pickles(data):
+    fitted = _Annotated(**small_dec(max_iter=0).get_params()).fit(data)
+    fitted.note = "checked by hand"
+    for restored in (pickle.loads(pickle.dumps(fitted)), copy.deepcopy(fitted)):
+        np.testing.assert_array_equal(restored.sizes_, fitted.sizes_)
+        assert restored.note == "checked by hand"
+        np.testing.assert_array_equal(restored.predict(data), fitted.labels_)
+
+
 def test_pickle_goes_through_the_same_checks(fitted):
     state = fitted.__getstate__()
     state["_network_recipe"] = {**state["_network_recipe"], "activation": "lambda"}
