@@ -3,7 +3,6 @@
 import collections.abc
 import logging
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, validate_dat
 
 from skdec import _archive, _schedule
 from skdec._assignment import kl_divergence, target_distribution
+from skdec._warnings import warn
 
 logger = logging.getLogger("skdec")
 
@@ -120,14 +120,13 @@ def _warn_if_unscaled(X):
         found = f"of little spread: its columns vary by {spread:.3g}"
     else:
         return
-    warnings.warn(
+    warn(
         f"X looks unscaled, {found}. The networks learn from inputs near zero "
         "of about unit spread; far from it, a fit often fails to learn its "
         "start (and runs to max_iter). Scale X first: StandardScaler for "
         "measurements (make_pipeline(StandardScaler(), DECClusterer(...))), "
         "or pixels to [0, 1].",
         UserWarning,
-        stacklevel=4,
     )
 
 
@@ -1119,21 +1118,19 @@ class DECClusterer(
                     "DEC's targets, not with this one), or, if the clusters "
                     "collapsed, scale the input."
                 )
-            warnings.warn(
+            warn(
                 f"Self-training spent max_iter={self.max_iter} teaching the "
                 f"encoder its initial clustering (init={self.init_!r}), before "
                 f"DEC's own targets took over: {measured}{kept} {remedy}",
                 ConvergenceWarning,
-                stacklevel=4,
             )
         elif self.max_iter > 0 and not trained.converged and self.tol == 0:
-            warnings.warn(
+            warn(
                 f"Self-training ran all max_iter={self.max_iter} iterations, as "
                 "tol=0 asks (no fraction of changed labels is below 0; it was "
                 f"{delta_label[-1]:.4g} at the last of {len(delta_label)} target "
                 "updates). Give tol > 0 to stop once the labels settle.",
                 ConvergenceWarning,
-                stacklevel=4,
             )
         elif self.max_iter > 0 and not trained.converged:
             if delta_label[-1] < self.tol:
@@ -1159,23 +1156,21 @@ class DECClusterer(
                     f"update_interval={self.update_interval} iterations"
                 )
                 remedy = "Increase max_iter or tol."
-            warnings.warn(
+            warn(
                 f"Self-training stopped at max_iter={self.max_iter} before the "
                 f"fraction of changed labels fell below tol={self.tol} ({where}). "
                 f"{remedy}",
                 ConvergenceWarning,
-                stacklevel=4,
             )
         n_distinct = np.unique(labels).size
         if n_distinct < n_clusters and warm:
             empty = np.setdiff1d(np.arange(n_clusters), labels)
-            warnings.warn(
+            warn(
                 f"The rows given to this warm start reach {n_distinct} of the "
                 f"{n_clusters} clusters: cluster(s) "
                 f"{', '.join(map(str, empty))} received no row: their centres "
                 "learn nothing from these rows, and they keep their numbers.",
                 ConvergenceWarning,
-                stacklevel=4,
             )
         elif n_distinct < n_clusters:
             from skdec._modularity import distinct_rows
@@ -1192,12 +1187,11 @@ class DECClusterer(
                     "(MinMaxScaler(clip=True) for pixels, StandardScaler for "
                     "tables); else the data may hold fewer clusters."
                 )
-            warnings.warn(
+            warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
                 f"n_clusters ({n_clusters}): some clusters are empty after "
                 f"fitting; their centres receive no training row. {cause}",
                 ConvergenceWarning,
-                stacklevel=4,
             )
         return self
 

@@ -12,7 +12,6 @@ scorer of :mod:`skdec.metrics`. Plain NumPy, SciPy and scikit-learn.
 """
 
 import math
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +33,7 @@ from ._modularity import (
     graph_modularity,
     neighbor_graph,
 )
+from ._warnings import warn
 
 #: Rows drawn at random when the data has more; the graph, its spectrum and
 #: the candidate partitions are computed on these rows only.
@@ -255,7 +255,7 @@ def _sample(n_samples, max_rows, seed):
     return np.sort(rng.choice(n_samples, max_rows, replace=False))
 
 
-def _warn_few_values(graph, n_neighbors, advice, stacklevel=3):
+def _warn_few_values(graph, n_neighbors, advice):
     """Warn where the rows of ``graph`` (a RowGraph) have so few distinct
     values that its score cannot tell clusters apart: at most
     ``n_neighbors`` with copies, every value is a neighbour of every other
@@ -280,7 +280,7 @@ def _warn_few_values(graph, n_neighbors, advice, stacklevel=3):
                 f"X has only {n_values} rows: {scorer} links every two of them, "
                 "so it cannot tell a good cluster from a poor one. "
             )
-        warnings.warn(what + advice, UserWarning, stacklevel=stacklevel + 1)
+        warn(what + advice, UserWarning)
 
 
 def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, seed=0):
@@ -336,7 +336,7 @@ def separation_score(X, labels, *, n_neighbors=N_NEIGHBORS, max_rows=MAX_ROWS, s
     if (X == X[0]).all():
         return 0.0  # one point: its graph has no link, and no cut separates
     graph = neighbor_graph(X, n_neighbors)
-    _warn_few_values(graph, n_neighbors, "Do not compare labellings by it.", 3)
+    _warn_few_values(graph, n_neighbors, "Do not compare labellings by it.")
     eigenvalues, _ = laplacian_spectrum(graph, k + 1, seed)
     return _score(eigenvalues, mean_conductance(graph, labels), k)
 
@@ -467,7 +467,7 @@ def choose_n_clusters(
             f"(n_rows={n_rows} rows used), got {candidates}."
         )
     graph = neighbor_graph(X, n_neighbors)
-    _warn_few_values(graph, n_neighbors, "Give n_clusters yourself.", 2)
+    _warn_few_values(graph, n_neighbors, "Give n_clusters yourself.")
     eigenvalues, vectors = laplacian_spectrum(graph, candidates[-1] + 1, seed)
     spaces = [X, *(view if sample is None else view[sample] for view in views)]
     scores, labels = {}, {}
@@ -509,13 +509,12 @@ def _warn_of_more_groups(graph, largest, chosen):
             f"of clusters ({largest}), joined only by links of negligible weight"
         )
         at_least = ""
-    warnings.warn(
+    warn(
         f"The neighbour graph of the rows {groups}: every candidate scores 0, "
         f"and the smallest, {chosen}, was chosen. Widen the range of "
         f"candidates (n_clusters_range, or --n-clusters-range on the command "
         f"line){at_least}.",
         UserWarning,
-        stacklevel=3,
     )
 
 

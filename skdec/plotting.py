@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from skdec._batches import predict_batches
+from skdec._warnings import warn
 from skdec.metrics import (
     _labels_1d,
     _matched_contingency,
@@ -328,13 +329,12 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
         recorded = dec.history_.get("reconstruction_loss")
         joint = dec.reconstruction_weight > 0 if recorded is None else bool(recorded)
         if not joint and dec.n_iter_ > 0:
-            warnings.warn(
+            warn(
                 "The decoder learned only in pretraining (reconstruction_weight"
                 f"=0), and self-training has moved the encoder since ({dec.n_iter_} "
                 "iterations): the decoded centres may look like no image of "
                 "their cluster. Pass X to show each cluster's mean row instead.",
                 UserWarning,
-                stacklevel=2,
             )
         centers = decode_cluster_centers(estimator)
         titles = [f"cluster {k}" for k in range(centers.shape[0])]
@@ -470,11 +470,10 @@ def plot_embedding(estimator, X, y=None, ax=None):
         # Filled shapes first, then line ones (the centres' "x" is apart).
         markers = "osD^v<>pP*XhHd8" + "1234+|_"
         if len(classes) > len(markers):
-            warnings.warn(
+            warn(
                 f"y has {len(classes)} classes, more than the {len(markers)} "
                 "markers: classes share markers in the plot and its legend.",
                 UserWarning,
-                stacklevel=2,
             )
         groups = [
             (member == i, markers[i % len(markers)], f"class {_python_value(cls)}")

@@ -30,6 +30,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
+from skdec import _warnings
 from skdec.metrics import (
     _label_values,
     _missing_mask,
@@ -476,7 +477,7 @@ def _column_kinds(
         messages.append(f"column '{column}' is left out of the features: {reason}.")
     if warn:
         for message in messages:
-            warnings.warn(message, UserWarning, stacklevel=4)
+            _warnings.warn(message, UserWarning)
     return numeric_columns, categorical_columns, left_out
 
 

@@ -206,3 +206,36 @@ def test_input_far_from_the_unit_scale_is_warned_of(move, found):
     # Scaled as the README says: standardised, or pixels in [0, 1].
     assert _unscaled_warnings(X) == []
     assert _unscaled_warnings(load_digits().data[:300] / 16) == []
+
+
+def _warned_where(call):
+    """The (file, line) of each warning that ``call()`` raises."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return {(w.filename, w.lineno) for w in caught}
+
+
+def test_warnings_name_the_callers_line():
+    # Raised at various depths inside skdec and through scikit-learn's fit
+    # wrapper and Pipeline: each names the line that called fit (the unscaled
+    # input's named scikit-learn's base.py, the few distinct rows' of
+    # n_clusters="auto" skdec's _estimator.py).
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+
+    from skdec.tables import make_tabular_pipeline
+
+    X = make_blobs(60, 4, centers=3, random_state=0)[0] + 100
+    few = np.repeat(np.eye(3), 10, axis=0)
+    table = pd.DataFrame({"id": list("abcd"), "x": [1.0, 2.0, 3.0, 4.0]})
+    here = __file__
+    calls = {
+        "unscaled": lambda: small_dec(max_iter=5).fit(X),
+        "in a pipeline": lambda: make_pipeline(small_dec(max_iter=5)).fit(X),
+        "n_clusters auto": lambda: small_dec(n_clusters="auto", max_iter=0).fit(few),
+        "tables": lambda: make_tabular_pipeline(table, small_dec()),
+    }
+    for name, call in calls.items():
+        line = call.__code__.co_firstlineno
+        assert _warned_where(call) == {(here, line)}, name
