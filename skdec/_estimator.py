@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, validate_dat
 
 from skdec import _archive, _schedule
 from skdec._assignment import kl_divergence, target_distribution
-from skdec._warnings import warn
+from skdec._warnings import retracing_unreported, warn
 
 logger = logging.getLogger("skdec")
 
@@ -863,7 +863,8 @@ class DECClusterer(
         """
         before = self.__dict__.copy()
         try:
-            return self._fit(X)
+            with retracing_unreported():
+                return self._fit(X)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -1328,7 +1329,10 @@ class DECClusterer(
         check_is_fitted(self)
         X = _check_float32_range(_validate_rows(self, X, dtype="numeric", reset=False))
         self._use_cluster_centers()
-        with TRAINER_POOL.predictor(self._network_recipe) as predictor:
+        with (
+            TRAINER_POOL.predictor(self._network_recipe) as predictor,
+            retracing_unreported(),
+        ):
             predictor.load(self._networks.model.get_weights())
             return getattr(predictor, method)(X, **kwargs)
 

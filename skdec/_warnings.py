@@ -1,5 +1,9 @@
-"""Warnings attributed to the user's line, wherever skdec raises them."""
+"""Warnings attributed to the user's line, wherever skdec raises them, and
+TensorFlow's retracing warning kept out of skdec's own calls."""
 
+import contextlib
+import contextvars
+import logging
 import sys
 import warnings
 
@@ -25,3 +29,38 @@ def warn(message, category=UserWarning):
 
 def _package(frame):
     return frame.f_globals.get("__name__", "").partition(".")[0]
+
+
+# TensorFlow's warning that calls "triggered tf.function retracing", as
+# its Python logger writes it.
+_RETRACING = "triggered tf.function retracing"
+_IN_SKDEC = contextvars.ContextVar("skdec_in_skdec", default=False)
+
+
+class _RetracingFilter(logging.Filter):
+    """Drops TensorFlow's retracing warning within skdec's own fits and
+    predictions. The networks of each architecture have functions of their
+    own, each traced once; TensorFlow counts them as retracing one function
+    (Keras' step, shared by every model's) and, after a few architectures
+    in a process (a search over ``n_components``, say), warns that tracing
+    is expensive and may come from functions made in a loop, which the
+    user's code cannot change. Outside skdec's calls, and in other threads,
+    the warning passes."""
+
+    def filter(self, record):
+        return not (_IN_SKDEC.get() and _RETRACING in record.getMessage())
+
+
+RETRACING_FILTER = _RetracingFilter()
+
+
+@contextlib.contextmanager
+def retracing_unreported():
+    """Within it, :data:`RETRACING_FILTER` drops TensorFlow's retracing
+    warning (installed on the ``tensorflow`` logger at the first use)."""
+    logging.getLogger("tensorflow").addFilter(RETRACING_FILTER)  # once only
+    token = _IN_SKDEC.set(True)
+    try:
+        yield
+    finally:
+        _IN_SKDEC.reset(token)
