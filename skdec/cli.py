@@ -545,7 +545,17 @@ def _read_table(path, text_columns=(), codes=()):
                 file=sys.stderr,
             )
     if sep is not None:
-        repeated = _repeated_names(path, sep)
+        names = _header(path, sep)
+        if (
+            not text_columns
+            and len(names) == frame.shape[1] > 1
+            and not names[-1].strip()
+            and frame.iloc[:, -1].isna().all()
+        ):
+            # A separator at the end of the header line too, as spreadsheets
+            # write it: pandas names the empty field's column 'Unnamed: N'.
+            frame = frame.iloc[:, :-1]
+        repeated = _repeated_names(names)
         if repeated:
             # pandas would rename the second "age" to "age.1", silently.
             raise UsageError(
@@ -616,14 +626,18 @@ def _one_column_of_decimal_commas(path, sep):
     return None
 
 
-def _repeated_names(path, sep):
-    """The names that the header line of the CSV file ``path`` gives to more
-    than one column, as written (empty names aside)."""
+def _header(path, sep):
+    """The names of the header line of the CSV file ``path``, as written."""
     import pandas as pd
 
-    names = pd.read_csv(
+    return pd.read_csv(
         path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False
-    ).iloc[0]
+    ).iloc[0].tolist()
+
+
+def _repeated_names(names):
+    """The names that a header line gives to more than one column, as written
+    (empty names aside)."""
     counts = collections.Counter(name for name in names if name.strip())
     return [name for name, count in counts.items() if count > 1]
 

@@ -978,6 +978,15 @@ def test_rows_that_end_in_a_separator_keep_their_columns(tmp_path):
         "sex": ["F", "M"],
     }
     assert cli._read_table(tmp_path / "t.csv", ["id"])["id"].tolist() == ["P0", "P1"]
+    # With one at the end of the header line too: no column 'Unnamed: 4',
+    # which fit warned of as a column without values (review).
+    (tmp_path / "h.csv").write_text(
+        "id,age,weight,sex,\nP0,60.5,73.4,F,\nP1,61.0,70.0,M,\n"
+    )
+    assert cli._read_table(tmp_path / "h.csv").equals(frame)
+    # An unnamed last column that holds values stays.
+    (tmp_path / "v.csv").write_text("id,age,\nP0,60.5,1\nP1,61.0,2\n")
+    assert cli._read_table(tmp_path / "v.csv").shape == (2, 3)
     # A value beyond the header's columns is refused, not dropped.
     (tmp_path / "x.csv").write_text("id,age\nP0,60.5,X\nP1,61.0,\n")
     with pytest.raises(cli.UsageError, match="more fields than its header"):
