@@ -1,4 +1,4 @@
-"""The usage example of README.md runs as written."""
+"""The usage example of README.md runs as written, and its layout is whole."""
 
 import re
 import warnings
@@ -23,3 +23,16 @@ def test_readme_usage_example_runs():
     np.testing.assert_allclose(namespace["q"].sum(axis=1), 1.0)
     assert namespace["Z"].shape == (X.shape[0], 5)
     assert namespace["search"].best_score_ > 0.8
+
+
+def test_readme_layout_names_every_module():
+    # The layout is a newcomer's map of the package: a module left out of it
+    # (three were) is one they find only by listing the folder.
+    layout = README.read_text().split("## Layout", 1)[1].split("\n## ", 1)[0]
+    modules = sorted(path.name for path in (README.parent / "skdec").glob("*.py"))
+    missing = [
+        name
+        for name in modules
+        if name not in ("__init__.py", "__main__.py") and f"`{name}`" not in layout
+    ]
+    assert missing == []
