@@ -668,6 +668,9 @@ def markdown(records, invocations=()):
     # Hits per rule, counted apart on the data sets added after skdec's rule.
     hits = {later: collections.Counter() for later in (False, True)}
     ran = {later: collections.Counter() for later in (False, True)}
+    # And per seed, which no tie between modes decides.
+    seed_hits = {later: collections.Counter() for later in (False, True)}
+    seeds_ran = {later: collections.Counter() for later in (False, True)}
     for name, group in by_data.items():
         later = name in ADDED_AFTER
         if name in PROBES:
@@ -684,6 +687,8 @@ def markdown(records, invocations=()):
             if later is not None:
                 hits[later][rule] += hit
                 ran[later][rule] += 1
+                seed_hits[later][rule] += sum(abs(k - n_classes) <= 1 for k in picks)
+                seeds_ran[later][rule] += len(picks)
             cells.append(f"{mode} ({min(picks)}-{max(picks)}){' ✓' if hit else ''}")
         if scored:
             cells.append(_class_score_cell(group))
@@ -695,14 +700,20 @@ def markdown(records, invocations=()):
     ):
         if not ran[later]:
             continue
-        lines.append(
-            f"| **{label}** | | | "
-            + " | ".join(
-                f"{hits[later][rule]}/{ran[later][rule]}" if ran[later][rule] else "–"
-                for rule in rules
+        for count, total, what in (
+            (hits, ran, label),
+            (seed_hits, seeds_ran, "the same, counted per seed"),
+        ):
+            lines.append(
+                f"| **{what}** | | | "
+                + " | ".join(
+                    f"{count[later][rule]}/{total[later][rule]}"
+                    if total[later][rule]
+                    else "–"
+                    for rule in rules
+                )
+                + " |" * (1 + scored)
             )
-            + " |" * (1 + scored)
-        )
     if invocations:
         lines.append("")
     lines += invocation_lines(invocations)

@@ -477,7 +477,10 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
     assert table.startswith("# Results\n\nWritten by hand.\n")
     assert table.count(bench.MD_BEGIN) == 1 and table.count(bench.MD_END) == 1
     assert "| digits | 1797 | 10 |" in table
-    assert "Within ±1 of the class count (mode over seeds): skdec 0/1" in table
+    assert (
+        "Within ±1 of the class count (mode over seeds, the smaller on ties): skdec 0/1"
+        in table
+    )
     assert "benchmarks.n_clusters" in results["invocations"][0]["command"]
     section = table.split(bench.MD_BEGIN)[1].split(bench.MD_END)[0]
     assert section.strip() in capsys.readouterr().out
@@ -502,23 +505,22 @@ def test_benchmark_writes_records_and_a_table(tmp_path, capsys):
         ]
     ]
     lines = bench.markdown({"records": records, "invocations": []}).splitlines()
-    assert "Within ±1 of the class count (mode over seeds): skdec 0/1, " in lines[-6]
-    assert lines[-5] == (
-        "On the data sets no rule was compared on (iris): skdec 1/1, "
-        "k-means + silhouette 1/1."
+    assert lines[-6].startswith(
+        "Within ±1 of the class count (mode over seeds, the smaller on ties): "
+        "skdec 0/1 (0/1 seeds), "
     )
+    each = "skdec 1/1 (1/1 seeds), k-means + silhouette 1/1 (1/1 seeds); always 2, 1/1."
+    assert lines[-5] == f"On the data sets no rule was compared on (iris): {each}"
     assert lines[-4] == (
-        "On the made shapes, on which no rule was compared either (moons): "
-        "skdec 1/1, k-means + silhouette 1/1."
+        f"On the made shapes, on which no rule was compared either (moons): {each}"
     )
     # The two batches of packaged tables, each apart.
     assert lines[-3] == (
         "On the real tables that packages bundle, added after the rule (r_cats): "
-        "skdec 1/1, k-means + silhouette 1/1."
+        + each
     )
     assert lines[-2] == (
-        "On the second batch of packaged tables, added on 2026-12-06 (r_davis): "
-        "skdec 1/1, k-means + silhouette 1/1."
+        f"On the second batch of packaged tables, added on 2026-12-06 (r_davis): {each}"
     )
     assert lines[-1] == "Probes, counted in neither: unequal_blobs."
     # A second run replaces the records it reruns and keeps the others.
@@ -571,6 +573,10 @@ def test_rules_benchmark_counts_modes_within_one_of_the_class_count():
     assert "| b | 3 | 0,1 | 6 (6-6) |" in table
     assert "| c | 4 | 0,1 | 4 (4-9) ✓ |" in table  # a tie goes to the smaller
     expected = ["1/3" if rule == "silhouette" else "2/3" for rule in rules.RULES]
+    assert table.splitlines()[-2].endswith(" | ".join(expected) + " |")
+    # Counted per seed too, which no tie between modes decides: c's 9 and 4.
+    expected = ["2/7" if rule == "silhouette" else "3/7" for rule in rules.RULES]
+    assert table.splitlines()[-1].startswith("| **the same, counted per seed** |")
     assert table.splitlines()[-1].endswith(" | ".join(expected) + " |")
     # The silhouette column: 2 is one from b's 3 classes, far from a's 10.
     silhouette = 3 + rules.RULES.index("silhouette")
@@ -654,12 +660,13 @@ def test_rules_benchmark_counts_data_added_after_the_rule_apart():
             record("unequal_blobs", 4, 4),  # a probe: in no count
         ]
     ).splitlines()
-    assert lines[-2] == "| **within ±1 of the class count** | | | 1/1 | 0/1 | 1/1 |"
+    assert lines[-4] == "| **within ±1 of the class count** | | | 1/1 | 0/1 | 1/1 |"
     # A rule that ran on none of a group's data sets has no count there.
-    assert lines[-1] == (
+    assert lines[-2] == (
         "| **within ±1, on the data sets added after skdec's rule** | | | 1/3 | 2/3 "
         "| – |"
     )
+    assert lines[-1] == "| **the same, counted per seed** | | | 1/3 | 2/3 | – |"
     assert "| unequal_blobs | 4 | 0 | 4 (4-4) ✓ | 2 (2-2) | – |" in lines
 
 
@@ -675,7 +682,7 @@ def test_rules_benchmark_table_shows_only_the_rules_the_records_hold():
     assert lines[2] == "| a | 3 | 0 | 3 (3-3) ✓ | – |"
     assert lines[3] == "| b | 2 | 0 | – | 2 (2-2) ✓ |"
     # Each rule's hits are counted over the data sets it ran on.
-    assert lines[-1] == "| **within ±1 of the class count** | | | 1/1 | 1/1 |"
+    assert lines[-2] == "| **within ±1 of the class count** | | | 1/1 | 1/1 |"
 
 
 def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
