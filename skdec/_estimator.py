@@ -506,7 +506,8 @@ class DECClusterer(
         random walk on the neighbour graph of the input, by the map equation,
         or ``inf`` when it has ``n_clusters`` non-empty clusters and no link
         of that graph joins two of them (the highest is :attr:`init_`; among
-        infinite scores, the higher saving wins). None otherwise.
+        infinite scores, the higher saving wins; a candidate that fills fewer
+        clusters than another ranks below it). None otherwise.
 
     self_training_kept_ : bool
         With ``init="auto"``, False when no target update of DEC's sharpening

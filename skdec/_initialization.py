@@ -157,6 +157,7 @@ def initial_clustering(
             seed,
             metric=umap_metric,
             merge=umap_merge,
+            rows=X,
         )
         if init == "umap_input":
             centers = cluster_means(Z, labels, n_clusters)
@@ -165,12 +166,13 @@ def initial_clustering(
     return InitialClustering(centers, labels, np.eye(n_clusters)[labels])
 
 
-def _init_sample(n_samples, max_rows, seed):
-    """Rows the initial clustering is fitted on: all (None), or ``max_rows``.
+def _init_sample(n_samples, max_rows, seed, n_clusters=0):
+    """Rows the initial clustering is fitted on: all (None), or ``max_rows``,
+    and at least ``n_clusters`` (k-means needs a row per cluster).
 
     ``max_rows=None`` means :data:`INIT_MAX_ROWS`.
     """
-    max_rows = INIT_MAX_ROWS if max_rows is None else max_rows
+    max_rows = max(INIT_MAX_ROWS if max_rows is None else max_rows, n_clusters)
     if n_samples <= max_rows:
         return None
     rng = np.random.default_rng([seed, 3])
@@ -187,7 +189,7 @@ def kmeans_centers(Z, n_clusters, n_init, seed, max_rows=None):
     a time: a ``uint8`` array or a memmap is converted to float64 at most
     ``max_rows`` rows at once, never whole.
     """
-    sample = _init_sample(Z.shape[0], max_rows, seed)
+    sample = _init_sample(Z.shape[0], max_rows, seed, n_clusters)
     kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
     if sample is None:
         labels = kmeans.fit_predict(np.asarray(Z, dtype=np.float64))
@@ -412,6 +414,7 @@ def umap_kmeans_centers(
     max_rows=None,
     metric="euclidean",
     merge=False,
+    rows=None,
 ):
     """Clusters of ``Z`` found by k-means in its UMAP map (as N2D does).
 
@@ -424,9 +427,10 @@ def umap_kmeans_centers(
     of the clusters in ``Z`` (the centres DEC starts from) and the labels.
     Above ``max_rows`` rows (default :data:`INIT_MAX_ROWS`) UMAP and k-means
     see ``max_rows`` rows drawn at random, and the other rows get the label
-    of their nearest centre in ``Z``.
+    of their nearest centre in ``Z``, but for those that repeat a mapped row
+    (the same values in ``rows``, by default ``Z``), which take its label.
     """
-    sample = _init_sample(Z.shape[0], max_rows, seed)
+    sample = _init_sample(Z.shape[0], max_rows, seed, n_clusters)
     Z_fit = _sample_rows(Z, sample)
     mapped, graph = umap_view(
         Z_fit, n_clusters, seed, metric=metric, n_neighbors=n_neighbors
@@ -439,7 +443,47 @@ def umap_kmeans_centers(
         filled = np.unique(labels)
         labels, sample_labels = filled[_nearest_centers(Z, centers[filled])], labels
         labels[sample] = sample_labels
+        _copies_share_labels(Z if rows is None else rows, sample, labels)
     return centers, labels
+
+
+def _copies_share_labels(M, known_rows, labels):
+    """Give each row of ``M`` outside ``known_rows`` that has the values of
+    one of them that row's label, in ``labels`` (in place).
+
+    Copies of a row are one point of UMAP's map, so the mapped copies share
+    a label; a copy outside the map would otherwise take the label of its
+    nearest centre or its neighbours' vote, which can differ (the vote of a
+    rare value's copies is the more frequent neighbours'). Rows are matched
+    by a hash of their values, then compared, one batch at a time.
+    """
+    import pandas as pd
+
+    def hashes(rows):
+        frame = pd.DataFrame(np.asarray(M[rows]))
+        return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+    known_rows = np.asarray(known_rows)
+    keys = np.concatenate(
+        [
+            hashes(known_rows[start : start + PREDICT_BATCH_SIZE])
+            for start in range(0, known_rows.size, PREDICT_BATCH_SIZE)
+        ]
+    )
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    outside = np.ones(M.shape[0], dtype=bool)
+    outside[known_rows] = False
+    for start in range(0, M.shape[0], PREDICT_BATCH_SIZE):
+        rows = start + np.flatnonzero(outside[start : start + PREDICT_BATCH_SIZE])
+        if rows.size == 0:
+            continue
+        found = hashes(rows)
+        at = np.minimum(np.searchsorted(keys, found), keys.size - 1)
+        match = keys[at] == found
+        rows, copied = rows[match], known_rows[order[at[match]]]
+        same = (np.asarray(M[rows]) == np.asarray(M[copied])).all(axis=1)
+        labels[rows[same]] = labels[copied[same]]
 
 
 def _nearest_centers(M, centers):
@@ -471,17 +515,18 @@ class AutoCandidates(NamedTuple):
     """UMAP's neighbour graph of the mapped rows (:func:`umap_view`)."""
 
 
-def auto_judged_rows(n_samples, seed, max_rows=None):
+def auto_judged_rows(n_samples, seed, max_rows=None, n_clusters=0):
     """``(sample, map_rows, in_map)``: the rows ``init="auto"`` judges its
     candidates on and builds its k-means candidates on (None: all), the rows
     UMAP maps (None: all), and the judged rows' positions among those
-    (None: all of them); ``max_rows`` as in :func:`auto_candidates`."""
+    (None: all of them); ``max_rows`` as in :func:`auto_candidates`, and
+    each at least ``n_clusters`` rows."""
     max_rows = AUTO_MAX_ROWS if max_rows is None else max_rows
     # The UMAP candidate maps up to INIT_MAX_ROWS rows, and the judge's
     # sample is drawn from those: every candidate labels the judged rows.
-    map_rows = _init_sample(n_samples, None, seed)
+    map_rows = _init_sample(n_samples, None, seed, n_clusters)
     n_mapped = n_samples if map_rows is None else len(map_rows)
-    in_map = _init_sample(n_mapped, max_rows, seed)
+    in_map = _init_sample(n_mapped, max_rows, seed, n_clusters)
     if in_map is None:
         sample = map_rows
     else:
@@ -495,7 +540,7 @@ def auto_candidates(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     See :func:`auto_clustering`; the same arguments. Returns an
     :class:`AutoCandidates`.
     """
-    sample, map_rows, in_map = auto_judged_rows(Z.shape[0], seed, max_rows)
+    sample, map_rows, in_map = auto_judged_rows(Z.shape[0], seed, max_rows, n_clusters)
     X_fit, Z_fit = _sample_rows(X, sample), _sample_rows(Z, sample)
     candidates = []  # (name, labels, centres of k-means or None)
     for name, M in (("kmeans", Z_fit), ("kmeans_input", X_fit)):
@@ -534,15 +579,15 @@ def start_criterion(graph, labels, n_clusters):
     return (np.inf if separate else saving), saving
 
 
-def _labels_judge(judge, sample, n_clusters, n_filled):
+def _labels_judge(judge, sample, n_clusters, filled):
     """``judge_labels(labels of every row) -> float``: the criterion of
     :func:`start_criterion` on the graph ``judge`` of the rows ``sample``
-    (None: all), ``-inf`` for labels that fill fewer than ``n_filled``
-    clusters."""
+    (None: all), ``-inf`` for labels that leave empty one of the clusters
+    ``filled``."""
 
     def judge_labels(all_labels):
         all_labels = np.asarray(all_labels)
-        if np.unique(all_labels).size < n_filled:
+        if not np.isin(filled, all_labels).all():
             # Training emptied a cluster of the start: not the n_clusters
             # asked for, whatever a coarser partition saves.
             return -np.inf
@@ -558,9 +603,9 @@ def auto_judge(X, labels, n_clusters, *, seed, max_rows=None):
     graph of the rows of ``X`` that :func:`auto_clustering` would judge its
     candidates on with ``seed``, ``-inf`` for labels that fill fewer
     clusters than ``labels``."""
-    sample = auto_judged_rows(X.shape[0], seed, max_rows)[0]
+    sample = auto_judged_rows(X.shape[0], seed, max_rows, n_clusters)[0]
     judge = neighbor_graph(_sample_rows(X, sample))
-    return _labels_judge(judge, sample, n_clusters, np.unique(labels).size)
+    return _labels_judge(judge, sample, n_clusters, np.unique(labels))
 
 
 def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
@@ -589,11 +634,15 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     was optimised on the graph that scores it. The partition of highest
     saving is kept (ties go to the first candidate in the order above),
     unless a partition leaves no link of the graph between its clusters: it
-    scores ``inf`` and wins (:func:`start_criterion`). All are judged on the
+    scores ``inf`` and wins (:func:`start_criterion`). A partition that
+    fills fewer clusters than another (where the embedding or the map has
+    fewer distinct points than ``n_clusters``) ranks below it, whatever its
+    score. All are judged on the
     same ``max_rows`` rows. Rows a candidate was not built
     on take the label of a k-means partition's nearest centre, or the
     majority label of their :data:`N_NEIGHBORS` nearest mapped rows in the
-    embedding.
+    embedding; those that repeat a row it was built on (the same values in
+    ``X``) take that row's label.
 
     Returns
     -------
@@ -609,12 +658,20 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     map_rows, map_labels = found.map_rows, found.map_labels
     del found  # the map and its graph are not needed further
     judge = neighbor_graph(_sample_rows(X, sample))
-    values = [start_criterion(judge, labels, n_clusters) for _, labels, _ in candidates]
-    scores = {}
-    for (name, _, _), (score, _) in zip(candidates, values, strict=True):
-        scores[name] = max(scores.get(name, -np.inf), score)
-    # The first of the highest, by score and then by saving.
-    best = max(range(len(candidates)), key=values.__getitem__)
+    # A candidate that fills fewer clusters than another ranks below it, as
+    # in the judge of training: it is not the n_clusters asked for, whatever
+    # a coarser partition saves. Then by score, and by saving.
+    ranks = [
+        (np.unique(labels).size, *start_criterion(judge, labels, n_clusters))
+        for _, labels, _ in candidates
+    ]
+    scores, kinds_best = {}, {}
+    for (name, _, _), rank in zip(candidates, ranks, strict=True):
+        if name not in kinds_best or rank > kinds_best[name]:
+            kinds_best[name] = rank
+            scores[name] = rank[1]
+    # The first of the highest.
+    best = max(range(len(candidates)), key=ranks.__getitem__)
     method, labels, centers = candidates[best]
     # The labels of every row: a UMAP partition's own on the mapped rows,
     # the nearest k-means centre, or a vote of the nearest labelled rows.
@@ -633,7 +690,8 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
             )
             labels = map_batches(vote.predict, Z, dtype=np.float64)
         labels[known_rows] = known
-    judge_labels = _labels_judge(judge, sample, n_clusters, np.unique(labels).size)
+        _copies_share_labels(X, known_rows, labels)
+    judge_labels = _labels_judge(judge, sample, n_clusters, np.unique(labels))
     if method == "kmeans":
         # The paper's start: k-means' own centres, and no target to learn.
         return InitialClustering(centers, labels, None, method, scores, judge_labels)

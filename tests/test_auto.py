@@ -637,3 +637,70 @@ def test_dec_phase_stops_after_patience_updates_without_a_rise(blobs_dec, patien
     # The start scored highest; `patience` more updates did not beat it.
     assert not kept and len(scores) == patience + 1
     assert n_iter == patience * 20
+
+
+def _rare_and_frequent_values(n_rows=1500):
+    """Rows of a few dozen distinct values of very unequal frequency."""
+    rng = np.random.default_rng(0)
+    values = np.unique(rng.integers(0, 7, size=(40, 2)).astype(float), axis=0)
+    which = rng.choice(len(values), n_rows, p=rng.dirichlet(np.full(len(values), 0.3)))
+    return values[which], which
+
+
+def test_copies_of_a_mapped_row_share_its_label_outside_the_map(monkeypatch):
+    # Above INIT_MAX_ROWS the map holds a sample; a row outside it took its
+    # neighbours' vote, so that the copies of a rare value, mapped as one
+    # point with one label, were split between clusters (review: a value's 9
+    # rows went 5 and 4). Only the map's partitions are proposed here.
+    monkeypatch.setattr(_initialization, "INIT_MAX_ROWS", 400)
+    monkeypatch.setattr(_initialization, "AUTO_MAX_ROWS", 100)
+    X, which = _rare_and_frequent_values()
+    propose = _initialization.auto_candidates
+
+    def only_the_map(*args, **kwargs):
+        found = propose(*args, **kwargs)
+        runs = [i for i, c in enumerate(found.candidates) if c[0] == "umap"]
+        return found._replace(
+            candidates=[found.candidates[i] for i in runs],
+            map_labels={j: found.map_labels[i] for j, i in enumerate(runs)},
+        )
+
+    monkeypatch.setattr(_initialization, "auto_candidates", only_the_map)
+    start = _initialization.auto_clustering(X, X, 4, n_init=3, seed=0)
+    for value in np.unique(which):
+        assert np.unique(start.labels[which == value]).size == 1
+    # init="umap" alike: rows outside its sample take their nearest centre.
+    centers, labels = _initialization.umap_kmeans_centers(
+        X, 4, 3, 0, max_rows=400, merge=True, rows=X
+    )
+    for value in np.unique(which):
+        assert np.unique(labels[which == value]).size == 1
+
+
+def test_a_start_that_fills_fewer_clusters_ranks_below_one_that_fills_all():
+    # An embedding collapsed to two points gives k-means in it two clusters
+    # of three; it saved more on the graph than k-means on the input's three
+    # and won, leaving a cluster empty (review).
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(size=(200, 10)), rng.normal(size=(200, 10)) + 30]
+    Z = np.r_[np.zeros((200, 2)), np.ones((200, 2))]
+    with _initialization.few_distinct_rows_said_once():
+        start = _initialization.auto_clustering(X, Z, 3, n_init=3, seed=0)
+    assert start.method == "kmeans_input"
+    assert np.unique(start.labels).size == 3
+    # The judge of training refuses labels that empty a cluster the start
+    # filled, whichever: not only fewer of them.
+    moved = np.where(start.labels == 1, 2, start.labels)
+    assert start.judge(moved) == -np.inf
+    assert start.judge(start.labels) > -np.inf
+
+
+def test_a_sample_holds_a_row_per_cluster(monkeypatch):
+    # k-means on AUTO_MAX_ROWS rows failed for more clusters than that.
+    monkeypatch.setattr(_initialization, "INIT_MAX_ROWS", 200)
+    monkeypatch.setattr(_initialization, "AUTO_MAX_ROWS", 100)
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    start = _initialization.auto_clustering(X, X[:, :2], 101, n_init=1, seed=0)
+    assert np.unique(start.labels).size == 101
+    _, labels = _initialization.kmeans_centers(X, 201, 1, 0)
+    assert np.unique(labels).size == 201
