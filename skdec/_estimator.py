@@ -384,7 +384,8 @@ class DECClusterer(
         drawn at random (from ``random_state``), and every other row takes
         the label of its nearest centre; with ``init="auto"``, the k-means
         starts are fitted on at most 10,000 rows, and rows outside a UMAP
-        start take the majority label of their 15 nearest mapped rows.
+        start take the majority label of their 15 nearest mapped rows. A row
+        that repeats a row the start was fitted on takes its label.
 
     random_state : int, RandomState instance or None, default=None
         Determines the weight initialisation, the order of the rows, the
