@@ -1,6 +1,8 @@
 """ARPACK's random restarts are seeded, so that UMAP's spectral layout and
 the spectrum that chooses n_clusters repeat for one seed."""
 
+import copy
+import functools
 import threading
 
 import numpy as np
@@ -11,21 +13,43 @@ import scipy.sparse.linalg
 from skdec import _arpack, _initialization
 from skdec._n_clusters import laplacian_spectrum
 
-from _helpers import category_table
+from _helpers import category_table, record_calls
 
 needs_rng = pytest.mark.skipif(
     not _arpack._takes_rng(), reason="this SciPy's eigsh takes no rng"
 )
 
 
+def _eigsh_spy(monkeypatch):
+    """Record the ``rng`` state (None without one) of each call of SciPy's
+    eigsh, made before seeded_eigsh wraps it, so that the calls it seeds are
+    seen; the state is copied, not drawn from."""
+    calls = []
+    eigsh = scipy.sparse.linalg.eigsh
+
+    @functools.wraps(eigsh)
+    def spy(*args, **kwargs):
+        rng = kwargs.get("rng")
+        calls.append(None if rng is None else copy.deepcopy(rng.bit_generator.state))
+        return eigsh(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.sparse.linalg, "eigsh", spy)
+    return calls
+
+
 @needs_rng
-def test_umap_maps_the_values_of_a_category_table_alike_each_time():
+def test_umap_maps_the_values_of_a_category_table_alike_each_time(monkeypatch):
     # 27 distinct rows of one-hot categories: a graph whose spectrum repeats
-    # an eigenvalue, where ARPACK draws restart vectors. Before, each map
-    # drew them from fresh entropy and came out different.
+    # an eigenvalue, where ARPACK can draw restart vectors. Before, each map
+    # drew them from fresh entropy. (With SciPy 1.17 ARPACK draws none on
+    # this graph, so the maps alone cannot tell: the spy checks that UMAP's
+    # eigsh gets the fit's generator, fresh from the seed.)
+    calls = _eigsh_spy(monkeypatch)
     X, _ = category_table(0, n_columns=3, agree=0.8)
     values = np.unique(X, axis=0)
     maps = [_initialization.umap_view(values, 3, seed=0)[0] for _ in range(3)]
+    expected = np.random.default_rng([0, _arpack._STREAM]).bit_generator.state
+    assert len(calls) == 3 and all(state == expected for state in calls)
     np.testing.assert_array_equal(maps[0], maps[1])
     np.testing.assert_array_equal(maps[0], maps[2])
     # Another seed draws other restarts (and UMAP's own numbers).
@@ -134,6 +158,8 @@ def test_without_rng_umap_maps_the_values_alike_each_time(monkeypatch):
     # Before, seeded_eigsh did nothing there and the maps differed.
     monkeypatch.setattr(_arpack, "_takes_rng", lambda: False)
     assert _arpack.eigsh_seed(0) == {}
+    arpack = _eigsh_spy(monkeypatch)
+    dense = record_calls(monkeypatch, _arpack, "_dense_eigsh", lambda *a: None)
     original = scipy.sparse.linalg.eigsh
     X, _ = category_table(0, n_columns=3, agree=0.8)
     values = np.unique(X, axis=0)
@@ -141,6 +167,8 @@ def test_without_rng_umap_maps_the_values_alike_each_time(monkeypatch):
     np.testing.assert_array_equal(maps[0], maps[1])
     np.testing.assert_array_equal(maps[0], maps[2])
     assert scipy.sparse.linalg.eigsh is original
+    # Solved densely, each time: ARPACK, which would draw unseeded, never ran.
+    assert len(dense) == 3 and arpack == []
 
 
 @pytest.mark.parametrize("which", ["SM", "LM", "SA", "LA"])

@@ -1115,6 +1115,12 @@ def test_spectrum_of_copies_is_that_of_the_graph_of_the_rows():
     expected, _ = laplacian_spectrum(rows, n)
     np.testing.assert_allclose(eigenvalues, expected, atol=1e-10)
     assert np.sum(np.isclose(eigenvalues, 1.0)) > 0
+    # The values' eigenvectors, lifted to their copies (here those of 0 and
+    # 0.58; the values' others are above 1); only the copies' own
+    # eigenvalues 1 come without one (zeros).
+    given = np.any(vectors, axis=0)
+    assert given.sum() == 2
+    np.testing.assert_array_equal(eigenvalues[~given], 1.0)
     degree = np.asarray(rows.sum(axis=1)).ravel()
     adjacency = rows.toarray() / np.sqrt(np.outer(degree, degree))
     for value, vector in zip(eigenvalues, vectors.T, strict=True):

@@ -1,6 +1,7 @@
 """benchmarks.speed: the products-alone bound and the figures it prints."""
 
 import re
+import types
 
 import keras
 import numpy as np
@@ -32,7 +33,19 @@ def test_step_gemm_rate_times_three_products_per_layer(library, monkeypatch):
     assert calls == one_step * 4
 
 
-def test_main_prints_every_ratio(tmp_path, capsys):
+def test_main_prints_every_ratio(tmp_path, capsys, monkeypatch):
+    # The benchmark's clock runs on fake seconds, each call one second more
+    # than the last interval, so that every timing differs (the epochs with
+    # XLA, timed later, take longer) and each ratio printed can be checked
+    # against the times printed beside it (inverted ratios passed before).
+    clock = {"now": 0.0, "step": 0.0}
+
+    def perf_counter():
+        clock["step"] += 1.0
+        clock["now"] += clock["step"]
+        return clock["now"]
+
+    monkeypatch.setattr(speed, "time", types.SimpleNamespace(perf_counter=perf_counter))
     rng = np.random.default_rng(0)
     np.savez(
         tmp_path / "mnist.npz",
@@ -69,6 +82,23 @@ def test_main_prints_every_ratio(tmp_path, capsys):
         assert match, f"no {name} figure in:\n{out}"
         ratios[name] = [float(value) for value in match.groups()]
     assert all(value > 0 for values in ratios.values() for value in values)
+    ideal_epoch = float(re.search(r"ideal epoch ([\d.]+) s", out)[1])
+    medians = [
+        float(m[1])
+        for m in re.finditer(r"min/median/max after the first [\d.]+/([\d.]+)/", out)
+    ]
+    assert len(medians) == 2  # without XLA, then with
+    assert ratios["pretraining"][0] == pytest.approx(ideal_epoch / medians[0], rel=0.02)
+    assert ratios["XLA"][1] == pytest.approx(medians[0] / medians[1], rel=0.02)
+    assert ratios["XLA"][1] < 1  # the later epochs took longer
+    rows, ideal_rows = re.search(
+        r"transform: ([\d,]+) rows/s, ideal ([\d,]+) rows/s", out
+    ).groups()
+    rows, ideal_rows = (float(n.replace(",", "")) for n in (rows, ideal_rows))
+    # Each printed to the row: rounding moves the ratio by up to half a row.
+    assert ratios["transform"][0] == pytest.approx(
+        rows / ideal_rows, rel=0.5 / rows + 0.5 / ideal_rows + 0.01, abs=0.005
+    )
     assert "float32 matmul rate (512 x 512): " in out
     assert "(first includes tracing)" in out
     assert "self-training: " in out and "over 3 iterations" in out
