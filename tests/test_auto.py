@@ -51,11 +51,19 @@ def test_auto_batch_is_about_a_fortieth_of_the_rows():
     assert _schedule.batch_size(1797) == 32
     assert _schedule.batch_size(5000) == 128
     assert _schedule.batch_size(70_000) == 256
-    for n in (300, 3000, 30_000):
-        assert 20 <= n / _schedule.batch_size(n) <= 80 or _schedule.batch_size(n) in (
-            32,
-            256,
-        )
+    assert _schedule.batch_size(3000) == 64
+    # Everywhere: the power of two nearest n / 40 (within a factor sqrt(2)),
+    # held to 32 and 256. (Before, any size held to 32 or 256 passed.)
+    for n in np.unique(np.geomspace(2, 10**6, 200).astype(int)):
+        batch = _schedule.batch_size(int(n))
+        assert batch in (32, 64, 128, 256)
+        ratio = (n / 40) / batch
+        if batch == 32:
+            assert ratio < math.sqrt(2) + 1e-9
+        elif batch == 256:
+            assert ratio > 1 / math.sqrt(2) - 1e-9
+        else:
+            assert 1 / math.sqrt(2) - 1e-9 < ratio < math.sqrt(2) + 1e-9
 
 
 @pytest.mark.parametrize("n_samples", [50, 1797, 10_000, 40_000, 70_000, 10**6])

@@ -1172,7 +1172,9 @@ def test_error_not_a_model(fitted, capsys, tmp_path):
         argv, capsys
     )
     argv = ["profile", str(tmp_path / "absent.skdec"), str(data)]
-    assert "model file" in _error(argv, capsys)
+    assert f"model file '{tmp_path / 'absent.skdec'}' not found." in _error(
+        argv, capsys
+    )
 
 
 def test_error_edited_notes(fitted, capsys, tmp_path):

@@ -503,6 +503,25 @@ print(json.dumps({"unequal": unequal}))
 """
 
 
+def test_map_runs_are_ranked_by_an_inertia_summed_in_the_rows_order(monkeypatch):
+    # The check below in threads depends on OpenMP's order of sums, which
+    # two cores seldom change: here k-means' own inertia_ is moved by one
+    # last bit, and the runs' inertias must not follow it.
+    class Nudged(_initialization.KMeans):
+        def fit_predict(self, X, y=None, sample_weight=None):
+            labels = super().fit_predict(X, y, sample_weight)
+            self.inertia_ = np.nextafter(self.inertia_, np.inf)
+            return labels
+
+    monkeypatch.setattr(_initialization, "KMeans", Nudged)
+    mapped, _ = make_blobs(300, centers=3, random_state=0)
+    runs = list(_initialization.map_partitions(mapped, None, 3, 4, 0, merge=False))
+    assert len(runs) == 4
+    for labels, inertia in runs:
+        means = np.array([mapped[labels == k].mean(axis=0) for k in range(3)])
+        assert inertia == float(np.sum((mapped - means[labels]) ** 2))
+
+
 def test_runs_that_find_one_partition_tie_whatever_the_threads():
     # init="umap" keeps the run of highest modularity, ties to the lower
     # inertia. scikit-learn's inertia_ is summed per OpenMP thread: from three
