@@ -455,35 +455,29 @@ def _copies_share_labels(M, known_rows, labels):
     a label; a copy outside the map would otherwise take the label of its
     nearest centre or its neighbours' vote, which can differ (the vote of a
     rare value's copies is the more frequent neighbours'). Rows are matched
-    by a hash of their values, then compared, one batch at a time.
+    by a hash of their values, computed batch by batch (:func:`map_batches`,
+    which releases a memmap's pages), then compared.
     """
     import pandas as pd
 
     def hashes(rows):
-        frame = pd.DataFrame(np.asarray(M[rows]))
+        frame = pd.DataFrame(rows)
         return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
+    found = map_batches(hashes, M, dtype=np.float64)
     known_rows = np.asarray(known_rows)
-    keys = np.concatenate(
-        [
-            hashes(known_rows[start : start + PREDICT_BATCH_SIZE])
-            for start in range(0, known_rows.size, PREDICT_BATCH_SIZE)
-        ]
-    )
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
+    order = np.argsort(found[known_rows], kind="stable")
+    keys = found[known_rows][order]
     outside = np.ones(M.shape[0], dtype=bool)
     outside[known_rows] = False
-    for start in range(0, M.shape[0], PREDICT_BATCH_SIZE):
-        rows = start + np.flatnonzero(outside[start : start + PREDICT_BATCH_SIZE])
-        if rows.size == 0:
-            continue
-        found = hashes(rows)
-        at = np.minimum(np.searchsorted(keys, found), keys.size - 1)
-        match = keys[at] == found
-        rows, copied = rows[match], known_rows[order[at[match]]]
-        same = (np.asarray(M[rows]) == np.asarray(M[copied])).all(axis=1)
-        labels[rows[same]] = labels[copied[same]]
+    rows = np.flatnonzero(outside)
+    at = np.minimum(np.searchsorted(keys, found[rows]), keys.size - 1)
+    match = keys[at] == found[rows]
+    rows, copied = rows[match], known_rows[order[at[match]]]
+    for start in range(0, rows.size, PREDICT_BATCH_SIZE):
+        part = slice(start, start + PREDICT_BATCH_SIZE)
+        same = (np.asarray(M[rows[part]]) == np.asarray(M[copied[part]])).all(axis=1)
+        labels[rows[part][same]] = labels[copied[part][same]]
 
 
 def _nearest_centers(M, centers):
