@@ -22,7 +22,7 @@ from skdec import DECClusterer, cluster_accuracy
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 out = {"backend": keras.backend.backend()}
-X, y = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
+X, y = make_blobs(256, centers=3, cluster_std=0.5, random_state=0)
 X = X.astype("float32")
 small = dict(hidden_layer_sizes=(16,), n_components=2, pretrain_epochs=10,
              max_iter=60, update_interval=20, batch_size=32, n_init=3)
@@ -39,8 +39,8 @@ idec = DECClusterer(3, random_state=0, reconstruction_weight=1.0, **small).fit(X
 out["idec_acc"] = cluster_accuracy(y, idec.labels_)
 digits, digit_y = load_digits(return_X_y=True)
 conv = DECClusterer(10, autoencoder="conv", input_shape=(8, 8, 1),
-                    conv_filters=(8, 16), pretrain_epochs=3, max_iter=20,
-                    random_state=0).fit(digits[:300] / 16)
+                    conv_filters=(4, 8), pretrain_epochs=3, max_iter=20,
+                    batch_size=64, random_state=0).fit(digits[:256] / 16)
 out["conv_shape"] = list(conv.transform(digits[:5] / 16).shape)
 print(json.dumps(out))
 """

@@ -34,7 +34,7 @@ def test_grid_search_on_a_local_dask_cluster_matches_serial():
     serial = search(1)
     with (
         distributed.LocalCluster(
-            n_workers=2,
+            n_workers=1,  # one process to start, import TensorFlow in, and pickle to
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
@@ -45,8 +45,8 @@ def test_grid_search_on_a_local_dask_cluster_matches_serial():
             remote = search(-1)
         workers_used = client.run(_skdec_imported)
 
-    # The candidates were fitted in the worker processes...
-    assert len(workers_used) == 2 and any(workers_used.values())
+    # The candidates were fitted in the worker process...
+    assert list(workers_used.values()) == [True]
     # ...with the same results as in this process.
     np.testing.assert_array_equal(
         remote.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
