@@ -432,12 +432,13 @@ def test_only_a_full_partition_without_links_between_clusters_scores_inf():
     assert start_criterion(graph, moved, 2)[0] < saving
 
 
-def test_defaults_keep_a_small_separate_group_whole():
+def test_defaults_keep_a_small_separate_group_whole(tmp_path):
     """Before the rule, the defaults started here from a UMAP partition
     that cut the large group in two (its saving 0.56, the groups' 0.28)."""
     X, y = _rare_group()
     X = StandardScaler().fit_transform(X).astype(np.float32)
-    dec = DECClusterer(2, random_state=0).fit(X)
+    # The second fit takes the first's pretraining from the cache.
+    dec = DECClusterer(2, random_state=0, memory=str(tmp_path)).fit(X)
     assert dec.init_scores_[dec.init_] == np.inf
     assert cluster_accuracy(y, dec.labels_) == 1.0
     # DEC's phase is judged the same way: nothing rises above the start, so
@@ -446,7 +447,7 @@ def test_defaults_keep_a_small_separate_group_whole():
     assert dec.history_["criterion"] == [np.inf]
     assert not dec.self_training_kept_
     # Without a patience it runs on, to the same model in the end.
-    longer = DECClusterer(2, random_state=0, patience=None).fit(X)
+    longer = DECClusterer(2, random_state=0, patience=None, memory=str(tmp_path)).fit(X)
     assert len(longer.history_["criterion"]) > 1 and longer.n_iter_ > dec.n_iter_
     np.testing.assert_array_equal(longer.labels_, dec.labels_)
     np.testing.assert_array_equal(longer.transform(X), dec.transform(X))
