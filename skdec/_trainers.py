@@ -63,6 +63,15 @@ def reseed_random_layers(model, seed):
         state.assign(np.array([draw, 0], dtype=state.dtype))
 
 
+def _build_optimizer(model):
+    """Create the compiled ``model``'s optimizer variables now. Keras' TensorFlow
+    trainer otherwise creates them while it first traces the train step, and
+    a tf.function that creates variables is traced a second time before it
+    runs. Building them here saves that trace: about a third of the time of
+    a small fit of a new network."""
+    model.optimizer.build(model.trainable_variables)
+
+
 def _reset_optimizer(optimizer, learning_rate):
     """Zero the optimizer's state (moments, step count) and set its rate."""
     for variable in optimizer.variables:
@@ -97,6 +106,7 @@ class AutoencoderTrainer:
             optimizer=make_optimizer(optimizer, 1e-3, momentum),
         )
         autoencoder.compile(optimizer=trainer.optimizer, loss="mean_squared_error")
+        _build_optimizer(autoencoder)
         return trainer
 
     def reset(self, seed, learning_rate):
@@ -214,6 +224,7 @@ class ClusteringTrainer(_Inference):
             networks.clusterer.compile(
                 optimizer=trainer.optimizer, loss=keras.losses.KLDivergence()
             )
+        _build_optimizer(trainer.model)
         return trainer
 
     @property

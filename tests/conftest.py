@@ -1,3 +1,4 @@
+import logging
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -37,14 +38,23 @@ if _workers > 1 and keras.backend.backend() == "tensorflow":
     )
 
 
+_TF_LOG_LEVEL = logging.getLogger("tensorflow").level
+
+
 @pytest.fixture(autouse=True)
 def _restore_global_state():
-    """Restore NumPy's global random state and Keras' global settings."""
+    """Restore NumPy's global random state, Keras' global settings and the
+    level of TensorFlow's logger (the command line sets it to ERROR when it
+    first imports umap-learn in a process: a later test of TensorFlow's
+    warnings then saw none)."""
     np_state = np.random.get_state()
     floatx = keras.config.floatx()
     yield
     np.random.set_state(np_state)
     keras.config.set_floatx(floatx)
+    # The level the process started with: a module's fixture may have
+    # changed it before this fixture of each test starts.
+    logging.getLogger("tensorflow").setLevel(_TF_LOG_LEVEL)
 
 
 def pytest_collection_modifyitems(config, items):

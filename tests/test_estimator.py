@@ -413,6 +413,24 @@ def test_a_fit_traces_its_train_steps_as_often_however_many_steps_it_takes(
     assert 0 < counts[0] == counts[1]
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="TensorFlow's tracing"
+)
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_fit_on_whole_batches_traces_each_train_step_once(monkeypatch, optimizer):
+    # Keras' TensorFlow trainer creates the optimizer's variables while it
+    # first traces a train step, unless they exist, and a tf.function that
+    # creates variables is traced twice before it runs: each network's step
+    # was traced twice, a third of a small fit's time.
+    X, _ = make_blobs(96, n_features=5, centers=3, random_state=0)
+    TRAINER_POOL.clear()  # fresh networks, whose functions are not traced
+    traces = record_calls(
+        monkeypatch, keras.Model, "train_step", lambda model, data: model.name
+    )
+    small_dec(batch_size=32, optimizer=optimizer).fit(X)  # 3 batches of 32
+    assert sorted(traces) == ["autoencoder", "clusterer"]
+
+
 RETRACING_SCRIPT = """
 import json, logging, sys, unittest.mock, warnings
 sys.path.insert(0, sys.argv[1])  # the tests folder, for _helpers
