@@ -416,19 +416,28 @@ def test_a_fit_traces_its_train_steps_as_often_however_many_steps_it_takes(
 @pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="TensorFlow's tracing"
 )
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_a_fit_on_whole_batches_traces_each_train_step_once(monkeypatch, optimizer):
-    # Keras' TensorFlow trainer creates the optimizer's variables while it
-    # first traces a train step, unless they exist, and a tf.function that
-    # creates variables is traced twice before it runs: each network's step
-    # was traced twice, a third of a small fit's time.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "optimizer, reconstruction_weight, trained",
+    [("sgd", 0.0, "clusterer"), ("adam", 0.0, "clusterer"), ("sgd", 1.0, "dec")],
+)
+def test_a_fit_on_whole_batches_traces_each_train_step_once(
+    monkeypatch, optimizer, reconstruction_weight, trained
+):
+    # Keras' TensorFlow trainer creates the optimizer's variables (and the
+    # joint loss's tracker of each output) while it first traces a train
+    # step, unless they exist, and a tf.function that creates variables is
+    # traced twice before it runs: each network's step was traced twice, a
+    # third of a small fit's time.
     X, _ = make_blobs(96, n_features=5, centers=3, random_state=0)
     TRAINER_POOL.clear()  # fresh networks, whose functions are not traced
     traces = record_calls(
         monkeypatch, keras.Model, "train_step", lambda model, data: model.name
     )
-    small_dec(batch_size=32, optimizer=optimizer).fit(X)  # 3 batches of 32
-    assert sorted(traces) == ["autoencoder", "clusterer"]
+    small_dec(
+        batch_size=32, optimizer=optimizer, reconstruction_weight=reconstruction_weight
+    ).fit(X)  # 3 batches of 32
+    assert sorted(traces) == ["autoencoder", trained]
 
 
 RETRACING_SCRIPT = """
