@@ -22,6 +22,7 @@ from skdec import DECClusterer, cluster_accuracy
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 out = {"backend": keras.backend.backend()}
+# Whole batches of 32 and 64: a partial last batch compiles JAX's steps again.
 X, y = make_blobs(256, centers=3, cluster_std=0.5, random_state=0)
 X = X.astype("float32")
 small = dict(hidden_layer_sizes=(16,), n_components=2, pretrain_epochs=10,

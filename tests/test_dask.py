@@ -34,7 +34,7 @@ def test_grid_search_on_a_local_dask_cluster_matches_serial():
     serial = search(1)
     with (
         distributed.LocalCluster(
-            n_workers=1,  # one process to start, import TensorFlow in, and pickle to
+            n_workers=1,  # each worker process imports TensorFlow (10 s)
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
