@@ -466,8 +466,9 @@ def _copies_share_labels(M, known_rows, labels):
 
     found = map_batches(hashes, M, dtype=np.float64)
     known_rows = np.asarray(known_rows)
-    order = np.argsort(found[known_rows], kind="stable")
-    keys = found[known_rows][order]
+    known = found[known_rows]
+    order = np.argsort(known, kind="stable")
+    keys = known[order]
     outside = np.ones(M.shape[0], dtype=bool)
     outside[known_rows] = False
     rows = np.flatnonzero(outside)
