@@ -89,6 +89,17 @@ The rules:
   that is not Gaussian but unimodal stays whole, which the Gaussian null of
   ``skdec_split`` could not grant. One cluster counts as the smallest
   candidate;
+- ``dip_merge``, ``dip_merge_Z`` and ``dip_merge_map``: merging an
+  over-clustering while two clusters look like one, as DipDECK estimates
+  ``k`` in a deep embedding (Leiber et al., KDD 2021), on ``X``, on ``Z``
+  and in the UMAP map of ``graph_map``: k-means with the largest candidate
+  ``k``, then, while some pair of clusters has a p-value of Hartigan's dip
+  test above :data:`DIP_MERGE_ALPHA` for the rows of both projected onto
+  the line through their means, the pair of highest p-value merges
+  (:func:`dip_merge`). Two clusters cut from one unimodal group project to
+  one mode; two groups apart, to two. The level 0.05 and the restarts of
+  the over-clustering (:data:`DIP_MERGE_N_INIT`) were fixed before any run.
+  One cluster counts as the smallest candidate;
 - ``bic_map`` and ``bic_Z``: the model-based choice (Fraley and Raftery,
   2002): the number of components of the Gaussian mixture, full
   covariances, of lowest BIC, in the UMAP map of ``graph_map`` (N2D clusters
@@ -219,6 +230,9 @@ RULES = (
     "gap",
     "dip_means",
     "dip_means_Z",
+    "dip_merge",
+    "dip_merge_Z",
+    "dip_merge_map",
     "bic_map",
     "bic_Z",
     "generalisability",
@@ -250,6 +264,10 @@ SPLIT_MIN_ROWS = 2 * N_NEIGHBORS + 2
 DIP_BOOTSTRAPS = 1000
 DIP_VOTES = 0.1
 DIP_SMALLEST = 6
+#: The merge rule's level: a pair of clusters whose projection's dip test has
+#: a higher p-value counts as one group; and the restarts of its k-means.
+DIP_MERGE_ALPHA = 0.05
+DIP_MERGE_N_INIT = 10
 #: Restarts of each Gaussian mixture of the BIC rules.
 BIC_N_INIT = 3
 
@@ -503,6 +521,51 @@ def dip_means(M, seed, max_clusters):
     return max_clusters
 
 
+def projected_dip_p(M, labels, a, b):
+    """The p-value of Hartigan's dip test (diptest's table) for the rows of
+    clusters ``a`` and ``b`` of ``M`` projected onto the line through their
+    means; 1 where the means coincide or the rows are fewer than 4."""
+    import diptest
+
+    first, second = M[labels == a], M[labels == b]
+    direction = first.mean(axis=0) - second.mean(axis=0)
+    norm = np.linalg.norm(direction)
+    if norm == 0 or len(first) + len(second) < 4:
+        return 1.0
+    projected = np.concatenate([first @ direction, second @ direction]) / norm
+    return float(diptest.diptest(projected)[1])
+
+
+def dip_merge(M, seed, max_clusters):
+    """The number of clusters left when k-means' ``max_clusters`` clusters of
+    ``M`` are merged, the pair of highest :func:`projected_dip_p` first,
+    while that p-value is above :data:`DIP_MERGE_ALPHA`."""
+    M = np.asarray(M, dtype=np.float64)
+    labels = KMeans(max_clusters, n_init=DIP_MERGE_N_INIT, random_state=seed)
+    labels = labels.fit_predict(M)
+    clusters = set(np.unique(labels).tolist())
+    p = {
+        (a, b): projected_dip_p(M, labels, a, b)
+        for a in clusters
+        for b in clusters
+        if a < b
+    }
+    while p:
+        (a, b), highest = max(
+            p.items(), key=lambda item: (item[1], -item[0][0], -item[0][1])
+        )
+        if highest <= DIP_MERGE_ALPHA:
+            break
+        labels[labels == b] = a
+        clusters.discard(b)
+        p = {
+            pair: value for pair, value in p.items() if b not in pair and a not in pair
+        }
+        for c in clusters - {a}:
+            p[min(a, c), max(a, c)] = projected_dip_p(M, labels, a, c)
+    return len(clusters)
+
+
 def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
     """``({rule: k}, details)`` for the ``rules`` of :data:`RULES`; details
     holds, for the rules that ran, skdec's score, the gap statistic, the
@@ -597,6 +660,10 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         # One cluster (no split) is below the candidates.
         return max(dip_means(M, seed, max(candidates)), min(candidates))
 
+    def merged_count(M):
+        # One cluster (all merged) is below the candidates.
+        return max(dip_merge(M, seed, max(candidates)), min(candidates))
+
     def bic(name, M):
         k, scores = bic_choice(M, seed, candidates)
         details[name] = {str(c): value for c, value in scores.items()}
@@ -643,6 +710,9 @@ def choices(X, seed, candidates, cache_dir, params=None, rules=RULES):
         "gap": gap,
         "dip_means": lambda: dip_count(Xs),
         "dip_means_Z": lambda: dip_count(sampled_embedding()),
+        "dip_merge": lambda: merged_count(Xs),
+        "dip_merge_Z": lambda: merged_count(sampled_embedding()),
+        "dip_merge_map": lambda: merged_count(mapped()),
         "bic_map": lambda: bic("bic_map", mapped()),
         "bic_Z": lambda: bic("bic_Z", sampled_embedding()),
         "generalisability": dec_generalisability,

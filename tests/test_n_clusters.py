@@ -723,6 +723,8 @@ def test_rules_benchmark_runs_every_rule(tmp_path, capsys):
     Z = rules.pretrained_embedding(X, 0, None, tiny)
     for rule, M in (("dip_means", X), ("dip_means_Z", Z)):
         assert record["choices"][rule] == max(rules.dip_means(M, 0, 4), 2)
+    for rule, M in (("dip_merge", X), ("dip_merge_Z", Z)):
+        assert record["choices"][rule] == max(rules.dip_merge(M, 0, 4), 2)
     # The BIC rule on Z, its criterion per k kept in the details.
     k, bic = rules.bic_choice(Z, 0, (2, 3, 4))
     assert record["choices"]["bic_Z"] == k
@@ -1013,6 +1015,21 @@ def test_dip_means_counts_separated_blobs_and_leaves_one_blob_whole(k):
     rng = np.random.default_rng(k)
     assert dip_means(rng.normal(size=(300, k)), 0, 15) == 1
     assert dip_means(rng.uniform(size=(300, k)), 0, 15) == 1
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_dip_merge_merges_an_over_clustering_back_to_the_blobs(k):
+    from benchmarks.n_clusters_rules import dip_merge
+
+    X, _ = separated_blobs(k, per_cluster=100)
+    assert dip_merge(X, 0, 15) == k
+    rng = np.random.default_rng(k)
+    assert dip_merge(rng.normal(size=(500, k)), 0, 15) == 1
+    # Two groups that touch along the line through their means stay two.
+    two = np.concatenate(
+        [rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + [6, 0]]
+    )
+    assert dip_merge(two, 0, 15) == 2
 
 
 @pytest.mark.parametrize("k", [3, 5])
