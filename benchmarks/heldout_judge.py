@@ -53,7 +53,7 @@ from skdec._initialization import (  # noqa: E402
     AUTO_CANDIDATES,
     _nearest_centers,
     auto_candidates,
-    start_criterion,
+    candidate_rank,
 )
 from skdec._modularity import N_NEIGHBORS, neighbor_graph  # noqa: E402
 
@@ -86,7 +86,7 @@ def fold_ranks(X, Z, n_clusters, n_init, seed, built, judged):
     best = {}
     for kind, labels, centers in found.candidates:
         held_out = _extended(kind, labels, centers, X, Z, built, judged)
-        rank = (np.unique(held_out).size, *start_criterion(graph, held_out, n_clusters))
+        rank = candidate_rank(graph, held_out, n_clusters)
         best[kind] = max(best.get(kind, rank), rank)
     return best
 
@@ -121,10 +121,7 @@ def run_one(X, y, seed, cache_dir, params=None):
         raise ValueError("the probe judges every row: at most 10,000 rows")
     graph = neighbor_graph(np.asarray(X, dtype=np.float64))
     candidates = found.candidates
-    ranks = [
-        (np.unique(labels).size, *start_criterion(graph, labels, n_clusters))
-        for _, labels, _ in candidates
-    ]
+    ranks = [candidate_rank(graph, labels, n_clusters) for _, labels, _ in candidates]
     accuracy = [cluster_accuracy(y, labels) for _, labels, _ in candidates]
     default = max(range(len(candidates)), key=ranks.__getitem__)
     kind, kind_ranks = heldout_kind(X, Z, n_clusters, model.n_init, fit_seed(seed))
@@ -143,15 +140,15 @@ def summary(records):
     """One line per data set, and the mean change over them."""
     lines, changes = [], []
     for name in dict.fromkeys(r["dataset"] for r in records):
-        runs_ = [r for r in records if r["dataset"] == name]
-        default = np.mean([r["default"][1] for r in runs_])
-        heldout = np.mean([r["heldout"][1] for r in runs_])
+        of_data = [r for r in records if r["dataset"] == name]
+        default = np.mean([r["default"][1] for r in of_data])
+        heldout = np.mean([r["heldout"][1] for r in of_data])
         changes.append(heldout - default)
-        kinds = [",".join(r[m][0] for r in runs_) for m in ("default", "heldout")]
+        kinds = [",".join(r[m][0] for r in of_data) for m in ("default", "heldout")]
         lines.append(
             f"{name}: default {default:.3f} ({kinds[0]}), held out "
             f"{heldout:.3f} ({kinds[1]}), k-means on the input "
-            f"{np.mean([r['kmeans_input'] for r in runs_]):.3f}"
+            f"{np.mean([r['kmeans_input'] for r in of_data]):.3f}"
         )
     better = sum(c > 1e-9 for c in changes)
     worse = sum(c < -1e-9 for c in changes)

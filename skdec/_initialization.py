@@ -574,6 +574,15 @@ def start_criterion(graph, labels, n_clusters):
     return (np.inf if separate else saving), saving
 
 
+def candidate_rank(graph, labels, n_clusters):
+    """How ``init="auto"`` ranks a candidate partition on ``graph``, higher
+    first: ``(clusters filled, score, saving)`` (:func:`start_criterion`).
+    A candidate that fills fewer clusters than another ranks below it: it
+    is not the ``n_clusters`` asked for, whatever a coarser partition
+    saves."""
+    return (np.unique(labels).size, *start_criterion(graph, labels, n_clusters))
+
+
 def _labels_judge(judge, sample, n_clusters, filled):
     """``judge_labels(labels of every row) -> float``: the criterion of
     :func:`start_criterion` on the graph ``judge`` of the rows ``sample``
@@ -653,13 +662,8 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     map_rows, map_labels = found.map_rows, found.map_labels
     del found  # the map and its graph are not needed further
     judge = neighbor_graph(_sample_rows(X, sample))
-    # A candidate that fills fewer clusters than another ranks below it, as
-    # in the judge of training: it is not the n_clusters asked for, whatever
-    # a coarser partition saves. Then by score, and by saving.
-    ranks = [
-        (np.unique(labels).size, *start_criterion(judge, labels, n_clusters))
-        for _, labels, _ in candidates
-    ]
+    # Fewer clusters filled ranks lower, as in the judge of training.
+    ranks = [candidate_rank(judge, labels, n_clusters) for _, labels, _ in candidates]
     scores, kinds_best = {}, {}
     for (name, _, _), rank in zip(candidates, ranks, strict=True):
         if name not in kinds_best or rank > kinds_best[name]:

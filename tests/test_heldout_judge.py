@@ -37,40 +37,38 @@ def test_held_out_rows_take_their_candidates_labels():
     assert set(labels) <= {5, 7}
 
 
-def test_the_kind_ranked_first_over_both_folds_is_picked(monkeypatch):
-    folds = iter(
-        [
-            {
-                "kmeans": (3, 1.0, 1.0),
-                "kmeans_input": (3, 0.5, 0.5),
-                "umap": (3, 0.8, 0.8),
-            },
-            {
-                "kmeans": (3, 0.0, 0.0),
-                "kmeans_input": (3, 0.5, 0.5),
-                "umap": (3, 0.7, 0.7),
-            },
-        ]
-    )
+def _ranks(kmeans, kmeans_input, umap):
+    return {"kmeans": kmeans, "kmeans_input": kmeans_input, "umap": umap}
+
+
+@pytest.mark.parametrize(
+    "first, second, picked",
+    [
+        # The highest mean score over the folds, though not first in either.
+        (
+            _ranks((3, 1.0, 1.0), (3, 0.5, 0.5), (3, 0.8, 0.8)),
+            _ranks((3, 0.0, 0.0), (3, 0.5, 0.5), (3, 0.7, 0.7)),
+            "umap",
+        ),
+        # A kind that fills fewer clusters in either fold ranks below.
+        (
+            _ranks((3, 0.1, 0.1), (3, 0.0, 0.0), (2, 9.0, 9.0)),
+            _ranks((3, 0.1, 0.1), (3, 0.0, 0.0), (3, 9.0, 9.0)),
+            "kmeans",
+        ),
+    ],
+)
+def test_the_kind_ranked_first_over_both_folds_is_picked(
+    monkeypatch, first, second, picked
+):
+    folds = iter([first, second])
     monkeypatch.setattr(heldout_judge, "fold_ranks", lambda *args: next(folds))
     kind, ranks = heldout_judge.heldout_kind(np.zeros((10, 2)), None, 3, 1, 0)
-    assert kind == "umap" and ranks["umap"] == (3, 0.75, 0.75)
-    # A kind that fills fewer clusters in either fold ranks below.
-    folds = iter(
-        [
-            {
-                "kmeans": (3, 0.1, 0.1),
-                "kmeans_input": (3, 0.0, 0.0),
-                "umap": (2, 9.0, 9.0),
-            },
-            {
-                "kmeans": (3, 0.1, 0.1),
-                "kmeans_input": (3, 0.0, 0.0),
-                "umap": (3, 9.0, 9.0),
-            },
-        ]
+    assert kind == picked
+    mean = tuple(
+        (a + b) / 2 for a, b in zip(first[kind][1:], second[kind][1:], strict=True)
     )
-    assert heldout_judge.heldout_kind(np.zeros((10, 2)), None, 3, 1, 0)[0] == "kmeans"
+    assert ranks[kind] == (min(first[kind][0], second[kind][0]), *mean)
 
 
 def test_run_on_unequal_blobs_records_both_picks(tmp_path, capsys):
