@@ -93,3 +93,14 @@ def test_run_on_unequal_blobs_records_both_picks(tmp_path, capsys):
     assert kind == max(AUTO_CANDIDATES, key=lambda k: record["ranks"][k])
     assert 0 < accuracy <= 1
     assert "mean change over 1 data sets" in capsys.readouterr().out
+
+
+def test_more_rows_than_the_default_judges_are_refused(monkeypatch):
+    from types import SimpleNamespace
+
+    found = SimpleNamespace(sample=np.arange(5), candidates=[])
+    monkeypatch.setattr(
+        heldout_judge, "default_candidates", lambda *args: (None, None, found)
+    )
+    with pytest.raises(ValueError, match="judges every row: at most 10,000 rows"):
+        heldout_judge.run_one(np.zeros((20, 2)), np.arange(20) % 2, 0, None)
