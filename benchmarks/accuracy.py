@@ -148,6 +148,7 @@ The effective parameters of every run are stored in its record.
 
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import math
 import os
@@ -826,6 +827,43 @@ def fitted_choices(model):
 # ------------------------------------------------------------- records
 
 
+#: Packages whose installed version each invocation records, beside NumPy,
+#: scikit-learn and Keras: the Keras backends' and every other package a fit
+#: with the defaults computes with (or that reads the packaged tables). A fit
+#: is bitwise reproducible only where these are the same.
+RECORDED_PACKAGES = (
+    "tensorflow",
+    "jax",
+    "torch",
+    "scipy",
+    "umap-learn",
+    "pynndescent",
+    "numba",
+    "pandas",
+)
+
+
+def package_versions():
+    """``{name: version}`` of NumPy, scikit-learn, Keras (with the name of
+    its backend under ``"backend"``) and each installed package of
+    :data:`RECORDED_PACKAGES`."""
+    import keras
+    import sklearn
+
+    versions = {
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+    }
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
 def invocation_metadata(argv, module="benchmarks.accuracy"):
     """Machine, date, commit and command line (``python -m module argv``)
     of this invocation."""
@@ -850,9 +888,6 @@ def invocation_metadata(argv, module="benchmarks.accuracy"):
         # A copy of the tree without its git history (a remote GPU box, say)
         # can name its commit in BENCHMARK_COMMIT.
         commit = os.environ.get("BENCHMARK_COMMIT", "unknown")
-    import keras
-    import sklearn
-
     now = datetime.now(timezone.utc)
     return {
         "id": now.strftime("%Y%m%dT%H%M%S.%fZ"),
@@ -865,12 +900,7 @@ def invocation_metadata(argv, module="benchmarks.accuracy"):
         ),
         "processor": platform.processor(),
         "python": platform.python_version(),
-        "versions": {
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-            "keras": keras.__version__,
-            "backend": keras.backend.backend(),
-        },
+        "versions": package_versions(),
         "accelerators": accelerators(),
     }
 
@@ -947,6 +977,16 @@ def on_gpu(invocation):
     return f", GPU: {', '.join(names)}" if names else ""
 
 
+def package_list(invocation):
+    """``"; NAME VERSION, ..."`` of the packages of :data:`RECORDED_PACKAGES`
+    that ``invocation`` recorded, or ``""`` (records made before they were)."""
+    versions = invocation.get("versions", {})
+    listed = [
+        f"{name} {versions[name]}" for name in RECORDED_PACKAGES if name in versions
+    ]
+    return f"; {', '.join(listed)}" if listed else ""
+
+
 def render_markdown(results, json_name="results_accuracy.json"):
     """The generated markdown section summarising ``results``."""
     check_one_setting(results["records"], *ROW_SETTINGS)
@@ -967,7 +1007,8 @@ def render_markdown(results, json_name="results_accuracy.json"):
             f"- {inv['date']} on {inv['machine']} (Python {inv['python']}, "
             f"scikit-learn {inv['versions']['scikit-learn']}, Keras "
             f"{inv['versions']['keras']} on {inv['versions']['backend']}"
-            f"{on_gpu(inv)}), commit `{inv['commit']}`: `{inv['command']}`"
+            f"{on_gpu(inv)}{package_list(inv)}), commit `{inv['commit']}`: "
+            f"`{inv['command']}`"
         )
     order = {name: i for i, name in enumerate(DATASETS)}
     morder = {name: i for i, name in enumerate(METHODS)}

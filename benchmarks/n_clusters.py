@@ -83,6 +83,7 @@ from benchmarks.accuracy import (  # noqa: E402
     invocation_metadata,
     limit_threads,
     load_dataset,
+    package_list,
 )
 from skdec import DECClusterer, cluster_accuracy  # noqa: E402
 from skdec._n_clusters import DEFAULT_CANDIDATES, runner_up  # noqa: E402
@@ -339,9 +340,12 @@ def markdown(results):
 
 
 def invocation_lines(invocations):
-    """One line per run of a benchmark: date, machine, commit, command."""
+    """One line per run of a benchmark: date, machine, the versions of the
+    packages it recorded (:func:`benchmarks.accuracy.package_list`), commit,
+    command."""
     return [
-        f"- {inv['date']}, {inv['machine']}, commit {inv['commit']}: `{inv['command']}`"
+        f"- {inv['date']}, {inv['machine']}{package_list(inv)}, commit "
+        f"{inv['commit']}: `{inv['command']}`"
         for inv in invocations
     ]
 

@@ -15,8 +15,13 @@ round differently, and the pretrained embedding, and from it the start, can
 differ. Each line also counts the calls of the criterion that keeps
 self-training's best weights (``init="auto"``) that returned ``-inf``,
 labels that emptied a cluster of the start: a fit without any took the
-decisions it would have taken before that rule (commit fd52097). One JSON
-object per fit is printed, then a summary per recording machine.
+decisions it would have taken before that rule (commit fd52097), and names
+the packages whose installed version differs from the record's
+(:func:`benchmarks.accuracy.package_versions`), and those the record did not
+write down (records made before 2026-12-07 name NumPy, scikit-learn and
+Keras only), so that a fit that moved can be traced to its host or its
+packages. One JSON object per fit is printed, then a summary per recording
+machine.
 """
 
 import argparse
@@ -29,7 +34,13 @@ import sys
 
 import numpy as np
 
-from benchmarks.accuracy import DATASETS, DEFAULT_DATA_DIR, load_dataset, run_method
+from benchmarks.accuracy import (
+    DATASETS,
+    DEFAULT_DATA_DIR,
+    load_dataset,
+    package_versions,
+    run_method,
+)
 from skdec import _initialization, cluster_accuracy
 
 RECORDS = "benchmarks/results_accuracy.json"
@@ -72,14 +83,34 @@ def recorded(path):
     }
 
 
-def rerun(name, seed, data_dir, records):
-    """The line of one fit: its accuracy beside its record's."""
+def version_changes(recorded_versions, versions):
+    """``({name: [recorded, installed]}, [names])``: the packages whose
+    recorded version is not the installed one (``None`` where no longer
+    installed), and the installed packages the record does not name."""
+    changed = {
+        name: [then, versions.get(name)]
+        for name, then in recorded_versions.items()
+        if versions.get(name) != then
+    }
+    return changed, sorted(set(versions) - set(recorded_versions))
+
+
+def rerun(name, seed, data_dir, records, versions=None):
+    """The line of one fit: its accuracy beside its record's, and how the
+    installed ``versions`` (:func:`~benchmarks.accuracy.package_versions`
+    by default) differ from the record's."""
+    versions = package_versions() if versions is None else versions
     X, y = load_dataset(name, data_dir)
     n_clusters = int(np.unique(y).size)
     with judge_calls_recorded() as calls:
         labels = run_method("dec_defaults", X, n_clusters, seed, {})[0]
     accuracy = cluster_accuracy(y, labels)
     record, invocation = records.get((name, seed), (None, {}))
+    changed, unrecorded = (
+        version_changes(invocation.get("versions", {}), versions)
+        if invocation
+        else ({}, [])
+    )
     return {
         "dataset": name,
         "seed": seed,
@@ -90,12 +121,16 @@ def rerun(name, seed, data_dir, records):
         "recorded_at": invocation.get("commit", "")[:8] or None,
         "judge_calls": len(calls),
         "judge_calls_at_minus_inf": sum(1 for value in calls if value == -np.inf),
+        "versions_changed": changed,
+        "versions_unrecorded": unrecorded,
     }
 
 
 def summary(lines):
-    """Per recording machine: fits equal to their record, and the mean
-    difference of each data set's accuracy (over its seeds) from the record."""
+    """Per recording machine: fits equal to their record, the packages
+    whose version moved since the records or that they do not name, and the
+    mean difference of each data set's accuracy (over its seeds) from the
+    record."""
     by_machine = collections.defaultdict(list)
     for line in lines:
         if line["recorded_acc"] is not None:
@@ -104,6 +139,18 @@ def summary(lines):
     for machine, group in by_machine.items():
         equal = sum(line["equal"] for line in group)
         text.append(f"recorded on {machine}: {equal} of {len(group)} fits equal")
+        moved = sorted(
+            {
+                f"{name} {then} -> {now}"
+                for line in group
+                for name, (then, now) in line["versions_changed"].items()
+            }
+        )
+        unrecorded = sorted({n for line in group for n in line["versions_unrecorded"]})
+        if moved:
+            text.append(f"  versions since the records: {', '.join(moved)}")
+        if unrecorded:
+            text.append(f"  versions the records do not name: {', '.join(unrecorded)}")
         by_data = collections.defaultdict(list)
         for line in group:
             by_data[line["dataset"]].append(line["acc"] - line["recorded_acc"])
@@ -122,10 +169,11 @@ def main(argv=None):
     parser.add_argument("--records", default=RECORDS)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     records = recorded(args.records)
+    versions = package_versions()
     lines = []
     for name in args.datasets:
         for seed in args.seeds:
-            lines.append(rerun(name, seed, args.data_dir, records))
+            lines.append(rerun(name, seed, args.data_dir, records, versions))
             print(json.dumps(lines[-1]), flush=True)
     for text in summary(lines):
         print(text)

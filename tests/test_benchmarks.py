@@ -750,6 +750,8 @@ def test_table_20k_is_made_here_standardised_with_eight_classes():
 
 
 def test_rerun_compares_each_fit_with_its_record(tmp_path, monkeypatch, capsys):
+    import keras
+
     from benchmarks import rerun
     from skdec import _initialization
 
@@ -759,8 +761,13 @@ def test_rerun_compares_each_fit_with_its_record(tmp_path, monkeypatch, capsys):
         return dec.fit(X).labels_, dec.n_iter_, {}, None, None
 
     monkeypatch.setattr(rerun, "run_method", quick_defaults)
+    # The record names two packages: one moved since, one did not.
+    versions = {"numpy": "0.0", "keras": keras.__version__}
     records = {
-        "invocations": [{"id": "a", "machine": "host A", "commit": "0123456789"}],
+        "invocations": [
+            {"id": "a", "machine": "host A", "commit": "0123456789",
+             "versions": versions}
+        ],
         "records": [
             {"dataset": "rare_group", "method": "dec_defaults", "seed": 0, "acc": 0.5,
              "invocation": "a"},
@@ -780,10 +787,46 @@ def test_rerun_compares_each_fit_with_its_record(tmp_path, monkeypatch, capsys):
     assert first["recorded_at"] == "01234567" and first["equal"] is False
     assert first["judge_calls"] >= 1 and first["judge_calls_at_minus_inf"] == 0
     assert second["recorded_acc"] is None  # no record of the defaults
+    assert first["versions_changed"] == {"numpy": ["0.0", np.__version__]}
+    assert "scipy" in first["versions_unrecorded"]
+    assert "keras" not in first["versions_unrecorded"]
+    assert (second["versions_changed"], second["versions_unrecorded"]) == ({}, [])
     out = capsys.readouterr().out
     assert json.loads(out.splitlines()[0]) == first
     assert "recorded on host A: 0 of 1 fits equal" in out
+    assert f"  versions since the records: numpy 0.0 -> {np.__version__}\n" in out
+    unrecorded = ", ".join(first["versions_unrecorded"])
+    assert f"  versions the records do not name: {unrecorded}\n" in out
     assert f"  rare_group: mean {first['acc'] - 0.5:+.4f} (1 seeds)" in out
+
+
+def test_an_invocation_records_the_versions_of_the_packages_a_fit_uses():
+    import importlib.metadata
+
+    import keras
+    import scipy
+
+    from benchmarks.n_clusters import invocation_lines
+
+    invocation = accuracy.invocation_metadata(["--seeds", "0"])
+    versions = invocation["versions"]
+    backend = keras.backend.backend()
+    assert versions["backend"] == backend
+    assert versions[backend] == importlib.metadata.version(backend)
+    assert versions["scipy"] == scipy.__version__
+    assert versions["umap-learn"] == importlib.metadata.version("umap-learn")
+    assert set(versions) <= {"numpy", "scikit-learn", "keras", "backend"} | set(
+        accuracy.RECORDED_PACKAGES
+    )
+    # Both kinds of records list them; records made before list none.
+    listed = accuracy.package_list(invocation)
+    assert f"scipy {scipy.__version__}" in listed and listed.startswith("; ")
+    assert (
+        f"{invocation['machine']}{listed}, commit" in invocation_lines([invocation])[0]
+    )
+    old = {**invocation, "versions": {"numpy": "1", "keras": "3"}}
+    assert accuracy.package_list(old) == ""
+    assert f"{old['machine']}, commit" in invocation_lines([old])[0]
 
 
 def test_input_scale_measures_the_moved_and_shrunk_inputs(capsys, monkeypatch):
