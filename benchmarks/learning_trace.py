@@ -10,7 +10,8 @@ With ``init="auto"`` and a start that is not k-means in the embedding,
 self-training first teaches the encoder the start's labels
 (:func:`skdec._training.learn_initial_target`), then DEC sharpens them. The
 criterion that chose the start (the map equation's saving on the input's
-neighbour graph, or ``inf`` for a partition that no link of it crosses)
+neighbour graph, or ``inf`` for a partition that no more than one link
+of it joins a cluster to the others)
 scores DEC's sharpening, and stops it after ``patience``
 updates without a rise; the learning phase ends by its own rule (the
 disagreement with the start has fallen to ``tol``, or halved and stopped

@@ -21,7 +21,9 @@ input that judges the default's start
   description of a random walk on the graph, highest
   (:func:`skdec._modularity.codelength_saving`; what ``init="auto"`` keeps,
   except that since 2026-12-05 a partition that no link of the graph
-  crosses wins outright there, :func:`skdec._initialization.start_criterion`);
+  crosses wins outright there, and since 2026-12-07 one that no more than
+  one link joins a cluster to the others,
+  :func:`skdec._initialization.start_criterion`);
 - ``modularity``: Newman's modularity, highest (what ``init="auto"`` kept
   until 2026-12-03);
 - ``conductance``: the mean over clusters of the share of a cluster's link

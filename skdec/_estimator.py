@@ -348,8 +348,9 @@ class DECClusterer(
         map equation of Rosvall and Bergstrom): one label-free criterion,
         the same for every candidate, computed on at most 10,000 rows,
         highest when the walk seldom leaves a cluster, and infinite for a
-        partition into ``n_clusters`` non-empty clusters that no link of the
-        graph crosses; the choice is in
+        partition into ``n_clusters`` non-empty clusters none of which the
+        graph joins to the others by more than one link of the largest
+        weight (a row's link to its nearest neighbour); the choice is in
         :attr:`init_`. Unlike modularity, it does not cut a well-linked
         large cluster to make the sizes more even, but it may still cut one
         spread over few dimensions, where a cut crosses few links (compare
@@ -420,8 +421,9 @@ class DECClusterer(
         ``history_["criterion"]``): the weights of the update that scores
         highest are kept, those the warm start began from if none beats
         them (:attr:`self_training_kept_` is then False), and, with a
-        ``patience``, it stops at once where they score ``inf`` (no link of
-        the graph joins two clusters), as nothing can beat them; the
+        ``patience``, it stops at once where they score ``inf`` (no more
+        than one link of the graph joins a cluster to the others), as
+        nothing can beat them; the
         neighbour graph
         of the rows is built again for it, as the first fit built it. A warm
         start goes on with DEC's own targets: a start that the first fit ran
@@ -505,8 +507,9 @@ class DECClusterer(
         With ``init="auto"``, the criterion of each candidate start: the bits
         per step by which its best partition shortens the description of a
         random walk on the neighbour graph of the input, by the map equation,
-        or ``inf`` when it has ``n_clusters`` non-empty clusters and no link
-        of that graph joins two of them (the highest is :attr:`init_`; among
+        or ``inf`` when it has ``n_clusters`` non-empty clusters and no more
+        than one link of that graph joins any of them to the others (the
+        highest is :attr:`init_`; among
         infinite scores, the higher saving wins; a candidate that fills fewer
         clusters than another ranks below it). None otherwise.
 
@@ -1221,8 +1224,8 @@ class DECClusterer(
         )
         message = (
             f"init='auto' chose {start.method!r} (map equation's saving, in "
-            "bits, on the input's neighbour graph, inf where no link joins "
-            f"two clusters: {values})"
+            "bits, on the input's neighbour graph, inf where no more than one "
+            f"link joins a cluster to the others: {values})"
         )
         self._report(message)
 
@@ -1284,9 +1287,9 @@ class DECClusterer(
             best = int(np.argmax(scores))
             if scores[best] == np.inf:
                 why = (
-                    f"its check {best} (0 is its start) scored inf: no link of "
-                    "the neighbour graph joins two of its clusters, and no "
-                    "later check can beat that"
+                    f"its check {best} (0 is its start) scored inf: no more "
+                    "than one link of the neighbour graph joins a cluster to "
+                    "the others, and no later check can beat that"
                 )
             else:
                 why = (

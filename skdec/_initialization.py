@@ -27,7 +27,7 @@ from skdec._modularity import (
     N_NEIGHBORS,
     codelength_saving,
     count_copies,
-    cuts_no_link,
+    cuts_at_most_one_link,
     distinct_rows,
     graph_modularity,
     merge_by_modularity,
@@ -92,8 +92,8 @@ class InitialClustering:
     scores : dict of str to float or None
         With ``init="auto"``, the criterion of the best partition of each
         candidate: the bits its map equation saves on the neighbour graph of
-        the input, or ``inf`` if no link of that graph joins two of its
-        clusters (:func:`start_criterion`).
+        the input, or ``inf`` if no more than one link of that graph joins
+        any of its clusters to the others (:func:`start_criterion`).
     judge : callable or None
         With ``init="auto"``, the same criterion for any labels of the
         training rows: ``judge(labels) -> float``; ``-inf`` for labels that
@@ -557,20 +557,22 @@ def start_criterion(graph, labels, n_clusters):
 
     Returns ``(score, saving)``: ``saving`` is the map equation's saving on
     ``graph`` (:func:`~skdec._modularity.codelength_saving`), and ``score``
-    is ``inf`` for a partition into ``n_clusters`` non-empty clusters that
-    no link of the graph crosses, up to links of negligible weight
-    (:func:`~skdec._modularity.cuts_no_link`), else ``saving``. Such a
-    partition keeps each separate group of the graph whole, and no other can
-    describe it better. The saving alone can miss
-    it: with no link crossed, the saving is the entropy of the clusters'
-    shares of the degree, which is small when one cluster is far smaller
-    than the others (about 0.29 bits for a group of 5% of the rows), where
-    halving the large group saves up to 1 bit, less the links the cut
-    crosses.
+    is ``inf`` for a partition into ``n_clusters`` non-empty clusters none
+    of which more than one link of the graph joins to the others
+    (:func:`~skdec._modularity.cuts_at_most_one_link`), else ``saving``.
+    Such a partition keeps each separate group of the graph whole, up to the
+    graph's resolution of one link, and no other can describe it better. The
+    saving alone can miss it: with (almost) no link crossed, the saving is
+    about the entropy of the clusters' shares of the degree, which is small
+    when one cluster is far smaller than the others (about 0.29 bits for a
+    group of 5% of the rows), where halving the large group saves up to 1
+    bit, less the links the cut crosses.
     Among partitions of equal score, the higher saving ranks first.
     """
     saving = codelength_saving(graph, labels)
-    separate = np.unique(labels).size == n_clusters and cuts_no_link(graph, labels)
+    separate = np.unique(labels).size == n_clusters and cuts_at_most_one_link(
+        graph, labels
+    )
     return (np.inf if separate else saving), saving
 
 
@@ -637,9 +639,10 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     which no candidate was built on, so that no partition wins because it
     was optimised on the graph that scores it. The partition of highest
     saving is kept (ties go to the first candidate in the order above),
-    unless a partition leaves no link of the graph between its clusters: it
-    scores ``inf`` and wins (:func:`start_criterion`). A partition that
-    fills fewer clusters than another (where the embedding or the map has
+    unless no more than one link of the graph (of the largest weight, a
+    row's link to its nearest neighbour) joins any of a partition's clusters
+    to the others: it scores ``inf`` and wins (:func:`start_criterion`). A
+    partition that fills fewer clusters than another (where the embedding or the map has
     fewer distinct points than ``n_clusters``) ranks below it, whatever its
     score. All are judged on the
     same ``max_rows`` rows. Rows a candidate was not built

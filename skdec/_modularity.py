@@ -19,6 +19,10 @@ N_NEIGHBORS = 15
 #: rounding error, or links of negligible weight (UMAP's fuzzy weight of a
 #: far neighbour can fall below 1e-30).
 NEGLIGIBLE_SHARE = 1e-12
+#: The weight of a row's link to its nearest neighbour, the largest a link
+#: of the fuzzy neighbour graph can weigh: the graph resolves a cut to one
+#: such link, not finer (:func:`one_link_weight`).
+LINK_WEIGHT = 1.0
 
 
 #: How :func:`fuzzy_neighbor_graph` makes the directed weights ``w``
@@ -356,9 +360,52 @@ def cluster_conductance(graph, labels):
     return (volume[used] - inside[used]) / volume[used]
 
 
-def cuts_no_link(graph, labels):
-    """Whether no link of ``graph`` of more than negligible weight joins two
-    clusters of ``labels``.
+def one_link_weight(graph, labels, link_weight=LINK_WEIGHT):
+    """Per cluster, the least weight that one link of ``link_weight``
+    leaving it can carry in the graph of the rows: the weight itself on
+    distinct rows; on a RowGraph, times the fewest copies of a value in the
+    cluster and the fewest copies of a value outside it (a link between two
+    values joins every copy of one to every copy of the other).
+
+    Parameters
+    ----------
+    graph : sparse matrix of shape (n_samples, n_samples) or RowGraph
+        Symmetric non-negative edge weights (a RowGraph: of its rows).
+    labels : ndarray of shape (n_samples,)
+        Integer cluster of each row (renumbered ``0`` to ``k - 1`` in sorted
+        order, as in :func:`cluster_volumes`).
+    link_weight : float, default=LINK_WEIGHT
+        The weight of one link between two distinct rows.
+
+    Returns
+    -------
+    weight : ndarray of shape (k,)
+    """
+    graph = _unwrap(graph)
+    labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
+    k = int(labels.max()) + 1
+    if not isinstance(graph, RowGraph) or graph.nodes is None:
+        return np.full(k, link_weight)
+    copies = np.zeros((graph.weights.shape[0], k))
+    np.add.at(copies, (graph.nodes, labels), 1.0)
+    outside = copies.sum(axis=1, keepdims=True) - copies
+    fewest_in = np.where(copies > 0, copies, np.inf).min(axis=0)
+    fewest_out = np.where(outside > 0, outside, np.inf).min(axis=0)
+    return link_weight * fewest_in * fewest_out
+
+
+def cuts_at_most_one_link(graph, labels):
+    """Whether no cluster of ``labels`` is joined to the others by more
+    than one link of ``graph``'s largest weight.
+
+    The graph resolves a cut to one link, not finer: a cluster that no link
+    leaves (a separate group of the graph) and one that links weighing
+    together no more than one row's link to its nearest neighbour
+    (:data:`LINK_WEIGHT`) join to the rest are cut equally cleanly, as
+    ``n_clusters="auto"``'s score counts them too. A small group far from
+    a large one is the second kind when it has fewer rows than the graph's
+    neighbours per row: each of its rows then links to rows of the large
+    group, with weights far below 1 but not 0.
 
     Parameters
     ----------
@@ -370,16 +417,16 @@ def cuts_no_link(graph, labels):
     Returns
     -------
     separate : bool
-        True when, for every cluster, the weight of the links that leave it
-        is at most :data:`NEGLIGIBLE_SHARE` of its volume (its
-        :func:`cluster_conductance`): each piece of the
-        graph lies within a cluster, up to links of negligible weight. For a
+        True when, for every cluster whose rows have links, the weight of
+        the links that leave it is at most :func:`one_link_weight` (on a
         RowGraph, the copies of a value split between clusters are cut from
-        its neighbours' copies (:func:`cluster_volumes`). False for a graph
+        their neighbours' copies, :func:`cluster_volumes`). False for a graph
         without edges.
     """
-    conductance = cluster_conductance(graph, labels)
-    return bool(conductance.size and np.all(conductance <= NEGLIGIBLE_SHARE))
+    volume, inside = cluster_volumes(graph, labels)
+    used = volume > 0
+    leaving = volume[used] - inside[used]
+    return bool(used.any() and np.all(leaving <= one_link_weight(graph, labels)[used]))
 
 
 def merge_by_modularity(graph, labels, n_clusters):

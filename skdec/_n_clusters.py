@@ -25,6 +25,7 @@ from sklearn.metrics import pairwise_distances_argmin
 from ._arpack import DENSE_ROWS, eigsh_seed
 from ._batches import map_batches
 from ._modularity import (
+    LINK_WEIGHT,
     N_NEIGHBORS,
     NEGLIGIBLE_SHARE,
     RowGraph,
@@ -32,6 +33,7 @@ from ._modularity import (
     codelength_saving,
     graph_modularity,
     neighbor_graph,
+    one_link_weight,
 )
 from ._warnings import warn
 
@@ -163,27 +165,22 @@ def _row_spectrum(graph, n_eigenvalues, seed):
     return values[order], vectors[:, order]
 
 
-#: The weight of a row's link to its nearest neighbour, the largest a link
-#: of the fuzzy neighbour graph can weigh. :func:`mean_conductance` counts
-#: what leaves a cluster as at least this much: the graph resolves a cut to
-#: one link, not finer.
-LINK_WEIGHT = 1.0
-
-
 def mean_conductance(graph, labels):
     """Mean over clusters of the weight leaving a cluster over its volume.
 
-    The weight leaving a cluster counts as at least :data:`LINK_WEIGHT`, one
-    nearest-neighbour link: a cluster that no link leaves (a separate group
-    of the graph) and one that a single weak link joins to the rest are cut
-    equally cleanly at the graph's resolution. Without that floor, exactly
-    separate groups would score infinite and win over any partition that
-    one link crosses, however much better it cuts the rest. On rows with
+    The weight leaving a cluster counts as at least one nearest-neighbour
+    link (:data:`~skdec._modularity.LINK_WEIGHT`): a cluster that no link
+    leaves (a separate group of the graph) and one that a single weak link
+    joins to the rest are cut equally cleanly at the graph's resolution.
+    Without that floor, exactly separate groups would score infinite and win
+    over any partition that one link crosses, however much better it cuts
+    the rest. On rows with
     exact copies (a :class:`~skdec._modularity.RowGraph`), a link between
     two values joins every copy of one to every copy of the other, so the
     least that can leave a cluster is one link between the value with the
     fewest copies in it and the value with the fewest copies outside it,
-    times both numbers of copies (:func:`_one_link`): copying every row
+    times both numbers of copies
+    (:func:`~skdec._modularity.one_link_weight`): copying every row
     alike then leaves the score as it is.
 
     Parameters
@@ -203,26 +200,12 @@ def mean_conductance(graph, labels):
     used = volume > 0  # clusters whose rows have edges
     if used.sum() < 2:  # one cluster, or no edges: nothing is cut
         return 0.0
-    leaving = np.maximum(volume[used] - inside[used], _one_link(graph, labels)[used])
+    # LINK_WEIGHT is read here, where benchmarks.n_clusters_rules' control
+    # sets it to 0.
+    floor = one_link_weight(graph, labels, LINK_WEIGHT)[used]
+    leaving = np.maximum(volume[used] - inside[used], floor)
     # fsum: the same value whatever the order of the clusters.
     return math.fsum(np.minimum(leaving / volume[used], 1.0)) / int(used.sum())
-
-
-def _one_link(graph, labels):
-    """Per cluster, the least weight that one link of :data:`LINK_WEIGHT`
-    leaving it can carry in the graph of the rows: the weight itself on
-    distinct rows; on a RowGraph, times the fewest copies of a value in the
-    cluster and the fewest copies of a value outside it."""
-    labels = np.unique(np.asarray(labels), return_inverse=True)[1].ravel()
-    k = int(labels.max()) + 1
-    if not isinstance(graph, RowGraph) or graph.nodes is None:
-        return np.full(k, LINK_WEIGHT)
-    copies = np.zeros((graph.weights.shape[0], k))
-    np.add.at(copies, (graph.nodes, labels), 1.0)
-    outside = copies.sum(axis=1, keepdims=True) - copies
-    fewest_in = np.where(copies > 0, copies, np.inf).min(axis=0)
-    fewest_out = np.where(outside > 0, outside, np.inf).min(axis=0)
-    return LINK_WEIGHT * fewest_in * fewest_out
 
 
 # Below these, an eigenvalue or a conductance is rounding error around zero.

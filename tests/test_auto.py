@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse.csgraph
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, make_blobs, make_circles
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -18,7 +19,7 @@ from skdec import (
     cluster_accuracy,
 )
 from skdec._initialization import start_criterion
-from skdec._modularity import codelength_saving, neighbor_graph
+from skdec._modularity import cluster_volumes, codelength_saving, neighbor_graph
 from skdec._trainers import TRAINER_POOL
 from skdec._training import train_clusters
 
@@ -288,8 +289,8 @@ def test_the_estimator_records_what_auto_chose(rings, capsys):
     assert (
         f"\nSelf-training stopped at iteration {verbose.n_iter_} by the "
         "criterion of init='auto': its check 0 (0 is its start) scored inf: "
-        "no link of the neighbour graph joins two of its clusters, and no "
-        "later check can beat that\n" in out
+        "no more than one link of the neighbour graph joins a cluster to the "
+        "others, and no later check can beat that\n" in out
     )
     # An explicit start is recorded as given, without scores.
     explicit = small_dec(n_clusters=2, init="kmeans", max_iter=10).fit(X)
@@ -451,6 +452,39 @@ def test_defaults_keep_a_small_separate_group_whole(tmp_path):
     assert len(longer.history_["criterion"]) > 1 and longer.n_iter_ > dec.n_iter_
     np.testing.assert_array_equal(longer.labels_, dec.labels_)
     np.testing.assert_array_equal(longer.transform(X), dec.transform(X))
+
+
+def _far_small_groups():
+    """A group of 500 rows and two of 12, 12 standard deviations away, in
+    4 columns, standardised: each small group has fewer rows than the
+    graph's 15 neighbours per row, so each of its rows links to the large
+    group too (groups of 16 rows or more are separate pieces of the graph
+    here)."""
+    rng = np.random.default_rng(0)
+    X = np.vstack(
+        [
+            rng.normal(0, 1, (500, 4)),
+            rng.normal(0, 1, (12, 4)) + [12, 0, 0, 0],
+            rng.normal(0, 1, (12, 4)) + [0, 12, 0, 0],
+        ]
+    )
+    y = np.repeat([0, 1, 2], [500, 12, 12])
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+def test_defaults_keep_small_far_groups_that_light_links_join():
+    """Before the one-link rule (a partition that no link crosses won), the
+    defaults started here from a UMAP partition that cut the large group
+    (0.382 and 0.385 on seeds 0 and 1; k-means is exact)."""
+    X, y = _far_small_groups()
+    graph = neighbor_graph(X)
+    assert scipy.sparse.csgraph.connected_components(graph.weights)[0] == 1
+    volume, inside = cluster_volumes(graph, y)
+    leaving = volume - inside
+    assert np.all(leaving > 1e-3) and np.all(leaving <= 1.0)
+    dec = DECClusterer(3, random_state=0).fit(X)
+    assert dec.init_scores_[dec.init_] == np.inf
+    assert cluster_accuracy(y, dec.labels_) == 1.0
 
 
 # --------------------------------------------------- keeping self-training

@@ -14,11 +14,12 @@ from skdec import cluster_accuracy
 from skdec._modularity import (
     cluster_volumes,
     codelength_saving,
-    cuts_no_link,
+    cuts_at_most_one_link,
     fuzzy_neighbor_graph,
     graph_modularity,
     merge_by_modularity,
     neighbor_graph,
+    one_link_weight,
 )
 
 from _helpers import rows_graph
@@ -303,40 +304,74 @@ def test_rows_that_are_all_copies_of_one_prefer_no_partition():
         assert graph_modularity(graph, [0, 0, 0, 1, 1, 1]) == 0.0
 
 
-def test_cuts_no_link_when_each_separate_group_lies_in_one_cluster():
+def test_cuts_at_most_one_link_when_each_separate_group_lies_in_one_cluster():
     centers = [[0, 0], [20, 0], [0, 20]]
     X, groups = make_blobs(90, centers=centers, cluster_std=0.5, random_state=0)
     graph = fuzzy_neighbor_graph(X)
-    assert cuts_no_link(graph, groups)
+    assert cuts_at_most_one_link(graph, groups)
     # Two groups in one cluster leave nothing between clusters either.
-    assert cuts_no_link(graph, np.minimum(groups, 1))
+    assert cuts_at_most_one_link(graph, np.minimum(groups, 1))
     moved = groups.copy()
     moved[0] = (moved[0] + 1) % 3
-    assert not cuts_no_link(graph, moved)
+    assert not cuts_at_most_one_link(graph, moved)
     # Counted as copies, as on the graph of the rows: one copy of a value in
     # another cluster than its other copies is cut from their neighbours.
     X, labels = np.repeat(X, 3, axis=0), np.repeat(groups, 3)
     split = labels.copy()
     split[0] = (split[0] + 1) % 3
     for copies in (neighbor_graph(X), rows_graph(X)):
-        assert cuts_no_link(copies, labels)
-        assert not cuts_no_link(copies, split)
+        assert cuts_at_most_one_link(copies, labels)
+        assert not cuts_at_most_one_link(copies, split)
     # Rows without a link between them are not separate groups.
-    assert not cuts_no_link(neighbor_graph(np.ones((6, 2))), [0, 0, 0, 1, 1, 1])
+    assert not cuts_at_most_one_link(
+        neighbor_graph(np.ones((6, 2))), [0, 0, 0, 1, 1, 1]
+    )
 
 
-@pytest.mark.parametrize("bridge, separate", [(1e-30, True), (1e-6, False)])
-def test_cuts_no_link_ignores_links_of_negligible_weight(bridge, separate):
-    # Two triangles of unit links, joined by one link of weight ``bridge``:
-    # UMAP's fuzzy weight of a far neighbour can be as small as 1e-30.
+def _two_triangles(*bridges):
+    """Two triangles of unit links, joined by links of the weights
+    ``bridges`` (from rows 2, 1, 0 of the first to rows 3, 4, 5)."""
     edges = [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5)]
-    rows, cols = zip(*edges, (2, 3), strict=True)
+    ends = [(2, 3), (1, 4), (0, 5)][: len(bridges)]
+    rows, cols = zip(*edges, *ends, strict=True)
     weights = scipy.sparse.coo_matrix(
-        ([1.0] * 6 + [bridge], (rows, cols)), shape=(6, 6)
+        ([1.0] * 6 + list(bridges), (rows, cols)), shape=(6, 6)
     ).tocsr()
-    graph = weights + weights.T
-    assert cuts_no_link(graph, [0, 0, 0, 1, 1, 1]) == separate
-    assert not cuts_no_link(graph, [0, 0, 1, 1, 1, 1])
+    return weights + weights.T
+
+
+@pytest.mark.parametrize(
+    "bridges, separate",
+    [
+        # UMAP's fuzzy weight of a far neighbour can be as small as 1e-30.
+        ((1e-30,), True),
+        ((1e-6,), True),
+        # One link of the largest weight, or several lighter ones together.
+        ((1.0,), True),
+        ((0.5, 0.5), True),
+        ((0.5, 0.6), False),
+        ((1.0, 1e-3), False),
+    ],
+)
+def test_cuts_at_most_one_link_resolves_a_cut_to_one_link(bridges, separate):
+    graph = _two_triangles(*bridges)
+    assert cuts_at_most_one_link(graph, [0, 0, 0, 1, 1, 1]) == separate
+    # A cut through a triangle crosses two unit links.
+    assert not cuts_at_most_one_link(graph, [0, 0, 1, 1, 1, 1])
+
+
+def test_one_link_weight_counts_the_fewest_copies_on_each_side():
+    graph = _two_triangles(1.0)
+    np.testing.assert_array_equal(one_link_weight(graph, [5, 5, 5, 7, 7, 7]), [1, 1])
+    np.testing.assert_array_equal(
+        one_link_weight(graph, [0, 0, 0, 1, 1, 1], 0.5), [0.5, 0.5]
+    )
+    # Values 0 and 1 twice and 2 once in one cluster, 9 three times in the
+    # other: a link between the clusters joins at least one copy (of 2) to
+    # three (of 9).
+    X = np.repeat([[0.0], [1.0], [2.0], [9.0]], [2, 2, 1, 3], axis=0)
+    labels = np.repeat([0, 0, 0, 1], [2, 2, 1, 3])
+    np.testing.assert_array_equal(one_link_weight(neighbor_graph(X), labels), [3, 3])
 
 
 @pytest.mark.parametrize("measure", [codelength_saving, graph_modularity])
