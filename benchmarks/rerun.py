@@ -20,8 +20,15 @@ the packages whose installed version differs from the record's
 (:func:`benchmarks.accuracy.package_versions`), and those the record did not
 write down (records made before 2026-12-07 name NumPy, scikit-learn and
 Keras only), so that a fit that moved can be traced to its host or its
-packages. One JSON object per fit is printed, then a summary per recording
-machine.
+packages. Each line also counts the calls of the criterion of
+``init="auto"`` (on the candidate starts and on self-training's labels)
+where its rule for a partition that wins outright, that no cluster is
+joined to the others by more than one link
+(:func:`skdec._modularity.cuts_at_most_one_link`, since 2026-12-07), and the
+rule before, that no link of more than negligible weight crosses between
+clusters (:func:`cuts_no_link`), disagree: a fit without any is the same
+under both. ``--separation no_link`` fits with the rule before. One JSON
+object per fit is printed, then a summary per recording machine.
 """
 
 import argparse
@@ -42,6 +49,11 @@ from benchmarks.accuracy import (
     run_method,
 )
 from skdec import _initialization, cluster_accuracy
+from skdec._modularity import (
+    NEGLIGIBLE_SHARE,
+    cluster_conductance,
+    cuts_at_most_one_link,
+)
 
 RECORDS = "benchmarks/results_accuracy.json"
 
@@ -71,6 +83,41 @@ def judge_calls_recorded():
         _initialization.auto_clustering = original
 
 
+def cuts_no_link(graph, labels):
+    """The rule of ``init="auto"`` for a partition that wins outright until
+    2026-12-07: no link of ``graph`` of more than :data:`NEGLIGIBLE_SHARE`
+    of a cluster's link weight leaves any cluster (False for a graph without
+    edges)."""
+    conductance = cluster_conductance(graph, labels)
+    return bool(conductance.size and np.all(conductance <= NEGLIGIBLE_SHARE))
+
+
+#: ``--separation``: the rule the fits use.
+SEPARATION_RULES = {"one_link": cuts_at_most_one_link, "no_link": cuts_no_link}
+
+
+@contextlib.contextmanager
+def separation_rules_compared(rule="one_link"):
+    """A list that receives ``(one_link, no_link)`` for every call of the
+    criterion's rule for a partition that wins outright where the two
+    disagree, while the context is open; the criterion answers with
+    ``rule``'s."""
+    disagreements = []
+    original = _initialization.cuts_at_most_one_link
+
+    def compared(graph, labels):
+        answers = {name: test(graph, labels) for name, test in SEPARATION_RULES.items()}
+        if answers["one_link"] != answers["no_link"]:
+            disagreements.append((answers["one_link"], answers["no_link"]))
+        return answers[rule]
+
+    _initialization.cuts_at_most_one_link = compared
+    try:
+        yield disagreements
+    finally:
+        _initialization.cuts_at_most_one_link = original
+
+
 def recorded(path):
     """``{(data set, seed): (accuracy, invocation)}`` of the defaults."""
     with open(path) as file:
@@ -95,14 +142,18 @@ def version_changes(recorded_versions, versions):
     return changed, sorted(set(versions) - set(recorded_versions))
 
 
-def rerun(name, seed, data_dir, records, versions=None):
-    """The line of one fit: its accuracy beside its record's, and how the
-    installed ``versions`` (:func:`~benchmarks.accuracy.package_versions`
+def rerun(name, seed, data_dir, records, versions=None, separation="one_link"):
+    """The line of one fit with the rule ``separation`` (a key of
+    :data:`SEPARATION_RULES`): its accuracy beside its record's, and how
+    the installed ``versions`` (:func:`~benchmarks.accuracy.package_versions`
     by default) differ from the record's."""
     versions = package_versions() if versions is None else versions
     X, y = load_dataset(name, data_dir)
     n_clusters = int(np.unique(y).size)
-    with judge_calls_recorded() as calls:
+    with (
+        judge_calls_recorded() as calls,
+        separation_rules_compared(separation) as disagreements,
+    ):
         labels = run_method("dec_defaults", X, n_clusters, seed, {})[0]
     accuracy = cluster_accuracy(y, labels)
     record, invocation = records.get((name, seed), (None, {}))
@@ -121,6 +172,8 @@ def rerun(name, seed, data_dir, records, versions=None):
         "recorded_at": invocation.get("commit", "")[:8] or None,
         "judge_calls": len(calls),
         "judge_calls_at_minus_inf": sum(1 for value in calls if value == -np.inf),
+        "separation": separation,
+        "separation_disagreements": len(disagreements),
         "versions_changed": changed,
         "versions_unrecorded": unrecorded,
     }
@@ -130,7 +183,8 @@ def summary(lines):
     """Per recording machine: fits equal to their record, the packages
     whose version moved since the records or that they do not name, and the
     mean difference of each data set's accuracy (over its seeds) from the
-    record."""
+    record; then the fits (of all ``lines``) in which the two separation
+    rules disagree."""
     by_machine = collections.defaultdict(list)
     for line in lines:
         if line["recorded_acc"] is not None:
@@ -158,6 +212,15 @@ def summary(lines):
             mean = statistics.fmean(differences)
             if any(differences):
                 text.append(f"  {name}: mean {mean:+.4f} ({len(differences)} seeds)")
+    disagree = [
+        f"{line['dataset']} {line['seed']}"
+        for line in lines
+        if line["separation_disagreements"]
+    ]
+    text.append(
+        f"the two separation rules disagree in {len(disagree)} of {len(lines)} "
+        f"fits{': ' + ', '.join(disagree) if disagree else ''}"
+    )
     return text
 
 
@@ -167,13 +230,21 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     parser.add_argument("--records", default=RECORDS)
+    parser.add_argument(
+        "--separation",
+        choices=SEPARATION_RULES,
+        default="one_link",
+        help="the rule for a partition that wins outright (no_link: before 2026-12-07)",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     records = recorded(args.records)
     versions = package_versions()
     lines = []
     for name in args.datasets:
         for seed in args.seeds:
-            lines.append(rerun(name, seed, args.data_dir, records, versions))
+            lines.append(
+                rerun(name, seed, args.data_dir, records, versions, args.separation)
+            )
             print(json.dumps(lines[-1]), flush=True)
     for text in summary(lines):
         print(text)

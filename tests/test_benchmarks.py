@@ -9,6 +9,7 @@ from sklearn.datasets import make_blobs
 
 from benchmarks import accuracy, n_clusters
 from skdec import DECClusterer
+from skdec._modularity import codelength_saving, neighbor_graph
 
 from _helpers import run_json_script, small_dec
 
@@ -798,6 +799,39 @@ def test_rerun_compares_each_fit_with_its_record(tmp_path, monkeypatch, capsys):
     unrecorded = ", ".join(first["versions_unrecorded"])
     assert f"  versions the records do not name: {unrecorded}\n" in out
     assert f"  rare_group: mean {first['acc'] - 0.5:+.4f} (1 seeds)" in out
+    # The two groups are separate pieces of the graph: both rules agree.
+    assert first["separation"] == "one_link"
+    assert first["separation_disagreements"] == 0
+    assert "the two separation rules disagree in 0 of 2 fits\n" in out
+
+
+@pytest.mark.parametrize("rule", ["one_link", "no_link"])
+def test_rerun_compares_the_separation_rules(rule):
+    from benchmarks import rerun
+    from skdec import _initialization
+
+    # Two small groups far from a large one, each joined to it by links
+    # weighing together less than one nearest-neighbour link.
+    rng = np.random.default_rng(0)
+    X = np.vstack(
+        [
+            rng.normal(0, 1, (200, 3)),
+            rng.normal(0, 1, (12, 3)) + [12, 0, 0],
+            rng.normal(0, 1, (12, 3)) + [0, 12, 0],
+        ]
+    )
+    y = np.repeat([0, 1, 2], [200, 12, 12])
+    graph = neighbor_graph(X)
+    saving = codelength_saving(graph, y)
+    original = _initialization.cuts_at_most_one_link
+    assert original(graph, y) and not rerun.cuts_no_link(graph, y)
+    with rerun.separation_rules_compared(rule) as disagreements:
+        score = _initialization.start_criterion(graph, y, 3)[0]
+        # Where they agree, nothing is counted.
+        _initialization.start_criterion(graph, np.zeros_like(y), 3)
+    assert score == (np.inf if rule == "one_link" else saving)
+    assert disagreements == [(True, False)]
+    assert _initialization.cuts_at_most_one_link is original
 
 
 def test_an_invocation_records_the_versions_of_the_packages_a_fit_uses():
