@@ -642,14 +642,13 @@ def auto_clustering(X, Z, n_clusters, *, n_init, seed, max_rows=None):
     unless no more than one link of the graph (of the largest weight, a
     row's link to its nearest neighbour) joins any of a partition's clusters
     to the others: it scores ``inf`` and wins (:func:`start_criterion`). A
-    partition that fills fewer clusters than another (where the embedding or the map has
-    fewer distinct points than ``n_clusters``) ranks below it, whatever its
-    score. All are judged on the
-    same ``max_rows`` rows. Rows a candidate was not built
-    on take the label of a k-means partition's nearest centre, or the
-    majority label of their :data:`N_NEIGHBORS` nearest mapped rows in the
-    embedding; those that repeat a row it was built on (the same values in
-    ``X``) take that row's label.
+    partition that fills fewer clusters than another (where the embedding or
+    the map has fewer distinct points than ``n_clusters``) ranks below it,
+    whatever its score. All are judged on the same ``max_rows`` rows. Rows a
+    candidate was not built on take the label of a k-means partition's
+    nearest centre, or the majority label of their :data:`N_NEIGHBORS`
+    nearest mapped rows in the embedding; those that repeat a row it was
+    built on (the same values in ``X``) take that row's label.
 
     Returns
     -------
