@@ -19,7 +19,13 @@ from skdec import (
     cluster_accuracy,
 )
 from skdec._initialization import start_criterion
-from skdec._modularity import cluster_volumes, codelength_saving, neighbor_graph
+from skdec._modularity import (
+    NEGLIGIBLE_SHARE,
+    cluster_conductance,
+    cluster_volumes,
+    codelength_saving,
+    neighbor_graph,
+)
 from skdec._trainers import TRAINER_POOL
 from skdec._training import train_clusters
 
@@ -472,19 +478,32 @@ def _far_small_groups():
     return StandardScaler().fit_transform(X).astype(np.float32), y
 
 
-def test_defaults_keep_small_far_groups_that_light_links_join():
-    """Before the one-link rule (a partition that no link crosses won), the
-    defaults started here from a UMAP partition that cut the large group
-    (0.382 and 0.385 on seeds 0 and 1; k-means is exact)."""
+def test_auto_keeps_small_far_groups_that_light_links_join(monkeypatch):
+    """The defaults' fits reached 0.382 and 0.385 here on seeds 0 and 1
+    with the rule before, 1.000 with this one (benchmarks/RESULTS.md,
+    "Joined by no more than one link")."""
     X, y = _far_small_groups()
     graph = neighbor_graph(X)
     assert scipy.sparse.csgraph.connected_components(graph.weights)[0] == 1
     volume, inside = cluster_volumes(graph, y)
     leaving = volume - inside
     assert np.all(leaving > 1e-3) and np.all(leaving <= 1.0)
-    dec = DECClusterer(3, random_state=0).fit(X)
-    assert dec.init_scores_[dec.init_] == np.inf
-    assert cluster_accuracy(y, dec.labels_) == 1.0
+    start = _initialization.auto_clustering(X, X, 3, n_init=3, seed=0)
+    assert start.scores[start.method] == np.inf
+    assert cluster_accuracy(y, start.labels) == 1.0
+    # With the rule before (no link above 1e-12 of a cluster's weight may
+    # cross), the saving alone judged, and a UMAP partition that cuts the
+    # large group won.
+    monkeypatch.setattr(
+        _initialization,
+        "cuts_at_most_one_link",
+        lambda graph, labels: bool(
+            np.all(cluster_conductance(graph, labels) <= NEGLIGIBLE_SHARE)
+        ),
+    )
+    before = _initialization.auto_clustering(X, X, 3, n_init=3, seed=0)
+    assert before.method == "umap" and np.isfinite(before.scores["umap"])
+    assert cluster_accuracy(y, before.labels) < 0.5
 
 
 # --------------------------------------------------- keeping self-training
