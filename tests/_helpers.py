@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skdec import DECClusterer
 from skdec._modularity import fuzzy_neighbor_graph
@@ -96,3 +96,21 @@ def rows_graph(X):
         shape=(nodes.size, values.shape[0]),
     )
     return (copies @ fuzzy_neighbor_graph(values) @ copies.T).tocsr()
+
+
+def far_small_groups():
+    """A group of 500 rows and two of 12, 12 standard deviations away, in
+    4 columns, standardised: each small group has fewer rows than the
+    graph's 15 neighbours per row, so each of its rows links to the large
+    group too (groups of 16 rows or more are separate pieces of the graph
+    here)."""
+    rng = np.random.default_rng(0)
+    X = np.vstack(
+        [
+            rng.normal(0, 1, (500, 4)),
+            rng.normal(0, 1, (12, 4)) + [12, 0, 0, 0],
+            rng.normal(0, 1, (12, 4)) + [0, 12, 0, 0],
+        ]
+    )
+    y = np.repeat([0, 1, 2], [500, 12, 12])
+    return StandardScaler().fit_transform(X).astype(np.float32), y

@@ -11,7 +11,7 @@ from benchmarks import accuracy, n_clusters
 from skdec import DECClusterer
 from skdec._modularity import codelength_saving, neighbor_graph
 
-from _helpers import run_json_script, small_dec
+from _helpers import far_small_groups, run_json_script, small_dec
 
 TINY_DEC = {
     "hidden_layer_sizes": [16],
@@ -812,15 +812,7 @@ def test_rerun_compares_the_separation_rules(rule):
 
     # Two small groups far from a large one, each joined to it by links
     # weighing together less than one nearest-neighbour link.
-    rng = np.random.default_rng(0)
-    X = np.vstack(
-        [
-            rng.normal(0, 1, (200, 3)),
-            rng.normal(0, 1, (12, 3)) + [12, 0, 0],
-            rng.normal(0, 1, (12, 3)) + [0, 12, 0],
-        ]
-    )
-    y = np.repeat([0, 1, 2], [200, 12, 12])
+    X, y = far_small_groups()
     graph = neighbor_graph(X)
     saving = codelength_saving(graph, y)
     original = _initialization.cuts_at_most_one_link
