@@ -16,6 +16,8 @@ from sklearn.utils import check_array, check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_consistent_length
 
+from ._warnings import warn
+
 __all__ = [
     "align_clusters",
     "cluster_accuracy",
@@ -357,6 +359,12 @@ def graph_separation_scorer(estimator, X, y=None):
     validation fold needs at least ``n_clusters + 2`` rows; above 5,000 rows
     a random 5,000 are scored.
 
+    A fold whose rows ``predict`` puts in one cluster scores 0, with a
+    ``UserWarning``. That is what unshuffled folds give on rows sorted by
+    group (by class or by time, as scikit-learn's ``load_iris`` is): each
+    validation fold is a group the training folds never saw. Shuffle the
+    folds then, ``cv=KFold(3, shuffle=True, random_state=0)``.
+
     Parameters
     ----------
     estimator : fitted estimator with ``predict``
@@ -386,7 +394,17 @@ def graph_separation_scorer(estimator, X, y=None):
     {'n_clusters': 4}
     """
     labels = estimator.predict(X)
-    return graph_separation_score(_rows_of_last_step(estimator, X), labels)
+    score = graph_separation_score(_rows_of_last_step(estimator, X), labels)
+    if np.unique(labels).size == 1:
+        warn(
+            f"predict put all {len(labels)} rows in one cluster: they score 0. "
+            "If the rows are sorted by group (by class or by time), so are "
+            "unshuffled folds, and a validation fold can be a group the "
+            "training folds never saw: shuffle them, for example with "
+            "cv=KFold(3, shuffle=True, random_state=0).",
+            UserWarning,
+        )
+    return score
 
 
 def _rows_of_last_step(estimator, X):

@@ -1,5 +1,7 @@
 """The label-free score and scorer: graph_separation_score(r)."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
@@ -174,6 +176,27 @@ def test_cross_val_score_without_labels_scores_the_validation_rows():
     assert graph_separation_scorer(model, X[:40]) == pytest.approx(
         graph_separation_score(X[:40], model.predict(X[:40]))
     )
+
+
+def test_a_fold_predicted_as_one_cluster_warns_to_shuffle_the_folds():
+    # Rows sorted by group, as load_iris is: unshuffled, each validation fold
+    # is the group the training folds never saw, predicted as one cluster.
+    X, y = make_blobs(150, centers=[[0, 0], [10, 0], [20, 0]], random_state=0)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    kmeans = KMeans(3, n_init=3, random_state=0)
+    with pytest.warns(UserWarning, match="all 50 rows in one cluster.*shuffle"):
+        scores = cross_val_score(kmeans, X, scoring=graph_separation_scorer, cv=3)
+    # The groups at either end are one cluster each; the middle one lies
+    # between the other two, whose clusters split it.
+    assert scores[0] == scores[2] == 0.0 and scores[1] > 0
+    shuffled = KFold(3, shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = cross_val_score(
+            kmeans, X, scoring=graph_separation_scorer, cv=shuffled
+        )
+    assert np.all(scores > 0)
 
 
 def test_pipeline_is_scored_where_its_last_step_sees_the_rows():
