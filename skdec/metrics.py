@@ -194,12 +194,30 @@ def cluster_accuracy(y_true, y_pred):
     return float(counts[rows, cols].sum() / counts.sum())
 
 
-cluster_accuracy_scorer = make_scorer(cluster_accuracy)
+def _labelled_accuracy(y_true, y_pred):
+    """:func:`cluster_accuracy` on the rows whose ``y_true`` is not missing
+    (None, NaN or pandas' ``pd.NA``): the scorer's metric, so that a search
+    over partly labelled rows is scored on the rows that have a label."""
+    y_true, y_pred = _labels_1d(y_true), _labels_1d(y_pred)
+    check_consistent_length(y_true, y_pred)
+    labelled = ~_missing_mask(y_true)
+    if y_true.shape[0] and not labelled.any():
+        raise ValueError(
+            f"None of the {y_true.shape[0]} validation rows has a label (all are "
+            "None, NaN or pd.NA): give each fold some labelled rows, for "
+            "example with fewer, shuffled folds."
+        )
+    return cluster_accuracy(y_true[labelled], y_pred[labelled])
+
+
+cluster_accuracy_scorer = make_scorer(_labelled_accuracy)
 cluster_accuracy_scorer.__doc__ = """Scorer for :func:`cluster_accuracy`.
 
 Calls the estimator's ``predict`` on the validation rows and scores the labels
 against the validation targets, for ``GridSearchCV(..., scoring=...)`` and
-``cross_val_score``.
+``cross_val_score``. Rows whose target is missing (None, NaN or ``pd.NA``)
+are left out of the score, so that a search can be scored on the rows that
+have a label; a validation fold without any raises a ``ValueError``.
 """
 
 

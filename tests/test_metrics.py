@@ -4,8 +4,21 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+from sklearn.model_selection import KFold, cross_val_score
 
 from skdec import align_clusters, cluster_accuracy, cluster_accuracy_scorer
+
+
+class FirstColumn(ClusterMixin, BaseEstimator):
+    """Predicts the first column as the cluster; fitting learns nothing."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def predict(self, X):
+        return np.asarray(X)[:, 0]
 
 
 def test_perfect_partition_under_relabelling_scores_one():
@@ -109,16 +122,35 @@ def test_two_dimensional_labels_are_refused():
 
 
 def test_scorer_scores_the_estimators_predictions():
-    class Fixed(ClusterMixin, BaseEstimator):
-        def fit(self, X, y=None):
-            return self
-
-        def predict(self, X):
-            return np.asarray(X)[:, 0]
-
     X = np.array([[1], [1], [0], [0]])
-    assert cluster_accuracy_scorer(Fixed(), X, [5, 5, 6, 6]) == 1.0
-    assert cluster_accuracy_scorer(Fixed(), X, [5, 6, 6, 6]) == 0.75
+    assert cluster_accuracy_scorer(FirstColumn(), X, [5, 5, 6, 6]) == 1.0
+    assert cluster_accuracy_scorer(FirstColumn(), X, [5, 6, 6, 6]) == 0.75
+
+
+def test_scorer_leaves_out_rows_without_a_label():
+    # The user guide's partly labelled search: before, every fold scored NaN
+    # (cluster_accuracy refuses missing labels, and the search caught it).
+    X = np.array([[1], [1], [0], [0], [0]])
+    assert cluster_accuracy_scorer(FirstColumn(), X, [5, np.nan, 6, 6, np.nan]) == 1.0
+    assert cluster_accuracy_scorer(FirstColumn(), X, [5, None, 5, 6, 6]) == 0.75
+    nullable = pd.Series([5, pd.NA, 6, pd.NA, 5], dtype="Int64")
+    assert cluster_accuracy_scorer(FirstColumn(), X, nullable) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="None of the 5 validation rows has a label"):
+        cluster_accuracy_scorer(FirstColumn(), X, [np.nan] * 5)
+    # In a search: each fold is scored on its own labelled rows.
+    X, y = make_blobs(90, centers=3, random_state=0)
+    partly = y.astype(float)
+    partly[::3] = np.nan
+    cv = KFold(3, shuffle=True, random_state=0)
+    kmeans = KMeans(3, n_init=3, random_state=0)
+    scores = cross_val_score(kmeans, X, partly, scoring=cluster_accuracy_scorer, cv=cv)
+    expected = []
+    for train, test in cv.split(X):
+        labelled = test[~np.isnan(partly[test])]
+        model = KMeans(3, n_init=3, random_state=0).fit(X[train])
+        expected.append(cluster_accuracy(y[labelled], model.predict(X[labelled])))
+    np.testing.assert_allclose(scores, expected)
+    assert np.isfinite(scores).all()
 
 
 def test_missing_or_unsortable_labels_are_refused_with_a_reason():
