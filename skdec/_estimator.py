@@ -1424,11 +1424,20 @@ class DECClusterer(
 
         ``Q`` is the soft assignment of the rows of X and ``P`` the target
         distribution computed from it, as in self-training. The value is at
-        most zero, and higher when the assignments are confident and the
-        clusters balanced. ``P`` depends on the cluster frequencies over the
-        rows given, so the score does too: it compares sets of many rows,
-        not single rows (on one row ``P`` is ``Q`` and the score is 0, up to
-        rounding, however unsure the assignment).
+        most zero, and zero where self-training has nothing left to sharpen:
+        where every assignment is certain, but also where every row is
+        assigned uniformly to all clusters (``P`` is then ``Q``) and for a
+        single cluster. So it says how far the model is from a fixed point of
+        its own objective, not how good its clusters are: do not compare
+        models or numbers of clusters by it (``GridSearchCV`` without
+        ``scoring`` would, and picks ``n_clusters=1`` where the grid offers
+        it). Score a search
+        with :func:`~skdec.graph_separation_scorer` without labels,
+        or :data:`~skdec.cluster_accuracy_scorer` with some. ``P``
+        depends on the cluster frequencies over the rows given, so the score
+        does too: it compares sets of many rows, not single rows (on one row
+        ``P`` is ``Q`` and the score is 0, up to rounding, however unsure the
+        assignment).
 
         Parameters
         ----------
@@ -1445,7 +1454,8 @@ class DECClusterer(
         """
         q = self.predict_proba(X)
         # KL is never negative; rounding can make it -1e-16 (one row, say).
-        return min(-float(kl_divergence(target_distribution(q), q)), 0.0)
+        # 0.0 - x: a KL of 0 gives 0.0, not -0.0.
+        return 0.0 - max(float(kl_divergence(target_distribution(q), q)), 0.0)
 
     def save(self, path):
         """Save the fitted estimator to one file, safe to load anywhere.

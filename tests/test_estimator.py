@@ -136,6 +136,21 @@ def test_score_is_the_opposite_of_the_dec_objective(fitted, blobs):
     assert all(fitted.score(X[i : i + 1]) <= 0.0 for i in range(50))
 
 
+def test_score_is_highest_where_nothing_is_left_to_sharpen_not_for_good_clusters(
+    fitted, blobs
+):
+    # The docstring once said "higher when the assignments are confident":
+    # every row assigned uniformly (all centres at one point) scores the
+    # maximum, 0, above the fitted model's clusters of the four blobs.
+    X, _ = blobs
+    blurred = pickle.loads(pickle.dumps(fitted))
+    centres = fitted.cluster_centers_
+    blurred.cluster_centers_ = np.repeat(centres.mean(0, keepdims=True), 4, axis=0)
+    np.testing.assert_allclose(blurred.predict_proba(X), 0.25, rtol=1e-5)
+    assert blurred.score(X) == pytest.approx(0.0, abs=1e-6)
+    assert blurred.score(X) > fitted.score(X) + 0.01
+
+
 def test_same_random_state_gives_identical_fits(blobs):
     X, _ = blobs
     a = small_dec(n_clusters=4).fit(X)
