@@ -8,8 +8,10 @@ returns the decoded centres.
 """
 
 import warnings
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from skdec._batches import predict_batches
 from skdec._warnings import warn
@@ -519,6 +521,10 @@ def _readable_on(background):
     return "black" if on_black >= on_white else "white"
 
 
+@validate_params(
+    {"top": [Interval(Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
 def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
     """Draw a cluster profile as a heatmap of clusters by features.
 
@@ -536,8 +542,8 @@ def plot_cluster_profile(profile, top=12, ax=None, cmap="RdBu_r"):
     profile : pandas.DataFrame
         The result of :func:`skdec.tables.cluster_profile`.
     top : int, default=12
-        Number of features shown, ranked by their largest absolute
-        standardised difference over the clusters.
+        Number of features shown (at least 1), ranked by their largest
+        absolute standardised difference over the clusters.
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on; a new figure when None.
     cmap : str or matplotlib colormap, default="RdBu_r"

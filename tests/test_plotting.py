@@ -14,6 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skdec.metrics import cluster_accuracy
 from skdec.plotting import (
@@ -351,6 +352,11 @@ def test_profile_heatmap_shows_the_most_separating_features(tmp_path):
     low, high = ax.images[0].get_clim()
     assert low == -high == -np.abs(table.to_numpy()).max()
     _save(ax.figure, tmp_path)
+    # Before, top=-1 dropped the last feature, top=0 drew an empty map and
+    # top=2.5 failed inside pandas.
+    for top in (-1, 0, 2.5):
+        with pytest.raises(InvalidParameterError, match="'top' parameter"):
+            plot_cluster_profile(profile, top=top)
 
 
 def test_profile_heatmap_shows_a_perfect_separation_at_the_end_of_the_scale():
