@@ -447,11 +447,12 @@ def _one_column(path, sep):
     return pd.read_csv(path, sep=sep, nrows=0, index_col=False).shape[1] == 1
 
 
-def _read_table(path, text_columns=(), codes=()):
+def _read_table(path, text_columns=(), codes=(), as_text=()):
     """Read a CSV or Parquet file into a DataFrame; with ``text_columns``,
     only those, a CSV's as text, as written (identifiers such as ``007``).
     The columns in ``codes`` are categories: their decimal commas are not
-    read as such (``1,1`` and ``1,10`` are two codes)."""
+    read as such (``1,1`` and ``1,10`` are two codes). A CSV's columns in
+    ``as_text`` are read as text, as written, with their gaps."""
     import numpy as np
     import pandas as pd
 
@@ -492,7 +493,7 @@ def _read_table(path, text_columns=(), codes=()):
             pd.read_csv,
             sep=sep,
             usecols=list(text_columns) or None,
-            dtype=dict.fromkeys(text_columns, str) or None,
+            dtype=dict.fromkeys([*text_columns, *as_text], str) or None,
             # Text as written: "NA", "null" or "None" are not gaps there.
             keep_default_na=not text_columns,
             # Rows that end in a separator the header lacks (as spreadsheets
@@ -576,7 +577,7 @@ def _read_table(path, text_columns=(), codes=()):
                 file=sys.stderr,
             )
     if not text_columns and sep in (";", "\t"):
-        frame = _read_decimal_commas(frame, keep=codes)
+        frame = _read_decimal_commas(frame, keep=[*codes, *as_text])
         # Where the comma may be the decimal mark (see _model_columns).
         frame.attrs["decimal_commas"] = True
     return frame
@@ -830,22 +831,55 @@ def _model_decimal_commas(frame, numeric):
         frame[column] = values.astype(object).where(~number, converted)
 
 
+def _read_model_table(path, model):
+    """:func:`_read_table` of new rows for ``model`` (a pipeline of ``skdec
+    fit``), its categorical columns read as it knows their levels."""
+    return _read_table(path, codes=_model_codes(model), as_text=_model_texts(model))
+
+
+def _model_levels(model):
+    """``(column, levels)`` of each categorical column of ``model`` (a
+    pipeline of ``skdec fit``); none for a model without such columns."""
+    from skdec.tables import _pipeline_columns
+
+    columns = _pipeline_columns(model)
+    if columns is None or not columns[1]:
+        return []
+    encoder = model[0].named_transformers_["categorical"][-1]
+    return list(zip(columns[1], encoder.categories_, strict=True))
+
+
 def _model_codes(model):
     """The categorical columns of ``model`` (a pipeline of ``skdec fit``)
     that know a level written with a comma (``1,5``): new rows give them
     as written, not as numbers with a decimal comma. A model fitted before
     such codes were kept as written knows them as numbers (``1.5``) and
     reads them so still."""
-    from skdec.tables import _pipeline_columns
-
-    columns = _pipeline_columns(model)
-    if columns is None or not columns[1]:
-        return ()
-    encoder = model[0].named_transformers_["categorical"][-1]
     return [
         column
-        for column, levels in zip(columns[1], encoder.categories_, strict=True)
+        for column, levels in _model_levels(model)
         if any("," in str(level) for level in levels)
+    ]
+
+
+def _model_texts(model):
+    """The categorical columns of ``model`` (a pipeline of ``skdec fit``)
+    that know a level written as a number that does not read back as
+    written (``007``, ``1.50``): fit read them as text (a level such as
+    ``A05`` beside them), and new rows without such a level would be read
+    as numbers, ``7`` and ``1.5``, levels the model never saw."""
+    import pandas as pd
+
+    from skdec.tables import MISSING, _category
+
+    def changed_as_number(level):
+        number = pd.to_numeric(str(level), errors="coerce")
+        return not pd.isna(number) and _category(float(number)) != str(level)
+
+    return [
+        column
+        for column, levels in _model_levels(model)
+        if any(changed_as_number(level) for level in levels if level != MISSING)
     ]
 
 
@@ -1244,7 +1278,7 @@ def _cmd_predict(args, info):
     from skdec.tables import _summary
 
     model, notes = _load_model(args.model)
-    frame = _read_table(args.data, codes=_model_codes(model))
+    frame = _read_model_table(args.data, model)
     id_column = args.id_column
     if id_column is None and notes.get("id_column") in frame.columns:
         id_column = notes["id_column"]
@@ -1341,7 +1375,7 @@ def _cmd_evaluate(args, info):
     from skdec.metrics import cluster_accuracy
 
     model, notes = _load_model(args.model)
-    frame = _read_table(args.data, codes=_model_codes(model))
+    frame = _read_model_table(args.data, model)
     label_column = args.label_column or notes.get("label_column")
     if label_column is None:
         raise UsageError(
@@ -1392,7 +1426,7 @@ def _cmd_profile(args, info):
     from skdec.tables import cluster_profile
 
     model, notes = _load_model(args.model)
-    frame = _read_table(args.data, codes=_model_codes(model))
+    frame = _read_model_table(args.data, model)
     label_column = args.label_column
     if label_column is None and notes.get("label_column") in frame.columns:
         label_column = notes["label_column"]

@@ -871,6 +871,38 @@ def test_codes_with_a_comma_stay_apart_in_a_file_of_decimal_commas(tmp_path, cap
     pd.testing.assert_frame_equal(pd.read_csv(out)[1:], expected[1:])
 
 
+def test_codes_with_leading_zeros_stay_codes_in_files_of_new_rows(tmp_path, capsys):
+    # Fit read the codes as text (A05 among them); new rows holding only
+    # 007 and 012 were read as the numbers 7 and 12, levels the model never
+    # saw, and some rows changed cluster.
+    x, _ = _two_groups()
+    codes = np.array(["007", "012", "A05"])[np.arange(40) % 3]
+    lines = [f"{c},{v}" for c, v in zip(codes, x, strict=True)]
+    (tmp_path / "fit.csv").write_text("code,x\n" + "\n".join(lines) + "\n")
+    model = str(tmp_path / "m.skdec")
+    fit = ["fit", str(tmp_path / "fit.csv"), "--n-clusters", "2", "--out", model]
+    assert main([*fit, *TINY, "--quiet"]) == 0
+    encoder = skdec.load(model)[0].named_transformers_["categorical"][-1]
+    assert encoder.categories_[0].tolist() == ["007", "012", "A05"]
+    assert cli._model_texts(skdec.load(model)) == ["code"]
+    out = str(tmp_path / "p.csv")
+    assert (
+        _run(["predict", model, str(tmp_path / "fit.csv"), "--out", out], capsys)[0]
+        == 0
+    )
+    expected = pd.read_csv(out)
+    kept = codes != "A05"
+    new = [line for line, keep in zip(lines, kept, strict=True) if keep]
+    (tmp_path / "new.csv").write_text("code,x\n" + "\n".join(new) + "\n")
+    status, _, err = _run(
+        ["predict", model, str(tmp_path / "new.csv"), "--out", out], capsys
+    )
+    assert status == 0 and "never saw" not in err
+    predicted = pd.read_csv(out)
+    np.testing.assert_array_equal(predicted["cluster"], expected["cluster"][kept])
+    np.testing.assert_allclose(predicted["probability"], expected["probability"][kept])
+
+
 def test_a_quoted_separator_in_the_header_does_not_choose(tmp_path):
     # A comma between quotes is text: the semicolons separate (before: the
     # comma in '"weight, kg"' chose commas, and the file was one column).
