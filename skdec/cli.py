@@ -1296,7 +1296,8 @@ def _cmd_predict(args, info):
     proba = _predict(model, X)
     if id_column is not None:
         # As written in DATA (007 stays 007, 12 does not become 12.0).
-        ids = _read_table(args.data, [id_column])[id_column].to_numpy()
+        # pandas' own array: Int64 with gaps stays whole (to_numpy: 100.0).
+        ids = _read_table(args.data, [id_column])[id_column].array
         id_name = id_column
     else:
         ids, id_name = np.arange(len(frame)), "row"

@@ -680,6 +680,15 @@ def test_predict_writes_the_ids_as_they_are(fitted, tmp_path, capsys):
     np.testing.assert_array_equal(written["cluster"], clusters)
     text = pd.read_csv(tmp_path / "new.csv", dtype={"a": str})["a"]
     np.testing.assert_array_equal(written["a"].fillna(""), text.fillna(""))
+    # Whole numbers with a gap in a Parquet file (pandas' Int64): before,
+    # written 100.0, 101.0, ...
+    new["id"] = pd.array([100 + i for i in range(len(new))], dtype="Int64")
+    new.loc[5, "id"] = pd.NA
+    new.to_parquet(tmp_path / "new.parquet")
+    assert main([*parquet, "--out", str(out), "--quiet"]) == 0
+    with open(out) as file:
+        ids = [line.split(",")[0] for line in file.read().splitlines()[1:]]
+    assert ids[:7] == ["100", "101", "102", "103", "104", "", "106"]
 
 
 def test_categories_that_fitting_never_saw_are_warned_of(fitted, tmp_path, capsys):
