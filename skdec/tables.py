@@ -382,6 +382,29 @@ def _is_written_index(column, values):
     )
 
 
+# From this many rows on, a column of different whole numbers that run
+# without a gap is taken for a row number or an identifier (warned of, not
+# left out): a run of 20 is rare among measurements (counts, sizes, sums).
+_RUNNING_ROWS = 20
+
+
+def _numbers_the_rows(values):
+    """Whether the numeric column ``values`` holds a different whole number
+    in each row, together a run without a gap (1 to n in any order, say),
+    from :data:`_RUNNING_ROWS` rows on; ``(first, last)`` if so, else None."""
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if numbers.size < _RUNNING_ROWS or not np.isfinite(numbers).all():
+        return None
+    low, high = numbers.min(), numbers.max()
+    if (
+        high - low == numbers.size - 1
+        and (numbers == np.round(numbers)).all()
+        and np.unique(numbers).size == numbers.size
+    ):
+        return int(low), int(high)
+    return None
+
+
 def _column_kinds(
     X, categorical=(), ignore=(), max_categories=20, missing="impute", warn=True
 ):
@@ -420,6 +443,16 @@ def _column_kinds(
             )
         elif kind in "iuf" and not pd.api.types.is_bool_dtype(values):
             numeric_columns.append(column)
+            run = _numbers_the_rows(values)
+            if run:
+                messages.append(
+                    f"column '{column}' holds a different whole number in each "
+                    f"of its {len(values)} rows, {run[0]} to {run[1]} without a "
+                    "gap, as a row number or an identifier does: it is used as "
+                    "a number. If it identifies the rows, leave it out (ignore "
+                    "of make_tabular_pipeline, --ignore or --id-column of the "
+                    "command line)."
+                )
         elif kind == "O" and _holds_numbers(values):
             numeric_columns.append(column)
         elif kind == "M":
@@ -523,7 +556,10 @@ def make_tabular_pipeline(
     rows on, since in a table of one or two rows every column would be one)
     are left out, with a warning; so is the index that ``DataFrame.to_csv``
     writes, read back as a column (named ``"Unnamed: 0"`` by pandas, a
-    different whole number in each row).
+    different whole number in each row). A named numeric column that holds
+    a different whole number in each of 20 rows or more, together a run
+    without a gap (row numbers, many identifiers), stays a feature, with a
+    warning to put it in ``ignore`` if it identifies the rows.
 
     Read more in the :ref:`User Guide <tables>`.
 

@@ -269,7 +269,7 @@ def _encoded_names(frame, **kwargs):
 def test_the_missing_category_counts_towards_the_cap():
     # 20 levels and gaps: 21 categories once imputed, one of them grouped.
     levels = pd.Series([f"c{i:02d}" for i in range(20)] * 3 + [None] * 2)
-    frame = pd.DataFrame({"x": np.arange(62.0), "c": levels})
+    frame = pd.DataFrame({"x": np.arange(62.0) / 2, "c": levels})
     with pytest.warns(
         UserWarning, match=r"'c' has 21 categories \(with 'missing'\): the 20 most"
     ):
@@ -885,6 +885,34 @@ def test_the_index_that_to_csv_writes_is_left_out(tmp_path):
         assert other.columns[0] in _kinds_and_warnings(other)[0]["numeric"]
 
 
+def test_a_column_of_running_numbers_is_warned_of_as_a_possible_identifier():
+    # A patient number of 1 to 30, shuffled: before, a feature without a
+    # word, so that the clusters could follow the order of admission.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"patient": rng.permutation(30) + 1, "age": rng.normal(50, 10, 30).round()}
+    )
+    kinds, messages = _kinds_and_warnings(frame)
+    assert kinds == {"numeric": ["patient", "age"]}  # still used: a warning only
+    assert messages == [
+        "column 'patient' holds a different whole number in each of its 30 rows, "
+        "1 to 30 without a gap, as a row number or an identifier does: it is "
+        "used as a number. If it identifies the rows, leave it out (ignore of "
+        "make_tabular_pipeline, --ignore or --id-column of the command line)."
+    ]
+    assert _kinds_and_warnings(frame, ignore=["patient"]) == ({"numeric": ["age"]}, [])
+    # Not: counts all different but with gaps between them, a run with a
+    # repeat or a gap, fractions, or fewer than 20 rows.
+    for patient in (
+        rng.permutation(30) * 3,
+        np.r_[1, np.arange(1, 30)],
+        np.r_[np.arange(1, 30), 31],
+        np.arange(30) + 0.5,
+    ):
+        assert _kinds_and_warnings(frame.assign(patient=patient))[1] == []
+    assert _kinds_and_warnings(frame.iloc[:19])[1] == []
+
+
 def test_numbers_written_with_a_comma_say_why_they_are_not_numbers():
     # As a CSV file separated by commas gives them, quoted: before, such a
     # column became categories without a word (a comma-number counted as a
@@ -919,7 +947,7 @@ def test_numbers_with_a_few_other_values_each_in_its_own_row_say_what_they_are()
     # say.
     values = [f"{v:.3f}" for v in np.linspace(0.6, 2.5, 40)]
     values[5] = "<0.5"
-    age = np.arange(40.0)
+    age = np.arange(40.0) % 30 + 20  # ages, some repeated
     kinds, messages = _kinds_and_warnings(pd.DataFrame({"age": age, "creat": values}))
     assert kinds == {"numeric": ["age"]}
     assert messages == [
