@@ -8,6 +8,7 @@ clusterer. :func:`cluster_profile` describes the clusters in the table's own
 columns.
 """
 
+import collections
 import re
 import warnings
 from numbers import Integral
@@ -930,7 +931,7 @@ def cluster_profile(
     else:
         numeric, categories = _names(numeric), _names(categorical)
         _check_column_lists(X, numeric, categories, "numeric and categorical")
-    features = []  # (feature, column, category, kind, values)
+    features = []  # (feature, column, category, kind, values or level)
     for column in numeric:
         values = _as_numbers(X[[column]])[:, 0]
         features.append((str(column), column, None, "numeric", values))
@@ -941,17 +942,23 @@ def cluster_profile(
             features.append(
                 (f"{column}={MISSING}", column, None, "missing", gaps.astype(float))
             )
+    clusters, codes = _unique_labels(labels, "labels")
+    # A category's rows per cluster, counted (not a column of 0 and 1 per
+    # category: a column of thousands of levels would take rows x levels).
+    level_counts = {}  # column: counts of shape (n_clusters, n_levels)
     for column in categories:
         values = _as_categories(X[[column]])[:, 0]
         values = np.where(pd.isna(values), MISSING, values)
-        for level in sorted(set(values)):
-            indicator = (values == level).astype(float)
-            features.append(
-                (f"{column}={level}", column, level, "categorical", indicator)
-            )
+        levels = sorted(set(values))
+        level_codes = pd.Categorical(values, categories=levels).codes
+        level_counts[column] = np.bincount(
+            codes * len(levels) + level_codes, minlength=clusters.size * len(levels)
+        ).reshape(clusters.size, len(levels))
+        for j, level in enumerate(levels):
+            features.append((f"{column}={level}", column, level, "categorical", j))
 
-    names = [feature for feature, *_ in features]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    counted = collections.Counter(feature for feature, *_ in features)
+    repeated = sorted(name for name, count in counted.items() if count > 1)
     if repeated:
         raise ValueError(
             f"Feature name(s) {', '.join(map(repr, repeated))} would describe "
@@ -960,22 +967,33 @@ def cluster_profile(
         )
     rows = []
     n_rows = len(X)
-    clusters, codes = _unique_labels(labels, "labels")
+    sizes = np.bincount(codes, minlength=clusters.size)
     # Moments of each feature's values over a power of two near their
     # largest, so that squares of values near the float64 limit do not overflow.
-    scales = [_magnitude(values) for *_, values in features]
+    scales = [
+        _magnitude(values) if kind != "categorical" else 1.0
+        for *_, kind, values in features
+    ]
     for number, cluster in enumerate(clusters):
         inside = codes == number
+        size = int(sizes[number])
         for (feature, column, category, kind, values), scale in zip(
             features, scales, strict=True
         ):
-            cluster_mean, cluster_var = _nanmoments(values[inside] / scale)
-            other_mean, other_var = _nanmoments(values[~inside] / scale)
+            if kind == "categorical":
+                counts = level_counts[column][:, values]
+                cluster_mean, cluster_var = _share_moments(counts[number], size)
+                other_mean, other_var = _share_moments(
+                    counts.sum() - counts[number], n_rows - size
+                )
+            else:
+                cluster_mean, cluster_var = _nanmoments(values[inside] / scale)
+                other_mean, other_var = _nanmoments(values[~inside] / scale)
             rows.append(
                 {
                     "cluster": _python_value(cluster),
-                    "size": int(inside.sum()),
-                    "share": inside.sum() / n_rows,
+                    "size": size,
+                    "share": size / n_rows,
                     "feature": feature,
                     "column": column,
                     "category": category,
@@ -1043,6 +1061,15 @@ def _nanmoments(values):
     if not values.size:
         return np.nan, np.nan
     return float(values.mean()), float(values.var())
+
+
+def _share_moments(count, size):
+    """Mean and variance of a column of ``size`` values, ``count`` of them 1
+    and the others 0 (NaN if there are none)."""
+    if not size:
+        return np.nan, np.nan
+    share = count / size
+    return float(share), float(share * (1.0 - share))
 
 
 def _nanmedian(values):
