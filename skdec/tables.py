@@ -84,8 +84,17 @@ def _as_numbers(X, missing="impute"):
 def _numbers(frame):
     """The columns of the DataFrame ``frame`` as float64, as they are: text
     that is not a number is NaN, and infinite values stay."""
-    numbers = frame.apply(pd.to_numeric, errors="coerce")
+    numbers = frame.apply(_number_column)
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _number_column(values):
+    """One column as numbers; dates and durations as the whole numbers that
+    pandas holds them as (in their unit, dates since 1970), a missing one
+    (NaT) as NaN, where ``pd.to_numeric`` gives -2**63."""
+    if values.dtype.kind in "mM":
+        return pd.to_numeric(values).where(values.notna())
+    return pd.to_numeric(values, errors="coerce")
 
 
 def _category(value):

@@ -663,6 +663,26 @@ def test_profile_says_where_a_numeric_column_has_gaps():
     assert set(profile["feature"]) == {"value", "value=missing", "full", "empty"}
 
 
+def test_profile_of_dates_named_as_numbers_counts_their_gaps_as_gaps():
+    # Before, a missing date was the number -2**63, averaged with the rest.
+    X = pd.DataFrame(
+        {
+            "when": pd.to_datetime(["2020-01-01", "2020-01-03", None, "2020-01-05"]),
+            "took": pd.to_timedelta(["1h", None, "2h", "3h"]),
+        }
+    )
+    profile = cluster_profile(X, [0, 0, 1, 1], numeric=["when", "took"])
+    one = profile[profile.cluster == 1].set_index("feature")
+    assert one.loc["when=missing", "cluster_mean"] == 0.5
+    assert one.loc["took=missing", "other_mean"] == 0.5
+    # The means are of the observed values, in pandas' own unit.
+    when = X["when"].astype("int64")
+    assert one.loc["when", "cluster_mean"] == when[3]
+    assert one.loc["when", "other_mean"] == when[[0, 1]].mean()
+    took = X["took"].astype("int64")
+    assert one.loc["took", "cluster_mean"] == took[[2, 3]].mean()
+
+
 def test_profile_of_values_near_the_float64_limit_is_that_of_their_scale():
     # Their squares overflow: the standardised difference of values near
     # 1e200 used to come out 0, as if the clusters did not differ.
