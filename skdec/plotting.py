@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 
 from skdec._batches import predict_batches
-from skdec._warnings import warn
+from skdec._warnings import retracing_unreported, warn
 from skdec.metrics import (
     _labels_1d,
     _matched_contingency,
@@ -267,7 +267,10 @@ def decode_cluster_centers(estimator):
         The decoded centres, in the scaled space the estimator was fitted in.
     """
     estimator = _dec_step(estimator)
-    return predict_batches(estimator.decoder_, estimator.cluster_centers_)
+    # As the estimator's own predictions: TensorFlow's retracing warning,
+    # which decoders of several architectures would give, is not shown.
+    with retracing_unreported():
+        return predict_batches(estimator.decoder_, estimator.cluster_centers_)
 
 
 def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=None):
@@ -278,9 +281,11 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
     follows the encoder only when the reconstruction stays in the loss
     (``reconstruction_weight > 0``); after DEC's own self-training it does
     not, the decoded centres may look like no image of their cluster, and a
-    ``UserWarning`` says so. With ``X``, each panel is the mean of the rows
-    of ``X`` that the estimator puts in the cluster, in the units of ``X``,
-    which any fit shows truly.
+    ``UserWarning`` says so (not where a start in the embedding, ``init_``
+    ``"kmeans"``, had its sharpening undone, ``self_training_kept_`` False:
+    the encoder is then the pretrained one). With ``X``, each panel is the
+    mean of the rows of ``X`` that the estimator puts in the cluster, in the
+    units of ``X``, which any fit shows truly.
 
     Parameters
     ----------
@@ -330,7 +335,12 @@ def plot_cluster_centers(estimator, image_shape, fig=None, cmap="gray", *, X=Non
         # saved before the history had the key: the parameter, as it is).
         recorded = dec.history_.get("reconstruction_loss")
         joint = dec.reconstruction_weight > 0 if recorded is None else bool(recorded)
-        if not joint and dec.n_iter_ > 0:
+        # A start in the embedding whose sharpening was undone: the encoder
+        # is the pretrained one again (other starts were learned first).
+        undone = not getattr(dec, "self_training_kept_", True) and (
+            getattr(dec, "init_", None) == "kmeans"
+        )
+        if not joint and dec.n_iter_ > 0 and not undone:
             warn(
                 "The decoder learned only in pretraining (reconstruction_weight"
                 f"=0), and self-training has moved the encoder since ({dec.n_iter_} "

@@ -16,6 +16,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 
+import skdec.plotting
+from skdec import DECClusterer
 from skdec.metrics import cluster_accuracy
 from skdec.plotting import (
     decode_cluster_centers,
@@ -175,6 +177,41 @@ def test_cluster_centers_are_decoded_by_the_decoder(dec3, tmp_path):
     # Before, a flat shape passed and matplotlib failed to draw it.
     with pytest.raises(ValueError, match=r"\(height, width\).*got \(64,\)"):
         plot_cluster_centers(dec3, (64,))
+
+
+def test_no_warning_where_the_sharpening_of_a_start_in_the_embedding_was_undone():
+    # The encoder and centres are then the pretrained encoder's and
+    # k-means': before, the warning said self-training had moved them.
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    tiny = dict(pretrain_epochs=2, hidden_layer_sizes=(16,), n_components=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        undone = DECClusterer(2, random_state=0, max_iter=20, **tiny).fit(X)
+        start = DECClusterer(2, random_state=0, max_iter=0, **tiny).fit(X)
+    assert undone.init_ == "kmeans" and not undone.self_training_kept_
+    assert undone.n_iter_ > 0
+    np.testing.assert_array_equal(
+        decode_cluster_centers(undone), decode_cluster_centers(start)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plt.close(plot_cluster_centers(undone, (2, 2)))
+
+
+def test_decoding_centres_hides_tensorflows_retracing_warning(monkeypatch):
+    # Decoders of several architectures (a comparison over n_components):
+    # TensorFlow warned of retracing from the third, as fit once did.
+    from skdec import _warnings
+
+    seen = []
+    monkeypatch.setattr(
+        skdec.plotting,
+        "predict_batches",
+        lambda model, rows: seen.append(_warnings._IN_SKDEC.get()) or rows,
+    )
+    dec = small_dec(n_clusters=2, max_iter=0).fit(np.eye(4).repeat(3, axis=0))
+    decode_cluster_centers(dec)
+    assert seen == [True]
 
 
 def test_cluster_centers_as_the_mean_row_of_each_cluster(dec3, dec2, digits):
