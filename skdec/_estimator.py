@@ -109,7 +109,9 @@ def _warn_if_unscaled(X):
     networks, whose weights and biases start at the scale of inputs near
     zero of about unit spread: such a fit often fails to learn its start."""
     spread, offset = _input_scale(X)
-    if spread == 0:  # one row repeated: said elsewhere
+    # One row repeated (said elsewhere): its spread is 0 but for rounding,
+    # which leaves a few ulps of values that binary does not hold exactly.
+    if spread <= 16 * np.finfo(np.float64).eps * offset:
         return
     if offset > _LARGEST_OFFSET * spread:
         found = (
