@@ -1433,13 +1433,12 @@ class DECClusterer(
         its own objective, not how good its clusters are: do not compare
         models or numbers of clusters by it (``GridSearchCV`` without
         ``scoring`` would, and picks ``n_clusters=1`` where the grid offers
-        it). Score a search
-        with :func:`~skdec.graph_separation_scorer` without labels,
-        or :data:`~skdec.cluster_accuracy_scorer` with some. ``P``
-        depends on the cluster frequencies over the rows given, so the score
-        does too: it compares sets of many rows, not single rows (on one row
-        ``P`` is ``Q`` and the score is 0, up to rounding, however unsure the
-        assignment).
+        it). Score a search with :func:`~skdec.graph_separation_scorer`
+        without labels, or :data:`~skdec.cluster_accuracy_scorer` with some.
+        ``P`` depends on the cluster frequencies over the rows given, so the
+        score does too: it compares sets of many rows, not single rows (on
+        one row ``P`` is ``Q`` and the score is 0, up to rounding, however
+        unsure the assignment).
 
         Parameters
         ----------
