@@ -384,7 +384,12 @@ def _is_written_index(column, values):
     whole number in every row."""
     if not (isinstance(column, str) and re.fullmatch(r"Unnamed: \d+", column)):
         return False
-    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return _distinct_whole(values.to_numpy(dtype=np.float64, na_value=np.nan))
+
+
+def _distinct_whole(numbers):
+    """Whether the float64 array ``numbers`` holds a different whole number
+    in each place (no gap)."""
     return bool(
         np.isfinite(numbers).all()
         and (numbers == np.round(numbers)).all()
@@ -403,14 +408,10 @@ def _numbers_the_rows(values):
     in each row, together a run without a gap (1 to n in any order, say),
     from :data:`_RUNNING_ROWS` rows on; ``(first, last)`` if so, else None."""
     numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    if numbers.size < _RUNNING_ROWS or not np.isfinite(numbers).all():
+    if numbers.size < _RUNNING_ROWS:
         return None
-    low, high = numbers.min(), numbers.max()
-    if (
-        high - low == numbers.size - 1
-        and (numbers == np.round(numbers)).all()
-        and np.unique(numbers).size == numbers.size
-    ):
+    low, high = numbers.min(), numbers.max()  # NaN where there is a gap
+    if high - low == numbers.size - 1 and _distinct_whole(numbers):
         return int(low), int(high)
     return None
 
