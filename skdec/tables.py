@@ -389,7 +389,7 @@ def _is_written_index(column, values):
 
 def _distinct_whole(numbers):
     """Whether the float64 array ``numbers`` holds a different whole number
-    in each place (no gap)."""
+    in each place (none missing, none infinite)."""
     return bool(
         np.isfinite(numbers).all()
         and (numbers == np.round(numbers)).all()
@@ -410,7 +410,7 @@ def _numbers_the_rows(values):
     numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
     if numbers.size < _RUNNING_ROWS:
         return None
-    low, high = numbers.min(), numbers.max()  # NaN where there is a gap
+    low, high = numbers.min(), numbers.max()  # NaN where a value is missing
     if high - low == numbers.size - 1 and _distinct_whole(numbers):
         return int(low), int(high)
     return None
